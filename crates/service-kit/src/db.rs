@@ -1,0 +1,307 @@
+//! The database: SQLite (default, bundled) or PostgreSQL, chosen from the URL scheme at run time,
+//! behind one diesel `MultiConnection`, an r2d2 pool and per-backend embedded migrations.
+
+use std::{
+    fmt,
+    fs::{self, File, OpenOptions},
+    io::Write,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use diesel::{
+    connection::SimpleConnection,
+    r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection},
+    PgConnection, SqliteConnection,
+};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use crate::crypto::SecretKey;
+
+/// One connection type over both backends. Only column types both share are used (README of the
+/// workspace: integers, text, booleans; instants as BIGINT unix milliseconds).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager<AnyConnection>>;
+pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            // The URL may carry a password.
+            Self::Postgres(_) => f.write_str("postgres://***"),
+        }
+    }
+}
+
+impl DatabaseUrl {
+    /// `sqlite://PATH` (relative, or absolute as `sqlite:///var/lib/op.db`), `sqlite:PATH`, or
+    /// `postgres://…` / `postgresql://…`.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+            if rest.is_empty() {
+                return Err("sqlite URL without a file path".into());
+            }
+            return Ok(Self::Sqlite(PathBuf::from(rest)));
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        Err("expected sqlite://PATH or postgres://… ".trim_end().to_string())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// Per-connection set-up: SQLite pragmas must be set on every pooled connection.
+#[derive(Debug)]
+struct ConnectionSetup;
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            // busy_timeout first: switching to WAL itself may have to wait for a lock.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database task was cancelled")]
+    Cancelled,
+}
+
+/// The pool plus which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    sqlite: bool,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("sqlite", &self.sqlite).finish()
+    }
+}
+
+/// The embedded migrations of a service, one set per backend.
+/// (`embed_migrations!` yields constants that cannot be copied, hence the functions.)
+pub struct Migrations {
+    pub sqlite: fn() -> EmbeddedMigrations,
+    pub postgres: fn() -> EmbeddedMigrations,
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file's folder when needed).
+    pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        let (conn_url, max_size) = match url {
+            DatabaseUrl::Sqlite(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    fs::create_dir_all(parent)?;
+                }
+                (path.display().to_string(), 8)
+            }
+            DatabaseUrl::Postgres(url) => (url.clone(), 16),
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSetup))
+            .build(ConnectionManager::<AnyConnection>::new(conn_url))
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database {url:?}: {e}"))?;
+        Ok(Self {
+            pool,
+            sqlite: url.is_sqlite(),
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// A pooled connection for synchronous code (start-up, tests, `spawn_blocking` bodies).
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` with a pooled connection on a blocking thread.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// Applies pending migrations while holding a lock that other starting replicas wait on:
+    /// a PostgreSQL advisory lock, or an exclusive lock on a file beside the SQLite database.
+    pub fn migrate(&self, url: &DatabaseUrl, migrations: &Migrations) -> anyhow::Result<usize> {
+        let mut conn = self.get()?;
+        match url {
+            DatabaseUrl::Sqlite(path) => {
+                let lock = lock_file_beside(path)?;
+                let applied = run_pending(&mut conn, (migrations.sqlite)());
+                drop(lock);
+                applied
+            }
+            DatabaseUrl::Postgres(_) => {
+                const MIGRATION_LOCK: i64 = 0x6f70_6e63_6d69_6772; // "opncmigr"
+                conn.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+                let applied = run_pending(&mut conn, (migrations.postgres)());
+                conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                applied
+            }
+        }
+    }
+}
+
+fn run_pending(conn: &mut AnyConnection, migrations: EmbeddedMigrations) -> anyhow::Result<usize> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(migrations).map(|v| v.len()),
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(migrations).map(|v| v.len()),
+    };
+    applied.map_err(|e| anyhow::anyhow!("migration failed: {e}"))
+}
+
+fn lock_file_beside(db_path: &Path) -> anyhow::Result<File> {
+    let lock_path = with_suffix(db_path, ".migrate.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)?;
+    file.lock()?;
+    Ok(file)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// The secret key: the configured one, or with SQLite one generated at first start and kept
+/// beside the database file (`<db>.key`, mode 0600). PostgreSQL deployments must configure it,
+/// since replicas share it.
+pub fn resolve_secret_key(
+    configured: Option<SecretKey>,
+    url: &DatabaseUrl,
+    variable: &str,
+) -> Result<SecretKey, crate::config::ConfigError> {
+    if let Some(key) = configured {
+        return Ok(key);
+    }
+    let error = |message: String| crate::config::ConfigError {
+        variable: variable.to_string(),
+        message,
+    };
+    match url {
+        DatabaseUrl::Postgres(_) => Err(error(
+            "required with PostgreSQL (every replica needs the same key): set it to `openssl rand -base64 32`"
+                .into(),
+        )),
+        DatabaseUrl::Sqlite(path) => {
+            let key_path = with_suffix(path, ".key");
+            if let Ok(existing) = fs::read_to_string(&key_path) {
+                return SecretKey::from_base64(&existing)
+                    .map_err(|m| error(format!("{}: {m}", key_path.display())));
+            }
+            if let Some(parent) = key_path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                fs::create_dir_all(parent).map_err(|e| error(format!("{}: {e}", parent.display())))?;
+            }
+            let key = SecretKey::generate();
+            write_private(&key_path, &key.to_base64())
+                .map_err(|e| error(format!("cannot write {}: {e}", key_path.display())))?;
+            Ok(key)
+        }
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(content.as_bytes())?;
+    file.sync_all()
+}
+
+/// True when `error` is a unique-constraint violation (two replicas racing on the same insert).
+pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
+    matches!(
+        error,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_database_urls() {
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://data/op.db").unwrap(),
+            DatabaseUrl::Sqlite("data/op.db".into())
+        );
+        assert_eq!(
+            DatabaseUrl::parse("sqlite:///var/lib/op.db").unwrap(),
+            DatabaseUrl::Sqlite("/var/lib/op.db".into())
+        );
+        assert!(DatabaseUrl::parse("postgres://u@h/db").unwrap() != DatabaseUrl::Sqlite("x".into()));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn debug_hides_postgres_credentials() {
+        let url = DatabaseUrl::parse("postgres://user:pw@host/db").unwrap();
+        assert_eq!(format!("{url:?}"), "postgres://***");
+    }
+
+    #[test]
+    fn secret_key_is_generated_once_beside_the_sqlite_file() {
+        let dir = std::env::temp_dir().join(format!("kit-key-{}", uuid::Uuid::new_v4()));
+        let url = DatabaseUrl::Sqlite(dir.join("x.db"));
+        let first = resolve_secret_key(None, &url, "OPS_SECRET_KEY").unwrap();
+        let second = resolve_secret_key(None, &url, "OPS_SECRET_KEY").unwrap();
+        assert_eq!(first.to_base64(), second.to_base64());
+        let pg = DatabaseUrl::parse("postgres://h/db").unwrap();
+        let err = resolve_secret_key(None, &pg, "OPS_SECRET_KEY").unwrap_err();
+        assert_eq!(err.variable, "OPS_SECRET_KEY");
+        fs::remove_dir_all(dir).unwrap();
+    }
+}

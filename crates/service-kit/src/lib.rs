@@ -1,0 +1,13 @@
+//! What both services need that is not protocol: configuration loading, telemetry, the database,
+//! cryptography, authentication plumbing, the outbound HTTP client and the server scaffolding.
+//!
+//! Nothing here knows about OpenProject or Nextcloud; the wire lives in `storage-protocol`.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod http_client;
+pub mod server;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,72 @@
+//! Server scaffolding both services share: binding, the public URL, the request span.
+
+use std::{net::TcpListener, time::Instant};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+    Error,
+};
+use tracing::Instrument;
+
+/// Binds `addr` (port 0 picks a free port) and returns the listener with the public URL:
+/// the configured one, or `http://<bound address>`.
+pub fn bind(
+    addr: std::net::SocketAddr,
+    public_url: Option<&str>,
+) -> std::io::Result<(TcpListener, String)> {
+    let listener = TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    let public = public_url
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("http://{bound}"));
+    Ok((listener, public))
+}
+
+/// One span per request with method, path (never the query string: it may carry OAuth codes and
+/// state), status and latency; one event when the response is ready.
+pub async fn request_span(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let span = tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.path(),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let result = next.call(req).instrument(span.clone()).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = match &result {
+        Ok(res) => res.status().as_u16(),
+        Err(e) => e.as_response_error().status_code().as_u16(),
+    };
+    span.record("status", status);
+    span.record("latency_ms", latency_ms);
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, latency_ms, "request finished");
+        } else {
+            tracing::info!(status, latency_ms, "request finished");
+        }
+    });
+    result
+}
+
+/// Waits for Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("installing a SIGTERM handler works on unix");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+}

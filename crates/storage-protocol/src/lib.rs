@@ -1,0 +1,11 @@
+//! The wire between OpenProject, Nextcloud and their clients: every request and response body
+//! both services exchange, the error bodies of both sides, and the message strings of the contract
+//! (`shared/spec/`). Types and pure functions only: no HTTP, no database.
+//!
+//! Golden JSON for every message lives in `proto-fixtures/`; [`fixtures`] finds it.
+
+pub mod fixtures;
+pub mod hal;
+pub mod nextcloud;
+pub mod ocs;
+pub mod openproject;

@@ -1,0 +1,190 @@
+//! Bodies of the Nextcloud side's server endpoints (nextcloud-openproject-app.md §2) and its
+//! error formats (README §4.3).
+
+use serde::{Deserialize, Serialize};
+
+pub const VERSION_STRING: &str = "33.0.0";
+pub const APP_VERSION: &str = "3.1.0";
+pub const GROUPFOLDER_VERSION: &str = "20.1.7";
+pub const SESSION_COOKIE: &str = "nc_session_id";
+/// App routes live under this prefix, and also without `/index.php`.
+pub const APP_PATH: &str = "/index.php/apps/integration_openproject";
+
+/// Messages of the security layer and the OCS routes.
+pub mod messages {
+    pub const NOT_LOGGED_IN: &str = "Current user is not logged in";
+    pub const MUST_BE_ADMIN: &str = "Logged in account must be an admin";
+    pub const CSRF_FAILED: &str = "CSRF check failed";
+    pub const MUST_BE_SUBADMIN: &str = "Logged in account must be at least a sub admin";
+    pub const USER_EXISTS: &str = "User already exists";
+    pub const PASSWORD_REQUIRED: &str = "To send a password link to the user an email address is required.";
+    pub const INVALID_USER_ID: &str = "Only the following characters are allowed in a username: \"a-z\", \"A-Z\", \"0-9\", spaces and \"_.@-'\", and it must be at most 64 characters long.";
+    pub const USER_NOT_FOUND: &str = "User does not exist";
+
+    pub fn group_missing(name: &str) -> String {
+        format!("group {name} does not exist")
+    }
+}
+
+/// `{"error": "<message>"}`: app-route handler errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub error: String,
+}
+
+/// `{"message": "<message>"}`: the security layer (401, 403, 412).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityError {
+    pub message: String,
+}
+
+/// `GET /status.php`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub installed: bool,
+    pub maintenance: bool,
+    pub needs_db_upgrade: bool,
+    pub version: String,
+    pub versionstring: String,
+    pub edition: String,
+    pub productname: String,
+    pub extended_support: bool,
+}
+
+impl Default for Status {
+    fn default() -> Self {
+        Self {
+            installed: true,
+            maintenance: false,
+            needs_db_upgrade: false,
+            version: format!("{VERSION_STRING}.0"),
+            versionstring: VERSION_STRING.into(),
+            edition: String::new(),
+            productname: "Nextcloud".into(),
+            extended_support: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Version {
+    pub major: u32,
+    pub minor: u32,
+    pub micro: u32,
+    pub string: String,
+    pub edition: String,
+    pub extended_support: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CoreCapabilities {
+    pub pollinterval: u32,
+    #[serde(rename = "webdav-root")]
+    pub webdav_root: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationCapabilities {
+    pub app_version: String,
+    pub groupfolder_version: String,
+    pub groupfolders_enabled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapabilityMap {
+    pub core: CoreCapabilities,
+    pub integration_openproject: IntegrationCapabilities,
+}
+
+/// `data` of `GET /ocs/v{1,2}.php/cloud/capabilities`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub version: Version,
+    pub capabilities: CapabilityMap,
+}
+
+impl Default for Capabilities {
+    fn default() -> Self {
+        Self {
+            version: Version {
+                major: 33,
+                minor: 0,
+                micro: 0,
+                string: VERSION_STRING.into(),
+                edition: String::new(),
+                extended_support: false,
+            },
+            capabilities: CapabilityMap {
+                core: CoreCapabilities {
+                    pollinterval: 60,
+                    webdav_root: "remote.php/webdav".into(),
+                },
+                integration_openproject: IntegrationCapabilities {
+                    app_version: APP_VERSION.into(),
+                    groupfolder_version: GROUPFOLDER_VERSION.into(),
+                    groupfolders_enabled: true,
+                },
+            },
+        }
+    }
+}
+
+/// `data` of `GET /ocs/v{1,2}.php/cloud/user` and `…/cloud/users/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloudUser {
+    pub id: String,
+    pub enabled: bool,
+    pub email: Option<String>,
+    pub displayname: String,
+    #[serde(rename = "display-name")]
+    pub display_name: String,
+    pub groups: Vec<String>,
+    pub language: String,
+    pub backend: String,
+}
+
+/// Parameters of `POST /ocs/v{1,2}.php/cloud/users` (form, JSON or query).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ProvisionUser {
+    #[serde(default)]
+    pub userid: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+}
+
+/// Success `data` of user provisioning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionedUser {
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{assert_round_trip, load};
+
+    #[test]
+    fn fixtures_round_trip() {
+        assert_round_trip::<Status>("nc_status");
+        assert_round_trip::<Capabilities>("nc_capabilities");
+        assert_round_trip::<CloudUser>("nc_cloud_user");
+        assert_round_trip::<ProvisionUser>("nc_provision_user");
+        assert_round_trip::<ProvisionedUser>("nc_provisioned_user");
+        assert_round_trip::<AppError>("nc_app_error");
+        assert_round_trip::<SecurityError>("nc_security_must_be_admin");
+    }
+
+    #[test]
+    fn defaults_are_the_contract_values() {
+        assert_eq!(serde_json::to_value(Status::default()).unwrap(), load("nc_status"));
+        assert_eq!(serde_json::to_value(Capabilities::default()).unwrap(), load("nc_capabilities"));
+    }
+}
