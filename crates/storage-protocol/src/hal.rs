@@ -95,9 +95,37 @@ pub enum ErrorId {
     OutboundRequestNotFound,
     OutboundRequestForbidden,
     InternalServerError,
+    /// Extension: failed logins from one address are throttled (README §5.3).
+    TooManyRequests,
 }
 
 impl ErrorId {
+    const ALL: [ErrorId; 17] = [
+        Self::PropertyConstraintViolation,
+        Self::MultipleErrors,
+        Self::PropertyMissingError,
+        Self::PropertyFormatError,
+        Self::PropertyIsReadOnly,
+        Self::Unauthenticated,
+        Self::MissingPermission,
+        Self::NotFound,
+        Self::UpdateConflict,
+        Self::InvalidQuery,
+        Self::InvalidRequestBody,
+        Self::BadRequest,
+        Self::TypeNotSupported,
+        Self::OutboundRequestNotFound,
+        Self::OutboundRequestForbidden,
+        Self::InternalServerError,
+        Self::TooManyRequests,
+    ];
+
+    /// The identifier of a full URN.
+    pub fn from_urn(urn: &str) -> Option<Self> {
+        let name = urn.strip_prefix(ERROR_URN_PREFIX)?;
+        Self::ALL.into_iter().find(|id| id.name() == name)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::PropertyConstraintViolation => "PropertyConstraintViolation",
@@ -116,6 +144,7 @@ impl ErrorId {
             Self::OutboundRequestNotFound => "OutboundRequest:NotFound",
             Self::OutboundRequestForbidden => "OutboundRequest:Forbidden",
             Self::InternalServerError => "InternalServerError",
+            Self::TooManyRequests => "TooManyRequests",
         }
     }
 
@@ -137,6 +166,7 @@ impl ErrorId {
             Self::InvalidQuery | Self::InvalidRequestBody | Self::BadRequest => 400,
             Self::TypeNotSupported => 415,
             Self::OutboundRequestNotFound | Self::OutboundRequestForbidden | Self::InternalServerError => 500,
+            Self::TooManyRequests => 429,
         }
     }
 
@@ -158,6 +188,7 @@ impl ErrorId {
                 "An outbound request to another resource has failed with status code 403."
             }
             Self::InternalServerError => messages::INTERNAL_ERROR,
+            Self::TooManyRequests => messages::TOO_MANY_REQUESTS,
             Self::PropertyConstraintViolation
             | Self::PropertyMissingError
             | Self::PropertyFormatError
@@ -178,6 +209,7 @@ pub mod messages {
     pub const INVALID_JSON: &str = "The request could not be parsed as JSON.";
     pub const BODY_TOO_LARGE: &str = "The request body is too large.";
     pub const INTERNAL_ERROR: &str = "An internal error has occurred.";
+    pub const TOO_MANY_REQUESTS: &str = "Too many failed login attempts. Please try again later.";
     /// The plain-text body of the 406 for a write without `Content-Type`.
     pub const MISSING_CONTENT_TYPE: &str = "Missing content-type header";
 
@@ -324,5 +356,59 @@ mod tests {
         assert_eq!(ErrorId::TypeNotSupported.status(), 415);
         assert_eq!(ErrorId::OutboundRequestForbidden.urn(), "urn:openproject-org:api:v3:errors:OutboundRequest:Forbidden");
         assert_eq!(HalError::wrap(vec![]), None);
+        for id in ErrorId::ALL {
+            assert_eq!(ErrorId::from_urn(&id.urn()), Some(id));
+        }
+    }
+}
+
+/// `pageSize` (default 20, at most 1000, `-1` = the maximum) and `offset` (the page number,
+/// from 1) of a collection request (README §3.1). Unparseable values fall back to the defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Paging {
+    pub page_size: u64,
+    pub page: u64,
+}
+
+impl Paging {
+    pub const DEFAULT_PAGE_SIZE: u64 = 20;
+    pub const MAX_PAGE_SIZE: u64 = 1000;
+
+    pub fn parse(page_size: Option<&str>, offset: Option<&str>) -> Self {
+        let page_size = match page_size.map(str::trim) {
+            Some("-1") => Self::MAX_PAGE_SIZE,
+            Some(raw) => raw
+                .parse::<u64>()
+                .map(|n| n.min(Self::MAX_PAGE_SIZE))
+                .unwrap_or(Self::DEFAULT_PAGE_SIZE),
+            None => Self::DEFAULT_PAGE_SIZE,
+        };
+        let page = offset
+            .and_then(|raw| raw.trim().parse::<u64>().ok())
+            .filter(|n| *n >= 1)
+            .unwrap_or(1);
+        Self { page_size, page }
+    }
+
+    /// A paged collection of one page of `total` elements.
+    pub fn collection<T>(&self, self_href: impl Into<String>, total: u64, elements: Vec<T>) -> Collection<T> {
+        let mut collection = Collection::unpaged(self_href, elements);
+        collection.total = total;
+        collection.page_size = Some(self.page_size);
+        collection.offset = Some(self.page);
+        collection
+    }
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::Paging;
+
+    #[test]
+    fn paging_defaults_and_bounds() {
+        assert_eq!(Paging::parse(None, None), Paging { page_size: 20, page: 1 });
+        assert_eq!(Paging::parse(Some("-1"), Some("2")), Paging { page_size: 1000, page: 2 });
+        assert_eq!(Paging::parse(Some("5000"), Some("0")), Paging { page_size: 1000, page: 1 });
+        assert_eq!(Paging::parse(Some("x"), Some("y")), Paging { page_size: 20, page: 1 });
     }
 }

@@ -20,6 +20,22 @@ pub mod messages {
     pub const PASSWORD_REQUIRED: &str = "To send a password link to the user an email address is required.";
     pub const INVALID_USER_ID: &str = "Only the following characters are allowed in a username: \"a-z\", \"A-Z\", \"0-9\", spaces and \"_.@-'\", and it must be at most 64 characters long.";
     pub const USER_NOT_FOUND: &str = "User does not exist";
+    /// App-route and page 404s (our text).
+    pub const NOT_FOUND: &str = "Not found";
+    /// OCS code 998: no OCS route matches (Nextcloud's text).
+    pub const OCS_INVALID_QUERY: &str = "Invalid query, please check the syntax. API specifications are here: http://www.freedesktop.org/wiki/Specifications/open-collaboration-services.";
+    /// Bodies above the JSON/form limit (Extension, README §2.7).
+    pub const BODY_TOO_LARGE: &str = "The request body is too large.";
+    /// A JSON body that does not parse, or has the wrong shape (our text).
+    pub const INVALID_JSON: &str = "The request body is not valid JSON.";
+    /// A form body that does not parse (our text).
+    pub const INVALID_FORM: &str = "The request body is not a valid form.";
+    /// The failed-login throttle refuses the client address (our text).
+    pub const TOO_MANY_REQUESTS: &str = "Too many failed login attempts. Try again later.";
+    /// Unexpected failures (our text; the cause is logged, never sent).
+    pub const INTERNAL_ERROR: &str = "Internal Server Error";
+    /// The login form after a failed attempt (our text).
+    pub const WRONG_LOGIN: &str = "Wrong login or password.";
 
     pub fn group_missing(name: &str) -> String {
         format!("group {name} does not exist")
@@ -36,6 +52,15 @@ pub struct AppError {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SecurityError {
     pub message: String,
+}
+
+/// `GET APP/check-config`: who the request authenticated as, and the raw `Authorization` header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckConfig {
+    /// The authenticated user's id, `""` when anonymous.
+    pub user_id: String,
+    /// The request's `Authorization` header as sent, `""` when absent.
+    pub authorization_header: String,
 }
 
 /// `GET /status.php`.
@@ -180,6 +205,7 @@ mod tests {
         assert_round_trip::<ProvisionedUser>("nc_provisioned_user");
         assert_round_trip::<AppError>("nc_app_error");
         assert_round_trip::<SecurityError>("nc_security_must_be_admin");
+        assert_round_trip::<CheckConfig>("nc_check_config");
     }
 
     #[test]

@@ -1,1 +1,56 @@
-fn main() {}
+//! `openproject-storages [--config FILE] [serve|migrate]`
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use openproject_storages::{config::Settings, startup};
+
+#[derive(Parser)]
+#[command(version, about = "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration")]
+struct Cli {
+    /// Optional TOML file; OPS_* environment variables override it.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate the database and serve HTTP (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    service_kit::telemetry::init(&settings.common.log);
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    let result = runtime.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve) {
+            Command::Migrate => startup::open_database(&settings).map(|_| ()),
+            Command::Serve => startup::Application::build(settings).await?.run_until_stopped().await.map_err(Into::into),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            match e.downcast_ref::<service_kit::config::ConfigError>() {
+                Some(config_error) => {
+                    eprintln!("{config_error}");
+                    return ExitCode::from(2);
+                }
+                None => eprintln!("openproject-storages: {e:#}"),
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Test databases: every test gets its own, on the backend chosen by `TEST_DATABASE`
+//! (`sqlite`, the default, or `postgres`). PostgreSQL is reached at `TEST_POSTGRES_URL`
+//! (default `postgres://postgres@127.0.0.1:5432`); each test creates a uniquely named database
+//! and drops it when the guard is dropped. When PostgreSQL is requested but unreachable the test
+//! fails: a skipped backend must never look like a passing one.
+
+use std::path::PathBuf;
+
+use diesel::{connection::SimpleConnection, Connection, PgConnection};
+
+use crate::db::DatabaseUrl;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432";
+
+/// Which backend the test run targets.
+pub fn wants_postgres() -> bool {
+    std::env::var("TEST_DATABASE").is_ok_and(|v| v.eq_ignore_ascii_case("postgres"))
+}
+
+/// A database that exists for the lifetime of the value.
+pub struct TestDatabase {
+    pub url: DatabaseUrl,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    SqliteDir(PathBuf),
+    Postgres { server: String, name: String },
+}
+
+impl TestDatabase {
+    /// A fresh, empty database on the backend of this test run.
+    pub fn create(label: &str) -> Self {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        if wants_postgres() {
+            let server = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+            let server = server.trim_end_matches('/').to_string();
+            let name = format!("test_{label}_{id}").replace('-', "_");
+            let mut admin = PgConnection::establish(&format!("{server}/postgres"))
+                .unwrap_or_else(|e| panic!("TEST_DATABASE=postgres but {server} is unreachable: {e}"));
+            admin
+                .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                .expect("CREATE DATABASE");
+            Self {
+                url: DatabaseUrl::Postgres(format!("{server}/{name}")),
+                cleanup: Cleanup::Postgres { server, name },
+            }
+        } else {
+            let dir = std::env::temp_dir().join(format!("{label}-test-{id}"));
+            std::fs::create_dir_all(&dir).expect("temp dir");
+            Self {
+                url: DatabaseUrl::Sqlite(dir.join(format!("{label}.db"))),
+                cleanup: Cleanup::SqliteDir(dir),
+            }
+        }
+    }
+
+    /// The URL as an environment variable value (`sqlite://…` or `postgres://…`).
+    pub fn url_string(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+            DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::SqliteDir(dir) => {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Cleanup::Postgres { server, name } => {
+                if let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) {
+                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}

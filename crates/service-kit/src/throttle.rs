@@ -1,0 +1,94 @@
+//! Failed-login throttling per client address, kept in the database so every replica sees the
+//! same counts. Each service's migrations create the table:
+//!
+//! ```sql
+//! CREATE TABLE auth_failures (client_address TEXT PRIMARY KEY NOT NULL,
+//!                             failures BIGINT NOT NULL, window_started_at BIGINT NOT NULL);
+//! ```
+
+use diesel::prelude::*;
+
+use crate::{
+    auth::{ThrottleDecision, ThrottlePolicy},
+    db::AnyConnection,
+};
+
+diesel::table! {
+    auth_failures (client_address) {
+        client_address -> Text,
+        failures -> BigInt,
+        window_started_at -> BigInt,
+    }
+}
+
+/// Failures of `address` inside the policy window.
+pub fn failures(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    address: &str,
+    now: i64,
+) -> QueryResult<i64> {
+    let row: Option<(i64, i64)> = auth_failures::table
+        .find(address)
+        .select((auth_failures::failures, auth_failures::window_started_at))
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some((count, started)) if now - started < policy.window_millis => count,
+        _ => 0,
+    })
+}
+
+/// What to do with an attempt from `address` now.
+pub fn decide(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    address: &str,
+    now: i64,
+) -> QueryResult<ThrottleDecision> {
+    Ok(policy.decide(failures(conn, policy, address, now)?))
+}
+
+/// Counts one failure: restarts the window when it has passed.
+pub fn record_failure(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    address: &str,
+    now: i64,
+) -> QueryResult<()> {
+    let window_start = now - policy.window_millis;
+    // One conditional statement each, so concurrent failures are all counted.
+    let bumped = diesel::update(
+        auth_failures::table
+            .filter(auth_failures::client_address.eq(address))
+            .filter(auth_failures::window_started_at.gt(window_start)),
+    )
+    .set(auth_failures::failures.eq(auth_failures::failures + 1))
+    .execute(conn)?;
+    if bumped > 0 {
+        return Ok(());
+    }
+    let restarted = diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
+        .set((auth_failures::failures.eq(1), auth_failures::window_started_at.eq(now)))
+        .execute(conn)?;
+    if restarted > 0 {
+        return Ok(());
+    }
+    match diesel::insert_into(auth_failures::table)
+        .values((
+            auth_failures::client_address.eq(address),
+            auth_failures::failures.eq(1),
+            auth_failures::window_started_at.eq(now),
+        ))
+        .execute(conn)
+    {
+        Err(e) if crate::db::is_unique_violation(&e) => record_failure(conn, policy, address, now),
+        other => other.map(|_| ()),
+    }
+}
+
+/// A successful login clears the address's record.
+pub fn clear(conn: &mut AnyConnection, address: &str) -> QueryResult<()> {
+    diesel::delete(auth_failures::table.find(address)).execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,4 @@
+DROP TABLE auth_failures;
+DROP TABLE sessions;
+DROP TABLE api_tokens;
+DROP TABLE users;

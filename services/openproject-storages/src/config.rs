@@ -1,0 +1,39 @@
+//! Settings of openproject-storages: an optional TOML file, then `OPS_*` environment variables.
+//!
+//! | Variable | Meaning | Default |
+//! |---|---|---|
+//! | `OPS_LISTEN` | address to bind | `127.0.0.1:8080` |
+//! | `OPS_PUBLIC_URL` | URL peers and browsers use, without trailing `/` | `http://<bound address>` |
+//! | `OPS_DATABASE_URL` | `sqlite://PATH` or `postgres://…` | `sqlite://data/openproject.db` |
+//! | `OPS_ADMIN_USERNAME`, `OPS_ADMIN_PASSWORD` | admin created at first start | `admin`, generated |
+//! | `OPS_SECRET_KEY` | 32 bytes base64: encryption at rest and signing | kept beside the SQLite file |
+//! | `OPS_INSTANCE_NAME` | `instanceName` of the API root | `OpenProject` |
+//! | `OPS_LOG`, `OPS_LOG_FORMAT` | env-filter directive; `human` or `json` | `info`, `human` |
+//! | `OPS_MAX_BODY_BYTES` | largest JSON/form request body | 1 MiB |
+
+use std::path::Path;
+
+use service_kit::config::{CommonSettings, ConfigError, Source};
+
+pub const PREFIX: &str = "OPS";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub common: CommonSettings,
+    pub instance_name: String,
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_source(&Source::load(PREFIX, file)?)
+    }
+
+    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonSettings::from_source(source, "127.0.0.1:8080", "openproject.db")?,
+            instance_name: source
+                .string("instance_name")?
+                .unwrap_or_else(|| storage_protocol::openproject::DEFAULT_INSTANCE_NAME.into()),
+        })
+    }
+}

@@ -1,0 +1,20 @@
+//! Rows and queries of the OpenProject side. Functions take the connection; multi-step writes
+//! own their transaction.
+
+pub mod api_tokens;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+pub use service_kit::db::AnyConnection as Conn;
+
+const SQLITE: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+const POSTGRES: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+
+/// This service's migrations, one folder per backend.
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::db::Migrations {
+    sqlite: || SQLITE,
+    postgres: || POSTGRES,
+};

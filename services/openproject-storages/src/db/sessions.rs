@@ -1,0 +1,42 @@
+//! Browser sessions: the cookie holds a random id, the table only its digest.
+
+use diesel::prelude::*;
+
+use super::{schema::sessions, users::User, Conn};
+use crate::db::schema::users;
+
+pub fn create(conn: &mut Conn, id_digest: &str, user_id: i64, now: i64, expires_at: i64) -> QueryResult<()> {
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id_digest.eq(id_digest),
+            sessions::user_id.eq(user_id),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The user of an unexpired session.
+pub fn find_user(conn: &mut Conn, id_digest: &str, now: i64) -> QueryResult<Option<User>> {
+    sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id_digest.eq(id_digest))
+        .filter(sessions::expires_at.gt(now))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn delete(conn: &mut Conn, id_digest: &str) -> QueryResult<usize> {
+    diesel::delete(sessions::table.find(id_digest)).execute(conn)
+}
+
+/// Ends every session of a user (locking, password change by an admin).
+pub fn delete_for_user(conn: &mut Conn, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}
+
+pub fn purge_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+}

@@ -1,0 +1,159 @@
+//! Who is calling: HTTP Basic with a password or an API key, or a session cookie.
+//! (Bearer tokens are OAuth access tokens; until this service issues any, a Bearer header
+//! authenticates nobody, which on protected endpoints means 401.)
+
+use service_kit::{
+    auth::{parse_authorization, Credentials, ThrottleDecision},
+    crypto::{self, digest},
+    throttle,
+    time::now_millis,
+};
+
+use crate::{
+    db::{api_tokens, sessions, users::User},
+    domain::users::RESERVED_LOGIN,
+    state::AppState,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Password,
+    ApiKey,
+    Session,
+}
+
+/// An authenticated, active user and how they authenticated.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub method: AuthMethod,
+}
+
+/// The credentials a request carries.
+#[derive(Debug, Clone)]
+pub enum Presented {
+    Authorization(String),
+    Session(String),
+    Nothing,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("wrong credentials")]
+    WrongCredentials,
+    #[error("too many failed logins")]
+    Throttled,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<service_kit::db::DbError> for AuthError {
+    fn from(e: service_kit::db::DbError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for AuthError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// Resolves the caller. `Ok(None)` is an anonymous request (including an unknown Bearer token
+/// or an expired session); wrong Basic credentials are an error, counted against the address.
+pub async fn authenticate(state: &AppState, presented: Presented, address: &str) -> Result<Option<Caller>, AuthError> {
+    match presented {
+        Presented::Nothing => Ok(None),
+        Presented::Session(id) => {
+            let id_digest = digest(&id);
+            let user = state
+                .db
+                .run(move |conn| Ok::<_, AuthError>(sessions::find_user(conn, &id_digest, now_millis())?))
+                .await?;
+            Ok(user.filter(User::is_active).map(|user| Caller { user, method: AuthMethod::Session }))
+        }
+        Presented::Authorization(header) => match parse_authorization(&header) {
+            Err(_) => Err(AuthError::WrongCredentials),
+            Ok(None) | Ok(Some(Credentials::Bearer(_))) => Ok(None),
+            Ok(Some(Credentials::Basic { username, password })) => {
+                basic(state, username, password.expose().to_string(), address).await.map(Some)
+            }
+        },
+    }
+}
+
+async fn basic(state: &AppState, username: String, password: String, address: &str) -> Result<Caller, AuthError> {
+    let policy = state.throttle;
+    let address = address.to_string();
+    let decision = {
+        let address = address.clone();
+        state
+            .db
+            .run(move |conn| Ok::<_, AuthError>(throttle::decide(conn, &policy, &address, now_millis())?))
+            .await?
+    };
+    if decision == ThrottleDecision::Refuse {
+        return Err(AuthError::Throttled);
+    }
+    let found = if username == RESERVED_LOGIN {
+        by_api_key(state, &password).await?
+    } else {
+        by_password(state, &username, &password).await?
+    };
+    match found {
+        Some(caller) if caller.user.is_active() => Ok(caller),
+        _ => {
+            state
+                .db
+                .run(move |conn| Ok::<_, AuthError>(throttle::record_failure(conn, &policy, &address, now_millis())?))
+                .await?;
+            if let ThrottleDecision::Delay(delay) = decision {
+                tokio::time::sleep(delay).await;
+            }
+            Err(AuthError::WrongCredentials)
+        }
+    }
+}
+
+async fn by_api_key(state: &AppState, token: &str) -> Result<Option<Caller>, AuthError> {
+    let token_digest = digest(token);
+    let user = state
+        .db
+        .run(move |conn| Ok::<_, AuthError>(api_tokens::find_user(conn, &token_digest)?))
+        .await?;
+    Ok(user.map(|user| Caller { user, method: AuthMethod::ApiKey }))
+}
+
+async fn by_password(state: &AppState, login: &str, password: &str) -> Result<Option<Caller>, AuthError> {
+    let lookup = login.to_string();
+    let Some(user) = state
+        .db
+        .run(move |conn| Ok::<_, AuthError>(User::find_by_login(conn, &lookup)?))
+        .await?
+    else {
+        return Ok(None);
+    };
+    let cache_key = user.login.to_lowercase();
+    if state.credential_cache.is_verified(&cache_key, password, &user.password_hash) {
+        return Ok(Some(Caller { user, method: AuthMethod::Password }));
+    }
+    let (candidate, hash) = (password.to_string(), user.password_hash.clone());
+    let verified = tokio::task::spawn_blocking(move || crypto::verify_password(&candidate, &hash))
+        .await
+        .map_err(|e| anyhow::anyhow!("password verification task failed: {e}"))?;
+    if !verified {
+        return Ok(None);
+    }
+    state.credential_cache.remember(&cache_key, password, &user.password_hash);
+    Ok(Some(Caller { user, method: AuthMethod::Password }))
+}
+
+/// Checks a login form's username and password; used by `POST /login`.
+pub async fn login_with_password(state: &AppState, login: &str, password: &str, address: &str) -> Result<User, AuthError> {
+    if login == RESERVED_LOGIN {
+        return Err(AuthError::WrongCredentials);
+    }
+    basic(state, login.to_string(), password.to_string(), address)
+        .await
+        .map(|caller| caller.user)
+}

@@ -1,0 +1,5 @@
+//! Domain logic of the OpenProject side: plain functions over plain values and a connection,
+//! unit-tested without HTTP.
+
+pub mod authentication;
+pub mod users;

@@ -1,0 +1,285 @@
+//! Users of the host model: reading write bodies, validation with the contract's messages, and
+//! the create/update operations.
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::{crypto, time::now_millis};
+use storage_protocol::{
+    hal::HalError,
+    openproject::{user_messages as msg, UserStatus},
+};
+
+use crate::db::{
+    sessions,
+    users::{NewUserRow, User, UserChanges},
+    Conn,
+};
+
+pub const MIN_PASSWORD_LENGTH: usize = 10;
+/// Reserved for API-key Basic authentication (`apikey:<token>`).
+pub const RESERVED_LOGIN: &str = "apikey";
+
+/// The writable attributes of a user body. Absent keys are `None`; present keys of the wrong
+/// type are `Some(Invalid)` so the rule for that attribute reports them.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct UserInput {
+    pub login: Option<Field<String>>,
+    pub password: Option<Field<String>>,
+    pub first_name: Option<Field<String>>,
+    pub last_name: Option<Field<String>>,
+    pub email: Option<Field<String>>,
+    pub admin: Option<Field<bool>>,
+    pub status: Option<Field<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field<T> {
+    Value(T),
+    Invalid,
+}
+
+impl<T> Field<T> {
+    fn value(&self) -> Option<&T> {
+        match self {
+            Self::Value(v) => Some(v),
+            Self::Invalid => None,
+        }
+    }
+}
+
+fn string_field(body: &Value, key: &str) -> Option<Field<String>> {
+    body.get(key).map(|v| match v {
+        Value::String(s) => Field::Value(s.clone()),
+        _ => Field::Invalid,
+    })
+}
+
+impl UserInput {
+    /// Reads a request body; unknown and read-only properties are ignored.
+    pub fn from_body(body: &Value) -> Self {
+        Self {
+            login: string_field(body, "login"),
+            password: string_field(body, "password"),
+            first_name: string_field(body, "firstName"),
+            last_name: string_field(body, "lastName"),
+            email: string_field(body, "email"),
+            admin: body.get("admin").map(|v| match v {
+                Value::Bool(b) => Field::Value(*b),
+                _ => Field::Invalid,
+            }),
+            status: string_field(body, "status"),
+        }
+    }
+}
+
+fn trimmed(field: &Option<Field<String>>) -> &str {
+    field.as_ref().and_then(Field::value).map_or("", |s| s.trim())
+}
+
+fn is_valid_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !domain.contains('@')
+                && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }
+        None => false,
+    }
+}
+
+/// Rules shared by create and update for the attributes present in `input`.
+fn check_common(conn: &mut Conn, input: &UserInput, except: Option<i64>, creating: bool, errors: &mut Vec<HalError>) -> diesel::QueryResult<()> {
+    if creating || input.password.is_some() {
+        let password = input.password.as_ref().and_then(Field::value).map_or("", String::as_str);
+        if password.chars().count() < MIN_PASSWORD_LENGTH {
+            errors.push(HalError::violation("password", msg::PASSWORD_TOO_SHORT));
+        }
+    }
+    if (creating || input.first_name.is_some()) && trimmed(&input.first_name).is_empty() {
+        errors.push(HalError::violation("firstName", msg::FIRST_NAME_BLANK));
+    }
+    if (creating || input.last_name.is_some()) && trimmed(&input.last_name).is_empty() {
+        errors.push(HalError::violation("lastName", msg::LAST_NAME_BLANK));
+    }
+    if creating || input.email.is_some() {
+        let email = trimmed(&input.email);
+        if email.is_empty() {
+            errors.push(HalError::violation("email", msg::EMAIL_BLANK));
+        } else if !is_valid_email(email) {
+            errors.push(HalError::violation("email", msg::EMAIL_INVALID));
+        } else if User::email_taken(conn, email, except)? {
+            errors.push(HalError::violation("email", msg::EMAIL_TAKEN));
+        }
+    }
+    if matches!(input.admin, Some(Field::Invalid)) {
+        errors.push(HalError::violation("admin", msg::ADMIN_INVALID));
+    }
+    if let Some(status) = &input.status {
+        if status.value().and_then(|s| UserStatus::parse(s)).is_none() {
+            errors.push(HalError::violation("status", msg::STATUS_INVALID));
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("invalid user")]
+    Invalid(Vec<HalError>),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Creates a user (`POST /api/v3/users`), checking the rules in the contract's order. The
+/// password hash is computed by the caller (argon2 is slow and belongs on a blocking thread).
+pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result<User, UserError> {
+    conn.transaction(|conn| {
+        let mut errors = Vec::new();
+        let login = trimmed(&input.login);
+        if login.is_empty() {
+            errors.push(HalError::violation("login", msg::LOGIN_BLANK));
+        } else if login.chars().count() > 255 {
+            errors.push(HalError::violation("login", msg::LOGIN_TOO_LONG));
+        } else if login.eq_ignore_ascii_case(RESERVED_LOGIN) || User::login_taken(conn, login)? {
+            errors.push(HalError::violation("login", msg::LOGIN_TAKEN));
+        }
+        check_common(conn, input, None, true, &mut errors)?;
+        if !errors.is_empty() {
+            return Err(UserError::Invalid(errors));
+        }
+        let now = now_millis();
+        let email = trimmed(&input.email);
+        let status = input
+            .status
+            .as_ref()
+            .and_then(Field::value)
+            .map_or("active", String::as_str);
+        let row = NewUserRow {
+            login,
+            login_lower: login.to_lowercase(),
+            first_name: trimmed(&input.first_name),
+            last_name: trimmed(&input.last_name),
+            email,
+            email_lower: email.to_lowercase(),
+            admin: matches!(input.admin, Some(Field::Value(true))),
+            status,
+            password_hash,
+            created_at: now,
+            updated_at: now,
+        };
+        User::insert(conn, &row).map_err(|e| {
+            if service_kit::db::is_unique_violation(&e) {
+                // A concurrent create won the race for the login or e-mail address.
+                UserError::Invalid(vec![HalError::violation("login", msg::LOGIN_TAKEN)])
+            } else {
+                e.into()
+            }
+        })
+    })
+}
+
+/// Updates a user (`PATCH /api/v3/users/{id}`). Locking a user or changing their password ends
+/// their sessions.
+pub fn update(conn: &mut Conn, user: &User, input: &UserInput, password_hash: Option<&str>) -> Result<User, UserError> {
+    conn.transaction(|conn| {
+        let mut errors = Vec::new();
+        check_common(conn, input, Some(user.id), false, &mut errors)?;
+        if !errors.is_empty() {
+            return Err(UserError::Invalid(errors));
+        }
+        let email = input.email.as_ref().and_then(Field::value).map(|e| e.trim().to_string());
+        let status = input.status.as_ref().and_then(Field::value).cloned();
+        let changes = UserChanges {
+            first_name: input.first_name.as_ref().and_then(Field::value).map(|s| s.trim().to_string()),
+            last_name: input.last_name.as_ref().and_then(Field::value).map(|s| s.trim().to_string()),
+            email_lower: email.as_ref().map(|e| e.to_lowercase()),
+            email,
+            admin: input.admin.as_ref().and_then(Field::value).copied(),
+            status: status.clone(),
+            password_hash: password_hash.map(str::to_string),
+            updated_at: Some(now_millis()),
+        };
+        let updated = User::update(conn, user.id, &changes)?;
+        if password_hash.is_some() || status.as_deref() == Some(UserStatus::Locked.as_str()) {
+            sessions::delete_for_user(conn, user.id)?;
+        }
+        Ok(updated)
+    })
+}
+
+/// The password of `input` when one must be hashed (create, or an update that sets one that
+/// passes the length rule).
+pub fn password_to_hash(input: &UserInput) -> Option<&str> {
+    input
+        .password
+        .as_ref()
+        .and_then(Field::value)
+        .map(String::as_str)
+        .filter(|p| p.chars().count() >= MIN_PASSWORD_LENGTH)
+}
+
+/// The bootstrapped admin: created at first start when missing. Returns the generated password
+/// when none was configured, so the caller can print it once.
+pub fn ensure_admin(conn: &mut Conn, login: &str, configured_password: Option<&str>) -> anyhow::Result<Option<String>> {
+    if User::find_by_login(conn, login)?.is_some() {
+        return Ok(None);
+    }
+    let generated = configured_password.is_none().then(|| crypto::random_alphanumeric(24));
+    let password = configured_password.or(generated.as_deref()).unwrap_or_default();
+    let hash = crypto::hash_password(password);
+    let now = now_millis();
+    let row = NewUserRow {
+        login,
+        login_lower: login.to_lowercase(),
+        first_name: "OpenProject",
+        last_name: "Admin",
+        email: &format!("{}@openproject.invalid", login.to_lowercase()),
+        email_lower: format!("{}@openproject.invalid", login.to_lowercase()),
+        admin: true,
+        status: UserStatus::Active.as_str(),
+        password_hash: &hash,
+        created_at: now,
+        updated_at: now,
+    };
+    match User::insert(conn, &row) {
+        Ok(_) => Ok(generated),
+        // Another replica bootstrapped the same admin at the same moment.
+        Err(e) if service_kit::db::is_unique_violation(&e) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wrong_types_are_invalid_not_absent() {
+        let input = UserInput::from_body(&json!({"login": 5, "admin": "yes", "unknown": 1}));
+        assert_eq!(input.login, Some(Field::Invalid));
+        assert_eq!(input.admin, Some(Field::Invalid));
+        assert_eq!(input.email, None);
+    }
+
+    #[test]
+    fn email_shapes() {
+        assert!(is_valid_email("a@b.c"));
+        assert!(is_valid_email("admin@localhost"));
+        assert!(!is_valid_email("a.b.c"));
+        assert!(!is_valid_email("a@@b"));
+        assert!(!is_valid_email("a b@c"));
+        assert!(!is_valid_email("@c"));
+    }
+
+    #[test]
+    fn short_passwords_are_not_hashed() {
+        let input = UserInput::from_body(&json!({"password": "short"}));
+        assert_eq!(password_to_hash(&input), None);
+        let input = UserInput::from_body(&json!({"password": "long enough!"}));
+        assert_eq!(password_to_hash(&input), Some("long enough!"));
+    }
+}

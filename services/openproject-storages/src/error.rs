@@ -1,0 +1,129 @@
+//! The one error type of the OpenProject side, rendered in one place as the contract's HAL error
+//! body (README §3.2), the plain-text 406, or a logged 500.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use service_kit::db::DbError;
+use storage_protocol::{
+    hal::{messages, ErrorId, HalError},
+    openproject::{HAL_JSON, SERVICE_DESC_LINK},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A contract error body; the status follows its identifier.
+    #[error("{0:?}")]
+    Hal(HalError, StatusCode),
+    /// 401 with `WWW-Authenticate: <scheme> realm="OpenProject API"`.
+    #[error("unauthenticated")]
+    Unauthenticated { wrong_credentials: bool, scheme: String },
+    /// A write under /api/v3 without `Content-Type`.
+    #[error("missing content type")]
+    MissingContentType,
+    #[error("too many failed logins")]
+    TooManyRequests,
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn of(id: ErrorId) -> Self {
+        Self::hal(HalError::of(id))
+    }
+
+    pub fn hal(body: HalError) -> Self {
+        let status = ErrorId::from_urn(&body.error_identifier)
+            .map(ErrorId::status)
+            .unwrap_or(500);
+        Self::Hal(body, StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+    }
+
+    pub fn not_found() -> Self {
+        Self::of(ErrorId::NotFound)
+    }
+
+    pub fn missing_permission() -> Self {
+        Self::of(ErrorId::MissingPermission)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::Unauthenticated { wrong_credentials: false, scheme: "Basic".into() }
+    }
+
+    /// Validation failures, wrapped by the contract's rule (one → itself, more → MultipleErrors).
+    pub fn validation(errors: Vec<HalError>) -> Self {
+        HalError::wrap(errors).map_or_else(|| anyhow::anyhow!("empty validation error").into(), Self::hal)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Hal(_, status) => *status,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::MissingContentType => StatusCode::NOT_ACCEPTABLE,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header(("Link", SERVICE_DESC_LINK));
+        let body = match self {
+            Self::Hal(body, _) => body.clone(),
+            Self::Unauthenticated { wrong_credentials, scheme } => {
+                response.insert_header(("WWW-Authenticate", format!("{scheme} realm=\"OpenProject API\"")));
+                if *wrong_credentials {
+                    HalError::new(ErrorId::Unauthenticated, messages::WRONG_CREDENTIALS)
+                } else {
+                    HalError::of(ErrorId::Unauthenticated)
+                }
+            }
+            Self::MissingContentType => {
+                return response
+                    .content_type("text/plain; charset=utf-8")
+                    .body(messages::MISSING_CONTENT_TYPE)
+            }
+            Self::TooManyRequests => {
+                response.insert_header(("Retry-After", "60"));
+                HalError::of(ErrorId::TooManyRequests)
+            }
+            Self::Unexpected(cause) => {
+                tracing::error!(error = ?cause, "request failed unexpectedly");
+                HalError::of(ErrorId::InternalServerError)
+            }
+        };
+        response.content_type(HAL_JSON).json(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_status() {
+        assert_eq!(ApiError::not_found().status_code(), 404);
+        assert_eq!(ApiError::missing_permission().status_code(), 403);
+        assert_eq!(ApiError::unauthenticated().status_code(), 401);
+        assert_eq!(ApiError::MissingContentType.status_code(), 406);
+        assert_eq!(ApiError::TooManyRequests.status_code(), 429);
+        assert_eq!(ApiError::Unexpected(anyhow::anyhow!("boom")).status_code(), 500);
+        assert_eq!(
+            ApiError::validation(vec![HalError::violation("name", "Name can't be blank.")]).status_code(),
+            422
+        );
+    }
+}

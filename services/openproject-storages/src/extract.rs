@@ -1,0 +1,224 @@
+//! Request extractors: who is calling ([`Caller`], [`MaybeCaller`]) and the JSON write body
+//! with the contract's content-type rules ([`JsonBody`]).
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde_json::Value;
+use storage_protocol::{
+    hal::{messages, ErrorId, HalError},
+    openproject::SESSION_COOKIE,
+};
+
+use crate::{
+    domain::authentication::{self, AuthMethod, Presented},
+    error::ApiError,
+    state::AppState,
+};
+
+pub use crate::domain::authentication::Caller;
+
+fn state(req: &HttpRequest) -> Arc<AppState> {
+    req.app_data::<web::Data<Arc<AppState>>>()
+        .expect("AppState is registered on the app")
+        .get_ref()
+        .clone()
+}
+
+/// What the request presents: on the API an `Authorization` header, else the session cookie
+/// (on the API only with `X-Requested-With: XMLHttpRequest`, the CSRF defence). Browser pages
+/// look only at the session.
+fn presented(req: &HttpRequest) -> Presented {
+    let api = req.path().starts_with("/api/");
+    if api {
+        if let Some(value) = req.headers().get(header::AUTHORIZATION) {
+            return Presented::Authorization(value.to_str().unwrap_or("\u{0}").to_string());
+        }
+    }
+    let xhr = req
+        .headers()
+        .get("X-Requested-With")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"XMLHttpRequest"));
+    match req.cookie(SESSION_COOKIE) {
+        Some(cookie) if !api || xhr => Presented::Session(cookie.value().to_string()),
+        _ => Presented::Nothing,
+    }
+}
+
+/// The scheme named in `WWW-Authenticate` (`X-Authentication-Scheme` replaces `Basic`).
+fn auth_scheme(req: &HttpRequest) -> String {
+    req.headers()
+        .get("X-Authentication-Scheme")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic()))
+        .unwrap_or("Basic")
+        .to_string()
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+}
+
+/// Resolves the caller once per request and keeps the result in the request's extensions.
+async fn resolve(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
+    if let Some(cached) = req.extensions().get::<Option<Caller>>() {
+        return Ok(cached.clone());
+    }
+    let state = state(&req);
+    let outcome = authentication::authenticate(&state, presented(&req), &client_address(&req)).await;
+    let caller = match outcome {
+        Ok(caller) => caller,
+        Err(authentication::AuthError::WrongCredentials) => {
+            return Err(ApiError::Unauthenticated { wrong_credentials: true, scheme: auth_scheme(&req) })
+        }
+        Err(authentication::AuthError::Throttled) => return Err(ApiError::TooManyRequests),
+        Err(authentication::AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
+    };
+    req.extensions_mut().insert(caller.clone());
+    Ok(caller)
+}
+
+/// An authenticated, active user; anonymous callers get 401.
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let scheme = auth_scheme(&req);
+            resolve(req).await?.ok_or(ApiError::Unauthenticated { wrong_credentials: false, scheme })
+        })
+    }
+}
+
+/// The caller when there is one; endpoints open to anonymous callers take this. Wrong
+/// credentials are still refused (README §3.2).
+pub struct MaybeCaller(pub Option<Caller>);
+
+impl FromRequest for MaybeCaller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { resolve(req).await.map(MaybeCaller) })
+    }
+}
+
+impl Caller {
+    /// Admin-only endpoints: an active admin, else 403.
+    pub fn require_admin(&self) -> Result<(), ApiError> {
+        if self.user.is_active_admin() {
+            Ok(())
+        } else {
+            Err(ApiError::missing_permission())
+        }
+    }
+
+    /// Extension endpoints that manage credentials accept only a password or a session.
+    pub fn require_password_or_session(&self) -> Result<(), ApiError> {
+        match self.method {
+            AuthMethod::Password | AuthMethod::Session => Ok(()),
+            AuthMethod::ApiKey => Err(ApiError::missing_permission()),
+        }
+    }
+}
+
+/// A JSON write body (`POST`, `PATCH`, `PUT` under /api/v3): `Content-Type` must be
+/// `application/json` or `application/hal+json` (406 when missing, 415 otherwise), the body at
+/// most the configured size (413), and JSON (400). An empty body reads as `{}`.
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = state(req).settings.common.max_body_bytes;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        let declared_length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_length.is_some_and(|n| n > limit) {
+                return Err(body_too_large());
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|e| {
+                    ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()))
+                })?;
+                if body.len() + chunk.len() > limit {
+                    return Err(body_too_large());
+                }
+                body.extend_from_slice(&chunk);
+            }
+            if body.iter().all(u8::is_ascii_whitespace) {
+                return Ok(JsonBody(Value::Object(Default::default())));
+            }
+            check_content_type(content_type.as_deref())?;
+            serde_json::from_slice(&body).map(JsonBody).map_err(|e| {
+                ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()))
+            })
+        })
+    }
+}
+
+fn body_too_large() -> ApiError {
+    ApiError::Hal(
+        HalError::new(ErrorId::InvalidRequestBody, messages::BODY_TOO_LARGE),
+        actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
+    )
+}
+
+fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
+    let Some(raw) = content_type else {
+        return Err(ApiError::MissingContentType);
+    };
+    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if essence == "application/json" || essence == "application/hal+json" {
+        Ok(())
+    } else {
+        Err(ApiError::hal(HalError::new(
+            ErrorId::TypeNotSupported,
+            messages::type_not_supported(raw),
+        )))
+    }
+}
+
+/// A positive integer id from a path segment; anything else is 404 (README §3.1).
+pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .ok_or_else(ApiError::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types() {
+        assert!(check_content_type(Some("application/json")).is_ok());
+        assert!(check_content_type(Some("application/hal+json; charset=utf-8")).is_ok());
+        assert!(matches!(check_content_type(None), Err(ApiError::MissingContentType)));
+        assert!(check_content_type(Some("text/plain")).is_err());
+    }
+
+    #[test]
+    fn ids() {
+        assert_eq!(parse_id("12").unwrap(), 12);
+        for bad in ["0", "-1", "+1", "abc", "1.5", ""] {
+            assert!(parse_id(bad).is_err(), "{bad}");
+        }
+    }
+}

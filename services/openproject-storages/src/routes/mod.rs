@@ -1,0 +1,73 @@
+//! The route table: every endpoint of the OpenProject side, in one place. Modules follow URLs.
+//! `/api/v3` routes are registered through utoipa so each appears in `/api/v3/openapi.json`.
+
+mod api_root;
+mod api_tokens;
+mod pages;
+mod users;
+
+use actix_web::{http::StatusCode, web, HttpResponse};
+use serde::Serialize;
+use storage_protocol::openproject::{HAL_JSON, SERVICE_DESC_LINK};
+use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
+
+use crate::error::ApiError;
+
+/// Everything under `/api/v3`.
+fn api(cfg: &mut ServiceConfig) {
+    cfg.service(api_root::root)
+        .service(api_root::root_slash)
+        .service(api_root::configuration)
+        .service(users::me)
+        .service(users::list)
+        .service(users::create)
+        .service(users::get)
+        .service(users::update)
+        .service(users::avatar)
+        .service(api_tokens::create)
+        .service(api_tokens::delete);
+}
+
+/// Browser pages outside the API.
+pub fn pages(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::home))
+        .route("/login", web::get().to(pages::login_form))
+        .route("/login", web::post().to(pages::login))
+        .route("/logout", web::post().to(pages::logout));
+}
+
+/// The API scope: HAL `Link` header, `openapi.json`, and 404 `NotFound` for unknown paths and
+/// methods.
+pub fn api_scope() -> utoipa_actix_web::scope::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    scope("/api/v3")
+        .wrap(actix_web::middleware::DefaultHeaders::new().add(("Link", SERVICE_DESC_LINK)))
+        .route("/openapi.json", web::get().to(api_root::openapi))
+        .configure(api)
+        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }))
+}
+
+/// The OpenAPI document of this service, generated from the registered routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let (_, mut doc) = actix_web::App::new()
+        .into_utoipa_app()
+        .service(api_scope())
+        .split_for_parts();
+    doc.info.title = "openproject-storages".into();
+    doc.info.version = env!("CARGO_PKG_VERSION").into();
+    doc.info.contact = None;
+    doc.info.description = Some("The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration.".into());
+    doc
+}
+
+/// A HAL+JSON response.
+pub fn hal<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    HttpResponse::build(status).content_type(HAL_JSON).json(body)
+}

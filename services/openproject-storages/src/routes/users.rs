@@ -1,0 +1,123 @@
+use actix_web::{get, http::StatusCode, patch, post, web, HttpResponse};
+use serde::Deserialize;
+use service_kit::crypto;
+use storage_protocol::hal::Paging;
+
+use super::hal;
+use crate::{
+    db::users::User,
+    domain::users::{self as domain, UserError, UserInput},
+    error::ApiError,
+    extract::{parse_id, Caller, JsonBody},
+    representers,
+    state::State,
+};
+
+impl From<UserError> for ApiError {
+    fn from(e: UserError) -> Self {
+        match e {
+            UserError::Invalid(errors) => ApiError::validation(errors),
+            UserError::Db(e) => e.into(),
+        }
+    }
+}
+
+/// The user `id` as `caller` may see it: themself, or anyone for admins; otherwise 404.
+async fn visible_user(state: &State, caller: &Caller, raw_id: &str) -> Result<User, ApiError> {
+    let id = parse_id(raw_id)?;
+    if id == caller.user.id {
+        return Ok(caller.user.clone());
+    }
+    if !caller.user.is_active_admin() {
+        return Err(ApiError::not_found());
+    }
+    state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(User::find(conn, id)?))
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn hash_password(password: Option<&str>) -> Result<Option<String>, ApiError> {
+    let Some(password) = password.map(str::to_string) else {
+        return Ok(None);
+    };
+    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
+        .await
+        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
+    Ok(Some(hash))
+}
+
+/// GET /api/v3/users/me: the caller.
+#[utoipa::path(responses((status = 200, description = "User")))]
+#[get("/users/me")]
+pub async fn me(caller: Caller) -> HttpResponse {
+    hal(StatusCode::OK, &representers::user(&caller.user, &caller.user))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    #[serde(rename = "pageSize")]
+    page_size: Option<String>,
+    offset: Option<String>,
+}
+
+/// GET /api/v3/users: every user, paged (admin).
+#[utoipa::path(responses((status = 200, description = "Collection of users"), (status = 403, description = "Not an admin")))]
+#[get("/users")]
+pub async fn list(state: State, caller: Caller, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let paging = Paging::parse(query.page_size.as_deref(), query.offset.as_deref());
+    let (page, size) = (paging.page as i64, paging.page_size as i64);
+    let (rows, total) = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(User::page(conn, page, size)?))
+        .await?;
+    let elements = rows.iter().map(|u| representers::user(u, &caller.user)).collect();
+    Ok(hal(StatusCode::OK, &paging.collection("/api/v3/users", total as u64, elements)))
+}
+
+/// POST /api/v3/users: create a user (admin).
+#[utoipa::path(responses((status = 201, description = "User"), (status = 422, description = "Validation failed")))]
+#[post("/users")]
+pub async fn create(state: State, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let input = UserInput::from_body(&body.0);
+    // A valid request always carries a hashable password; an invalid one is refused before use.
+    let hash = hash_password(domain::password_to_hash(&input)).await?.unwrap_or_default();
+    let created = state
+        .db
+        .run(move |conn| domain::create(conn, &input, &hash).map_err(ApiError::from))
+        .await?;
+    Ok(hal(StatusCode::CREATED, &representers::user(&created, &caller.user)))
+}
+
+/// GET /api/v3/users/{id}: the caller themself, or anyone for admins.
+#[utoipa::path(responses((status = 200, description = "User"), (status = 404, description = "Not visible")))]
+#[get("/users/{id}")]
+pub async fn get(state: State, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+    let user = visible_user(&state, &caller, &id).await?;
+    Ok(hal(StatusCode::OK, &representers::user(&user, &caller.user)))
+}
+
+/// PATCH /api/v3/users/{id}: change names, e-mail, admin flag, password or status (admin).
+#[utoipa::path(responses((status = 200, description = "User"), (status = 422, description = "Validation failed")))]
+#[patch("/users/{id}")]
+pub async fn update(state: State, caller: Caller, id: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+    let user = visible_user(&state, &caller, &id).await?;
+    caller.require_admin()?;
+    let input = UserInput::from_body(&body.0);
+    let hash = hash_password(domain::password_to_hash(&input)).await?;
+    let updated = state
+        .db
+        .run(move |conn| domain::update(conn, &user, &input, hash.as_deref()).map_err(ApiError::from))
+        .await?;
+    Ok(hal(StatusCode::OK, &representers::user(&updated, &caller.user)))
+}
+
+/// GET /api/v3/users/{id}/avatar: the host model has no avatars, so clients fall back.
+#[utoipa::path(responses((status = 404, description = "No avatar")))]
+#[get("/users/{id}/avatar")]
+pub async fn avatar(_caller: Caller) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found())
+}

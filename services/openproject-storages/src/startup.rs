@@ -1,0 +1,104 @@
+//! One build path for `main` and the tests: [`Application::build`] migrates, bootstraps the
+//! admin, binds (port 0 picks a free port) and returns a server ready to run.
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+use service_kit::{
+    auth::{CredentialCache, ThrottlePolicy},
+    crypto::CsrfSigner,
+    db::{resolve_secret_key, Db},
+};
+use utoipa_actix_web::AppExt;
+
+use crate::{config::Settings, db::MIGRATIONS, domain, routes, state::AppState};
+
+pub struct Application {
+    port: u16,
+    public_url: String,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let common = &settings.common;
+        let secret_key = resolve_secret_key(common.secret_key.clone(), &common.database_url, "OPS_SECRET_KEY")?;
+        let db = open_database(&settings)?;
+        let admin = common.admin_username.clone();
+        let admin_password = common.admin_password.as_ref().map(|p| p.expose().to_string());
+        let generated = db
+            .run(move |conn| domain::users::ensure_admin(conn, &admin, admin_password.as_deref()))
+            .await?;
+        if let Some(password) = generated {
+            // Printed once, on stdout, so the operator can sign in; never logged.
+            println!(
+                "OpenProject admin \"{}\" created with generated password: {password}",
+                common.admin_username
+            );
+        }
+        let (listener, public_url) = service_kit::server::bind(common.listen, common.public_url.as_deref())?;
+        let port = listener.local_addr()?.port();
+        let state = Arc::new(AppState {
+            db,
+            public_url: public_url.clone(),
+            secret_box: secret_key.secret_box(),
+            csrf: CsrfSigner::new(&secret_key),
+            credential_cache: CredentialCache::default(),
+            throttle: ThrottlePolicy::default(),
+            settings,
+        });
+        let server = run(listener, state)?;
+        tracing::info!(%public_url, "openproject-storages listening");
+        Ok(Self { port, public_url, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        tokio::spawn(async move {
+            service_kit::server::shutdown_signal().await;
+            handle.stop(true).await;
+        });
+        self.server.await
+    }
+}
+
+/// Connects and applies pending migrations (also the `migrate` subcommand).
+pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
+    let url = &settings.common.database_url;
+    let db = Db::connect(url)?;
+    let applied = db.migrate(url, &MIGRATIONS)?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrated");
+    }
+    Ok(db)
+}
+
+fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
+    let openapi = web::Data::new(routes::openapi_document());
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        let max_body = state.settings.common.max_body_bytes;
+        App::new()
+            .into_utoipa_app()
+            .app_data(state.clone())
+            .app_data(openapi.clone())
+            .app_data(web::FormConfig::default().limit(max_body))
+            .service(routes::api_scope())
+            .into_app()
+            .configure(routes::pages)
+            .wrap(from_fn(service_kit::server::request_span))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .run();
+    Ok(server)
+}
