@@ -12,7 +12,10 @@ use crate::crypto::{constant_time_eq, SecretString};
 /// What an `Authorization` header carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credentials {
-    Basic { username: String, password: SecretString },
+    Basic {
+        username: String,
+        password: SecretString,
+    },
     Bearer(SecretString),
 }
 
@@ -131,7 +134,9 @@ impl ThrottlePolicy {
             ThrottleDecision::Refuse
         } else if failures > self.free_failures {
             let steps = (failures - self.free_failures).min(10) as u32;
-            ThrottleDecision::Delay(Duration::from_millis(100 * u64::from(steps).pow(2)).min(Duration::from_secs(5)))
+            ThrottleDecision::Delay(
+                Duration::from_millis(100 * u64::from(steps).pow(2)).min(Duration::from_secs(5)),
+            )
         } else {
             ThrottleDecision::Allow
         }
@@ -139,7 +144,11 @@ impl ThrottlePolicy {
 }
 
 /// A session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
-pub fn session_cookie(name: &str, value: String, secure: bool) -> actix_web::cookie::Cookie<'static> {
+pub fn session_cookie(
+    name: &str,
+    value: String,
+    secure: bool,
+) -> actix_web::cookie::Cookie<'static> {
     actix_web::cookie::Cookie::build(name.to_string(), value)
         .path("/")
         .http_only(true)
@@ -230,8 +239,14 @@ mod tests {
 
     #[test]
     fn only_same_origin_redirects() {
-        assert_eq!(same_origin_path("/a?b=1", "http://h:1").as_deref(), Some("/a?b=1"));
-        assert_eq!(same_origin_path("http://h:1/x?y", "http://h:1").as_deref(), Some("/x?y"));
+        assert_eq!(
+            same_origin_path("/a?b=1", "http://h:1").as_deref(),
+            Some("/a?b=1")
+        );
+        assert_eq!(
+            same_origin_path("http://h:1/x?y", "http://h:1").as_deref(),
+            Some("/x?y")
+        );
         assert_eq!(same_origin_path("http://evil/x", "http://h:1"), None);
         assert_eq!(same_origin_path("//evil/x", "http://h:1"), None);
         assert_eq!(same_origin_path("/\\evil", "http://h:1"), None);

@@ -123,7 +123,9 @@ pub fn parse_u64(raw: &str) -> Result<u64, String> {
 pub fn parse_public_url(raw: &str) -> Result<String, String> {
     let url = url::Url::parse(raw).map_err(|e| format!("not a valid URL ({e}): '{raw}'"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("expected an absolute http or https URL, got '{raw}'"));
+        return Err(format!(
+            "expected an absolute http or https URL, got '{raw}'"
+        ));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!("must not carry a query or fragment: '{raw}'"));
@@ -144,6 +146,8 @@ pub struct CommonSettings {
     pub log: crate::telemetry::LogSettings,
     /// Largest JSON or form request body.
     pub max_body_bytes: usize,
+    /// Failed-login throttling; not configurable from the environment, tests tighten it.
+    pub throttle: crate::auth::ThrottlePolicy,
 }
 
 impl fmt::Debug for CommonSettings {
@@ -184,7 +188,9 @@ impl CommonSettings {
                 .string("admin_username")?
                 .map(|s| s.trim().to_string())
                 .unwrap_or_else(|| "admin".into()),
-            admin_password: source.string("admin_password")?.map(crate::crypto::SecretString::new),
+            admin_password: source
+                .string("admin_password")?
+                .map(crate::crypto::SecretString::new),
             secret_key: source.parse("secret_key", crate::crypto::SecretKey::from_base64)?,
             log: crate::telemetry::LogSettings {
                 filter: source.string("log")?.unwrap_or_else(|| "info".into()),
@@ -200,6 +206,7 @@ impl CommonSettings {
                 .parse("max_body_bytes", parse_u64)?
                 .map(|n| n as usize)
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            throttle: crate::auth::ThrottlePolicy::default(),
         })
     }
 }
@@ -213,12 +220,17 @@ mod tests {
         let source = Source::from_pairs("OPS", [("listen", "nope".to_string())]);
         let err = CommonSettings::from_source(&source, "127.0.0.1:8080", "x.db").unwrap_err();
         assert_eq!(err.variable, "OPS_LISTEN");
-        assert!(err.to_string().starts_with("OPS_LISTEN: expected an address"));
+        assert!(err
+            .to_string()
+            .starts_with("OPS_LISTEN: expected an address"));
     }
 
     #[test]
     fn public_url_loses_its_trailing_slash() {
-        assert_eq!(parse_public_url("http://op.example/").unwrap(), "http://op.example");
+        assert_eq!(
+            parse_public_url("http://op.example/").unwrap(),
+            "http://op.example"
+        );
         assert!(parse_public_url("ftp://op.example").is_err());
         assert!(parse_public_url("op.example").is_err());
     }

@@ -9,10 +9,15 @@
 use std::fmt;
 
 use argon2::{
-    password_hash::{rand_core::OsRng as PhOsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    password_hash::{
+        rand_core::OsRng as PhOsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+    },
     Argon2,
 };
-use base64::{engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD}, Engine};
+use base64::{
+    engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD},
+    Engine,
+};
 use chacha20poly1305::{
     aead::{Aead, KeyInit},
     XChaCha20Poly1305, XNonce,
@@ -60,9 +65,9 @@ impl SecretKey {
 
     /// Standard base64 of exactly 32 bytes (`openssl rand -base64 32`).
     pub fn from_base64(raw: &str) -> Result<Self, String> {
-        let bytes = STANDARD
-            .decode(raw.trim())
-            .map_err(|_| "expected 32 random bytes in base64 (openssl rand -base64 32)".to_string())?;
+        let bytes = STANDARD.decode(raw.trim()).map_err(|_| {
+            "expected 32 random bytes in base64 (openssl rand -base64 32)".to_string()
+        })?;
         let bytes: [u8; 32] = bytes
             .try_into()
             .map_err(|_| "expected exactly 32 bytes once base64-decoded".to_string())?;
@@ -75,7 +80,8 @@ impl SecretKey {
 
     /// An independent key for one purpose, so one master key can encrypt, sign and MAC.
     pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.0).expect("HMAC takes any key length");
         mac.update(b"service-kit key derivation\0");
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
@@ -139,7 +145,11 @@ impl SecretBox {
 
 /// `len` characters of `[A-Za-z0-9]` from the OS CSPRNG.
 pub fn random_alphanumeric(len: usize) -> String {
-    OsRng.sample_iter(&Alphanumeric).take(len).map(char::from).collect()
+    OsRng
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
 }
 
 /// `bytes` random bytes as lowercase hex.
@@ -181,7 +191,11 @@ pub fn hash_password(password: &str) -> String {
 
 pub fn verify_password(password: &str, phc_hash: &str) -> bool {
     PasswordHash::new(phc_hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -242,7 +256,10 @@ mod tests {
         let sealed = key.secret_box().seal("client-secret");
         assert_ne!(sealed, "client-secret");
         assert_eq!(key.secret_box().open(&sealed).unwrap(), "client-secret");
-        assert_eq!(SecretKey::generate().secret_box().open(&sealed), Err(OpenError));
+        assert_eq!(
+            SecretKey::generate().secret_box().open(&sealed),
+            Err(OpenError)
+        );
         assert_eq!(key.secret_box().open("v1.garbage"), Err(OpenError));
     }
 
@@ -284,6 +301,9 @@ mod tests {
 
     #[test]
     fn debug_hides_secrets() {
-        assert_eq!(format!("{:?}", SecretString::new("pw")), "SecretString(***)");
+        assert_eq!(
+            format!("{:?}", SecretString::new("pw")),
+            "SecretString(***)"
+        );
     }
 }

@@ -49,7 +49,10 @@ impl DatabaseUrl {
     /// `sqlite://PATH` (relative, or absolute as `sqlite:///var/lib/op.db`), `sqlite:PATH`, or
     /// `postgres://…` / `postgresql://…`.
     pub fn parse(raw: &str) -> Result<Self, String> {
-        if let Some(rest) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(rest) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             if rest.is_empty() {
                 return Err("sqlite URL without a file path".into());
             }
@@ -58,7 +61,9 @@ impl DatabaseUrl {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
             return Ok(Self::Postgres(raw.to_string()));
         }
-        Err("expected sqlite://PATH or postgres://… ".trim_end().to_string())
+        Err("expected sqlite://PATH or postgres://… "
+            .trim_end()
+            .to_string())
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -207,7 +212,10 @@ fn lock_file_beside(db_path: &Path) -> anyhow::Result<File> {
 }
 
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(suffix);
     path.with_file_name(name)
 }
@@ -281,7 +289,9 @@ mod tests {
             DatabaseUrl::parse("sqlite:///var/lib/op.db").unwrap(),
             DatabaseUrl::Sqlite("/var/lib/op.db".into())
         );
-        assert!(DatabaseUrl::parse("postgres://u@h/db").unwrap() != DatabaseUrl::Sqlite("x".into()));
+        assert!(
+            DatabaseUrl::parse("postgres://u@h/db").unwrap() != DatabaseUrl::Sqlite("x".into())
+        );
         assert!(DatabaseUrl::parse("mysql://x").is_err());
         assert!(DatabaseUrl::parse("sqlite://").is_err());
     }

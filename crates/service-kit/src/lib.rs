@@ -10,7 +10,7 @@ pub mod db;
 pub mod http_client;
 pub mod server;
 pub mod telemetry;
-pub mod throttle;
-pub mod time;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod throttle;
+pub mod time;

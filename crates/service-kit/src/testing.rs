@@ -33,11 +33,14 @@ impl TestDatabase {
     pub fn create(label: &str) -> Self {
         let id = uuid::Uuid::new_v4().simple().to_string();
         if wants_postgres() {
-            let server = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
+            let server =
+                std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
             let server = server.trim_end_matches('/').to_string();
             let name = format!("test_{label}_{id}").replace('-', "_");
-            let mut admin = PgConnection::establish(&format!("{server}/postgres"))
-                .unwrap_or_else(|e| panic!("TEST_DATABASE=postgres but {server} is unreachable: {e}"));
+            let mut admin =
+                PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE=postgres but {server} is unreachable: {e}")
+                });
             admin
                 .batch_execute(&format!("CREATE DATABASE \"{name}\""))
                 .expect("CREATE DATABASE");
@@ -72,7 +75,8 @@ impl Drop for TestDatabase {
             }
             Cleanup::Postgres { server, name } => {
                 if let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) {
-                    let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
                 }
             }
         }

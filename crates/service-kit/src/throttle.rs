@@ -68,9 +68,13 @@ pub fn record_failure(
     if bumped > 0 {
         return Ok(());
     }
-    let restarted = diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
-        .set((auth_failures::failures.eq(1), auth_failures::window_started_at.eq(now)))
-        .execute(conn)?;
+    let restarted =
+        diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
+            .set((
+                auth_failures::failures.eq(1),
+                auth_failures::window_started_at.eq(now),
+            ))
+            .execute(conn)?;
     if restarted > 0 {
         return Ok(());
     }

@@ -24,7 +24,10 @@ mod tests {
 
     #[test]
     fn formats_with_milliseconds_and_z() {
-        assert_eq!(iso8601_millis(1_640_007_420_211), "2021-12-20T13:37:00.211Z");
+        assert_eq!(
+            iso8601_millis(1_640_007_420_211),
+            "2021-12-20T13:37:00.211Z"
+        );
         assert_eq!(iso8601_millis(0), "1970-01-01T00:00:00.000Z");
     }
 }

@@ -18,16 +18,32 @@ pub struct Link {
 
 impl Link {
     pub fn to(href: impl Into<String>) -> Self {
-        Self { href: Some(href.into()), title: None, method: None, templated: None }
+        Self {
+            href: Some(href.into()),
+            title: None,
+            method: None,
+            templated: None,
+        }
     }
     pub fn titled(href: impl Into<String>, title: impl Into<String>) -> Self {
-        Self { title: Some(title.into()), ..Self::to(href) }
+        Self {
+            title: Some(title.into()),
+            ..Self::to(href)
+        }
     }
     pub fn action(href: impl Into<String>, method: &str) -> Self {
-        Self { method: Some(method.to_string()), ..Self::to(href) }
+        Self {
+            method: Some(method.to_string()),
+            ..Self::to(href)
+        }
     }
     pub fn nothing() -> Self {
-        Self { href: None, title: None, method: None, templated: None }
+        Self {
+            href: None,
+            title: None,
+            method: None,
+            templated: None,
+        }
     }
 }
 
@@ -71,7 +87,9 @@ impl<T> Collection<T> {
             page_size: None,
             offset: None,
             embedded: Elements { elements },
-            links: SelfLinks { self_: Link::to(self_href) },
+            links: SelfLinks {
+                self_: Link::to(self_href),
+            },
         }
     }
 }
@@ -165,7 +183,9 @@ impl ErrorId {
             Self::UpdateConflict => 409,
             Self::InvalidQuery | Self::InvalidRequestBody | Self::BadRequest => 400,
             Self::TypeNotSupported => 415,
-            Self::OutboundRequestNotFound | Self::OutboundRequestForbidden | Self::InternalServerError => 500,
+            Self::OutboundRequestNotFound
+            | Self::OutboundRequestForbidden
+            | Self::InternalServerError => 500,
             Self::TooManyRequests => 429,
         }
     }
@@ -178,7 +198,9 @@ impl ErrorId {
             Self::Unauthenticated => messages::UNAUTHENTICATED,
             Self::MissingPermission => messages::MISSING_PERMISSION,
             Self::NotFound => messages::NOT_FOUND,
-            Self::UpdateConflict => "Could not update the resource because of conflicting modifications.",
+            Self::UpdateConflict => {
+                "Could not update the resource because of conflicting modifications."
+            }
             Self::InvalidQuery => messages::INVALID_FILTERS,
             Self::InvalidRequestBody => messages::INVALID_JSON,
             Self::OutboundRequestNotFound => {
@@ -232,7 +254,11 @@ pub mod messages {
 pub struct ErrorDetails {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attribute: Option<String>,
-    #[serde(rename = "parseError", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "parseError",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub parse_error: Option<String>,
 }
 
@@ -278,13 +304,19 @@ impl HalError {
 
     pub fn with_attribute(mut self, attribute: impl Into<String>) -> Self {
         let embedded = self.embedded.get_or_insert_with(Default::default);
-        embedded.details.get_or_insert_with(Default::default).attribute = Some(attribute.into());
+        embedded
+            .details
+            .get_or_insert_with(Default::default)
+            .attribute = Some(attribute.into());
         self
     }
 
     pub fn with_parse_error(mut self, parse_error: impl Into<String>) -> Self {
         let embedded = self.embedded.get_or_insert_with(Default::default);
-        embedded.details.get_or_insert_with(Default::default).parse_error = Some(parse_error.into());
+        embedded
+            .details
+            .get_or_insert_with(Default::default)
+            .parse_error = Some(parse_error.into());
         self
     }
 
@@ -294,7 +326,10 @@ impl HalError {
             0 => None,
             1 => errors.pop(),
             _ => Some(Self {
-                embedded: Some(ErrorEmbedded { details: None, errors }),
+                embedded: Some(ErrorEmbedded {
+                    details: None,
+                    errors,
+                }),
                 ..Self::of(ErrorId::MultipleErrors)
             }),
         }
@@ -302,11 +337,18 @@ impl HalError {
 
     /// The identifier without the URN prefix.
     pub fn identifier_name(&self) -> &str {
-        self.error_identifier.strip_prefix(ERROR_URN_PREFIX).unwrap_or(&self.error_identifier)
+        self.error_identifier
+            .strip_prefix(ERROR_URN_PREFIX)
+            .unwrap_or(&self.error_identifier)
     }
 
     pub fn attribute(&self) -> Option<&str> {
-        self.embedded.as_ref()?.details.as_ref()?.attribute.as_deref()
+        self.embedded
+            .as_ref()?
+            .details
+            .as_ref()?
+            .attribute
+            .as_deref()
     }
 }
 
@@ -335,7 +377,10 @@ mod tests {
     #[test]
     fn builders_match_fixtures() {
         let load = |n| serde_json::from_value::<HalError>(crate::fixtures::load(n)).unwrap();
-        assert_eq!(HalError::of(ErrorId::Unauthenticated), load("op_error_unauthenticated"));
+        assert_eq!(
+            HalError::of(ErrorId::Unauthenticated),
+            load("op_error_unauthenticated")
+        );
         assert_eq!(HalError::of(ErrorId::NotFound), load("op_error_not_found"));
         assert_eq!(
             HalError::wrap(vec![
@@ -346,7 +391,8 @@ mod tests {
             load("op_error_multiple_errors")
         );
         assert_eq!(
-            HalError::of(ErrorId::InvalidRequestBody).with_parse_error("expected value at line 1 column 1"),
+            HalError::of(ErrorId::InvalidRequestBody)
+                .with_parse_error("expected value at line 1 column 1"),
             load("op_error_invalid_request_body")
         );
     }
@@ -354,7 +400,10 @@ mod tests {
     #[test]
     fn statuses() {
         assert_eq!(ErrorId::TypeNotSupported.status(), 415);
-        assert_eq!(ErrorId::OutboundRequestForbidden.urn(), "urn:openproject-org:api:v3:errors:OutboundRequest:Forbidden");
+        assert_eq!(
+            ErrorId::OutboundRequestForbidden.urn(),
+            "urn:openproject-org:api:v3:errors:OutboundRequest:Forbidden"
+        );
         assert_eq!(HalError::wrap(vec![]), None);
         for id in ErrorId::ALL {
             assert_eq!(ErrorId::from_urn(&id.urn()), Some(id));
@@ -391,7 +440,12 @@ impl Paging {
     }
 
     /// A paged collection of one page of `total` elements.
-    pub fn collection<T>(&self, self_href: impl Into<String>, total: u64, elements: Vec<T>) -> Collection<T> {
+    pub fn collection<T>(
+        &self,
+        self_href: impl Into<String>,
+        total: u64,
+        elements: Vec<T>,
+    ) -> Collection<T> {
         let mut collection = Collection::unpaged(self_href, elements);
         collection.total = total;
         collection.page_size = Some(self.page_size);
@@ -406,9 +460,33 @@ mod paging_tests {
 
     #[test]
     fn paging_defaults_and_bounds() {
-        assert_eq!(Paging::parse(None, None), Paging { page_size: 20, page: 1 });
-        assert_eq!(Paging::parse(Some("-1"), Some("2")), Paging { page_size: 1000, page: 2 });
-        assert_eq!(Paging::parse(Some("5000"), Some("0")), Paging { page_size: 1000, page: 1 });
-        assert_eq!(Paging::parse(Some("x"), Some("y")), Paging { page_size: 20, page: 1 });
+        assert_eq!(
+            Paging::parse(None, None),
+            Paging {
+                page_size: 20,
+                page: 1
+            }
+        );
+        assert_eq!(
+            Paging::parse(Some("-1"), Some("2")),
+            Paging {
+                page_size: 1000,
+                page: 2
+            }
+        );
+        assert_eq!(
+            Paging::parse(Some("5000"), Some("0")),
+            Paging {
+                page_size: 1000,
+                page: 1
+            }
+        );
+        assert_eq!(
+            Paging::parse(Some("x"), Some("y")),
+            Paging {
+                page_size: 20,
+                page: 1
+            }
+        );
     }
 }

@@ -17,7 +17,8 @@ pub mod messages {
     pub const CSRF_FAILED: &str = "CSRF check failed";
     pub const MUST_BE_SUBADMIN: &str = "Logged in account must be at least a sub admin";
     pub const USER_EXISTS: &str = "User already exists";
-    pub const PASSWORD_REQUIRED: &str = "To send a password link to the user an email address is required.";
+    pub const PASSWORD_REQUIRED: &str =
+        "To send a password link to the user an email address is required.";
     pub const INVALID_USER_ID: &str = "Only the following characters are allowed in a username: \"a-z\", \"A-Z\", \"0-9\", spaces and \"_.@-'\", and it must be at most 64 characters long.";
     pub const USER_NOT_FOUND: &str = "User does not exist";
     /// App-route and page 404s (our text).
@@ -177,7 +178,11 @@ pub struct ProvisionUser {
     pub userid: String,
     #[serde(default)]
     pub password: String,
-    #[serde(rename = "displayName", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "displayName",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -210,7 +215,13 @@ mod tests {
 
     #[test]
     fn defaults_are_the_contract_values() {
-        assert_eq!(serde_json::to_value(Status::default()).unwrap(), load("nc_status"));
-        assert_eq!(serde_json::to_value(Capabilities::default()).unwrap(), load("nc_capabilities"));
+        assert_eq!(
+            serde_json::to_value(Status::default()).unwrap(),
+            load("nc_status")
+        );
+        assert_eq!(
+            serde_json::to_value(Capabilities::default()).unwrap(),
+            load("nc_capabilities")
+        );
     }
 }

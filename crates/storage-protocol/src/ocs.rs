@@ -118,8 +118,18 @@ pub fn to_xml(envelope: &OcsEnvelope<Value>) -> String {
     push_element(&mut out, "status", &meta.status, 2);
     push_element(&mut out, "statuscode", &meta.statuscode.to_string(), 2);
     push_element(&mut out, "message", &meta.message, 2);
-    push_element(&mut out, "totalitems", meta.totalitems.as_deref().unwrap_or(""), 2);
-    push_element(&mut out, "itemsperpage", meta.itemsperpage.as_deref().unwrap_or(""), 2);
+    push_element(
+        &mut out,
+        "totalitems",
+        meta.totalitems.as_deref().unwrap_or(""),
+        2,
+    );
+    push_element(
+        &mut out,
+        "itemsperpage",
+        meta.itemsperpage.as_deref().unwrap_or(""),
+        2,
+    );
     out.push_str(" </meta>\n");
     write_value(&mut out, "data", &envelope.ocs.data, 1);
     out.push_str("</ocs>\n");
@@ -162,8 +172,12 @@ fn write_value(out: &mut String, name: &str, value: &Value, depth: usize) {
 /// Keys that are not XML names become `element`, as Nextcloud does for numeric keys.
 fn element_name(key: &str) -> String {
     let mut chars = key.chars();
-    let valid_start = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
-    let valid_rest = key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let valid_start = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let valid_rest = key
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     if valid_start && valid_rest {
         key.to_string()
     } else {
@@ -207,9 +221,20 @@ mod tests {
     #[test]
     fn envelopes_match_fixtures() {
         let v1 = OcsEnvelope::ok(OcsVersion::V1, json!({"id": "alice"}));
-        assert_eq!(serde_json::to_value(&v1).unwrap(), crate::fixtures::load("nc_ocs_v1_ok"));
-        let v2 = OcsEnvelope::failure(OcsVersion::V2, 997, "Current user is not logged in", json!([]));
-        assert_eq!(serde_json::to_value(&v2).unwrap(), crate::fixtures::load("nc_ocs_v2_not_logged_in"));
+        assert_eq!(
+            serde_json::to_value(&v1).unwrap(),
+            crate::fixtures::load("nc_ocs_v1_ok")
+        );
+        let v2 = OcsEnvelope::failure(
+            OcsVersion::V2,
+            997,
+            "Current user is not logged in",
+            json!([]),
+        );
+        assert_eq!(
+            serde_json::to_value(&v2).unwrap(),
+            crate::fixtures::load("nc_ocs_v2_not_logged_in")
+        );
         crate::fixtures::assert_round_trip::<OcsEnvelope<Value>>("nc_ocs_v1_ok");
         crate::fixtures::assert_round_trip::<OcsEnvelope<Value>>("nc_ocs_v2_not_logged_in");
     }

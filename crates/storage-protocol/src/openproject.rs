@@ -38,7 +38,11 @@ pub struct Root {
     #[serde(rename = "instanceName")]
     pub instance_name: String,
     /// Only for admins.
-    #[serde(rename = "coreVersion", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "coreVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub core_version: Option<String>,
     #[serde(rename = "_links")]
     pub links: RootLinks,
@@ -107,7 +111,9 @@ impl Configuration {
             available_features: vec![],
             trialling_features: vec![],
             allowed_link_protocols: vec![],
-            links: crate::hal::SelfLinks { self_: Link::to(format!("{API_BASE}/configuration")) },
+            links: crate::hal::SelfLinks {
+                self_: Link::to(format!("{API_BASE}/configuration")),
+            },
         }
     }
 }
@@ -224,15 +230,27 @@ mod tests {
 
     #[test]
     fn root_shows_core_version_only_to_admins() {
-        assert_eq!(Root::new("OpenProject", 1, "Ada Admin", true).core_version.as_deref(), Some("17.1.0"));
-        assert_eq!(Root::new("OpenProject", 2, "Bo User", false).core_version, None);
+        assert_eq!(
+            Root::new("OpenProject", 1, "Ada Admin", true)
+                .core_version
+                .as_deref(),
+            Some("17.1.0")
+        );
+        assert_eq!(
+            Root::new("OpenProject", 2, "Bo User", false).core_version,
+            None
+        );
         let admin: Root = serde_json::from_value(crate::fixtures::load("op_root_admin")).unwrap();
         assert_eq!(Root::new("OpenProject", 1, "Ada Admin", true), admin);
     }
 
     #[test]
     fn configuration_matches_fixture() {
-        let golden: Configuration = serde_json::from_value(crate::fixtures::load("op_configuration")).unwrap();
-        assert_eq!(Configuration::new("localhost:8080".into(), 268_435_456), golden);
+        let golden: Configuration =
+            serde_json::from_value(crate::fixtures::load("op_configuration")).unwrap();
+        assert_eq!(
+            Configuration::new("localhost:8080".into(), 268_435_456),
+            golden
+        );
     }
 }

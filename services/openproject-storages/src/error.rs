@@ -15,7 +15,10 @@ pub enum ApiError {
     Hal(HalError, StatusCode),
     /// 401 with `WWW-Authenticate: <scheme> realm="OpenProject API"`.
     #[error("unauthenticated")]
-    Unauthenticated { wrong_credentials: bool, scheme: String },
+    Unauthenticated {
+        wrong_credentials: bool,
+        scheme: String,
+    },
     /// A write under /api/v3 without `Content-Type`.
     #[error("missing content type")]
     MissingContentType,
@@ -34,7 +37,10 @@ impl ApiError {
         let status = ErrorId::from_urn(&body.error_identifier)
             .map(ErrorId::status)
             .unwrap_or(500);
-        Self::Hal(body, StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+        Self::Hal(
+            body,
+            StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        )
     }
 
     pub fn not_found() -> Self {
@@ -46,12 +52,18 @@ impl ApiError {
     }
 
     pub fn unauthenticated() -> Self {
-        Self::Unauthenticated { wrong_credentials: false, scheme: "Basic".into() }
+        Self::Unauthenticated {
+            wrong_credentials: false,
+            scheme: "Basic".into(),
+        }
     }
 
     /// Validation failures, wrapped by the contract's rule (one → itself, more → MultipleErrors).
     pub fn validation(errors: Vec<HalError>) -> Self {
-        HalError::wrap(errors).map_or_else(|| anyhow::anyhow!("empty validation error").into(), Self::hal)
+        HalError::wrap(errors).map_or_else(
+            || anyhow::anyhow!("empty validation error").into(),
+            Self::hal,
+        )
     }
 }
 
@@ -83,8 +95,14 @@ impl ResponseError for ApiError {
         response.insert_header(("Link", SERVICE_DESC_LINK));
         let body = match self {
             Self::Hal(body, _) => body.clone(),
-            Self::Unauthenticated { wrong_credentials, scheme } => {
-                response.insert_header(("WWW-Authenticate", format!("{scheme} realm=\"OpenProject API\"")));
+            Self::Unauthenticated {
+                wrong_credentials,
+                scheme,
+            } => {
+                response.insert_header((
+                    "WWW-Authenticate",
+                    format!("{scheme} realm=\"OpenProject API\""),
+                ));
                 if *wrong_credentials {
                     HalError::new(ErrorId::Unauthenticated, messages::WRONG_CREDENTIALS)
                 } else {
@@ -120,9 +138,13 @@ mod tests {
         assert_eq!(ApiError::unauthenticated().status_code(), 401);
         assert_eq!(ApiError::MissingContentType.status_code(), 406);
         assert_eq!(ApiError::TooManyRequests.status_code(), 429);
-        assert_eq!(ApiError::Unexpected(anyhow::anyhow!("boom")).status_code(), 500);
         assert_eq!(
-            ApiError::validation(vec![HalError::violation("name", "Name can't be blank.")]).status_code(),
+            ApiError::Unexpected(anyhow::anyhow!("boom")).status_code(),
+            500
+        );
+        assert_eq!(
+            ApiError::validation(vec![HalError::violation("name", "Name can't be blank.")])
+                .status_code(),
             422
         );
     }

@@ -57,7 +57,9 @@ fn auth_scheme(req: &HttpRequest) -> String {
 }
 
 fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// Resolves the caller once per request and keeps the result in the request's extensions.
@@ -66,11 +68,15 @@ async fn resolve(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
         return Ok(cached.clone());
     }
     let state = state(&req);
-    let outcome = authentication::authenticate(&state, presented(&req), &client_address(&req)).await;
+    let outcome =
+        authentication::authenticate(&state, presented(&req), &client_address(&req)).await;
     let caller = match outcome {
         Ok(caller) => caller,
         Err(authentication::AuthError::WrongCredentials) => {
-            return Err(ApiError::Unauthenticated { wrong_credentials: true, scheme: auth_scheme(&req) })
+            return Err(ApiError::Unauthenticated {
+                wrong_credentials: true,
+                scheme: auth_scheme(&req),
+            })
         }
         Err(authentication::AuthError::Throttled) => return Err(ApiError::TooManyRequests),
         Err(authentication::AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
@@ -88,7 +94,10 @@ impl FromRequest for Caller {
         let req = req.clone();
         Box::pin(async move {
             let scheme = auth_scheme(&req);
-            resolve(req).await?.ok_or(ApiError::Unauthenticated { wrong_credentials: false, scheme })
+            resolve(req).await?.ok_or(ApiError::Unauthenticated {
+                wrong_credentials: false,
+                scheme,
+            })
         })
     }
 }
@@ -154,7 +163,9 @@ impl FromRequest for JsonBody {
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk.map_err(|e| {
-                    ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()))
+                    ApiError::hal(
+                        HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()),
+                    )
                 })?;
                 if body.len() + chunk.len() > limit {
                     return Err(body_too_large());
@@ -166,7 +177,9 @@ impl FromRequest for JsonBody {
             }
             check_content_type(content_type.as_deref())?;
             serde_json::from_slice(&body).map(JsonBody).map_err(|e| {
-                ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()))
+                ApiError::hal(
+                    HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()),
+                )
             })
         })
     }
@@ -183,7 +196,12 @@ fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     let Some(raw) = content_type else {
         return Err(ApiError::MissingContentType);
     };
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if essence == "application/json" || essence == "application/hal+json" {
         Ok(())
     } else {
@@ -210,7 +228,10 @@ mod tests {
     fn content_types() {
         assert!(check_content_type(Some("application/json")).is_ok());
         assert!(check_content_type(Some("application/hal+json; charset=utf-8")).is_ok());
-        assert!(matches!(check_content_type(None), Err(ApiError::MissingContentType)));
+        assert!(matches!(
+            check_content_type(None),
+            Err(ApiError::MissingContentType)
+        ));
         assert!(check_content_type(Some("text/plain")).is_err());
     }
 

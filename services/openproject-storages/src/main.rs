@@ -6,7 +6,10 @@ use clap::{Parser, Subcommand};
 use openproject_storages::{config::Settings, startup};
 
 #[derive(Parser)]
-#[command(version, about = "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration")]
+#[command(
+    version,
+    about = "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration"
+)]
 struct Cli {
     /// Optional TOML file; OPS_* environment variables override it.
     #[arg(long, global = true)]
@@ -37,7 +40,11 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => startup::open_database(&settings).map(|_| ()),
-            Command::Serve => startup::Application::build(settings).await?.run_until_stopped().await.map_err(Into::into),
+            Command::Serve => startup::Application::build(settings)
+                .await?
+                .run_until_stopped()
+                .await
+                .map_err(Into::into),
         }
     });
     match result {

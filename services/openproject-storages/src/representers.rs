@@ -25,6 +25,8 @@ pub fn user(user: &User, viewer: &User) -> wire::User {
         login: full.then(|| user.login.clone()),
         email: full.then(|| user.email.clone()),
         admin: full.then_some(user.admin),
-        links: wire::UserLinks { self_: Link::titled(user_href(user.id), name) },
+        links: wire::UserLinks {
+            self_: Link::titled(user_href(user.id), name),
+        },
     }
 }

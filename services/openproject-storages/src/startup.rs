@@ -5,7 +5,7 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    auth::{CredentialCache, ThrottlePolicy},
+    auth::CredentialCache,
     crypto::CsrfSigner,
     db::{resolve_secret_key, Db},
 };
@@ -22,10 +22,17 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let common = &settings.common;
-        let secret_key = resolve_secret_key(common.secret_key.clone(), &common.database_url, "OPS_SECRET_KEY")?;
+        let secret_key = resolve_secret_key(
+            common.secret_key.clone(),
+            &common.database_url,
+            "OPS_SECRET_KEY",
+        )?;
         let db = open_database(&settings)?;
         let admin = common.admin_username.clone();
-        let admin_password = common.admin_password.as_ref().map(|p| p.expose().to_string());
+        let admin_password = common
+            .admin_password
+            .as_ref()
+            .map(|p| p.expose().to_string());
         let generated = db
             .run(move |conn| domain::users::ensure_admin(conn, &admin, admin_password.as_deref()))
             .await?;
@@ -36,7 +43,8 @@ impl Application {
                 common.admin_username
             );
         }
-        let (listener, public_url) = service_kit::server::bind(common.listen, common.public_url.as_deref())?;
+        let (listener, public_url) =
+            service_kit::server::bind(common.listen, common.public_url.as_deref())?;
         let port = listener.local_addr()?.port();
         let state = Arc::new(AppState {
             db,
@@ -44,12 +52,16 @@ impl Application {
             secret_box: secret_key.secret_box(),
             csrf: CsrfSigner::new(&secret_key),
             credential_cache: CredentialCache::default(),
-            throttle: ThrottlePolicy::default(),
+            throttle: settings.common.throttle,
             settings,
         });
         let server = run(listener, state)?;
         tracing::info!(%public_url, "openproject-storages listening");
-        Ok(Self { port, public_url, server })
+        Ok(Self {
+            port,
+            public_url,
+            server,
+        })
     }
 
     pub fn port(&self) -> u16 {

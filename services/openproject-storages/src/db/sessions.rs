@@ -5,7 +5,13 @@ use diesel::prelude::*;
 use super::{schema::sessions, users::User, Conn};
 use crate::db::schema::users;
 
-pub fn create(conn: &mut Conn, id_digest: &str, user_id: i64, now: i64, expires_at: i64) -> QueryResult<()> {
+pub fn create(
+    conn: &mut Conn,
+    id_digest: &str,
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
             sessions::id_digest.eq(id_digest),

@@ -74,7 +74,11 @@ impl User {
 /// Database methods
 impl User {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<User>> {
-        users::table.find(id).select(User::as_select()).first(conn).optional()
+        users::table
+            .find(id)
+            .select(User::as_select())
+            .first(conn)
+            .optional()
     }
 
     /// Logins are unique regardless of case.

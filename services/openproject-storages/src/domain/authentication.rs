@@ -61,35 +61,53 @@ impl From<diesel::result::Error> for AuthError {
 
 /// Resolves the caller. `Ok(None)` is an anonymous request (including an unknown Bearer token
 /// or an expired session); wrong Basic credentials are an error, counted against the address.
-pub async fn authenticate(state: &AppState, presented: Presented, address: &str) -> Result<Option<Caller>, AuthError> {
+pub async fn authenticate(
+    state: &AppState,
+    presented: Presented,
+    address: &str,
+) -> Result<Option<Caller>, AuthError> {
     match presented {
         Presented::Nothing => Ok(None),
         Presented::Session(id) => {
             let id_digest = digest(&id);
             let user = state
                 .db
-                .run(move |conn| Ok::<_, AuthError>(sessions::find_user(conn, &id_digest, now_millis())?))
+                .run(move |conn| {
+                    Ok::<_, AuthError>(sessions::find_user(conn, &id_digest, now_millis())?)
+                })
                 .await?;
-            Ok(user.filter(User::is_active).map(|user| Caller { user, method: AuthMethod::Session }))
+            Ok(user.filter(User::is_active).map(|user| Caller {
+                user,
+                method: AuthMethod::Session,
+            }))
         }
         Presented::Authorization(header) => match parse_authorization(&header) {
             Err(_) => Err(AuthError::WrongCredentials),
             Ok(None) | Ok(Some(Credentials::Bearer(_))) => Ok(None),
             Ok(Some(Credentials::Basic { username, password })) => {
-                basic(state, username, password.expose().to_string(), address).await.map(Some)
+                basic(state, username, password.expose().to_string(), address)
+                    .await
+                    .map(Some)
             }
         },
     }
 }
 
-async fn basic(state: &AppState, username: String, password: String, address: &str) -> Result<Caller, AuthError> {
+async fn basic(
+    state: &AppState,
+    username: String,
+    password: String,
+    address: &str,
+) -> Result<Caller, AuthError> {
     let policy = state.throttle;
     let address = address.to_string();
     let decision = {
         let address = address.clone();
         state
             .db
-            .run(move |conn| Ok::<_, AuthError>(throttle::decide(conn, &policy, &address, now_millis())?))
+            .run(move |conn| {
+                Ok::<_, AuthError>(throttle::decide(conn, &policy, &address, now_millis())?)
+            })
             .await?
     };
     if decision == ThrottleDecision::Refuse {
@@ -105,7 +123,14 @@ async fn basic(state: &AppState, username: String, password: String, address: &s
         _ => {
             state
                 .db
-                .run(move |conn| Ok::<_, AuthError>(throttle::record_failure(conn, &policy, &address, now_millis())?))
+                .run(move |conn| {
+                    Ok::<_, AuthError>(throttle::record_failure(
+                        conn,
+                        &policy,
+                        &address,
+                        now_millis(),
+                    )?)
+                })
                 .await?;
             if let ThrottleDecision::Delay(delay) = decision {
                 tokio::time::sleep(delay).await;
@@ -121,10 +146,17 @@ async fn by_api_key(state: &AppState, token: &str) -> Result<Option<Caller>, Aut
         .db
         .run(move |conn| Ok::<_, AuthError>(api_tokens::find_user(conn, &token_digest)?))
         .await?;
-    Ok(user.map(|user| Caller { user, method: AuthMethod::ApiKey }))
+    Ok(user.map(|user| Caller {
+        user,
+        method: AuthMethod::ApiKey,
+    }))
 }
 
-async fn by_password(state: &AppState, login: &str, password: &str) -> Result<Option<Caller>, AuthError> {
+async fn by_password(
+    state: &AppState,
+    login: &str,
+    password: &str,
+) -> Result<Option<Caller>, AuthError> {
     let lookup = login.to_string();
     let Some(user) = state
         .db
@@ -134,8 +166,14 @@ async fn by_password(state: &AppState, login: &str, password: &str) -> Result<Op
         return Ok(None);
     };
     let cache_key = user.login.to_lowercase();
-    if state.credential_cache.is_verified(&cache_key, password, &user.password_hash) {
-        return Ok(Some(Caller { user, method: AuthMethod::Password }));
+    if state
+        .credential_cache
+        .is_verified(&cache_key, password, &user.password_hash)
+    {
+        return Ok(Some(Caller {
+            user,
+            method: AuthMethod::Password,
+        }));
     }
     let (candidate, hash) = (password.to_string(), user.password_hash.clone());
     let verified = tokio::task::spawn_blocking(move || crypto::verify_password(&candidate, &hash))
@@ -144,12 +182,22 @@ async fn by_password(state: &AppState, login: &str, password: &str) -> Result<Op
     if !verified {
         return Ok(None);
     }
-    state.credential_cache.remember(&cache_key, password, &user.password_hash);
-    Ok(Some(Caller { user, method: AuthMethod::Password }))
+    state
+        .credential_cache
+        .remember(&cache_key, password, &user.password_hash);
+    Ok(Some(Caller {
+        user,
+        method: AuthMethod::Password,
+    }))
 }
 
 /// Checks a login form's username and password; used by `POST /login`.
-pub async fn login_with_password(state: &AppState, login: &str, password: &str, address: &str) -> Result<User, AuthError> {
+pub async fn login_with_password(
+    state: &AppState,
+    login: &str,
+    password: &str,
+    address: &str,
+) -> Result<User, AuthError> {
     if login == RESERVED_LOGIN {
         return Err(AuthError::WrongCredentials);
     }

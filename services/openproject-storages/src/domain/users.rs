@@ -73,7 +73,10 @@ impl UserInput {
 }
 
 fn trimmed(field: &Option<Field<String>>) -> &str {
-    field.as_ref().and_then(Field::value).map_or("", |s| s.trim())
+    field
+        .as_ref()
+        .and_then(Field::value)
+        .map_or("", |s| s.trim())
 }
 
 fn is_valid_email(email: &str) -> bool {
@@ -91,9 +94,19 @@ fn is_valid_email(email: &str) -> bool {
 }
 
 /// Rules shared by create and update for the attributes present in `input`.
-fn check_common(conn: &mut Conn, input: &UserInput, except: Option<i64>, creating: bool, errors: &mut Vec<HalError>) -> diesel::QueryResult<()> {
+fn check_common(
+    conn: &mut Conn,
+    input: &UserInput,
+    except: Option<i64>,
+    creating: bool,
+    errors: &mut Vec<HalError>,
+) -> diesel::QueryResult<()> {
     if creating || input.password.is_some() {
-        let password = input.password.as_ref().and_then(Field::value).map_or("", String::as_str);
+        let password = input
+            .password
+            .as_ref()
+            .and_then(Field::value)
+            .map_or("", String::as_str);
         if password.chars().count() < MIN_PASSWORD_LENGTH {
             errors.push(HalError::violation("password", msg::PASSWORD_TOO_SHORT));
         }
@@ -183,18 +196,35 @@ pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result
 
 /// Updates a user (`PATCH /api/v3/users/{id}`). Locking a user or changing their password ends
 /// their sessions.
-pub fn update(conn: &mut Conn, user: &User, input: &UserInput, password_hash: Option<&str>) -> Result<User, UserError> {
+pub fn update(
+    conn: &mut Conn,
+    user: &User,
+    input: &UserInput,
+    password_hash: Option<&str>,
+) -> Result<User, UserError> {
     conn.transaction(|conn| {
         let mut errors = Vec::new();
         check_common(conn, input, Some(user.id), false, &mut errors)?;
         if !errors.is_empty() {
             return Err(UserError::Invalid(errors));
         }
-        let email = input.email.as_ref().and_then(Field::value).map(|e| e.trim().to_string());
+        let email = input
+            .email
+            .as_ref()
+            .and_then(Field::value)
+            .map(|e| e.trim().to_string());
         let status = input.status.as_ref().and_then(Field::value).cloned();
         let changes = UserChanges {
-            first_name: input.first_name.as_ref().and_then(Field::value).map(|s| s.trim().to_string()),
-            last_name: input.last_name.as_ref().and_then(Field::value).map(|s| s.trim().to_string()),
+            first_name: input
+                .first_name
+                .as_ref()
+                .and_then(Field::value)
+                .map(|s| s.trim().to_string()),
+            last_name: input
+                .last_name
+                .as_ref()
+                .and_then(Field::value)
+                .map(|s| s.trim().to_string()),
             email_lower: email.as_ref().map(|e| e.to_lowercase()),
             email,
             admin: input.admin.as_ref().and_then(Field::value).copied(),
@@ -223,12 +253,20 @@ pub fn password_to_hash(input: &UserInput) -> Option<&str> {
 
 /// The bootstrapped admin: created at first start when missing. Returns the generated password
 /// when none was configured, so the caller can print it once.
-pub fn ensure_admin(conn: &mut Conn, login: &str, configured_password: Option<&str>) -> anyhow::Result<Option<String>> {
+pub fn ensure_admin(
+    conn: &mut Conn,
+    login: &str,
+    configured_password: Option<&str>,
+) -> anyhow::Result<Option<String>> {
     if User::find_by_login(conn, login)?.is_some() {
         return Ok(None);
     }
-    let generated = configured_password.is_none().then(|| crypto::random_alphanumeric(24));
-    let password = configured_password.or(generated.as_deref()).unwrap_or_default();
+    let generated = configured_password
+        .is_none()
+        .then(|| crypto::random_alphanumeric(24));
+    let password = configured_password
+        .or(generated.as_deref())
+        .unwrap_or_default();
     let hash = crypto::hash_password(password);
     let now = now_millis();
     let row = NewUserRow {

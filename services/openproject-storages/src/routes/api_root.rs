@@ -13,7 +13,12 @@ const MAXIMUM_ATTACHMENT_FILE_SIZE: u64 = 256 * 1024 * 1024;
 
 fn root_body(state: &State, caller: &Caller) -> HttpResponse {
     let user = &caller.user;
-    let body = Root::new(&state.settings.instance_name, user.id, &user.name(), user.is_active_admin());
+    let body = Root::new(
+        &state.settings.instance_name,
+        user.id,
+        &user.name(),
+        user.is_active_admin(),
+    );
     hal(StatusCode::OK, &body)
 }
 
@@ -35,7 +40,10 @@ pub async fn root_slash(state: State, caller: Caller) -> HttpResponse {
 #[utoipa::path(responses((status = 200, description = "Configuration")))]
 #[get("/configuration")]
 pub async fn configuration(state: State, _caller: MaybeCaller) -> HttpResponse {
-    hal(StatusCode::OK, &Configuration::new(state.host_name(), MAXIMUM_ATTACHMENT_FILE_SIZE))
+    hal(
+        StatusCode::OK,
+        &Configuration::new(state.host_name(), MAXIMUM_ATTACHMENT_FILE_SIZE),
+    )
 }
 
 /// GET /api/v3/openapi.json: this document (Extension content).

@@ -21,7 +21,11 @@ pub async fn create(state: State, caller: Caller) -> Result<HttpResponse, ApiErr
         .db
         .run(move |conn| Ok::<_, ApiError>(api_tokens::replace(conn, user_id, &token_digest, now)?))
         .await?;
-    let body = ApiToken { type_: "ApiToken".into(), token, created_at: iso8601_millis(now) };
+    let body = ApiToken {
+        type_: "ApiToken".into(),
+        token,
+        created_at: iso8601_millis(now),
+    };
     Ok(hal(StatusCode::CREATED, &body))
 }
 

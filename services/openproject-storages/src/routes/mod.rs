@@ -51,7 +51,9 @@ pub fn api_scope() -> utoipa_actix_web::scope::Scope<
         .wrap(actix_web::middleware::DefaultHeaders::new().add(("Link", SERVICE_DESC_LINK)))
         .route("/openapi.json", web::get().to(api_root::openapi))
         .configure(api)
-        .default_service(web::to(|| async { Err::<HttpResponse, _>(ApiError::not_found()) }))
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::not_found())
+        }))
 }
 
 /// The OpenAPI document of this service, generated from the registered routes.
@@ -63,11 +65,15 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     doc.info.title = "openproject-storages".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.contact = None;
-    doc.info.description = Some("The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration.".into());
+    doc.info.description = Some(
+        "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration.".into(),
+    );
     doc
 }
 
 /// A HAL+JSON response.
 pub fn hal<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    HttpResponse::build(status).content_type(HAL_JSON).json(body)
+    HttpResponse::build(status)
+        .content_type(HAL_JSON)
+        .json(body)
 }

@@ -40,7 +40,10 @@ struct HomePage<'a> {
 }
 
 /// Pages refuse framing (clickjacking) and caching.
-fn page(status: actix_web::http::StatusCode, html: Result<String, askama::Error>) -> Result<HttpResponse, ApiError> {
+fn page(
+    status: actix_web::http::StatusCode,
+    html: Result<String, askama::Error>,
+) -> Result<HttpResponse, ApiError> {
     let html = html.map_err(|e| anyhow::anyhow!("template: {e}"))?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
@@ -51,18 +54,31 @@ fn page(status: actix_web::http::StatusCode, html: Result<String, askama::Error>
 }
 
 fn redirect(location: &str) -> HttpResponse {
-    HttpResponse::Found().insert_header((header::LOCATION, location)).finish()
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .finish()
 }
 
 /// GET /: the home page with a session; otherwise to the login page. API credentials are not
 /// looked at here.
-pub async fn home(state: State, req: HttpRequest, caller: MaybeCaller) -> Result<HttpResponse, ApiError> {
+pub async fn home(
+    state: State,
+    req: HttpRequest,
+    caller: MaybeCaller,
+) -> Result<HttpResponse, ApiError> {
     let Some(caller) = caller.0 else {
-        let full_url = format!("{}{}", state.public_url, req.uri().path_and_query().map_or("/", |p| p.as_str()));
-        let back = percent_encoding::utf8_percent_encode(&full_url, percent_encoding::NON_ALPHANUMERIC);
+        let full_url = format!(
+            "{}{}",
+            state.public_url,
+            req.uri().path_and_query().map_or("/", |p| p.as_str())
+        );
+        let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
         return Ok(redirect(&format!("/login?back_url={back}")));
     };
-    let session_id = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let session_id = req
+        .cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
     let expires = (now_millis() + SESSION_LIFETIME_MILLIS) / 1000;
     let csrf_token = state.csrf.issue(&session_id, expires);
     let user = &caller.user;
@@ -85,7 +101,10 @@ pub struct LoginQuery {
 }
 
 /// GET /login: the sign-in form.
-pub async fn login_form(state: State, query: web::Query<LoginQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn login_form(
+    state: State,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, ApiError> {
     let page_html = LoginPage {
         instance_name: &state.settings.instance_name,
         back_url: query.back_url.as_deref().unwrap_or(""),
@@ -111,12 +130,18 @@ fn foreign_origin(req: &HttpRequest, public_url: &str) -> bool {
     req.headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| origin != "null" && same_origin_path(&format!("{origin}/"), public_url).is_none())
+        .is_some_and(|origin| {
+            origin != "null" && same_origin_path(&format!("{origin}/"), public_url).is_none()
+        })
 }
 
 /// POST /login: checks the password, starts a session, and goes back to a same-origin
 /// `back_url` or `/`.
-pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -> Result<HttpResponse, ApiError> {
+pub async fn login(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<LoginForm>,
+) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
     let failed = |message: &str, status| {
         let html = LoginPage {
@@ -129,13 +154,29 @@ pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -
         page(status, html)
     };
     if foreign_origin(&req, &state.public_url) {
-        return failed("The sign-in form was sent from another site.", actix_web::http::StatusCode::FORBIDDEN);
+        return failed(
+            "The sign-in form was sent from another site.",
+            actix_web::http::StatusCode::FORBIDDEN,
+        );
     }
-    let address = req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
-    let user = match authentication::login_with_password(&state, form.username.trim(), &form.password, &address).await {
+    let address = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let user = match authentication::login_with_password(
+        &state,
+        form.username.trim(),
+        &form.password,
+        &address,
+    )
+    .await
+    {
         Ok(user) => user,
         Err(AuthError::WrongCredentials) => {
-            return failed("Invalid user or password", actix_web::http::StatusCode::UNAUTHORIZED)
+            return failed(
+                "Invalid user or password",
+                actix_web::http::StatusCode::UNAUTHORIZED,
+            )
         }
         Err(AuthError::Throttled) => {
             return failed(
@@ -151,14 +192,24 @@ pub async fn login(state: State, req: HttpRequest, form: web::Form<LoginForm>) -
         .db
         .run(move |conn| {
             sessions::purge_expired(conn, now)?;
-            sessions::create(conn, &id_digest, user_id, now, now + SESSION_LIFETIME_MILLIS)
-                .map_err(ApiError::from)
+            sessions::create(
+                conn,
+                &id_digest,
+                user_id,
+                now,
+                now + SESSION_LIFETIME_MILLIS,
+            )
+            .map_err(ApiError::from)
         })
         .await?;
     let target = same_origin_path(&form.back_url, &state.public_url).unwrap_or_else(|| "/".into());
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, target))
-        .cookie(session_cookie(SESSION_COOKIE, session_id, state.secure_cookies()))
+        .cookie(session_cookie(
+            SESSION_COOKIE,
+            session_id,
+            state.secure_cookies(),
+        ))
         .finish())
 }
 
@@ -169,7 +220,11 @@ pub struct LogoutForm {
 }
 
 /// POST /logout: ends the session (the form's token must belong to it) and goes to `/`.
-pub async fn logout(state: State, req: HttpRequest, form: web::Form<LogoutForm>) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: State,
+    req: HttpRequest,
+    form: web::Form<LogoutForm>,
+) -> Result<HttpResponse, ApiError> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let session_id = cookie.value().to_string();
         if !state.csrf.verify(&form.authenticity_token, &session_id) {

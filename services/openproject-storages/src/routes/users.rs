@@ -52,7 +52,10 @@ async fn hash_password(password: Option<&str>) -> Result<Option<String>, ApiErro
 #[utoipa::path(responses((status = 200, description = "User")))]
 #[get("/users/me")]
 pub async fn me(caller: Caller) -> HttpResponse {
-    hal(StatusCode::OK, &representers::user(&caller.user, &caller.user))
+    hal(
+        StatusCode::OK,
+        &representers::user(&caller.user, &caller.user),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,7 +68,11 @@ pub struct PageQuery {
 /// GET /api/v3/users: every user, paged (admin).
 #[utoipa::path(responses((status = 200, description = "Collection of users"), (status = 403, description = "Not an admin")))]
 #[get("/users")]
-pub async fn list(state: State, caller: Caller, query: web::Query<PageQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: State,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let paging = Paging::parse(query.page_size.as_deref(), query.offset.as_deref());
     let (page, size) = (paging.page as i64, paging.page_size as i64);
@@ -73,46 +80,78 @@ pub async fn list(state: State, caller: Caller, query: web::Query<PageQuery>) ->
         .db
         .run(move |conn| Ok::<_, ApiError>(User::page(conn, page, size)?))
         .await?;
-    let elements = rows.iter().map(|u| representers::user(u, &caller.user)).collect();
-    Ok(hal(StatusCode::OK, &paging.collection("/api/v3/users", total as u64, elements)))
+    let elements = rows
+        .iter()
+        .map(|u| representers::user(u, &caller.user))
+        .collect();
+    Ok(hal(
+        StatusCode::OK,
+        &paging.collection("/api/v3/users", total as u64, elements),
+    ))
 }
 
 /// POST /api/v3/users: create a user (admin).
 #[utoipa::path(responses((status = 201, description = "User"), (status = 422, description = "Validation failed")))]
 #[post("/users")]
-pub async fn create(state: State, caller: Caller, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn create(
+    state: State,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let input = UserInput::from_body(&body.0);
     // A valid request always carries a hashable password; an invalid one is refused before use.
-    let hash = hash_password(domain::password_to_hash(&input)).await?.unwrap_or_default();
+    let hash = hash_password(domain::password_to_hash(&input))
+        .await?
+        .unwrap_or_default();
     let created = state
         .db
         .run(move |conn| domain::create(conn, &input, &hash).map_err(ApiError::from))
         .await?;
-    Ok(hal(StatusCode::CREATED, &representers::user(&created, &caller.user)))
+    Ok(hal(
+        StatusCode::CREATED,
+        &representers::user(&created, &caller.user),
+    ))
 }
 
 /// GET /api/v3/users/{id}: the caller themself, or anyone for admins.
 #[utoipa::path(responses((status = 200, description = "User"), (status = 404, description = "Not visible")))]
 #[get("/users/{id}")]
-pub async fn get(state: State, caller: Caller, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let user = visible_user(&state, &caller, &id).await?;
-    Ok(hal(StatusCode::OK, &representers::user(&user, &caller.user)))
+    Ok(hal(
+        StatusCode::OK,
+        &representers::user(&user, &caller.user),
+    ))
 }
 
 /// PATCH /api/v3/users/{id}: change names, e-mail, admin flag, password or status (admin).
 #[utoipa::path(responses((status = 200, description = "User"), (status = 422, description = "Validation failed")))]
 #[patch("/users/{id}")]
-pub async fn update(state: State, caller: Caller, id: web::Path<String>, body: JsonBody) -> Result<HttpResponse, ApiError> {
+pub async fn update(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
     let user = visible_user(&state, &caller, &id).await?;
     caller.require_admin()?;
     let input = UserInput::from_body(&body.0);
     let hash = hash_password(domain::password_to_hash(&input)).await?;
     let updated = state
         .db
-        .run(move |conn| domain::update(conn, &user, &input, hash.as_deref()).map_err(ApiError::from))
+        .run(move |conn| {
+            domain::update(conn, &user, &input, hash.as_deref()).map_err(ApiError::from)
+        })
         .await?;
-    Ok(hal(StatusCode::OK, &representers::user(&updated, &caller.user)))
+    Ok(hal(
+        StatusCode::OK,
+        &representers::user(&updated, &caller.user),
+    ))
 }
 
 /// GET /api/v3/users/{id}/avatar: the host model has no avatars, so clients fall back.

@@ -1,0 +1,115 @@
+use openproject_storages::{config::Settings, startup::Application};
+use reqwest::{header, Client, RequestBuilder, Response};
+use serde_json::{json, Value};
+use service_kit::{auth::ThrottlePolicy, config::Source, testing::TestDatabase};
+
+pub const ADMIN: &str = "admin";
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const PASSWORD: &str = "user-password-1";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    _db: TestDatabase,
+}
+
+/// Starts the real application on a free port with a fresh database.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        service_kit::telemetry::init(&service_kit::telemetry::LogSettings {
+            filter: "debug".into(),
+            json: false,
+        });
+    }
+    let db = TestDatabase::create("ops");
+    let source = Source::from_pairs(
+        "OPS",
+        [
+            ("listen", "127.0.0.1:0".to_string()),
+            ("database_url", db.url_string()),
+            ("admin_username", ADMIN.to_string()),
+            ("admin_password", ADMIN_PASSWORD.to_string()),
+            (
+                "secret_key",
+                service_kit::crypto::SecretKey::generate().to_base64(),
+            ),
+        ],
+    );
+    let mut settings = Settings::from_source(&source).expect("test settings are valid");
+    // Tight throttling so the tests reach the limit quickly, without delays.
+    settings.common.throttle = ThrottlePolicy {
+        free_failures: 100,
+        max_failures: 100,
+        window_millis: 60_000,
+    };
+    customize(&mut settings);
+    let app = Application::build(settings)
+        .await
+        .expect("the application builds");
+    let base = app.public_url().to_string();
+    tokio::spawn(app.run_until_stopped());
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        base,
+        client,
+        _db: db,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.client.get(self.url(path))
+    }
+
+    pub fn as_admin(&self, builder: RequestBuilder) -> RequestBuilder {
+        builder.basic_auth(ADMIN, Some(ADMIN_PASSWORD))
+    }
+
+    /// A JSON write as the admin.
+    pub async fn admin_json(&self, method: reqwest::Method, path: &str, body: &Value) -> Response {
+        self.as_admin(self.client.request(method, self.url(path)))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Creates an active non-admin user through the API and returns its id.
+    pub async fn create_user(&self, login: &str) -> i64 {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/api/v3/users",
+                &json!({"login": login, "password": PASSWORD, "firstName": "Test", "lastName": login,
+                        "email": format!("{login}@example.com")}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating {login}");
+        response.json::<Value>().await.unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+}
+
+pub async fn body(response: Response) -> Value {
+    assert_eq!(
+        response.headers().get(header::CONTENT_TYPE).unwrap(),
+        "application/hal+json; charset=utf-8"
+    );
+    response.json().await.unwrap()
+}
+
+pub fn fixture(name: &str) -> Value {
+    storage_protocol::fixtures::load(name)
+}

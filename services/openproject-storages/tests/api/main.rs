@@ -1,0 +1,9 @@
+//! One integration-test binary: the real server on port 0 with a fresh database per test
+//! (SQLite, or PostgreSQL with `TEST_DATABASE=postgres`), driven over HTTP.
+
+mod api_tokens;
+mod errors;
+mod helpers;
+mod pages;
+mod root;
+mod users;
