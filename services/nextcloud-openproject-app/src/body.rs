@@ -1,0 +1,67 @@
+//! Request bodies: read up to the configured limit (413 beyond it), then parse as JSON or form
+//! (400 when malformed), always into this service's error type.
+
+use actix_web::{http::header, web, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use storage_protocol::nextcloud::messages;
+
+use crate::error::ApiError;
+
+/// The body, or 413 once it exceeds `limit` bytes.
+pub async fn read_limited(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if announced.is_some_and(|len| len > limit) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// True when the request says its body is JSON.
+pub fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| {
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            essence.eq_ignore_ascii_case("application/json") || essence.ends_with("+json")
+        })
+}
+
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|_| ApiError::BadRequest(messages::INVALID_JSON.into()))
+}
+
+/// `application/x-www-form-urlencoded` pairs in order, keys as sent (`groups[]` included).
+pub fn parse_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_bytes(raw).map_err(|_| ApiError::BadRequest(messages::INVALID_FORM.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_pairs_keep_repeated_keys() {
+        let pairs = parse_pairs(b"userid=bob&groups%5B%5D=a&groups[]=b").unwrap();
+        assert_eq!(pairs[1], ("groups[]".into(), "a".into()));
+        assert_eq!(pairs[2], ("groups[]".into(), "b".into()));
+        assert!(parse_json::<serde_json::Value>(b"{oops").is_err());
+    }
+}

@@ -1,0 +1,107 @@
+//! Settings of the Nextcloud side, read from an optional TOML file and `NCOA_*` variables
+//! (the environment wins).
+//!
+//! Besides the common variables of [`CommonSettings::from_source`] (`NCOA_LISTEN` default
+//! `127.0.0.1:8081`, `NCOA_PUBLIC_URL`, `NCOA_DATABASE_URL` default `sqlite://data/nextcloud.db`,
+//! `NCOA_ADMIN_USERNAME`, `NCOA_ADMIN_PASSWORD`, `NCOA_SECRET_KEY`, `NCOA_LOG`, `NCOA_LOG_FORMAT`,
+//! `NCOA_MAX_BODY_BYTES`):
+//!
+//! - `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` (bool, default `false`): let `is-valid-op-instance` probe
+//!   loopback and private addresses;
+//! - `NCOA_MAX_UPLOAD_BYTES` (default 512 MiB): the largest WebDAV `PUT` or upload.
+
+use std::path::Path;
+
+use service_kit::{
+    auth::ThrottlePolicy,
+    config::{parse_bool, parse_u64, CommonSettings, ConfigError, Source},
+    crypto::SecretKey,
+};
+
+pub const PREFIX: &str = "NCOA";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
+pub const DEFAULT_SQLITE_FILE: &str = "nextcloud.db";
+pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub common: CommonSettings,
+    pub allow_local_remote_servers: bool,
+    pub max_upload_bytes: u64,
+    /// Failed-login throttle; not configurable from the environment, tests tighten it in code.
+    pub throttle: ThrottlePolicy,
+}
+
+impl Settings {
+    /// The settings of a deployment: `file` (when given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_source(&Source::load(PREFIX, file)?)
+    }
+
+    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+        Ok(Self {
+            common: CommonSettings::from_source(source, DEFAULT_LISTEN, DEFAULT_SQLITE_FILE)?,
+            allow_local_remote_servers: source
+                .parse("allow_local_remote_servers", parse_bool)?
+                .unwrap_or(false),
+            max_upload_bytes: source
+                .parse("max_upload_bytes", parse_u64)?
+                .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
+            throttle: ThrottlePolicy::default(),
+        })
+    }
+
+    /// Settings for a test server: port 0, the given database, a fresh secret key and a random
+    /// admin password (read it back from `common.admin_password`).
+    pub fn for_tests(database_url: &str) -> Self {
+        let source = Source::from_pairs(
+            PREFIX,
+            [
+                ("listen", "127.0.0.1:0".to_string()),
+                ("database_url", database_url.to_string()),
+                ("admin_username", "admin".to_string()),
+                (
+                    "admin_password",
+                    service_kit::crypto::random_alphanumeric(24),
+                ),
+                ("secret_key", SecretKey::generate().to_base64()),
+                ("log", "warn".to_string()),
+            ],
+        );
+        Self::from_source(&source).expect("test settings are valid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let settings = Settings::from_source(&Source::from_pairs(PREFIX, [])).unwrap();
+        assert_eq!(settings.common.listen.port(), 8081);
+        assert!(!settings.allow_local_remote_servers);
+        assert_eq!(settings.max_upload_bytes, 512 * 1024 * 1024);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let source = Source::from_pairs(PREFIX, [("allow_local_remote_servers", "maybe".into())]);
+        let err = Settings::from_source(&source).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("NCOA_ALLOW_LOCAL_REMOTE_SERVERS: "));
+        let source = Source::from_pairs(PREFIX, [("max_upload_bytes", "-1".into())]);
+        assert_eq!(
+            Settings::from_source(&source).unwrap_err().variable,
+            "NCOA_MAX_UPLOAD_BYTES"
+        );
+    }
+
+    #[test]
+    fn test_settings_build() {
+        let settings = Settings::for_tests("sqlite://x.db");
+        assert_eq!(settings.common.listen.port(), 0);
+        assert!(settings.common.admin_password.is_some());
+    }
+}

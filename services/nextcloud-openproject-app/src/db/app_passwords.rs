@@ -1,0 +1,41 @@
+//! `app_passwords`: named per user, stored as the SHA-256 digest of the password only.
+
+use diesel::prelude::*;
+use service_kit::db::AnyConnection;
+
+use super::schema::{app_passwords, users};
+
+/// Inserts an app password and returns its id.
+pub fn insert(
+    conn: &mut AnyConnection,
+    uid: &str,
+    name: &str,
+    token_digest: &str,
+    now: i64,
+) -> QueryResult<i64> {
+    diesel::insert_into(app_passwords::table)
+        .values((
+            app_passwords::uid.eq(uid),
+            app_passwords::name.eq(name),
+            app_passwords::token_digest.eq(token_digest),
+            app_passwords::created_at.eq(now),
+        ))
+        .returning(app_passwords::id)
+        .get_result(conn)
+}
+
+/// The uid owning the app password with this digest, when its owner's id matches `login`
+/// case-insensitively.
+pub fn owner(
+    conn: &mut AnyConnection,
+    login: &str,
+    token_digest: &str,
+) -> QueryResult<Option<String>> {
+    app_passwords::table
+        .inner_join(users::table)
+        .filter(app_passwords::token_digest.eq(token_digest))
+        .filter(users::uid_lower.eq(login.to_lowercase()))
+        .select(users::uid)
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,69 @@
+//! The tables (identical logical schema on SQLite and PostgreSQL; see `migrations/`).
+
+diesel::table! {
+    users (uid) {
+        uid -> Text,
+        uid_lower -> Text,
+        display_name -> Text,
+        email -> Nullable<Text>,
+        enabled -> Bool,
+        password_hash -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    groups (gid) {
+        gid -> Text,
+    }
+}
+
+diesel::table! {
+    group_members (gid, uid) {
+        gid -> Text,
+        uid -> Text,
+        is_subadmin -> Bool,
+    }
+}
+
+diesel::table! {
+    app_passwords (id) {
+        id -> BigInt,
+        uid -> Text,
+        name -> Text,
+        token_digest -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id_digest) {
+        id_digest -> Text,
+        uid -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    auth_failures (client_address) {
+        client_address -> Text,
+        failures -> BigInt,
+        window_started_at -> BigInt,
+    }
+}
+
+diesel::joinable!(group_members -> groups (gid));
+diesel::joinable!(group_members -> users (uid));
+diesel::joinable!(app_passwords -> users (uid));
+diesel::joinable!(sessions -> users (uid));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    groups,
+    group_members,
+    app_passwords,
+    sessions,
+    auth_failures,
+);

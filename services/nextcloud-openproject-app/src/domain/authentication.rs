@@ -1,0 +1,243 @@
+//! Who a request is: Basic with a password or an app password, or a session cookie. Bearer
+//! tokens authenticate nobody yet (no OAuth server so far) and are never counted as failures.
+//!
+//! Failed password and app-password logins are counted per client address; past the free
+//! attempts each costs a growing delay, past the limit the address is refused.
+
+use std::time::Duration;
+
+use service_kit::{
+    auth::{parse_authorization, Credentials, ThrottleDecision},
+    crypto::{self, SecretString},
+    db::AnyConnection,
+    time::now_millis,
+};
+
+use crate::{
+    db::{app_passwords, auth_failures, groups, users, users::UserRow},
+    error::ApiError,
+    state::AppState,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMethod {
+    Password,
+    AppPassword,
+    /// A browser session; the cookie value binds CSRF tokens.
+    Session {
+        id: SecretString,
+        expires_at_millis: i64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthenticatedUser {
+    pub uid: String,
+    pub display_name: String,
+    pub is_admin: bool,
+    pub method: AuthMethod,
+}
+
+/// The parts of a request that can authenticate it.
+#[derive(Debug, Default)]
+pub struct RequestCredentials {
+    pub authorization: Option<String>,
+    pub session_cookie: Option<String>,
+    pub client_address: String,
+}
+
+/// The user a request authenticates as, `None` for anonymous requests and wrong credentials
+/// (routes needing a user turn that into 401). Errs only when the client is throttled or the
+/// database fails.
+pub async fn authenticate(
+    state: &AppState,
+    request: RequestCredentials,
+) -> Result<Option<AuthenticatedUser>, ApiError> {
+    match request.authorization.as_deref().map(parse_authorization) {
+        Some(Ok(Some(Credentials::Basic { username, password }))) => {
+            authenticate_basic(state, &request.client_address, username, password).await
+        }
+        // Bearer, other schemes and malformed headers authenticate nobody.
+        Some(_) => Ok(None),
+        None => match request.session_cookie {
+            Some(id) => authenticate_session(state, SecretString::new(id)).await,
+            None => Ok(None),
+        },
+    }
+}
+
+async fn authenticate_session(
+    state: &AppState,
+    id: SecretString,
+) -> Result<Option<AuthenticatedUser>, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            let Some((uid, expires_at_millis)) = super::sessions::resolve(conn, id.expose())?
+            else {
+                return Ok(None);
+            };
+            let method = AuthMethod::Session {
+                id,
+                expires_at_millis,
+            };
+            match users::find(conn, &uid)?.filter(|u| u.enabled) {
+                Some(row) => Ok(Some(load(conn, row, method)?)),
+                None => Ok(None),
+            }
+        })
+        .await
+}
+
+/// What the database says about a Basic login.
+enum Candidate {
+    AppPassword(UserRow),
+    Password(UserRow),
+    Nobody,
+}
+
+fn candidate(conn: &mut AnyConnection, login: &str, password: &str) -> diesel::QueryResult<Candidate> {
+    let Some(user) = users::find(conn, login)?.filter(|u| u.enabled) else {
+        return Ok(Candidate::Nobody);
+    };
+    if app_passwords::owner(conn, login, &crypto::digest(password))?.is_some() {
+        return Ok(Candidate::AppPassword(user));
+    }
+    Ok(Candidate::Password(user))
+}
+
+/// Checks a Basic login: throttle first, then an app password (digest lookup), then the user's
+/// password (cache, else argon2 on a blocking thread). A failure is counted.
+pub async fn authenticate_basic(
+    state: &AppState,
+    client_address: &str,
+    login: String,
+    password: SecretString,
+) -> Result<Option<AuthenticatedUser>, ApiError> {
+    throttle(state, client_address).await?;
+    let (login_for_db, password_for_db) = (login.clone(), password.clone());
+    let found = state
+        .db
+        .run(move |conn| {
+            candidate(conn, &login_for_db, password_for_db.expose()).map_err(ApiError::from)
+        })
+        .await?;
+    let verified = match found {
+        Candidate::AppPassword(row) => Some((row, AuthMethod::AppPassword)),
+        Candidate::Password(row) => {
+            verify_password(state, &row, &password)
+                .await?
+                .then_some((row, AuthMethod::Password))
+        }
+        Candidate::Nobody => None,
+    };
+    match verified {
+        Some((row, method)) => Ok(Some(
+            state
+                .db
+                .run(move |conn| load(conn, row, method).map_err(ApiError::from))
+                .await?,
+        )),
+        None => {
+            record_failure(state, client_address).await?;
+            Ok(None)
+        }
+    }
+}
+
+/// The password check behind the login form (user passwords only, never app passwords).
+pub async fn authenticate_form(
+    state: &AppState,
+    client_address: &str,
+    login: String,
+    password: SecretString,
+) -> Result<Option<String>, ApiError> {
+    throttle(state, client_address).await?;
+    let user = state
+        .db
+        .run(move |conn| users::find(conn, &login).map_err(ApiError::from))
+        .await?
+        .filter(|u| u.enabled);
+    if let Some(row) = user {
+        if verify_password(state, &row, &password).await? {
+            return Ok(Some(row.uid));
+        }
+    }
+    record_failure(state, client_address).await?;
+    Ok(None)
+}
+
+async fn verify_password(
+    state: &AppState,
+    row: &UserRow,
+    password: &SecretString,
+) -> Result<bool, ApiError> {
+    if state
+        .credentials
+        .is_verified(&row.uid, password.expose(), &row.password_hash)
+    {
+        return Ok(true);
+    }
+    let (hash, candidate) = (row.password_hash.clone(), password.clone());
+    let span = tracing::Span::current();
+    let ok = tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        crypto::verify_password(candidate.expose(), &hash)
+    })
+    .await
+    .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password verification")))?;
+    if ok {
+        state
+            .credentials
+            .remember(&row.uid, password.expose(), &row.password_hash);
+    }
+    Ok(ok)
+}
+
+fn load(
+    conn: &mut AnyConnection,
+    row: UserRow,
+    method: AuthMethod,
+) -> diesel::QueryResult<AuthenticatedUser> {
+    Ok(AuthenticatedUser {
+        is_admin: groups::is_member(conn, groups::ADMIN_GROUP, &row.uid)?,
+        uid: row.uid,
+        display_name: row.display_name,
+        method,
+    })
+}
+
+async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+    let policy = state.throttle;
+    let address = client_address.to_string();
+    let failures = state
+        .db
+        .run(move |conn| {
+            auth_failures::current(conn, &address, now_millis(), policy.window_millis)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    match policy.decide(failures) {
+        ThrottleDecision::Allow => Ok(()),
+        ThrottleDecision::Delay(delay) => {
+            tokio::time::sleep(delay.min(Duration::from_secs(5))).await;
+            Ok(())
+        }
+        ThrottleDecision::Refuse => {
+            tracing::warn!(client_address, "failed-login limit reached");
+            Err(ApiError::TooManyRequests)
+        }
+    }
+}
+
+async fn record_failure(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+    let window = state.throttle.window_millis;
+    let address = client_address.to_string();
+    tracing::info!(client_address, "failed login");
+    state
+        .db
+        .run(move |conn| {
+            auth_failures::record(conn, &address, now_millis(), window).map_err(ApiError::from)
+        })
+        .await
+}

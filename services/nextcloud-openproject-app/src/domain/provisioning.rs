@@ -1,0 +1,131 @@
+//! User provisioning (`POST /ocs/v{1,2}.php/cloud/users`): the checks of the contract's table,
+//! in its order, then the creation.
+
+use service_kit::db::AnyConnection;
+use storage_protocol::nextcloud::{messages, ProvisionUser};
+
+use super::users::{self, CreateUserError, NewUser, UserId};
+use crate::db::groups;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    #[error("user already exists")]
+    UserExists,
+    #[error("invalid user id")]
+    InvalidUserId,
+    #[error("group {0} does not exist")]
+    GroupMissing(String),
+    #[error("password required")]
+    PasswordRequired,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl ProvisionError {
+    /// The OCS code and message of a refusal; `None` for database failures.
+    pub fn ocs(&self) -> Option<(u16, String)> {
+        Some(match self {
+            Self::UserExists => (102, messages::USER_EXISTS.into()),
+            Self::InvalidUserId => (101, messages::INVALID_USER_ID.into()),
+            Self::GroupMissing(gid) => (104, messages::group_missing(gid)),
+            Self::PasswordRequired => (108, messages::PASSWORD_REQUIRED.into()),
+            Self::Database(_) => return None,
+        })
+    }
+}
+
+/// A request that passed every check; the password still needs hashing.
+#[derive(Debug)]
+pub struct ValidRequest {
+    pub uid: UserId,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// Checks a request from an admin: 102, 101, 104, 108 in that order.
+pub fn validate(
+    conn: &mut AnyConnection,
+    request: &ProvisionUser,
+) -> Result<ValidRequest, ProvisionError> {
+    if crate::db::users::find(conn, &request.userid)?.is_some() {
+        return Err(ProvisionError::UserExists);
+    }
+    let uid = UserId::parse(&request.userid).map_err(|_| ProvisionError::InvalidUserId)?;
+    let mut wanted: Vec<String> = Vec::new();
+    for gid in &request.groups {
+        if !wanted.contains(gid) {
+            wanted.push(gid.clone());
+        }
+    }
+    for gid in &wanted {
+        if !groups::exists(conn, gid)? {
+            return Err(ProvisionError::GroupMissing(gid.clone()));
+        }
+    }
+    if request.password.is_empty() {
+        return Err(ProvisionError::PasswordRequired);
+    }
+    let display_name = request
+        .display_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .unwrap_or(uid.as_str())
+        .to_string();
+    let email = request
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|email| !email.is_empty())
+        .map(str::to_string);
+    Ok(ValidRequest {
+        uid,
+        display_name,
+        email,
+        groups: wanted,
+    })
+}
+
+/// Creates the validated user with its (already hashed) password.
+pub fn provision(
+    conn: &mut AnyConnection,
+    request: ValidRequest,
+    password_hash: String,
+) -> Result<UserId, ProvisionError> {
+    let user = NewUser {
+        uid: request.uid,
+        display_name: request.display_name,
+        email: request.email,
+        password_hash,
+        groups: request.groups,
+    };
+    match users::create(conn, &user) {
+        Ok(()) => Ok(user.uid),
+        Err(CreateUserError::Exists) => Err(ProvisionError::UserExists),
+        Err(CreateUserError::Database(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_carry_the_contract_codes() {
+        assert_eq!(
+            ProvisionError::UserExists.ocs(),
+            Some((102, "User already exists".into()))
+        );
+        assert_eq!(ProvisionError::InvalidUserId.ocs().unwrap().0, 101);
+        assert_eq!(
+            ProvisionError::GroupMissing("staff".into()).ocs(),
+            Some((104, "group staff does not exist".into()))
+        );
+        assert_eq!(ProvisionError::PasswordRequired.ocs().unwrap().0, 108);
+        assert_eq!(
+            ProvisionError::Database(diesel::result::Error::NotFound).ocs(),
+            None
+        );
+    }
+}

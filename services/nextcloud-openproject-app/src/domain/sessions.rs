@@ -1,0 +1,28 @@
+//! Browser sessions: the cookie carries 32 random bytes (43 url-safe characters); the database
+//! keeps only their digest.
+
+use service_kit::{crypto, db::AnyConnection, time::now_millis};
+
+use crate::db::sessions;
+
+/// Sessions end this long after login.
+pub const SESSION_LIFETIME_MILLIS: i64 = 24 * 60 * 60 * 1000;
+
+/// A new session for `uid`: the cookie value and its expiry (unix ms).
+pub fn start(conn: &mut AnyConnection, uid: &str) -> diesel::QueryResult<(String, i64)> {
+    let now = now_millis();
+    sessions::delete_expired(conn, now)?;
+    let id = crypto::random_urlsafe(32);
+    let expires_at = now + SESSION_LIFETIME_MILLIS;
+    sessions::insert(conn, &crypto::digest(&id), uid, now, expires_at)?;
+    Ok((id, expires_at))
+}
+
+/// The uid and expiry of the live session with this cookie value.
+pub fn resolve(conn: &mut AnyConnection, id: &str) -> diesel::QueryResult<Option<(String, i64)>> {
+    sessions::find_live(conn, &crypto::digest(id), now_millis())
+}
+
+pub fn end(conn: &mut AnyConnection, id: &str) -> diesel::QueryResult<()> {
+    sessions::delete(conn, &crypto::digest(id)).map(drop)
+}

@@ -1,0 +1,430 @@
+//! The one error type of this service and the one place it becomes a response.
+//!
+//! Handlers and extractors return [`ApiError`], which does not know which route family it is
+//! answering for. [`ApiError::error_response`] attaches a family-neutral [`Report`] to the
+//! response; the [`render_errors`] middleware, which sees the request, writes the body of the
+//! request's [`Family`]: `{"error"}` / `{"message"}` for app routes (README §4.3), the OCS
+//! envelope for OCS routes (README §4.2), or a login redirect for browsers.
+
+use actix_web::{
+    body::{BoxBody, MessageBody},
+    dev::{ServiceRequest, ServiceResponse},
+    http::{header, StatusCode},
+    middleware::Next,
+    HttpRequest, HttpResponse, ResponseError,
+};
+use serde_json::{json, Value};
+use service_kit::db::DbError;
+use storage_protocol::{
+    nextcloud::{messages, AppError, SecurityError},
+    ocs::{self, OcsEnvelope, OcsVersion, CODE_NOT_FOUND, CODE_NOT_LOGGED_IN},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The route needs a user and the request authenticated nobody.
+    #[error("not logged in")]
+    NotLoggedIn,
+    /// The route needs an admin.
+    #[error("not an admin")]
+    NotAdmin,
+    /// A cookie-session write without a valid `requesttoken`.
+    #[error("CSRF check failed")]
+    CsrfFailed,
+    /// The failed-login throttle refuses the client address.
+    #[error("too many failed logins")]
+    TooManyRequests,
+    /// An OCS failure with its code and message.
+    #[error("OCS failure {code}: {message}")]
+    Ocs { code: u16, message: String },
+    /// Malformed input; the message is sent to the client.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("not found")]
+    NotFound,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    /// Anything else: logged with its cause, answered with an opaque 500.
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        Self::Unexpected(anyhow::Error::new(e))
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("database query"))
+    }
+}
+
+/// What an error means, independent of the family that renders it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The status of app routes (and the forced status of OCS routes, see `ocs_status`).
+    pub status: StatusCode,
+    /// `{"message"}` (security layer) rather than `{"error"}`.
+    pub security: bool,
+    pub message: String,
+    pub ocs_code: u16,
+    /// The OCS message when it differs from `message`.
+    pub ocs_message: Option<String>,
+    /// An HTTP status OCS routes use instead of the v1/v2 mapping of `ocs_code`.
+    pub ocs_status: Option<StatusCode>,
+}
+
+impl ApiError {
+    pub fn ocs(code: u16, message: impl Into<String>) -> Self {
+        Self::Ocs {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn report(&self) -> Report {
+        let base = |status: StatusCode, security: bool, message: &str, ocs_code: u16| Report {
+            status,
+            security,
+            message: message.to_string(),
+            ocs_code,
+            ocs_message: None,
+            ocs_status: None,
+        };
+        match self {
+            Self::NotLoggedIn => base(
+                StatusCode::UNAUTHORIZED,
+                true,
+                messages::NOT_LOGGED_IN,
+                CODE_NOT_LOGGED_IN,
+            ),
+            Self::NotAdmin => base(StatusCode::FORBIDDEN, true, messages::MUST_BE_ADMIN, 403),
+            Self::CsrfFailed => base(
+                StatusCode::PRECONDITION_FAILED,
+                true,
+                messages::CSRF_FAILED,
+                412,
+            ),
+            Self::TooManyRequests => Report {
+                ocs_status: Some(StatusCode::TOO_MANY_REQUESTS),
+                ..base(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    true,
+                    messages::TOO_MANY_REQUESTS,
+                    429,
+                )
+            },
+            Self::Ocs { code, message } => base(StatusCode::BAD_REQUEST, false, message, *code),
+            Self::BadRequest(message) => base(StatusCode::BAD_REQUEST, false, message, 400),
+            Self::NotFound => Report {
+                ocs_message: Some(messages::OCS_INVALID_QUERY.into()),
+                ocs_status: Some(StatusCode::NOT_FOUND),
+                ..base(
+                    StatusCode::NOT_FOUND,
+                    false,
+                    messages::NOT_FOUND,
+                    CODE_NOT_FOUND,
+                )
+            },
+            Self::PayloadTooLarge => Report {
+                ocs_status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+                ..base(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    false,
+                    messages::BODY_TOO_LARGE,
+                    413,
+                )
+            },
+            Self::Unexpected(_) => Report {
+                ocs_status: Some(StatusCode::INTERNAL_SERVER_ERROR),
+                ..base(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    false,
+                    messages::INTERNAL_ERROR,
+                    996,
+                )
+            },
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.report().status
+    }
+
+    /// The app-family body, with the [`Report`] attached for [`render_errors`] to re-render.
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unexpected(cause) = self {
+            tracing::error!(error = ?cause, "request failed unexpectedly");
+        }
+        let report = self.report();
+        let mut response = Family::App { login_redirect: None }.render(&report);
+        response.extensions_mut().insert(report);
+        response
+    }
+}
+
+/// How a request wants its errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Family {
+    /// App routes, `/status.php`, pages and unknown paths. `login_redirect` is the
+    /// `/index.php/login?redirect_url=…` target when a browser (`Accept` contains `html`) asks.
+    App { login_redirect: Option<String> },
+    Ocs(OcsFormat),
+}
+
+impl Family {
+    pub fn of(req: &HttpRequest) -> Self {
+        if let Some(format) = OcsFormat::of(req) {
+            return Self::Ocs(format);
+        }
+        let browser = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|accept| accept.contains("html"));
+        let login_redirect = browser.then(|| {
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
+            login_url(Some(&target))
+        });
+        Self::App { login_redirect }
+    }
+
+    pub fn render(&self, report: &Report) -> HttpResponse {
+        match self {
+            Self::App { login_redirect } => {
+                if let (StatusCode::UNAUTHORIZED, Some(location)) = (report.status, login_redirect)
+                {
+                    return HttpResponse::SeeOther()
+                        .insert_header((header::LOCATION, location.as_str()))
+                        .finish();
+                }
+                let mut builder = HttpResponse::build(report.status);
+                if report.security {
+                    builder.json(SecurityError {
+                        message: report.message.clone(),
+                    })
+                } else {
+                    builder.json(AppError {
+                        error: report.message.clone(),
+                    })
+                }
+            }
+            Self::Ocs(format) => {
+                let message = report.ocs_message.as_deref().unwrap_or(&report.message);
+                let envelope = OcsEnvelope::failure(
+                    format.version,
+                    report.ocs_code,
+                    message,
+                    Value::Array(vec![]),
+                );
+                let status = report.ocs_status.unwrap_or_else(|| {
+                    StatusCode::from_u16(format.version.http_status(report.ocs_code))
+                        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+                });
+                format.respond(status, &envelope)
+            }
+        }
+    }
+}
+
+/// `/index.php/login`, with `redirect_url` when given.
+pub fn login_url(redirect: Option<&str>) -> String {
+    match redirect {
+        Some(target) => format!(
+            "/index.php/login?redirect_url={}",
+            percent_encoding::utf8_percent_encode(target, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        None => "/index.php/login".to_string(),
+    }
+}
+
+/// The OCS version and body format of a request (README §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OcsFormat {
+    pub version: OcsVersion,
+    pub json: bool,
+}
+
+impl OcsFormat {
+    /// `None` when the path is not under `/ocs/v1.php/` or `/ocs/v2.php/`.
+    pub fn of(req: &HttpRequest) -> Option<Self> {
+        let path = req.path();
+        let version = if path.starts_with("/ocs/v1.php/") {
+            OcsVersion::V1
+        } else if path.starts_with("/ocs/v2.php/") {
+            OcsVersion::V2
+        } else {
+            return None;
+        };
+        let format = serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
+            .unwrap_or_default()
+            .into_iter()
+            .find_map(|(key, value)| (key == "format").then_some(value));
+        let accept = req
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        Some(Self {
+            version,
+            json: ocs::wants_json(format.as_deref(), accept),
+        })
+    }
+
+    /// A success envelope around `data`.
+    pub fn ok(&self, data: impl serde::Serialize) -> Result<HttpResponse, ApiError> {
+        let data = serde_json::to_value(data)
+            .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("OCS data")))?;
+        Ok(self.respond(StatusCode::OK, &OcsEnvelope::ok(self.version, data)))
+    }
+
+    pub fn respond(&self, status: StatusCode, envelope: &OcsEnvelope<Value>) -> HttpResponse {
+        let mut builder = HttpResponse::build(status);
+        if self.json {
+            builder
+                .content_type("application/json; charset=utf-8")
+                .body(serde_json::to_string(envelope).unwrap_or_else(|_| json!({}).to_string()))
+        } else {
+            builder
+                .content_type("application/xml; charset=utf-8")
+                .body(ocs::to_xml(envelope))
+        }
+    }
+}
+
+impl actix_web::FromRequest for OcsFormat {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        std::future::ready(Self::of(req).ok_or(ApiError::NotFound))
+    }
+}
+
+/// Middleware: re-renders every [`ApiError`] response in the family of its request.
+pub async fn render_errors(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let family = Family::of(req.request());
+    let response = next.call(req).await?;
+    let report = response.response().extensions().get::<Report>().cloned();
+    Ok(match report {
+        Some(report) => response.into_response(family.render(&report).map_into_boxed_body()),
+        None => response.map_into_boxed_body(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{body::to_bytes, test::TestRequest};
+
+    async fn body_json(response: HttpResponse) -> Value {
+        serde_json::from_slice(&to_bytes(response.into_body()).await.unwrap()).unwrap()
+    }
+
+    fn app() -> Family {
+        Family::App {
+            login_redirect: None,
+        }
+    }
+
+    #[actix_web::test]
+    async fn security_errors_use_message_bodies() {
+        for (error, status, message) in [
+            (ApiError::NotLoggedIn, 401, messages::NOT_LOGGED_IN),
+            (ApiError::NotAdmin, 403, messages::MUST_BE_ADMIN),
+            (ApiError::CsrfFailed, 412, messages::CSRF_FAILED),
+            (ApiError::TooManyRequests, 429, messages::TOO_MANY_REQUESTS),
+        ] {
+            let response = app().render(&error.report());
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(body_json(response).await, json!({ "message": message }));
+        }
+    }
+
+    #[actix_web::test]
+    async fn other_errors_use_error_bodies() {
+        for (error, status) in [
+            (ApiError::BadRequest("nope".into()), 400),
+            (ApiError::NotFound, 404),
+            (ApiError::PayloadTooLarge, 413),
+            (ApiError::Unexpected(anyhow::anyhow!("secret cause")), 500),
+        ] {
+            let response = app().render(&error.report());
+            assert_eq!(response.status().as_u16(), status);
+            let body = body_json(response).await;
+            assert!(body["error"].is_string());
+            assert!(!body.to_string().contains("secret cause"));
+        }
+    }
+
+    #[actix_web::test]
+    async fn browsers_are_redirected_to_login() {
+        let req = TestRequest::get()
+            .uri("/index.php/apps/integration_openproject/x?a=1")
+            .insert_header((header::ACCEPT, "text/html"))
+            .to_http_request();
+        let response = Family::of(&req).render(&ApiError::NotLoggedIn.report());
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            response.headers().get(header::LOCATION).unwrap(),
+            "/index.php/login?redirect_url=%2Findex%2Ephp%2Fapps%2Fintegration%5Fopenproject%2Fx%3Fa%3D1"
+        );
+        // A browser that is logged in but not an admin still gets the 403 body.
+        let response = Family::of(&req).render(&ApiError::NotAdmin.report());
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[actix_web::test]
+    async fn ocs_errors_follow_the_version_rules() {
+        let v1 = TestRequest::get()
+            .uri("/ocs/v1.php/cloud/users?format=json")
+            .to_http_request();
+        let v2 = TestRequest::get()
+            .uri("/ocs/v2.php/cloud/users")
+            .insert_header((header::ACCEPT, "application/json"))
+            .to_http_request();
+        let exists = ApiError::ocs(102, messages::USER_EXISTS).report();
+        let response = Family::of(&v1).render(&exists);
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = body_json(response).await;
+        assert_eq!(body["ocs"]["meta"]["statuscode"], 102);
+        assert_eq!(body["ocs"]["meta"]["status"], "failure");
+        assert_eq!(
+            Family::of(&v2).render(&exists).status(),
+            StatusCode::BAD_REQUEST
+        );
+        let response = Family::of(&v2).render(&ApiError::NotLoggedIn.report());
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            body_json(response).await,
+            storage_protocol::fixtures::load("nc_ocs_v2_not_logged_in")
+        );
+        assert_eq!(
+            Family::of(&v1)
+                .render(&ApiError::PayloadTooLarge.report())
+                .status(),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+    }
+
+    #[actix_web::test]
+    async fn ocs_defaults_to_xml() {
+        let req = TestRequest::get()
+            .uri("/ocs/v1.php/cloud/user")
+            .to_http_request();
+        let response = Family::of(&req).render(&ApiError::NotLoggedIn.report());
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let xml = std::str::from_utf8(&body).unwrap();
+        assert!(xml.contains("<statuscode>997</statuscode>"));
+    }
+}

@@ -1,0 +1,16 @@
+//! The Nextcloud side of the OpenProject ⇄ Nextcloud file storages (contract:
+//! `nextcloud-openproject-app.md`): a minimal Nextcloud host with the `integration_openproject`
+//! app.
+//!
+//! `routes` holds the route table and thin handlers, `domain` the logic, `db` the tables and
+//! queries, `error` the one error type and its rendering per route family.
+
+pub mod body;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod routes;
+pub mod security;
+pub mod startup;
+pub mod state;

@@ -1,0 +1,180 @@
+//! `/ocs/v{1,2}.php/cloud/user` and `/cloud/users` (contract §2).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use storage_protocol::nextcloud::{messages, ProvisionUser, ProvisionedUser};
+
+use crate::{
+    body,
+    db::users,
+    domain::{provisioning, users::cloud_user},
+    error::{ApiError, OcsFormat},
+    security::{check_csrf, MaybeUser, REQUEST_TOKEN},
+    state::AppState,
+};
+
+/// GET /ocs/v{1,2}.php/cloud/user — the caller.
+pub async fn current(
+    format: OcsFormat,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let uid = caller.require_user()?.uid.clone();
+    let user = state
+        .db
+        .run(move |conn| {
+            let row = users::find(conn, &uid)?.ok_or(ApiError::NotLoggedIn)?;
+            Ok::<_, ApiError>(cloud_user(conn, row)?)
+        })
+        .await?;
+    format.ok(user)
+}
+
+/// GET /ocs/v{1,2}.php/cloud/users/{userid} — admins, or the user themself. Others get the
+/// same answer as for an unknown user.
+pub async fn get(
+    format: OcsFormat,
+    caller: MaybeUser,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.require_user()?.clone();
+    let (_, wanted) = path.into_inner();
+    let user = state
+        .db
+        .run(move |conn| {
+            let visible = users::find(conn, &wanted)?
+                .filter(|row| caller.is_admin || row.uid == caller.uid);
+            match visible {
+                Some(row) => Ok(cloud_user(conn, row)?),
+                None => Err(ApiError::ocs(404, messages::USER_NOT_FOUND)),
+            }
+        })
+        .await?;
+    format.ok(user)
+}
+
+/// POST /ocs/v{1,2}.php/cloud/users — admins create users. Parameters from the query, a form
+/// body or a JSON body; refusals in the contract's order.
+pub async fn create(
+    req: HttpRequest,
+    format: OcsFormat,
+    caller: MaybeUser,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.require_user()?;
+    let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
+    let json = body::is_json(&req);
+    let form = if json || raw.is_empty() {
+        Vec::new()
+    } else {
+        body::parse_pairs(&raw)?
+    };
+    let form_token = form
+        .iter()
+        .find_map(|(k, v)| (k == REQUEST_TOKEN).then_some(v.as_str()));
+    check_csrf(&state, &req, caller, form_token)?;
+    if !caller.is_admin {
+        return Err(ApiError::ocs(403, messages::MUST_BE_SUBADMIN));
+    }
+    let query = body::parse_pairs(req.query_string().as_bytes())?;
+    let mut request = from_pairs(query.into_iter().chain(form));
+    if json && !raw.is_empty() {
+        overlay(&mut request, body::parse_json(&raw)?);
+    }
+
+    let validated = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(provisioning::validate(conn, &request).map(|v| (v, request.password))))
+        .await?
+        .map_err(refusal)?;
+    let (validated, password) = validated;
+    let password_hash = tokio::task::spawn_blocking(move || {
+        service_kit::crypto::hash_password(&password)
+    })
+    .await
+    .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password hashing")))?;
+    let uid = state
+        .db
+        .run(move |conn| {
+            Ok::<_, ApiError>(provisioning::provision(conn, validated, password_hash))
+        })
+        .await?
+        .map_err(refusal)?;
+    tracing::info!(uid = uid.as_str(), by = caller.uid.as_str(), "user provisioned");
+    format.ok(ProvisionedUser {
+        id: uid.as_str().to_string(),
+    })
+}
+
+fn refusal(error: provisioning::ProvisionError) -> ApiError {
+    match error.ocs() {
+        Some((code, message)) => ApiError::ocs(code, message),
+        None => ApiError::Unexpected(anyhow::Error::new(error).context("user provisioning")),
+    }
+}
+
+/// Query and form parameters, `groups[]` repeated (also `groups[<n>]` and `groups`).
+fn from_pairs(pairs: impl Iterator<Item = (String, String)>) -> ProvisionUser {
+    let mut request = ProvisionUser::default();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "userid" => request.userid = value,
+            "password" => request.password = value,
+            "displayName" => request.display_name = Some(value),
+            "email" => request.email = Some(value),
+            "groups" => request.groups.push(value),
+            k if k.starts_with("groups[") && k.ends_with(']') => request.groups.push(value),
+            _ => {}
+        }
+    }
+    request
+}
+
+/// A JSON body's values win over the query's.
+fn overlay(request: &mut ProvisionUser, body: ProvisionUser) {
+    if !body.userid.is_empty() {
+        request.userid = body.userid;
+    }
+    if !body.password.is_empty() {
+        request.password = body.password;
+    }
+    if body.display_name.is_some() {
+        request.display_name = body.display_name;
+    }
+    if body.email.is_some() {
+        request.email = body.email;
+    }
+    if !body.groups.is_empty() {
+        request.groups = body.groups;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_parameters() {
+        let pairs = body::parse_pairs(
+            b"userid=bob&password=pw&displayName=Bob+B&groups%5B%5D=a&groups[]=b&groups[2]=c",
+        )
+        .unwrap();
+        let request = from_pairs(pairs.into_iter());
+        assert_eq!(request.userid, "bob");
+        assert_eq!(request.display_name.as_deref(), Some("Bob B"));
+        assert_eq!(request.groups, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn json_overlays_the_query() {
+        let mut request = from_pairs([("userid".to_string(), "q".to_string())].into_iter());
+        overlay(
+            &mut request,
+            serde_json::from_str(r#"{"password": "pw", "groups": ["x"]}"#).unwrap(),
+        );
+        assert_eq!(request.userid, "q");
+        assert_eq!(request.password, "pw");
+        assert_eq!(request.groups, ["x"]);
+    }
+}

@@ -1,0 +1,160 @@
+//! One build path for `main` and the tests: settings in, a bound server out.
+
+use std::net::TcpListener;
+
+use actix_web::{
+    dev::Server,
+    middleware::{from_fn, DefaultHeaders},
+    web, App, HttpServer,
+};
+use anyhow::Context;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations};
+use service_kit::{
+    auth::CredentialCache,
+    crypto::CsrfSigner,
+    db::{resolve_secret_key, Db, Migrations},
+    server::{bind, request_span, shutdown_signal},
+};
+
+use crate::{
+    config::Settings,
+    domain::users::{bootstrap_admin, AdminBootstrap},
+    error::render_errors,
+    routes,
+    state::AppState,
+};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+pub const MIGRATIONS: Migrations = Migrations {
+    sqlite: || SQLITE_MIGRATIONS,
+    postgres: || POSTGRES_MIGRATIONS,
+};
+
+pub struct Application {
+    port: u16,
+    public_url: String,
+    db: Db,
+    server: Server,
+}
+
+impl Application {
+    /// Resolves the secret key, connects and migrates the database, bootstraps the admin and
+    /// binds the listener (port 0 picks a free one).
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let common = &settings.common;
+        let secret_key = resolve_secret_key(
+            common.secret_key.clone(),
+            &common.database_url,
+            "NCOA_SECRET_KEY",
+        )?;
+        let db = migrate(&settings).await?;
+
+        let (username, password) = (
+            common.admin_username.clone(),
+            common.admin_password.clone(),
+        );
+        let bootstrap = db
+            .run(move |conn| {
+                bootstrap_admin(conn, &username, password.as_ref().map(|p| p.expose()))
+            })
+            .await
+            .context("bootstrapping the admin")?;
+        match bootstrap {
+            AdminBootstrap::CreatedWithPassword(password) => println!(
+                "Nextcloud admin \"{}\" created with generated password: {password}",
+                common.admin_username
+            ),
+            AdminBootstrap::Created => {
+                tracing::info!(admin = %common.admin_username, "admin created")
+            }
+            AdminBootstrap::AlreadyPresent => {}
+        }
+
+        let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
+            .with_context(|| format!("cannot listen on {}", common.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            db: db.clone(),
+            public_url: public_url.clone(),
+            secret_box: secret_key.secret_box(),
+            csrf: CsrfSigner::new(&secret_key),
+            credentials: CredentialCache::default(),
+            throttle: settings.throttle,
+            settings,
+        };
+        let server = serve(listener, web::Data::new(state))?;
+        tracing::info!(%public_url, "listening");
+        Ok(Self {
+            port,
+            public_url,
+            db,
+            server,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Without trailing `/`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The database pool (tests write fixtures through it).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let mut server = self.server;
+        let handle = server.handle();
+        tokio::select! {
+            result = &mut server => result,
+            () = shutdown_signal() => {
+                tracing::info!("shutting down");
+                handle.stop(true).await;
+                server.await
+            }
+        }
+    }
+}
+
+/// Connects and applies pending migrations (the `migrate` subcommand, and every start).
+pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
+    let url = settings.common.database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url)?;
+        let applied = db.migrate(&url, &MIGRATIONS)?;
+        if applied > 0 {
+            tracing::info!(applied, "migrations applied");
+        }
+        Ok(db)
+    })
+    .await
+    .context("migration task")?
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(render_errors))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Content-Security-Policy", "frame-ancestors 'none'"))
+                    .add(("X-Content-Type-Options", "nosniff")),
+            )
+            .wrap(from_fn(request_span))
+            .configure(routes::configure)
+            .default_service(web::to(routes::not_found))
+    })
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,28 @@
+//! What every handler shares.
+
+use service_kit::{
+    auth::{CredentialCache, ThrottlePolicy},
+    crypto::{CsrfSigner, SecretBox},
+    db::Db,
+};
+
+use crate::config::Settings;
+
+pub struct AppState {
+    pub db: Db,
+    pub settings: Settings,
+    /// Without trailing `/`.
+    pub public_url: String,
+    /// Encryption at rest of secrets this service must read back.
+    pub secret_box: SecretBox,
+    pub csrf: CsrfSigner,
+    pub credentials: CredentialCache,
+    pub throttle: ThrottlePolicy,
+}
+
+impl AppState {
+    /// Cookies carry `Secure` when browsers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
