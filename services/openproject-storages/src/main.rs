@@ -40,11 +40,16 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => startup::open_database(&settings).map(|_| ()),
-            Command::Serve => startup::Application::build(settings)
-                .await?
-                .run_until_stopped()
-                .await
-                .map_err(Into::into),
+            Command::Serve => {
+                let app = startup::Application::build(settings).await?;
+                // One line on stdout for scripts and process-level tests waiting for readiness.
+                println!(
+                    "openproject-storages listening on http://{} (public URL {})",
+                    app.address(),
+                    app.public_url()
+                );
+                app.run_until_stopped().await.map_err(Into::into)
+            }
         }
     });
     match result {

@@ -14,7 +14,7 @@ use utoipa_actix_web::AppExt;
 use crate::{config::Settings, db::MIGRATIONS, domain, routes, state::AppState};
 
 pub struct Application {
-    port: u16,
+    address: std::net::SocketAddr,
     public_url: String,
     server: Server,
 }
@@ -45,7 +45,7 @@ impl Application {
         }
         let (listener, public_url) =
             service_kit::server::bind(common.listen, common.public_url.as_deref())?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
         let state = Arc::new(AppState {
             db,
             public_url: public_url.clone(),
@@ -58,14 +58,19 @@ impl Application {
         let server = run(listener, state)?;
         tracing::info!(%public_url, "openproject-storages listening");
         Ok(Self {
-            port,
+            address,
             public_url,
             server,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.address.port()
+    }
+
+    /// The bound address (the real port when listening on port 0).
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.address
     }
 
     pub fn public_url(&self) -> &str {

@@ -1,0 +1,40 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+CARGO ?= cargo
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: run test test-sqlite test-postgres deps build lint fmt clean
+
+## run: build both services and start them on SQLite with an admin on each side (Ctrl-C stops both)
+run:
+	$(CARGO) build --bins
+	./scripts/run-dev.sh
+
+## test: install what the tests need, then run every test on SQLite and on PostgreSQL
+test: deps
+	$(CARGO) build --bins
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	TEST_DATABASE=sqlite $(CARGO) test --workspace
+
+test-postgres:
+	@status=0; ./scripts/ensure-postgres.sh || status=$$?; \
+	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
+	TEST_DATABASE=postgres $(CARGO) test --workspace
+
+## deps: system packages the build and tests need (Debian)
+deps:
+	./scripts/install-deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -rf data

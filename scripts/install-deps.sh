@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what building and testing need and a fresh Debian machine may lack:
+# a C compiler (bundled SQLite), libpq (diesel's PostgreSQL backend) and the psql client.
+set -euo pipefail
+missing=()
+command -v cc >/dev/null || missing+=(gcc)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+[ -e /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+command -v psql >/dev/null || missing+=(postgresql-client)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+command -v cargo >/dev/null || { echo "cargo is required (https://rustup.rs)"; exit 1; }
