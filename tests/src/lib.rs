@@ -19,9 +19,16 @@ pub const NCOA_ADMIN_PASSWORD: &str = "ncoa-admin-password";
 /// `target/<profile>/<name>`, beside the test executable's `deps/` folder.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>");
     let path = dir.join(name);
-    assert!(path.exists(), "{} is not built: run `cargo build --bins` first", path.display());
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo build --bins` first",
+        path.display()
+    );
     path
 }
 
@@ -46,7 +53,10 @@ pub fn base_env(prefix: &str, db: &TestDatabase, admin_password: &str) -> Vec<(S
         (format!("{prefix}_DATABASE_URL"), db.url_string()),
         (format!("{prefix}_ADMIN_USERNAME"), ADMIN.into()),
         (format!("{prefix}_ADMIN_PASSWORD"), admin_password.into()),
-        (format!("{prefix}_SECRET_KEY"), SecretKey::generate().to_base64()),
+        (
+            format!("{prefix}_SECRET_KEY"),
+            SecretKey::generate().to_base64(),
+        ),
         (format!("{prefix}_LOG"), "warn".into()),
     ]
 }
@@ -65,7 +75,11 @@ pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) ->
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if let Some(rest) = line.split("listening on ").nth(1) {
-                let address = rest.split_whitespace().next().unwrap_or_default().to_string();
+                let address = rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
                 let _ = sender.send(address);
             }
         }
@@ -73,7 +87,11 @@ pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) ->
     let url = receiver
         .recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| panic!("{binary_name} did not report its address"));
-    Service { url, child, _db: db }
+    Service {
+        url,
+        child,
+        _db: db,
+    }
 }
 
 /// Both services, each knowing the other's URL where configuration allows.
@@ -95,7 +113,11 @@ pub fn spawn_pair() -> Pair {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
-    Pair { openproject, nextcloud, client }
+    Pair {
+        openproject,
+        nextcloud,
+        client,
+    }
 }
 
 /// Starts `binary` with `env`, waits until it is listening, stops it, and returns what it

@@ -1,6 +1,8 @@
 use std::process::Command;
 
-use integration_tests::{base_env, binary, spawn_pair, ADMIN, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD};
+use integration_tests::{
+    base_env, binary, spawn_pair, ADMIN, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
+};
 use serde_json::Value;
 use service_kit::testing::TestDatabase;
 
@@ -33,7 +35,10 @@ async fn both_services_serve_their_host_model() {
 
     let user: Value = pair
         .client
-        .get(format!("{}/ocs/v2.php/cloud/user?format=json", pair.nextcloud.url))
+        .get(format!(
+            "{}/ocs/v2.php/cloud/user?format=json",
+            pair.nextcloud.url
+        ))
         .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
         .send()
         .await
@@ -42,12 +47,19 @@ async fn both_services_serve_their_host_model() {
         .await
         .unwrap();
     assert_eq!(user["ocs"]["data"]["id"], ADMIN);
-    assert!(user["ocs"]["data"]["groups"].as_array().unwrap().iter().any(|g| g == "admin"));
+    assert!(user["ocs"]["data"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|g| g == "admin"));
 
     // What OpenProject's storage host check sends to Nextcloud (openproject-storages.md §6.6).
     let check: Value = pair
         .client
-        .get(format!("{}/index.php/apps/integration_openproject/check-config", pair.nextcloud.url))
+        .get(format!(
+            "{}/index.php/apps/integration_openproject/check-config",
+            pair.nextcloud.url
+        ))
         .bearer_auth("TESTBEARERTOKEN")
         .send()
         .await
@@ -61,8 +73,14 @@ async fn both_services_serve_their_host_model() {
 
 #[test]
 fn a_bad_configuration_value_is_one_line_and_exit_code_2() {
-    for (binary_name, variable) in [("openproject-storages", "OPS_LISTEN"), ("nextcloud-openproject-app", "NCOA_LISTEN")] {
-        let output = Command::new(binary(binary_name)).env(variable, "not-an-address").output().unwrap();
+    for (binary_name, variable) in [
+        ("openproject-storages", "OPS_LISTEN"),
+        ("nextcloud-openproject-app", "NCOA_LISTEN"),
+    ] {
+        let output = Command::new(binary(binary_name))
+            .env(variable, "not-an-address")
+            .output()
+            .unwrap();
         assert_eq!(output.status.code(), Some(2), "{binary_name}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -74,17 +92,29 @@ fn a_bad_configuration_value_is_one_line_and_exit_code_2() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).starts_with("OPS_SECRET_KEY: required with PostgreSQL"));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .starts_with("OPS_SECRET_KEY: required with PostgreSQL"));
 }
 
 #[test]
 fn migrate_subcommand_prepares_an_empty_database() {
-    for (binary_name, prefix) in [("openproject-storages", "OPS"), ("nextcloud-openproject-app", "NCOA")] {
+    for (binary_name, prefix) in [
+        ("openproject-storages", "OPS"),
+        ("nextcloud-openproject-app", "NCOA"),
+    ] {
         let db = TestDatabase::create("migrate");
         let env = base_env(prefix, &db, "irrelevant-password");
         for _ in 0..2 {
-            let output = Command::new(binary(binary_name)).arg("migrate").envs(env.clone()).output().unwrap();
-            assert!(output.status.success(), "{binary_name}: {}", String::from_utf8_lossy(&output.stderr));
+            let output = Command::new(binary(binary_name))
+                .arg("migrate")
+                .envs(env.clone())
+                .output()
+                .unwrap();
+            assert!(
+                output.status.success(),
+                "{binary_name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
     }
 }

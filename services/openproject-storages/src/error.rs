@@ -12,7 +12,7 @@ use storage_protocol::{
 pub enum ApiError {
     /// A contract error body; the status follows its identifier.
     #[error("{0:?}")]
-    Hal(HalError, StatusCode),
+    Hal(Box<HalError>, StatusCode),
     /// 401 with `WWW-Authenticate: <scheme> realm="OpenProject API"`.
     #[error("unauthenticated")]
     Unauthenticated {
@@ -38,7 +38,7 @@ impl ApiError {
             .map(ErrorId::status)
             .unwrap_or(500);
         Self::Hal(
-            body,
+            Box::new(body),
             StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
         )
     }
@@ -94,7 +94,7 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header(("Link", SERVICE_DESC_LINK));
         let body = match self {
-            Self::Hal(body, _) => body.clone(),
+            Self::Hal(body, _) => (**body).clone(),
             Self::Unauthenticated {
                 wrong_credentials,
                 scheme,

@@ -187,7 +187,10 @@ impl FromRequest for JsonBody {
 
 fn body_too_large() -> ApiError {
     ApiError::Hal(
-        HalError::new(ErrorId::InvalidRequestBody, messages::BODY_TOO_LARGE),
+        Box::new(HalError::new(
+            ErrorId::InvalidRequestBody,
+            messages::BODY_TOO_LARGE,
+        )),
         actix_web::http::StatusCode::PAYLOAD_TOO_LARGE,
     )
 }
