@@ -29,6 +29,8 @@ pub mod messages {
     pub const BODY_TOO_LARGE: &str = "The request body is too large.";
     /// A JSON body that does not parse, or has the wrong shape (our text).
     pub const INVALID_JSON: &str = "The request body is not valid JSON.";
+    /// A query string that does not parse (our text).
+    pub const INVALID_QUERY: &str = "The query string is not valid.";
     /// A form body that does not parse (our text).
     pub const INVALID_FORM: &str = "The request body is not a valid form.";
     /// The failed-login throttle refuses the client address (our text).

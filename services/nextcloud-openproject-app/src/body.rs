@@ -50,7 +50,8 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// `application/x-www-form-urlencoded` pairs in order, keys as sent (`groups[]` included).
 pub fn parse_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_bytes(raw).map_err(|_| ApiError::BadRequest(messages::INVALID_FORM.into()))
+    serde_urlencoded::from_bytes(raw)
+        .map_err(|_| ApiError::BadRequest(messages::INVALID_FORM.into()))
 }
 
 #[cfg(test)]

@@ -161,7 +161,10 @@ impl ResponseError for ApiError {
             tracing::error!(error = ?cause, "request failed unexpectedly");
         }
         let report = self.report();
-        let mut response = Family::App { login_redirect: None }.render(&report);
+        let mut response = Family::App {
+            login_redirect: None,
+        }
+        .render(&report);
         response.extensions_mut().insert(report);
         response
     }
@@ -172,7 +175,9 @@ impl ResponseError for ApiError {
 pub enum Family {
     /// App routes, `/status.php`, pages and unknown paths. `login_redirect` is the
     /// `/index.php/login?redirect_url=…` target when a browser (`Accept` contains `html`) asks.
-    App { login_redirect: Option<String> },
+    App {
+        login_redirect: Option<String>,
+    },
     Ocs(OcsFormat),
 }
 

@@ -10,7 +10,10 @@ use nextcloud_openproject_app::{
 use service_kit::config::ConfigError;
 
 #[derive(Parser)]
-#[command(version, about = "The Nextcloud side of the OpenProject file storages integration")]
+#[command(
+    version,
+    about = "The Nextcloud side of the OpenProject file storages integration"
+)]
 struct Cli {
     /// A TOML file of settings (keys as the NCOA_* variables without the prefix); the
     /// environment wins over it.

@@ -140,8 +140,14 @@ mod tests {
     #[test]
     fn guards() {
         let anonymous = MaybeUser(None);
-        assert!(matches!(anonymous.require_user(), Err(ApiError::NotLoggedIn)));
-        assert!(matches!(anonymous.require_admin(), Err(ApiError::NotLoggedIn)));
+        assert!(matches!(
+            anonymous.require_user(),
+            Err(ApiError::NotLoggedIn)
+        ));
+        assert!(matches!(
+            anonymous.require_admin(),
+            Err(ApiError::NotLoggedIn)
+        ));
         let alice = MaybeUser(Some(user(false)));
         assert_eq!(alice.require_user().unwrap().uid, "alice");
         assert!(matches!(alice.require_admin(), Err(ApiError::NotAdmin)));

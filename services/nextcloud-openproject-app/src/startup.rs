@@ -15,11 +15,12 @@ use service_kit::{
     db::{resolve_secret_key, Db, Migrations},
     server::{bind, request_span, shutdown_signal},
 };
+use storage_protocol::nextcloud::messages;
 
 use crate::{
     config::Settings,
     domain::users::{bootstrap_admin, AdminBootstrap},
-    error::render_errors,
+    error::{render_errors, ApiError},
     routes,
     state::AppState,
 };
@@ -51,10 +52,7 @@ impl Application {
         )?;
         let db = migrate(&settings).await?;
 
-        let (username, password) = (
-            common.admin_username.clone(),
-            common.admin_password.clone(),
-        );
+        let (username, password) = (common.admin_username.clone(), common.admin_password.clone());
         let bootstrap = db
             .run(move |conn| {
                 bootstrap_admin(conn, &username, password.as_ref().map(|p| p.expose()))
@@ -139,22 +137,26 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap(from_fn(render_errors))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Content-Security-Policy", "frame-ancestors 'none'"))
-                    .add(("X-Content-Type-Options", "nosniff")),
-            )
-            .wrap(from_fn(request_span))
-            .configure(routes::configure)
-            .default_service(web::to(routes::not_found))
-    })
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    let server =
+        HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                    ApiError::BadRequest(messages::INVALID_QUERY.into()).into()
+                }))
+                .wrap(from_fn(render_errors))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Content-Security-Policy", "frame-ancestors 'none'"))
+                        .add(("X-Content-Type-Options", "nosniff")),
+                )
+                .wrap(from_fn(request_span))
+                .configure(routes::configure)
+                .default_service(web::to(routes::not_found))
+        })
+        .disable_signals()
+        .listen(listener)?
+        .run();
     Ok(server)
 }

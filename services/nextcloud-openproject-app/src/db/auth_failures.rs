@@ -41,14 +41,13 @@ pub fn record(
     if in_window == 1 {
         return Ok(());
     }
-    let restarted = diesel::update(
-        auth_failures::table.filter(auth_failures::client_address.eq(address)),
-    )
-    .set((
-        auth_failures::failures.eq(1),
-        auth_failures::window_started_at.eq(now),
-    ))
-    .execute(conn)?;
+    let restarted =
+        diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
+            .set((
+                auth_failures::failures.eq(1),
+                auth_failures::window_started_at.eq(now),
+            ))
+            .execute(conn)?;
     if restarted == 1 {
         return Ok(());
     }
@@ -61,12 +60,12 @@ pub fn record(
         .execute(conn);
     match inserted {
         // Another replica inserted the row first: count on it.
-        Err(e) if is_unique_violation(&e) => diesel::update(
-            auth_failures::table.filter(auth_failures::client_address.eq(address)),
-        )
-        .set(auth_failures::failures.eq(auth_failures::failures + 1))
-        .execute(conn)
-        .map(drop),
+        Err(e) if is_unique_violation(&e) => {
+            diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
+                .set(auth_failures::failures.eq(auth_failures::failures + 1))
+                .execute(conn)
+                .map(drop)
+        }
         other => other.map(drop),
     }
 }

@@ -43,7 +43,9 @@ pub fn find(conn: &mut AnyConnection, login: &str) -> QueryResult<Option<UserRow
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NewUserRow<'_>) -> QueryResult<()> {
-    diesel::insert_into(users::table).values(row).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(row)
+        .execute(conn)?;
     Ok(())
 }
 

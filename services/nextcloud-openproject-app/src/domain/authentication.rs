@@ -96,7 +96,11 @@ enum Candidate {
     Nobody,
 }
 
-fn candidate(conn: &mut AnyConnection, login: &str, password: &str) -> diesel::QueryResult<Candidate> {
+fn candidate(
+    conn: &mut AnyConnection,
+    login: &str,
+    password: &str,
+) -> diesel::QueryResult<Candidate> {
     let Some(user) = users::find(conn, login)?.filter(|u| u.enabled) else {
         return Ok(Candidate::Nobody);
     };
@@ -124,11 +128,9 @@ pub async fn authenticate_basic(
         .await?;
     let verified = match found {
         Candidate::AppPassword(row) => Some((row, AuthMethod::AppPassword)),
-        Candidate::Password(row) => {
-            verify_password(state, &row, &password)
-                .await?
-                .then_some((row, AuthMethod::Password))
-        }
+        Candidate::Password(row) => verify_password(state, &row, &password)
+            .await?
+            .then_some((row, AuthMethod::Password)),
         Candidate::Nobody => None,
     };
     match verified {

@@ -18,7 +18,8 @@ pub struct InvalidUserId;
 
 impl UserId {
     pub fn parse(raw: &str) -> Result<Self, InvalidUserId> {
-        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '@' | '-' | '\'');
+        let allowed =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, ' ' | '_' | '.' | '@' | '-' | '\'');
         if raw.is_empty() || raw.chars().count() > MAX_USER_ID_LEN || !raw.chars().all(allowed) {
             return Err(InvalidUserId);
         }
@@ -111,9 +112,8 @@ pub fn bootstrap_admin(
     if users::find(conn, username)?.is_some() {
         return Ok(AdminBootstrap::AlreadyPresent);
     }
-    let uid = UserId::parse(username).map_err(|_| {
-        anyhow::anyhow!("NCOA_ADMIN_USERNAME: '{username}' is not a valid user id")
-    })?;
+    let uid = UserId::parse(username)
+        .map_err(|_| anyhow::anyhow!("NCOA_ADMIN_USERNAME: '{username}' is not a valid user id"))?;
     let generated = password.is_none().then(|| crypto::random_alphanumeric(24));
     let password = password.or(generated.as_deref()).unwrap_or_default();
     let user = NewUser {
@@ -151,7 +151,14 @@ mod tests {
 
     #[test]
     fn valid_user_ids() {
-        for id in ["admin", "Alice", "a.b-c_d@e", "O'Brien", "with space", &"x".repeat(64)] {
+        for id in [
+            "admin",
+            "Alice",
+            "a.b-c_d@e",
+            "O'Brien",
+            "with space",
+            &"x".repeat(64),
+        ] {
             assert!(UserId::parse(id).is_ok(), "{id}");
         }
     }

@@ -42,8 +42,8 @@ pub async fn get(
     let user = state
         .db
         .run(move |conn| {
-            let visible = users::find(conn, &wanted)?
-                .filter(|row| caller.is_admin || row.uid == caller.uid);
+            let visible =
+                users::find(conn, &wanted)?.filter(|row| caller.is_admin || row.uid == caller.uid);
             match visible {
                 Some(row) => Ok(cloud_user(conn, row)?),
                 None => Err(ApiError::ocs(404, messages::USER_NOT_FOUND)),
@@ -85,23 +85,26 @@ pub async fn create(
 
     let validated = state
         .db
-        .run(move |conn| Ok::<_, ApiError>(provisioning::validate(conn, &request).map(|v| (v, request.password))))
-        .await?
-        .map_err(refusal)?;
-    let (validated, password) = validated;
-    let password_hash = tokio::task::spawn_blocking(move || {
-        service_kit::crypto::hash_password(&password)
-    })
-    .await
-    .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password hashing")))?;
-    let uid = state
-        .db
         .run(move |conn| {
-            Ok::<_, ApiError>(provisioning::provision(conn, validated, password_hash))
+            Ok::<_, ApiError>(provisioning::validate(conn, &request).map(|v| (v, request.password)))
         })
         .await?
         .map_err(refusal)?;
-    tracing::info!(uid = uid.as_str(), by = caller.uid.as_str(), "user provisioned");
+    let (validated, password) = validated;
+    let password_hash =
+        tokio::task::spawn_blocking(move || service_kit::crypto::hash_password(&password))
+            .await
+            .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password hashing")))?;
+    let uid = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(provisioning::provision(conn, validated, password_hash)))
+        .await?
+        .map_err(refusal)?;
+    tracing::info!(
+        uid = uid.as_str(),
+        by = caller.uid.as_str(),
+        "user provisioned"
+    );
     format.ok(ProvisionedUser {
         id: uid.as_str().to_string(),
     })

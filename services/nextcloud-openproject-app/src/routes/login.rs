@@ -49,7 +49,13 @@ pub async fn form(
     if caller.0.is_some() {
         return Ok(see_other(&target(&state, &redirect_url)));
     }
-    page(&state, actix_web::http::StatusCode::OK, "", &redirect_url, None)
+    page(
+        &state,
+        actix_web::http::StatusCode::OK,
+        "",
+        &redirect_url,
+        None,
+    )
 }
 
 struct LoginForm {

@@ -1,0 +1,195 @@
+use nextcloud_openproject_app::{
+    config::Settings,
+    db::users,
+    domain::{app_passwords, users::set_password},
+    startup::Application,
+};
+use reqwest::{redirect::Policy, Client, RequestBuilder, Response};
+use serde_json::Value;
+use service_kit::{db::Db, testing::TestDatabase, time::now_millis};
+
+pub struct TestApp {
+    pub address: String,
+    pub admin_user: String,
+    pub admin_password: String,
+    /// No cookies, no redirects.
+    pub api: Client,
+    pub db: Db,
+    _database: TestDatabase,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server whose settings `customize` may change first.
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::create("ncoa");
+    let mut settings = Settings::for_tests(&database.url_string());
+    customize(&mut settings);
+    let admin_user = settings.common.admin_username.clone();
+    let admin_password = settings
+        .common
+        .admin_password
+        .as_ref()
+        .expect("test settings carry an admin password")
+        .expose()
+        .to_string();
+    let app = Application::build(settings)
+        .await
+        .expect("the application builds");
+    assert_eq!(app.public_url(), format!("http://127.0.0.1:{}", app.port()));
+    let address = app.public_url().to_string();
+    let db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        admin_user,
+        admin_password,
+        api: Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .expect("client"),
+        db,
+        _database: database,
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects.
+pub fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.api.get(self.url(path))
+    }
+
+    pub fn get_as(&self, path: &str, user: &str, password: &str) -> RequestBuilder {
+        self.get(path).basic_auth(user, Some(password))
+    }
+
+    pub fn get_as_admin(&self, path: &str) -> RequestBuilder {
+        self.get_as(path, &self.admin_user, &self.admin_password)
+    }
+
+    /// `POST /ocs/<version>.php/cloud/users?format=json` as admin with a form body.
+    pub async fn provision(&self, version: &str, form: &[(&str, &str)]) -> Response {
+        self.api
+            .post(self.url(&format!("/ocs/{version}.php/cloud/users?format=json")))
+            .basic_auth(&self.admin_user, Some(&self.admin_password))
+            .form(form)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Creates a user through the API and checks it worked.
+    pub async fn create_user(&self, uid: &str, password: &str) {
+        let response = self
+            .provision("v2", &[("userid", uid), ("password", password)])
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["ocs"]["data"]["id"], uid);
+    }
+
+    /// Logs `browser` in through the form (GET for the token, then POST).
+    pub async fn login(&self, browser: &Client, user: &str, password: &str) -> Response {
+        self.login_with(browser, user, password, "").await
+    }
+
+    pub async fn login_with(
+        &self,
+        browser: &Client,
+        user: &str,
+        password: &str,
+        redirect_url: &str,
+    ) -> Response {
+        let page = browser
+            .get(self.url("/index.php/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = hidden_value(&page, "requesttoken");
+        browser
+            .post(self.url("/index.php/login"))
+            .form(&[
+                ("user", user),
+                ("password", password),
+                ("redirect_url", redirect_url),
+                ("requesttoken", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The CSRF token a logged-in browser's files page carries.
+    pub async fn page_token(&self, browser: &Client) -> String {
+        let page = browser
+            .get(self.url("/index.php/apps/files/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        attribute(&page, "data-requesttoken")
+    }
+
+    pub fn db_create_app_password(&self, uid: &str, name: &str) -> String {
+        app_passwords::create(&mut self.db.get().unwrap(), uid, name).unwrap()
+    }
+
+    pub fn db_set_password(&self, uid: &str, password: &str) {
+        assert!(set_password(&mut self.db.get().unwrap(), uid, password).unwrap());
+    }
+
+    pub fn db_set_enabled(&self, uid: &str, enabled: bool) {
+        let changed =
+            users::set_enabled(&mut self.db.get().unwrap(), uid, enabled, now_millis()).unwrap();
+        assert_eq!(changed, 1);
+    }
+}
+
+/// The value of `<input … name="<name>" value="…">` in a page.
+pub fn hidden_value(page: &str, name: &str) -> String {
+    let start = page
+        .find(&format!("name=\"{name}\" value=\""))
+        .unwrap_or_else(|| panic!("no {name} in page"))
+        + name.len()
+        + 15;
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// The value of the first `<attr>="…"` in a page.
+pub fn attribute(page: &str, attr: &str) -> String {
+    let start = page
+        .find(&format!("{attr}=\""))
+        .unwrap_or_else(|| panic!("no {attr} in page"))
+        + attr.len()
+        + 2;
+    page[start..start + page[start..].find('"').unwrap()].to_string()
+}
+
+/// The OCS meta of a JSON envelope.
+pub fn meta(body: &Value) -> (&str, u64, &str) {
+    let meta = &body["ocs"]["meta"];
+    (
+        meta["status"].as_str().unwrap(),
+        meta["statuscode"].as_u64().unwrap(),
+        meta["message"].as_str().unwrap(),
+    )
+}
