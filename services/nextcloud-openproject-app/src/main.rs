@@ -63,6 +63,12 @@ async fn main() -> ExitCode {
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
     let app = Application::build(settings).await?;
+    // Scripts and the system tests wait for this line.
+    println!(
+        "nextcloud-openproject-app listening on http://{} (public URL {})",
+        app.local_addr(),
+        app.public_url()
+    );
     app.run_until_stopped().await?;
     Ok(())
 }

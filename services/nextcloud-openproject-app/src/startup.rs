@@ -1,6 +1,6 @@
 //! One build path for `main` and the tests: settings in, a bound server out.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 
 use actix_web::{
     dev::Server,
@@ -34,7 +34,7 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 pub struct Application {
-    port: u16,
+    local_addr: SocketAddr,
     public_url: String,
     db: Db,
     server: Server,
@@ -72,7 +72,7 @@ impl Application {
 
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
             .with_context(|| format!("cannot listen on {}", common.listen))?;
-        let port = listener.local_addr()?.port();
+        let local_addr = listener.local_addr()?;
         let state = AppState {
             db: db.clone(),
             public_url: public_url.clone(),
@@ -85,7 +85,7 @@ impl Application {
         let server = serve(listener, web::Data::new(state))?;
         tracing::info!(%public_url, "listening");
         Ok(Self {
-            port,
+            local_addr,
             public_url,
             db,
             server,
@@ -93,7 +93,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.local_addr.port()
+    }
+
+    /// The bound address (the real port when listening on port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
     }
 
     /// Without trailing `/`.

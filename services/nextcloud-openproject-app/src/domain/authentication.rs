@@ -4,7 +4,7 @@
 //! Failed password and app-password logins are counted per client address; past the free
 //! attempts each costs a growing delay, past the limit the address is refused.
 
-use std::time::Duration;
+use std::{sync::OnceLock, time::Duration};
 
 use service_kit::{
     auth::{parse_authorization, Credentials, ThrottleDecision},
@@ -131,7 +131,10 @@ pub async fn authenticate_basic(
         Candidate::Password(row) => verify_password(state, &row, &password)
             .await?
             .then_some((row, AuthMethod::Password)),
-        Candidate::Nobody => None,
+        Candidate::Nobody => {
+            argon2_verify(password, None).await?;
+            None
+        }
     };
     match verified {
         Some((row, method)) => Ok(Some(
@@ -160,9 +163,14 @@ pub async fn authenticate_form(
         .run(move |conn| users::find(conn, &login).map_err(ApiError::from))
         .await?
         .filter(|u| u.enabled);
-    if let Some(row) = user {
-        if verify_password(state, &row, &password).await? {
-            return Ok(Some(row.uid));
+    match user {
+        Some(row) => {
+            if verify_password(state, &row, &password).await? {
+                return Ok(Some(row.uid));
+            }
+        }
+        None => {
+            argon2_verify(password, None).await?;
         }
     }
     record_failure(state, client_address).await?;
@@ -180,20 +188,38 @@ async fn verify_password(
     {
         return Ok(true);
     }
-    let (hash, candidate) = (row.password_hash.clone(), password.clone());
-    let span = tracing::Span::current();
-    let ok = tokio::task::spawn_blocking(move || {
-        let _entered = span.enter();
-        crypto::verify_password(candidate.expose(), &hash)
-    })
-    .await
-    .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password verification")))?;
+    let ok = argon2_verify(password.clone(), Some(row.password_hash.clone())).await?;
     if ok {
         state
             .credentials
             .remember(&row.uid, password.expose(), &row.password_hash);
     }
     Ok(ok)
+}
+
+/// argon2 on a blocking thread; against [`dummy_hash`] when there is no user.
+async fn argon2_verify(password: SecretString, hash: Option<String>) -> Result<bool, ApiError> {
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || {
+        let _entered = span.enter();
+        match hash {
+            Some(hash) => crypto::verify_password(password.expose(), &hash),
+            None => {
+                // The work is the point; the answer is always "no".
+                let _ = crypto::verify_password(password.expose(), dummy_hash());
+                false
+            }
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password verification")))
+}
+
+/// A hash no password is checked against for real: verifying it when the login names nobody
+/// makes unknown and known logins cost the same, so timing does not reveal which users exist.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| crypto::hash_password(&crypto::random_alphanumeric(32)))
 }
 
 fn load(
