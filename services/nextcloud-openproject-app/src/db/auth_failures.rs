@@ -69,3 +69,23 @@ pub fn record(
         other => other.map(drop),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_count_within_the_window_and_restart_after_it() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        assert_eq!(current(conn, "10.0.0.1", 1_000, 100).unwrap(), 0);
+        record(conn, "10.0.0.1", 1_000, 100).unwrap();
+        record(conn, "10.0.0.1", 1_050, 100).unwrap();
+        assert_eq!(current(conn, "10.0.0.1", 1_060, 100).unwrap(), 2);
+        assert_eq!(current(conn, "10.0.0.2", 1_060, 100).unwrap(), 0);
+        // The window has passed: the count is over, and the next failure starts a new one.
+        assert_eq!(current(conn, "10.0.0.1", 1_100, 100).unwrap(), 0);
+        record(conn, "10.0.0.1", 1_200, 100).unwrap();
+        assert_eq!(current(conn, "10.0.0.1", 1_210, 100).unwrap(), 1);
+    }
+}

@@ -128,4 +128,46 @@ mod tests {
             None
         );
     }
+
+    fn request(userid: &str, password: &str, groups: &[&str]) -> ProvisionUser {
+        ProvisionUser {
+            userid: userid.into(),
+            password: password.into(),
+            groups: groups.iter().map(|g| g.to_string()).collect(),
+            ..ProvisionUser::default()
+        }
+    }
+
+    fn code(result: Result<ValidRequest, ProvisionError>) -> u16 {
+        result.unwrap_err().ocs().unwrap().0
+    }
+
+    #[test]
+    fn checks_run_in_table_order_then_the_user_exists() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let valid = validate(conn, &request("Zoe", "pw", &["admin", "admin"])).unwrap();
+        assert_eq!(valid.groups, ["admin"]);
+        assert_eq!(valid.display_name, "Zoe");
+        assert_eq!(valid.email, None);
+        provision(conn, valid, "hash".into()).unwrap();
+
+        assert_eq!(code(validate(conn, &request("zoe", "", &["nope"]))), 102);
+        assert_eq!(code(validate(conn, &request("z/oe", "", &["nope"]))), 101);
+        assert_eq!(code(validate(conn, &request("yan", "", &["nope"]))), 104);
+        assert_eq!(code(validate(conn, &request("yan", "", &[]))), 108);
+        assert_eq!(crate::db::groups::of_user(conn, "Zoe").unwrap(), ["admin"]);
+
+        // A creation racing past the check still cannot duplicate the id.
+        let late = ValidRequest {
+            uid: UserId::parse("ZOE").unwrap(),
+            display_name: "Z".into(),
+            email: None,
+            groups: vec![],
+        };
+        assert!(matches!(
+            provision(conn, late, "hash".into()),
+            Err(ProvisionError::UserExists)
+        ));
+    }
 }

@@ -164,6 +164,25 @@ mod tests {
     }
 
     #[test]
+    fn the_admin_is_bootstrapped_once() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let created = bootstrap_admin(conn, "root", None).unwrap();
+        let AdminBootstrap::CreatedWithPassword(password) = created else {
+            panic!("expected a generated password, got {created:?}");
+        };
+        assert_eq!(password.len(), 24);
+        let row = users::find(conn, "ROOT").unwrap().unwrap();
+        assert!(crypto::verify_password(&password, &row.password_hash));
+        assert!(groups::is_member(conn, groups::ADMIN_GROUP, "root").unwrap());
+        assert_eq!(
+            bootstrap_admin(conn, "root", Some("other")).unwrap(),
+            AdminBootstrap::AlreadyPresent
+        );
+        assert!(bootstrap_admin(conn, "bad/name", Some("pw")).is_err());
+    }
+
+    #[test]
     fn invalid_user_ids() {
         for id in ["", "a/b", "ä", "a:b", "tab\t", &"x".repeat(65), "<script>"] {
             assert_eq!(UserId::parse(id), Err(InvalidUserId), "{id}");
