@@ -24,6 +24,7 @@ use crate::{
 /// Pre-login cookie the login form's `requesttoken` is bound to.
 pub const LOGIN_NONCE_COOKIE: &str = "nc_login_nonce";
 const LOGIN_TOKEN_LIFETIME_SECS: i64 = 60 * 60;
+const LOGIN_PATH: &str = "/index.php/login";
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -130,7 +131,7 @@ pub async fn submit(
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, target(&state, &form.redirect_url)))
         .cookie(session_cookie(SESSION_COOKIE, session_id, secure))
-        .cookie(removal_cookie(LOGIN_NONCE_COOKIE, secure))
+        .cookie(nonce_removal(secure))
         .finish())
 }
 
@@ -191,11 +192,18 @@ fn page(
     };
     let mut response = html(status, &body)?;
     let mut cookie = session_cookie(LOGIN_NONCE_COOKIE, nonce, state.secure_cookies());
-    cookie.set_path("/index.php/login");
+    cookie.set_path(LOGIN_PATH);
     response
         .add_cookie(&cookie)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("login cookie")))?;
     Ok(response)
+}
+
+/// Removes the pre-login cookie (a removal must name the path the cookie was set with).
+fn nonce_removal(secure: bool) -> actix_web::cookie::Cookie<'static> {
+    let mut cookie = removal_cookie(LOGIN_NONCE_COOKIE, secure);
+    cookie.set_path(LOGIN_PATH);
+    cookie
 }
 
 fn passes_login_csrf(state: &AppState, req: &HttpRequest, token: &str) -> bool {

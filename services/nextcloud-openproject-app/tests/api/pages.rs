@@ -42,7 +42,12 @@ async fn login_session_and_logout() {
     let value = cookie["nc_session_id=".len()..].split(';').next().unwrap();
     assert_eq!(value.len(), 43);
     for set in response.headers().get_all(SET_COOKIE) {
-        assert!(set.to_str().unwrap().starts_with("nc_"));
+        let set = set.to_str().unwrap();
+        assert!(set.starts_with("nc_"), "{set}");
+        if set.starts_with("nc_login_nonce=") {
+            assert!(set.contains("Path=/index.php/login"), "{set}");
+            assert!(set.contains("Max-Age=0"), "{set}");
+        }
     }
 
     let response = browser.get(app.url("/")).send().await.unwrap();
