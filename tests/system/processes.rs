@@ -88,7 +88,7 @@ fn a_bad_configuration_value_is_one_line_and_exit_code_2() {
     }
     let output = Command::new(binary("openproject-storages"))
         .env("OPS_DATABASE_URL", "postgres://postgres@127.0.0.1:1/none")
-        .arg("migrate")
+        .arg("serve")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

@@ -78,10 +78,9 @@ struct ConnectionSetup;
 impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
         if let AnyConnection::Sqlite(conn) = conn {
-            // busy_timeout first: switching to WAL itself may have to wait for a lock.
+            // WAL is a property of the file, set once in `Db::connect`; these are per connection.
             conn.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
             )
             .map_err(r2d2::Error::QueryError)?;
         }
@@ -127,6 +126,7 @@ impl Db {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     fs::create_dir_all(parent)?;
                 }
+                enable_wal(path)?;
                 (path.display().to_string(), 8)
             }
             DatabaseUrl::Postgres(url) => (url.clone(), 16),
@@ -190,6 +190,16 @@ impl Db {
             }
         }
     }
+}
+
+/// Switches the SQLite file to WAL on one connection before the pool opens several at once
+/// (which would otherwise race for the lock the switch needs). busy_timeout comes first.
+fn enable_wal(path: &Path) -> anyhow::Result<()> {
+    use diesel::Connection;
+    let mut conn = SqliteConnection::establish(&path.display().to_string())
+        .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
+    conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")?;
+    Ok(())
 }
 
 fn run_pending(conn: &mut AnyConnection, migrations: EmbeddedMigrations) -> anyhow::Result<usize> {

@@ -78,16 +78,22 @@ pub fn record_failure(
     if restarted > 0 {
         return Ok(());
     }
-    match diesel::insert_into(auth_failures::table)
+    let inserted = diesel::insert_into(auth_failures::table)
         .values((
             auth_failures::client_address.eq(address),
             auth_failures::failures.eq(1),
             auth_failures::window_started_at.eq(now),
         ))
-        .execute(conn)
-    {
-        Err(e) if crate::db::is_unique_violation(&e) => record_failure(conn, policy, address, now),
-        other => other.map(|_| ()),
+        .execute(conn);
+    match inserted {
+        // Another replica inserted the row first: count on it.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
+                .set(auth_failures::failures.eq(auth_failures::failures + 1))
+                .execute(conn)
+                .map(drop)
+        }
+        other => other.map(drop),
     }
 }
 
@@ -95,4 +101,44 @@ pub fn record_failure(
 pub fn clear(conn: &mut AnyConnection, address: &str) -> QueryResult<()> {
     diesel::delete(auth_failures::table.find(address)).execute(conn)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::{connection::SimpleConnection, Connection, SqliteConnection};
+
+    use super::*;
+
+    #[test]
+    fn failures_count_within_the_window_and_restart_after_it() {
+        let mut conn = AnyConnection::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        if let AnyConnection::Sqlite(c) = &mut conn {
+            c.batch_execute(
+                "CREATE TABLE auth_failures (client_address TEXT PRIMARY KEY NOT NULL, \
+                 failures BIGINT NOT NULL, window_started_at BIGINT NOT NULL)",
+            )
+            .unwrap();
+        }
+        let policy = ThrottlePolicy {
+            free_failures: 1,
+            max_failures: 2,
+            window_millis: 100,
+        };
+        let conn = &mut conn;
+        assert_eq!(failures(conn, &policy, "10.0.0.1", 1_000).unwrap(), 0);
+        record_failure(conn, &policy, "10.0.0.1", 1_000).unwrap();
+        record_failure(conn, &policy, "10.0.0.1", 1_050).unwrap();
+        assert_eq!(failures(conn, &policy, "10.0.0.1", 1_060).unwrap(), 2);
+        assert_eq!(
+            decide(conn, &policy, "10.0.0.1", 1_060).unwrap(),
+            ThrottleDecision::Refuse
+        );
+        assert_eq!(failures(conn, &policy, "10.0.0.2", 1_060).unwrap(), 0);
+        // The window has passed: the count is over, and the next failure starts a new one.
+        assert_eq!(failures(conn, &policy, "10.0.0.1", 1_100).unwrap(), 0);
+        record_failure(conn, &policy, "10.0.0.1", 1_200).unwrap();
+        assert_eq!(failures(conn, &policy, "10.0.0.1", 1_210).unwrap(), 1);
+        clear(conn, "10.0.0.1").unwrap();
+        assert_eq!(failures(conn, &policy, "10.0.0.1", 1_210).unwrap(), 0);
+    }
 }

@@ -2,7 +2,6 @@
 //! their transaction.
 
 pub mod app_passwords;
-pub mod auth_failures;
 pub mod groups;
 pub mod schema;
 pub mod sessions;

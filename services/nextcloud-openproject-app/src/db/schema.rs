@@ -46,14 +46,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    auth_failures (client_address) {
-        client_address -> Text,
-        failures -> BigInt,
-        window_started_at -> BigInt,
-    }
-}
-
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
@@ -65,5 +57,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     app_passwords,
     sessions,
-    auth_failures,
 );

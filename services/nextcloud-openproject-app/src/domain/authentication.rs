@@ -14,7 +14,7 @@ use service_kit::{
 };
 
 use crate::{
-    db::{app_passwords, auth_failures, groups, users, users::UserRow},
+    db::{app_passwords, groups, users, users::UserRow},
     error::ApiError,
     state::AppState,
 };
@@ -241,7 +241,7 @@ async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError
     let failures = state
         .db
         .run(move |conn| {
-            auth_failures::current(conn, &address, now_millis(), policy.window_millis)
+            service_kit::throttle::failures(conn, &policy, &address, now_millis())
                 .map_err(ApiError::from)
         })
         .await?;
@@ -259,13 +259,14 @@ async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError
 }
 
 async fn record_failure(state: &AppState, client_address: &str) -> Result<(), ApiError> {
-    let window = state.throttle.window_millis;
+    let policy = state.throttle;
     let address = client_address.to_string();
     tracing::info!(client_address, "failed login");
     state
         .db
         .run(move |conn| {
-            auth_failures::record(conn, &address, now_millis(), window).map_err(ApiError::from)
+            service_kit::throttle::record_failure(conn, &policy, &address, now_millis())
+                .map_err(ApiError::from)
         })
         .await
 }
