@@ -131,3 +131,16 @@ fn a_generated_admin_password_is_printed_once() {
     let second = integration_tests::start_capturing("openproject-storages", env);
     assert!(!second.contains("password"), "{second}");
 }
+
+#[test]
+fn both_services_stop_gracefully_on_sigterm() {
+    let mut pair = spawn_pair();
+    for service in [&mut pair.openproject, &mut pair.nextcloud] {
+        let status = service.terminate(std::time::Duration::from_secs(10));
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{} did not stop cleanly: {status:?}",
+            service.url
+        );
+    }
+}

@@ -46,14 +46,27 @@ pub async fn request_span(
     };
     span.record("status", status);
     span.record("latency_ms", latency_ms);
+    // The span already carries method, path, status and latency.
     span.in_scope(|| {
         if status >= 500 {
-            tracing::error!(status, latency_ms, "request finished");
+            tracing::error!("request finished");
         } else {
-            tracing::info!(status, latency_ms, "request finished");
+            tracing::info!("request finished");
         }
     });
     result
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops accepting and drains in-flight requests.
+/// The stop runs in its own task: the server future must keep being polled to carry it out.
+pub async fn serve_until_signal(server: actix_web::dev::Server) -> std::io::Result<()> {
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        handle.stop(true).await;
+    });
+    server.await
 }
 
 /// Waits for Ctrl-C or SIGTERM.

@@ -13,7 +13,7 @@ use service_kit::{
     auth::CredentialCache,
     crypto::CsrfSigner,
     db::{resolve_secret_key, Db, Migrations},
-    server::{bind, request_span, shutdown_signal},
+    server::{bind, request_span},
 };
 use storage_protocol::nextcloud::messages;
 
@@ -113,16 +113,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let mut server = self.server;
-        let handle = server.handle();
-        tokio::select! {
-            result = &mut server => result,
-            () = shutdown_signal() => {
-                tracing::info!("shutting down");
-                handle.stop(true).await;
-                server.await
-            }
-        }
+        service_kit::server::serve_until_signal(self.server).await
     }
 }
 

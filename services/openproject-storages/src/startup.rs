@@ -79,12 +79,7 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
-        tokio::spawn(async move {
-            service_kit::server::shutdown_signal().await;
-            handle.stop(true).await;
-        });
-        self.server.await
+        service_kit::server::serve_until_signal(self.server).await
     }
 }
 
