@@ -57,29 +57,42 @@ pub async fn request_span(
     result
 }
 
-/// Serves until Ctrl-C or SIGTERM, then stops accepting and drains in-flight requests.
+/// A shutdown request (SIGINT or SIGTERM) whose handlers are registered as soon as this is
+/// created, so a signal arriving right after start-up is never lost.
+pub type ShutdownSignal = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+pub fn shutdown_signal() -> ShutdownSignal {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut interrupt =
+            signal(SignalKind::interrupt()).expect("installing a SIGINT handler works on unix");
+        let mut terminate =
+            signal(SignalKind::terminate()).expect("installing a SIGTERM handler works on unix");
+        Box::pin(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Box::pin(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}
+
+/// Serves until `shutdown` fires, then stops accepting and drains in-flight requests.
 /// The stop runs in its own task: the server future must keep being polled to carry it out.
-pub async fn serve_until_signal(server: actix_web::dev::Server) -> std::io::Result<()> {
+pub async fn serve_until_signal(
+    server: actix_web::dev::Server,
+    shutdown: ShutdownSignal,
+) -> std::io::Result<()> {
     let handle = server.handle();
     tokio::spawn(async move {
-        shutdown_signal().await;
+        shutdown.await;
         tracing::info!("shutting down");
         handle.stop(true).await;
     });
     server.await
-}
-
-/// Waits for Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-            .expect("installing a SIGTERM handler works on unix");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
 }

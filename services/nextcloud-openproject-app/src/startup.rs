@@ -38,6 +38,8 @@ pub struct Application {
     public_url: String,
     db: Db,
     server: Server,
+    /// Registered at build time, so a signal right after readiness still stops gracefully.
+    shutdown: service_kit::server::ShutdownSignal,
 }
 
 impl Application {
@@ -89,6 +91,7 @@ impl Application {
             public_url,
             db,
             server,
+            shutdown: service_kit::server::shutdown_signal(),
         })
     }
 
@@ -113,7 +116,7 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        service_kit::server::serve_until_signal(self.server).await
+        service_kit::server::serve_until_signal(self.server, self.shutdown).await
     }
 }
 

@@ -17,6 +17,8 @@ pub struct Application {
     address: std::net::SocketAddr,
     public_url: String,
     server: Server,
+    /// Registered at build time, so a signal right after readiness still stops gracefully.
+    shutdown: service_kit::server::ShutdownSignal,
 }
 
 impl Application {
@@ -61,6 +63,7 @@ impl Application {
             address,
             public_url,
             server,
+            shutdown: service_kit::server::shutdown_signal(),
         })
     }
 
@@ -79,7 +82,7 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        service_kit::server::serve_until_signal(self.server).await
+        service_kit::server::serve_until_signal(self.server, self.shutdown).await
     }
 }
 

@@ -38,12 +38,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/", web::get().to(home::root))
         .route("/index.php", web::get().to(home::root))
-        .route("/index.php/", web::get().to(home::root))
-        .route("/index.php/apps/files", web::get().to(home::files))
-        .route("/index.php/apps/files/", web::get().to(home::files))
-        .route("/index.php/login", web::get().to(login::form))
-        .route("/index.php/login", web::post().to(login::submit))
-        .route("/index.php/logout", web::get().to(login::logout));
+        .route("/index.php/", web::get().to(home::root));
+    // Nextcloud serves its pages with and without the front controller in the path.
+    for front in ["/index.php", ""] {
+        cfg.route(&format!("{front}/apps/files"), web::get().to(home::files))
+            .route(&format!("{front}/apps/files/"), web::get().to(home::files))
+            .route(&format!("{front}/login"), web::get().to(login::form))
+            .route(&format!("{front}/login"), web::post().to(login::submit))
+            .route(&format!("{front}/logout"), web::get().to(login::logout));
+    }
     for prefix in APP_PREFIXES {
         cfg.route(
             &format!("{prefix}/check-config"),

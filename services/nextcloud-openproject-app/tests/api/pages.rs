@@ -227,3 +227,29 @@ async fn cookie_sessions_need_a_csrf_token_to_write() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test]
+async fn pages_answer_with_and_without_index_php() {
+    let app = spawn_app().await;
+    for path in ["/index.php/login", "/login"] {
+        let form = app.get(path).send().await.unwrap();
+        assert_eq!(form.status(), 200, "{path}");
+        assert!(
+            form.text().await.unwrap().contains("name=\"password\""),
+            "{path}"
+        );
+    }
+    for path in ["/index.php/apps/files/", "/apps/files/"] {
+        let anonymous = app
+            .get(path)
+            .header("Accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            anonymous.status().is_redirection(),
+            "{path}: {}",
+            anonymous.status()
+        );
+    }
+}
