@@ -170,6 +170,16 @@ impl Db {
         .map_err(|_| E::from(DbError::Cancelled))?
     }
 
+    /// [`Db::run`] for work that fails only with a database error.
+    pub async fn query<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut AnyConnection) -> diesel::QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| work(conn).map_err(DbError::from))
+            .await
+    }
+
     /// Applies pending migrations while holding a lock that other starting replicas wait on:
     /// a PostgreSQL advisory lock, or an exclusive lock on a file beside the SQLite database.
     pub fn migrate(&self, url: &DatabaseUrl, migrations: &Migrations) -> anyhow::Result<usize> {

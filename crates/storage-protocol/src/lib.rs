@@ -4,8 +4,10 @@
 //!
 //! Golden JSON for every message lives in `proto-fixtures/`; [`fixtures`] finds it.
 
+pub mod dav;
 pub mod fixtures;
 pub mod hal;
 pub mod nextcloud;
 pub mod ocs;
 pub mod openproject;
+pub mod storages;

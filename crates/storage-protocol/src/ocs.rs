@@ -136,6 +136,57 @@ pub fn to_xml(envelope: &OcsEnvelope<Value>) -> String {
     out
 }
 
+/// The text of the first element at `path` (element names from the root) of an XML document.
+pub fn xml_text_at(xml: &str, path: &[&str]) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(xml);
+    let mut stack: Vec<Vec<u8>> = Vec::new();
+    let mut text = String::new();
+    loop {
+        match reader.read_event().ok()? {
+            Event::Start(e) => {
+                stack.push(e.name().as_ref().to_vec());
+                text.clear();
+            }
+            Event::Empty(e) => {
+                stack.push(e.name().as_ref().to_vec());
+                if stack
+                    .iter()
+                    .map(Vec::as_slice)
+                    .eq(path.iter().map(|p| p.as_bytes()))
+                {
+                    return Some(String::new());
+                }
+                stack.pop();
+            }
+            Event::Text(t) => text.push_str(&t.unescape().ok()?),
+            Event::End(_) => {
+                if stack
+                    .iter()
+                    .map(Vec::as_slice)
+                    .eq(path.iter().map(|p| p.as_bytes()))
+                {
+                    return Some(text.trim().to_string());
+                }
+                stack.pop();
+                text.clear();
+            }
+            Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
+/// What OpenProject reads from Nextcloud's `cloud/user` XML: `ocs/data/id` when
+/// `ocs/meta/statuscode` is 100 (v1 success) or 200 (v2).
+pub fn read_xml_user_id(xml: &str) -> Option<String> {
+    let code = xml_text_at(xml, &["ocs", "meta", "statuscode"])?;
+    if code != "100" && code != "200" {
+        return None;
+    }
+    xml_text_at(xml, &["ocs", "data", "id"]).filter(|id| !id.is_empty())
+}
+
 fn push_element(out: &mut String, name: &str, text: &str, depth: usize) {
     out.push_str(&" ".repeat(depth));
     if text.is_empty() {
@@ -253,6 +304,23 @@ mod tests {
         assert!(xml.contains("<email/>"));
         assert!(xml.contains("<groups>\n   <element>admin</element>\n  </groups>"));
         assert!(xml.contains("<element/>"), "numeric keys become element");
+    }
+
+    #[test]
+    fn reads_the_user_id_back() {
+        let xml = to_xml(&OcsEnvelope::ok(
+            OcsVersion::V1,
+            json!({"id": "alice", "enabled": true, "groups": ["admin"]}),
+        ));
+        assert_eq!(read_xml_user_id(&xml).as_deref(), Some("alice"));
+        let failure = to_xml(&OcsEnvelope::failure(
+            OcsVersion::V1,
+            997,
+            "Current user is not logged in",
+            json!([]),
+        ));
+        assert_eq!(read_xml_user_id(&failure), None);
+        assert_eq!(read_xml_user_id("garbage"), None);
     }
 
     #[test]

@@ -11,7 +11,9 @@ use service_kit::{
 };
 use utoipa_actix_web::AppExt;
 
-use crate::{config::Settings, db::MIGRATIONS, domain, routes, state::AppState};
+use crate::{
+    config::Settings, db::MIGRATIONS, domain, nextcloud::NextcloudClient, routes, state::AppState,
+};
 
 pub struct Application {
     address: std::net::SocketAddr,
@@ -55,6 +57,7 @@ impl Application {
             csrf: CsrfSigner::new(&secret_key),
             credential_cache: CredentialCache::default(),
             throttle: settings.common.throttle,
+            nextcloud: NextcloudClient::default(),
             settings,
         });
         let server = run(listener, state)?;

@@ -8,7 +8,7 @@ use service_kit::{
     db::Db,
 };
 
-use crate::config::Settings;
+use crate::{config::Settings, nextcloud::NextcloudClient};
 
 pub struct AppState {
     pub db: Db,
@@ -19,6 +19,8 @@ pub struct AppState {
     pub csrf: CsrfSigner,
     pub credential_cache: CredentialCache,
     pub throttle: ThrottlePolicy,
+    /// Outbound calls to the storages' Nextcloud hosts.
+    pub nextcloud: NextcloudClient,
 }
 
 impl AppState {

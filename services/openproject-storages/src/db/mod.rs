@@ -2,8 +2,12 @@
 //! own their transaction.
 
 pub mod api_tokens;
+pub mod oauth_applications;
+pub mod oauth_client_credentials;
+pub mod oauth_client_tokens;
 pub mod schema;
 pub mod sessions;
+pub mod storages;
 pub mod users;
 
 pub use service_kit::db::AnyConnection as Conn;

@@ -39,3 +39,72 @@ diesel::table! {
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(users, api_tokens, sessions);
+
+diesel::table! {
+    storages (id) {
+        id -> BigInt,
+        name -> Text,
+        provider_type -> Text,
+        host -> Nullable<Text>,
+        authentication_method -> Text,
+        application_password_sealed -> Nullable<Text>,
+        storage_audience -> Nullable<Text>,
+        token_exchange_scope -> Nullable<Text>,
+        forbidden_file_name_characters -> Nullable<Text>,
+        creator_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_applications (id) {
+        id -> BigInt,
+        name -> Text,
+        client_id -> Text,
+        secret_digest -> Text,
+        redirect_uri -> Text,
+        scopes -> Text,
+        confidential -> Bool,
+        owner_id -> Nullable<BigInt>,
+        storage_id -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_client_credentials (id) {
+        id -> BigInt,
+        storage_id -> BigInt,
+        client_id -> Text,
+        client_secret_sealed -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    oauth_client_tokens (id) {
+        id -> BigInt,
+        oauth_client_credentials_id -> BigInt,
+        user_id -> BigInt,
+        access_token_sealed -> Text,
+        refresh_token_sealed -> Nullable<Text>,
+        expires_at -> Nullable<BigInt>,
+        origin_user_id -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(oauth_applications -> storages (storage_id));
+diesel::joinable!(oauth_client_credentials -> storages (storage_id));
+diesel::joinable!(oauth_client_tokens -> oauth_client_credentials (oauth_client_credentials_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    storages,
+    oauth_applications,
+    oauth_client_credentials,
+    oauth_client_tokens,
+    users
+);

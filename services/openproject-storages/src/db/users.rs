@@ -81,6 +81,13 @@ impl User {
             .optional()
     }
 
+    pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(conn)
+    }
+
     /// Logins are unique regardless of case.
     pub fn find_by_login(conn: &mut Conn, login: &str) -> QueryResult<Option<User>> {
         users::table

@@ -2,4 +2,8 @@
 //! unit-tested without HTTP.
 
 pub mod authentication;
+pub mod connections;
+pub mod input;
+pub mod storage_health;
+pub mod storages;
 pub mod users;

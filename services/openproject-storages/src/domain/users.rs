@@ -9,6 +9,7 @@ use storage_protocol::{
     openproject::{user_messages as msg, UserStatus},
 };
 
+use super::input::{string_field, trimmed, Field};
 use crate::db::{
     sessions,
     users::{NewUserRow, User, UserChanges},
@@ -32,28 +33,6 @@ pub struct UserInput {
     pub status: Option<Field<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Field<T> {
-    Value(T),
-    Invalid,
-}
-
-impl<T> Field<T> {
-    fn value(&self) -> Option<&T> {
-        match self {
-            Self::Value(v) => Some(v),
-            Self::Invalid => None,
-        }
-    }
-}
-
-fn string_field(body: &Value, key: &str) -> Option<Field<String>> {
-    body.get(key).map(|v| match v {
-        Value::String(s) => Field::Value(s.clone()),
-        _ => Field::Invalid,
-    })
-}
-
 impl UserInput {
     /// Reads a request body; unknown and read-only properties are ignored.
     pub fn from_body(body: &Value) -> Self {
@@ -70,13 +49,6 @@ impl UserInput {
             status: string_field(body, "status"),
         }
     }
-}
-
-fn trimmed(field: &Option<Field<String>>) -> &str {
-    field
-        .as_ref()
-        .and_then(Field::value)
-        .map_or("", |s| s.trim())
 }
 
 fn is_valid_email(email: &str) -> bool {

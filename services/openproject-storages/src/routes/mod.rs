@@ -3,7 +3,9 @@
 
 mod api_root;
 mod api_tokens;
+mod oauth_resources;
 mod pages;
+mod storages;
 mod users;
 
 use actix_web::{http::StatusCode, web, HttpResponse};
@@ -25,7 +27,18 @@ fn api(cfg: &mut ServiceConfig) {
         .service(users::update)
         .service(users::avatar)
         .service(api_tokens::create)
-        .service(api_tokens::delete);
+        .service(api_tokens::delete)
+        .service(storages::list)
+        .service(storages::create)
+        .service(storages::get)
+        .service(storages::update)
+        .service(storages::delete)
+        .service(storages::open)
+        .service(storages::set_client_credentials)
+        .service(storages::replace_application)
+        .service(storages::health)
+        .service(oauth_resources::application)
+        .service(oauth_resources::client_credentials);
 }
 
 /// Browser pages outside the API.

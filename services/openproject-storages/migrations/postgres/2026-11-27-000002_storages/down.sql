@@ -1,0 +1,4 @@
+DROP TABLE oauth_client_tokens;
+DROP TABLE oauth_client_credentials;
+DROP TABLE oauth_applications;
+DROP TABLE storages;

@@ -1,0 +1,807 @@
+//! File storages (openproject-storages.md §6–§8): reading write bodies, the validation table of
+//! §6.5 in its order, and the create, update, delete and replace operations with their side
+//! effects on the OAuth application and client credentials.
+
+use std::net::IpAddr;
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::{
+    crypto::{self, SecretBox},
+    db::{is_unique_violation, Db},
+    time::now_millis,
+};
+use storage_protocol::{
+    hal::{ErrorId, HalError},
+    storages::{
+        messages as msg, nextcloud_urls, normalize_host, oauth_application_name, API_V3_SCOPE,
+        AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
+    },
+};
+
+use super::input::{link_href, nullable_string_field, string_field, Field};
+use crate::{
+    db::{
+        oauth_applications::{NewOAuthApplication, OAuthApplication},
+        oauth_client_credentials::{NewOAuthClientCredentials, OAuthClientCredentials},
+        storages::{NewStorage, Storage, StorageRecord},
+        users::User,
+        Conn,
+    },
+    nextcloud::NextcloudClient,
+};
+
+pub const MAX_LENGTH: usize = 255;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("invalid storage")]
+    Invalid(Vec<HalError>),
+    #[error("storage not found")]
+    NotFound,
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl From<service_kit::db::DbError> for StorageError {
+    fn from(e: service_kit::db::DbError) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// `applicationPassword` of a write body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PasswordChange {
+    /// Non-empty: automatic management on.
+    Set(String),
+    /// `""` or `null`: automatic management off.
+    Clear,
+    Invalid,
+}
+
+/// The writable properties of a storage body (§6.4); absent keys are `None`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StorageInput {
+    pub provider_type: Option<Field<Option<String>>>,
+    pub name: Option<Field<String>>,
+    pub host: Option<Field<Option<String>>>,
+    pub authentication_method: Option<Field<Option<String>>>,
+    pub application_password: Option<PasswordChange>,
+    pub storage_audience: Option<Field<Option<String>>>,
+    pub token_exchange_scope: Option<Field<Option<String>>>,
+    pub forbidden_file_name_characters: Option<Field<Option<String>>>,
+}
+
+impl StorageInput {
+    pub fn from_body(body: &Value) -> Self {
+        Self {
+            provider_type: link_href(body, "type"),
+            name: string_field(body, "name"),
+            host: link_href(body, "origin"),
+            authentication_method: link_href(body, "authenticationMethod"),
+            application_password: body.get("applicationPassword").map(|v| match v {
+                Value::String(s) if s.is_empty() => PasswordChange::Clear,
+                Value::String(s) => PasswordChange::Set(s.clone()),
+                Value::Null => PasswordChange::Clear,
+                _ => PasswordChange::Invalid,
+            }),
+            storage_audience: nullable_string_field(body, "storageAudience"),
+            token_exchange_scope: nullable_string_field(body, "tokenExchangeScope"),
+            forbidden_file_name_characters: nullable_string_field(
+                body,
+                "forbiddenFileNameCharacters",
+            ),
+        }
+    }
+}
+
+/// The record a request would produce, before it is stored.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    name: String,
+    /// Normalised; `None` when empty or absent.
+    host: Option<String>,
+    /// The host property had a wrong JSON type.
+    host_invalid_type: bool,
+    /// `Some(sealed)` when automatic management is on.
+    application_password_sealed: Option<String>,
+    /// A new password to verify with Nextcloud (rule 10).
+    password_to_check: Option<String>,
+    password_invalid_type: bool,
+    storage_audience: Option<String>,
+    token_exchange_scope: Option<String>,
+    forbidden_file_name_characters: Option<String>,
+}
+
+/// Validation failures keyed by their rule number, so outbound and database checks made at
+/// different moments still report in the table's order.
+#[derive(Debug, Default)]
+struct Violations(Vec<(u8, HalError)>);
+
+impl Violations {
+    fn add(&mut self, rule: u8, attribute: &str, message: &str) {
+        self.0.push((rule, HalError::violation(attribute, message)));
+    }
+
+    fn has(&self, rules: &[u8]) -> bool {
+        self.0.iter().any(|(rule, _)| rules.contains(rule))
+    }
+
+    fn into_errors(mut self) -> Vec<HalError> {
+        self.0.sort_by_key(|(rule, _)| *rule);
+        self.0.into_iter().map(|(_, e)| e).collect()
+    }
+}
+
+fn optional_text(field: &Option<Field<Option<String>>>, current: Option<&str>) -> Option<String> {
+    match field {
+        None | Some(Field::Invalid) => current.map(str::to_string),
+        Some(Field::Value(value)) => value.clone(),
+    }
+}
+
+/// Rules 1–7 and 9 of §6.5, which need neither Nextcloud nor the database.
+fn local_rules(
+    input: &StorageInput,
+    candidate: &Candidate,
+    creating: bool,
+    violations: &mut Violations,
+) {
+    // Rule 1: on POST the provider type must be Nextcloud; on PATCH it may only be repeated.
+    match (&input.provider_type, creating) {
+        (Some(Field::Value(Some(urn))), _) if urn == PROVIDER_NEXTCLOUD => {}
+        (None, false) => {}
+        (_, true) => violations.add(1, "providerType", msg::PROVIDER_TYPE_INVALID),
+        (_, false) => violations.0.push((
+            1,
+            HalError::new(ErrorId::PropertyIsReadOnly, msg::PROVIDER_TYPE_READ_ONLY)
+                .with_attribute("providerType"),
+        )),
+    }
+    let name = candidate.name.trim();
+    if name.is_empty() {
+        violations.add(2, "name", msg::NAME_BLANK);
+    } else if name.chars().count() > MAX_LENGTH {
+        violations.add(3, "name", msg::NAME_TOO_LONG);
+    }
+    check_host_syntax(candidate, violations);
+    let method_ok = match &input.authentication_method {
+        None | Some(Field::Value(None)) => true,
+        Some(Field::Value(Some(urn))) => urn == AUTH_TWO_WAY_OAUTH2,
+        Some(Field::Invalid) => false,
+    };
+    if !method_ok {
+        violations.add(
+            9,
+            "authenticationMethod",
+            msg::AUTHENTICATION_METHOD_INVALID,
+        );
+    }
+    if candidate.password_invalid_type {
+        violations.add(10, "password", msg::APPLICATION_PASSWORD_INVALID);
+    }
+}
+
+/// Rules 4–7: URI syntax, scheme, length, secure context.
+fn check_host_syntax(candidate: &Candidate, violations: &mut Violations) {
+    if candidate.host_invalid_type {
+        violations.add(4, "host", msg::HOST_INVALID_URL);
+        return;
+    }
+    let Some(host) = candidate.host.as_deref() else {
+        violations.add(5, "host", msg::HOST_UNSUPPORTED_PROTOCOL);
+        return;
+    };
+    if !is_uri(host) {
+        violations.add(4, "host", msg::HOST_INVALID_URL);
+    } else if !has_http_scheme(host) {
+        violations.add(5, "host", msg::HOST_UNSUPPORTED_PROTOCOL);
+    }
+    if host.chars().count() > MAX_LENGTH {
+        violations.add(6, "host", msg::HOST_TOO_LONG);
+    }
+    if violations.has(&[4, 5, 6]) {
+        return;
+    }
+    match url::Url::parse(host) {
+        Ok(url) if url.host().is_some() => {
+            if !is_secure_context(&url) {
+                violations.add(7, "host", msg::HOST_NOT_SECURE);
+            }
+        }
+        // A URI without a host (`https://`) fails here, as OpenProject reports it.
+        _ => violations.add(7, "host", msg::HOST_INVALID_URL),
+    }
+}
+
+/// RFC 3986 characters only (Ruby's `URI.parse` refuses anything else).
+fn is_uri(value: &str) -> bool {
+    value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "-._~:/?#[]@!$&'()*+,;=%".contains(c))
+}
+
+fn has_http_scheme(value: &str) -> bool {
+    let Some((scheme, _)) = value.split_once(':') else {
+        return false;
+    };
+    scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")
+}
+
+/// Rule 7: https, or a loopback host (`localhost`, `*.localhost`, 127.0.0.0/8, `::1`).
+pub fn is_secure_context(url: &url::Url) -> bool {
+    if url.scheme() == "https" {
+        return true;
+    }
+    match url.host() {
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.strip_suffix('.').unwrap_or(domain);
+            domain.eq_ignore_ascii_case("localhost")
+                || domain.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Rules 8 and 10, the calls to Nextcloud, made only when the local host rules passed.
+async fn remote_rules(
+    nextcloud: &NextcloudClient,
+    candidate: &Candidate,
+    host_changed: bool,
+    violations: &mut Violations,
+) {
+    let host_usable = !violations.has(&[4, 5, 6, 7]);
+    let Some(host) = candidate.host.as_deref().filter(|_| host_usable) else {
+        return;
+    };
+    if host_changed {
+        if let Err(message) = nextcloud.check_host(host).await {
+            violations.add(8, "host", message);
+        }
+    }
+    if let Some(password) = candidate.password_to_check.as_deref() {
+        if let Err(message) = nextcloud.check_application_password(host, password).await {
+            violations.add(10, "password", message);
+        }
+    }
+}
+
+/// Rules 11 and 12, inside the writing transaction.
+fn uniqueness_rules(
+    conn: &mut Conn,
+    candidate: &Candidate,
+    except: Option<i64>,
+    violations: &mut Violations,
+) -> diesel::QueryResult<()> {
+    if let Some(host) = candidate.host.as_deref() {
+        if Storage::host_taken(conn, host, except)? {
+            violations.add(11, "host", msg::HOST_TAKEN);
+        }
+    }
+    let name = candidate.name.trim();
+    if !name.is_empty() && Storage::name_taken(conn, name, except)? {
+        violations.add(12, "name", msg::NAME_TAKEN);
+    }
+    Ok(())
+}
+
+/// A newly made OpenProject OAuth application and its secret, shown once.
+#[derive(Debug)]
+pub struct IssuedApplication {
+    pub application: OAuthApplication,
+    pub client_secret: String,
+}
+
+fn issue_application(
+    conn: &mut Conn,
+    storage: &Storage,
+    owner_id: Option<i64>,
+) -> diesel::QueryResult<IssuedApplication> {
+    let client_id = crypto::random_urlsafe(32);
+    let client_secret = crypto::random_urlsafe(32);
+    let now = now_millis();
+    let application = OAuthApplication::insert(
+        conn,
+        &NewOAuthApplication {
+            name: &oauth_application_name(&storage.name),
+            client_id: &client_id,
+            secret_digest: &crypto::digest(&client_secret),
+            redirect_uri: &nextcloud_urls::oauth_redirect_uri(
+                storage.host.as_deref().unwrap_or_default(),
+            ),
+            scopes: API_V3_SCOPE,
+            confidential: true,
+            owner_id,
+            storage_id: storage.id,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(IssuedApplication {
+        application,
+        client_secret,
+    })
+}
+
+/// Runs `write` in a transaction, once more if a concurrent request took a unique name or host
+/// between our check and our write (the second run then reports it as a rule failure).
+fn with_unique_retry<T>(
+    conn: &mut Conn,
+    mut write: impl FnMut(&mut Conn) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    match conn.transaction(&mut write) {
+        Err(StorageError::Db(e)) if is_unique_violation(&e) => conn.transaction(write),
+        other => other,
+    }
+}
+
+fn sealed_password(
+    secret_box: &SecretBox,
+    change: &Option<PasswordChange>,
+    current: Option<&str>,
+) -> Option<String> {
+    match change {
+        None | Some(PasswordChange::Invalid) => current.map(str::to_string),
+        Some(PasswordChange::Clear) => None,
+        Some(PasswordChange::Set(password)) => Some(secret_box.seal(password)),
+    }
+}
+
+/// `POST /api/v3/storages`: validates (§6.5), stores the storage and creates its OAuth
+/// application in one transaction (§6.7).
+pub async fn create(
+    db: &Db,
+    nextcloud: &NextcloudClient,
+    secret_box: &SecretBox,
+    creator: &User,
+    input: StorageInput,
+) -> Result<(Storage, IssuedApplication), StorageError> {
+    let candidate = Candidate {
+        name: input
+            .name
+            .as_ref()
+            .and_then(Field::value)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        host: match &input.host {
+            Some(Field::Value(Some(raw))) => normalize_host(raw),
+            _ => None,
+        },
+        host_invalid_type: matches!(input.host, Some(Field::Invalid)),
+        application_password_sealed: sealed_password(secret_box, &input.application_password, None),
+        password_to_check: match &input.application_password {
+            Some(PasswordChange::Set(p)) => Some(p.clone()),
+            _ => None,
+        },
+        password_invalid_type: matches!(input.application_password, Some(PasswordChange::Invalid)),
+        storage_audience: optional_text(&input.storage_audience, None),
+        token_exchange_scope: optional_text(&input.token_exchange_scope, None),
+        forbidden_file_name_characters: optional_text(&input.forbidden_file_name_characters, None),
+    };
+    let mut violations = Violations::default();
+    local_rules(&input, &candidate, true, &mut violations);
+    remote_rules(nextcloud, &candidate, true, &mut violations).await;
+    let creator_id = creator.id;
+    db.run(move |conn| {
+        with_unique_retry(conn, |conn| {
+            let mut violations = Violations(violations.0.clone());
+            uniqueness_rules(conn, &candidate, None, &mut violations)?;
+            if !violations.0.is_empty() {
+                return Err(StorageError::Invalid(violations.into_errors()));
+            }
+            let now = now_millis();
+            let storage = Storage::insert(
+                conn,
+                &NewStorage {
+                    name: &candidate.name,
+                    provider_type: PROVIDER_NEXTCLOUD,
+                    host: candidate.host.as_deref(),
+                    authentication_method: AUTH_TWO_WAY_OAUTH2,
+                    application_password_sealed: candidate.application_password_sealed.as_deref(),
+                    storage_audience: candidate.storage_audience.as_deref(),
+                    token_exchange_scope: candidate.token_exchange_scope.as_deref(),
+                    forbidden_file_name_characters: candidate
+                        .forbidden_file_name_characters
+                        .as_deref(),
+                    creator_id: Some(creator_id),
+                    created_at: now,
+                    updated_at: now,
+                },
+            )?;
+            let issued = issue_application(conn, &storage, Some(creator_id))?;
+            Ok((storage, issued))
+        })
+    })
+    .await
+}
+
+/// `PATCH /api/v3/storages/{id}`: the whole table again on the resulting record; the host check
+/// only when the host changed, the password check only when the password changed. The OAuth
+/// application follows the name and host.
+pub async fn update(
+    db: &Db,
+    nextcloud: &NextcloudClient,
+    secret_box: &SecretBox,
+    storage: Storage,
+    input: StorageInput,
+) -> Result<Storage, StorageError> {
+    let stored_password = storage
+        .application_password_sealed
+        .as_deref()
+        .and_then(|sealed| secret_box.open(sealed).ok());
+    let host = match &input.host {
+        None => storage.host.clone(),
+        Some(Field::Value(Some(raw))) => normalize_host(raw),
+        Some(_) => None,
+    };
+    let password_to_check = match &input.application_password {
+        Some(PasswordChange::Set(p))
+            if !stored_password
+                .as_deref()
+                .is_some_and(|stored| crypto::constant_time_eq(stored, p)) =>
+        {
+            Some(p.clone())
+        }
+        _ => None,
+    };
+    let application_password_sealed = match (&input.application_password, &password_to_check) {
+        // An unchanged password keeps its sealed form.
+        (Some(PasswordChange::Set(_)), None) => storage.application_password_sealed.clone(),
+        (change, _) => sealed_password(
+            secret_box,
+            change,
+            storage.application_password_sealed.as_deref(),
+        ),
+    };
+    let candidate = Candidate {
+        name: match &input.name {
+            None => storage.name.clone(),
+            Some(field) => field
+                .value()
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default(),
+        },
+        host,
+        host_invalid_type: matches!(input.host, Some(Field::Invalid)),
+        application_password_sealed,
+        password_to_check,
+        password_invalid_type: matches!(input.application_password, Some(PasswordChange::Invalid)),
+        storage_audience: optional_text(
+            &input.storage_audience,
+            storage.storage_audience.as_deref(),
+        ),
+        token_exchange_scope: optional_text(
+            &input.token_exchange_scope,
+            storage.token_exchange_scope.as_deref(),
+        ),
+        forbidden_file_name_characters: optional_text(
+            &input.forbidden_file_name_characters,
+            storage.forbidden_file_name_characters.as_deref(),
+        ),
+    };
+    let host_changed = candidate.host != storage.host;
+    let mut violations = Violations::default();
+    local_rules(&input, &candidate, false, &mut violations);
+    remote_rules(nextcloud, &candidate, host_changed, &mut violations).await;
+    db.run(move |conn| {
+        with_unique_retry(conn, |conn| {
+            let mut violations = Violations(violations.0.clone());
+            uniqueness_rules(conn, &candidate, Some(storage.id), &mut violations)?;
+            if !violations.0.is_empty() {
+                return Err(StorageError::Invalid(violations.into_errors()));
+            }
+            let now = now_millis();
+            let updated = Storage::update(
+                conn,
+                storage.id,
+                &StorageRecord {
+                    name: &candidate.name,
+                    host: candidate.host.as_deref(),
+                    application_password_sealed: candidate.application_password_sealed.as_deref(),
+                    storage_audience: candidate.storage_audience.as_deref(),
+                    token_exchange_scope: candidate.token_exchange_scope.as_deref(),
+                    forbidden_file_name_characters: candidate
+                        .forbidden_file_name_characters
+                        .as_deref(),
+                    updated_at: now,
+                },
+            )?;
+            OAuthApplication::follow_storage(
+                conn,
+                updated.id,
+                &oauth_application_name(&updated.name),
+                &nextcloud_urls::oauth_redirect_uri(updated.host.as_deref().unwrap_or_default()),
+                now,
+            )?;
+            Ok(updated)
+        })
+    })
+    .await
+}
+
+/// `DELETE /api/v3/storages/{id}` (§6.7), in one transaction: the client credentials with every
+/// user's Nextcloud tokens, the OAuth application with its grants and tokens, then the storage;
+/// project storages and file links reference the storage and go with its row.
+pub fn delete(conn: &mut Conn, storage_id: i64) -> Result<(), StorageError> {
+    conn.transaction(|conn| {
+        OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
+        OAuthApplication::delete_for_storage(conn, storage_id)?;
+        if Storage::delete(conn, storage_id)? == 0 {
+            return Err(StorageError::NotFound);
+        }
+        Ok(())
+    })
+}
+
+/// `POST /api/v3/storages/{id}/oauth_application` (§8, Extension): the old application and
+/// every grant and token issued to it are deleted; a new one with new credentials replaces it.
+pub fn replace_application(
+    conn: &mut Conn,
+    storage: &Storage,
+    owner_id: i64,
+) -> Result<IssuedApplication, StorageError> {
+    conn.transaction(|conn| {
+        OAuthApplication::delete_for_storage(conn, storage.id)?;
+        Ok(issue_application(conn, storage, Some(owner_id))?)
+    })
+}
+
+/// `POST /api/v3/storages/{id}/oauth_client_credentials` (§7): validates, then replaces the
+/// storage's credentials; every user's Nextcloud tokens for the old ones go with them.
+pub fn set_client_credentials(
+    conn: &mut Conn,
+    secret_box: &SecretBox,
+    storage_id: i64,
+    body: &Value,
+) -> Result<OAuthClientCredentials, StorageError> {
+    let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
+    let client_secret = body
+        .get("clientSecret")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let mut errors = Vec::new();
+    if client_id.trim().is_empty() {
+        errors.push(HalError::violation("clientId", msg::CLIENT_ID_BLANK));
+    } else if client_id.chars().count() > MAX_LENGTH {
+        errors.push(HalError::violation("clientId", msg::CLIENT_ID_TOO_LONG));
+    }
+    if client_secret.trim().is_empty() {
+        errors.push(HalError::violation(
+            "clientSecret",
+            msg::CLIENT_SECRET_BLANK,
+        ));
+    } else if client_secret.chars().count() > MAX_LENGTH {
+        errors.push(HalError::violation(
+            "clientSecret",
+            msg::CLIENT_SECRET_TOO_LONG,
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(StorageError::Invalid(errors));
+    }
+    let sealed = secret_box.seal(client_secret);
+    conn.transaction(|conn| {
+        OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
+        let now = now_millis();
+        Ok(OAuthClientCredentials::insert(
+            conn,
+            &NewOAuthClientCredentials {
+                storage_id,
+                client_id: client_id.trim(),
+                client_secret_sealed: Some(&sealed),
+                created_at: now,
+                updated_at: now,
+            },
+        )?)
+    })
+}
+
+/// A storage with what its representation shows: its OAuth application (and the
+/// application's owner), its client credentials.
+#[derive(Debug, Clone)]
+pub struct StorageDetails {
+    pub storage: Storage,
+    pub application: Option<OAuthApplication>,
+    pub application_owner: Option<User>,
+    pub credentials: Option<OAuthClientCredentials>,
+}
+
+impl StorageDetails {
+    /// `configured` (§6.2): name and host set, both OAuth sides present.
+    pub fn configured(&self) -> bool {
+        !self.storage.name.is_empty()
+            && self.storage.host.is_some()
+            && self.application.is_some()
+            && self.credentials.is_some()
+    }
+}
+
+/// Loads the details of `storages` in three queries, keeping their order.
+pub fn details(
+    conn: &mut Conn,
+    storages: Vec<Storage>,
+) -> diesel::QueryResult<Vec<StorageDetails>> {
+    let ids: Vec<i64> = storages.iter().map(|s| s.id).collect();
+    let applications = OAuthApplication::for_storages(conn, &ids)?;
+    let credentials = OAuthClientCredentials::for_storages(conn, &ids)?;
+    let owner_ids: Vec<i64> = applications.iter().filter_map(|a| a.owner_id).collect();
+    let owners = User::find_many(conn, &owner_ids)?;
+    Ok(storages
+        .into_iter()
+        .map(|storage| {
+            let application = applications
+                .iter()
+                .find(|a| a.storage_id == storage.id)
+                .cloned();
+            let application_owner = application
+                .as_ref()
+                .and_then(|a| a.owner_id)
+                .and_then(|id| owners.iter().find(|u| u.id == id).cloned());
+            StorageDetails {
+                credentials: credentials
+                    .iter()
+                    .find(|c| c.storage_id == storage.id)
+                    .cloned(),
+                application,
+                application_owner,
+                storage,
+            }
+        })
+        .collect())
+}
+
+/// Which storages a user sees (§6.1).
+pub fn visible_storages(conn: &mut Conn, user: &User) -> diesel::QueryResult<Vec<Storage>> {
+    if sees_all_storages(user) {
+        Storage::all(conn)
+    } else {
+        // Without a project in which they hold a file-link permission, a user sees no storage.
+        Ok(Vec::new())
+    }
+}
+
+pub fn find_visible(conn: &mut Conn, user: &User, id: i64) -> diesel::QueryResult<Option<Storage>> {
+    if sees_all_storages(user) {
+        Storage::find(conn, id)
+    } else {
+        Ok(visible_storages(conn, user)?
+            .into_iter()
+            .find(|s| s.id == id))
+    }
+}
+
+fn sees_all_storages(user: &User) -> bool {
+    user.is_active_admin()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn candidate(host: Option<&str>) -> Candidate {
+        Candidate {
+            name: "Nextcloud".into(),
+            host: host.and_then(normalize_host),
+            host_invalid_type: false,
+            application_password_sealed: None,
+            password_to_check: None,
+            password_invalid_type: false,
+            storage_audience: None,
+            token_exchange_scope: None,
+            forbidden_file_name_characters: None,
+        }
+    }
+
+    fn messages_for(body: Value, creating: bool) -> Vec<String> {
+        let input = StorageInput::from_body(&body);
+        let mut candidate = candidate(None);
+        candidate.name = input
+            .name
+            .as_ref()
+            .and_then(Field::value)
+            .cloned()
+            .unwrap_or_default();
+        candidate.host = match &input.host {
+            Some(Field::Value(Some(raw))) => normalize_host(raw),
+            _ => None,
+        };
+        candidate.host_invalid_type = matches!(input.host, Some(Field::Invalid));
+        let mut violations = Violations::default();
+        local_rules(&input, &candidate, creating, &mut violations);
+        violations
+            .into_errors()
+            .into_iter()
+            .map(|e| e.message)
+            .collect()
+    }
+
+    #[test]
+    fn host_rules_in_order() {
+        let host = |h: &str| {
+            messages_for(
+                json!({"name": "n", "_links": {"type": {"href": PROVIDER_NEXTCLOUD}, "origin": {"href": h}}}),
+                true,
+            )
+        };
+        assert_eq!(host("https://nc.example.com"), Vec::<String>::new());
+        assert_eq!(host("http://localhost:8081"), Vec::<String>::new());
+        assert_eq!(host("http://127.0.0.2"), Vec::<String>::new());
+        assert_eq!(host("http://[::1]:80"), Vec::<String>::new());
+        assert_eq!(host("http://cloud.localhost."), Vec::<String>::new());
+        assert_eq!(host("not a url"), vec![msg::HOST_INVALID_URL]);
+        assert_eq!(host("nc.example.com"), vec![msg::HOST_UNSUPPORTED_PROTOCOL]);
+        assert_eq!(
+            host("ftp://nc.example.com"),
+            vec![msg::HOST_UNSUPPORTED_PROTOCOL]
+        );
+        assert_eq!(host(""), vec![msg::HOST_UNSUPPORTED_PROTOCOL]);
+        assert_eq!(host("https://"), vec![msg::HOST_INVALID_URL]);
+        assert_eq!(host("http://nc.example.com"), vec![msg::HOST_NOT_SECURE]);
+        assert_eq!(host("http://10.0.0.1"), vec![msg::HOST_NOT_SECURE]);
+        let long = format!("https://{}.com", "a".repeat(250));
+        assert_eq!(host(&long), vec![msg::HOST_TOO_LONG]);
+    }
+
+    #[test]
+    fn every_local_rule_collects() {
+        let messages = messages_for(
+            json!({"name": "", "_links": {"type": {"href": "urn:openproject-org:api:v3:storages:OneDrive"},
+                   "origin": {"href": "ftp://x"},
+                   "authenticationMethod": {"href": "urn:openproject-org:api:v3:storages:authenticationMethod:OAuth2SSO"}}}),
+            true,
+        );
+        assert_eq!(
+            messages,
+            vec![
+                msg::PROVIDER_TYPE_INVALID,
+                msg::NAME_BLANK,
+                msg::HOST_UNSUPPORTED_PROTOCOL,
+                msg::AUTHENTICATION_METHOD_INVALID
+            ]
+        );
+        let too_long = messages_for(
+            json!({"name": "x".repeat(256), "_links": {"type": {"href": PROVIDER_NEXTCLOUD}, "origin": {"href": "https://a"}}}),
+            true,
+        );
+        assert_eq!(too_long, vec![msg::NAME_TOO_LONG]);
+    }
+
+    #[test]
+    fn provider_type_is_read_only_on_update() {
+        assert!(messages_for(
+            json!({"name": "n", "_links": {"origin": {"href": "https://a"}}}),
+            false
+        )
+        .is_empty());
+        assert_eq!(
+            messages_for(
+                json!({"name": "n", "_links": {"origin": {"href": "https://a"}, "type": {"href": "urn:x"}}}),
+                false
+            ),
+            vec![msg::PROVIDER_TYPE_READ_ONLY]
+        );
+    }
+
+    #[test]
+    fn password_changes() {
+        let read = |v: Value| {
+            StorageInput::from_body(&json!({"applicationPassword": v})).application_password
+        };
+        assert_eq!(
+            read(json!("secret")),
+            Some(PasswordChange::Set("secret".into()))
+        );
+        assert_eq!(read(json!("")), Some(PasswordChange::Clear));
+        assert_eq!(read(Value::Null), Some(PasswordChange::Clear));
+        assert_eq!(read(json!(5)), Some(PasswordChange::Invalid));
+        assert_eq!(
+            StorageInput::from_body(&json!({})).application_password,
+            None
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! Calls to Nextcloud (openproject-storages.md §6.6, §12): the storage host check, the
+//! application password check, and the probes behind the health report and the authorization
+//! state. Each returns what the caller needs to decide, never a raw transport error.
+
+use std::time::Duration;
+
+use reqwest::{header, Client, Method, StatusCode};
+use serde_json::Value;
+use storage_protocol::storages::{
+    messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
+};
+
+/// The two outbound policies of the contract: the host check reads with a 3 s timeout, user-bound
+/// calls with 10 s; both connect within 5 s and never follow redirects.
+#[derive(Clone)]
+pub struct NextcloudClient {
+    host_check: Client,
+    user_bound: Client,
+}
+
+impl Default for NextcloudClient {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(3), Duration::from_secs(10))
+    }
+}
+
+impl NextcloudClient {
+    pub fn new(host_check_read: Duration, user_bound_read: Duration) -> Self {
+        let connect = Duration::from_secs(5);
+        Self {
+            host_check: service_kit::http_client::build_with_read_timeout(
+                connect,
+                host_check_read,
+                connect + host_check_read * 2,
+            ),
+            user_bound: service_kit::http_client::build_with_read_timeout(
+                connect,
+                user_bound_read,
+                connect + user_bound_read * 2,
+            ),
+        }
+    }
+
+    /// Rule 8 of the storage validation: Nextcloud is reachable, recent enough, and has the
+    /// integration app with a working `Authorization` header. The error is the rule's message.
+    pub async fn check_host(&self, host: &str) -> Result<(), &'static str> {
+        let capabilities = self
+            .host_check
+            .get(nextcloud_urls::capabilities(host))
+            .header("OCS-APIRequest", "true")
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|_| messages::HOST_UNREACHABLE)?;
+        if !capabilities.status().is_success() {
+            return Err(messages::HOST_UNREACHABLE);
+        }
+        let body: Value = capabilities
+            .json()
+            .await
+            .map_err(|_| messages::HOST_NOT_NEXTCLOUD)?;
+        let major = body
+            .pointer("/ocs/data/version/major")
+            .and_then(Value::as_u64)
+            .ok_or(messages::HOST_NOT_NEXTCLOUD)?;
+        if major < MIN_NEXTCLOUD_MAJOR {
+            return Err(messages::HOST_VERSION_TOO_OLD);
+        }
+
+        let check = self
+            .host_check
+            .get(nextcloud_urls::check_config(host))
+            .bearer_auth(TEST_BEARER_TOKEN)
+            .send()
+            .await
+            .map_err(|_| messages::HOST_UNREACHABLE)?;
+        if check.status().is_redirection() {
+            return Err(messages::HOST_APP_MISSING);
+        }
+        if !check.status().is_success() {
+            return Err(messages::HOST_UNREACHABLE);
+        }
+        let echoed = check
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v.get("authorization_header")?.as_str().map(str::to_string));
+        if echoed.as_deref() != Some(&format!("Bearer {TEST_BEARER_TOKEN}")) {
+            return Err(messages::HOST_NO_AUTHORIZATION_HEADER);
+        }
+        Ok(())
+    }
+
+    /// Rule 10: the application password opens WebDAV as user `OpenProject`.
+    pub async fn check_application_password(
+        &self,
+        host: &str,
+        password: &str,
+    ) -> Result<(), &'static str> {
+        match self.dav_head(host, password).await {
+            Some(status) if status.is_success() => Ok(()),
+            Some(StatusCode::UNAUTHORIZED) => Err(messages::APPLICATION_PASSWORD_INVALID),
+            _ => Err(messages::APPLICATION_PASSWORD_UNVERIFIED),
+        }
+    }
+
+    /// `HEAD remote.php/dav` as user `OpenProject`; `None` when Nextcloud could not be reached.
+    pub async fn dav_head(&self, host: &str, password: &str) -> Option<StatusCode> {
+        self.host_check
+            .head(nextcloud_urls::dav_root(host))
+            .basic_auth(OPENPROJECT_SYSTEM_USER, Some(password))
+            .send()
+            .await
+            .ok()
+            .map(|r| r.status())
+    }
+
+    /// `GET ocs/v2.php/cloud/capabilities`, for the health report.
+    pub async fn capabilities(&self, host: &str) -> Probe<Value> {
+        let response = match self
+            .host_check
+            .get(nextcloud_urls::capabilities(host))
+            .header("OCS-APIRequest", "true")
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => return Probe::Unreachable,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            return Probe::Status(status);
+        }
+        match response.json::<Value>().await {
+            Ok(body) => Probe::Ok(body),
+            Err(_) => Probe::Unparseable,
+        }
+    }
+
+    /// `GET ocs/v1.php/cloud/user` with a user's access token: the Nextcloud user id on success.
+    pub async fn cloud_user(&self, host: &str, access_token: &str) -> Probe<String> {
+        let response = match self
+            .user_bound
+            .get(nextcloud_urls::cloud_user(host))
+            .bearer_auth(access_token)
+            .header("OCS-APIRequest", "true")
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => return Probe::Unreachable,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            return Probe::Status(status);
+        }
+        let Ok(body) = response.text().await else {
+            return Probe::Unreachable;
+        };
+        match storage_protocol::ocs::read_xml_user_id(&body) {
+            Some(id) => Probe::Ok(id),
+            None => Probe::Unparseable,
+        }
+    }
+
+    /// `PROPFIND` of a folder of user `OpenProject` with its app password, `Depth: 1`: the hrefs
+    /// of the folder and its children.
+    pub async fn propfind_as_system_user(
+        &self,
+        host: &str,
+        password: &str,
+        path: &str,
+    ) -> Probe<Vec<storage_protocol::dav::Entry>> {
+        let method = Method::from_bytes(b"PROPFIND").expect("PROPFIND is a valid method");
+        let response = match self
+            .user_bound
+            .request(
+                method,
+                nextcloud_urls::dav_files(host, OPENPROJECT_SYSTEM_USER, path),
+            )
+            .basic_auth(OPENPROJECT_SYSTEM_USER, Some(password))
+            .header("Depth", "1")
+            .header(header::CONTENT_TYPE, "application/xml")
+            .body(storage_protocol::dav::PROPFIND_BODY)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => return Probe::Unreachable,
+        };
+        let status = response.status();
+        if status != StatusCode::MULTI_STATUS {
+            return Probe::Status(status);
+        }
+        match response
+            .text()
+            .await
+            .ok()
+            .and_then(|body| storage_protocol::dav::parse_multistatus(&body).ok())
+        {
+            Some(entries) => Probe::Ok(entries),
+            None => Probe::Unparseable,
+        }
+    }
+}
+
+/// The outcome of a call whose details matter to the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Probe<T> {
+    Ok(T),
+    /// Nextcloud answered with this (unexpected) status.
+    Status(StatusCode),
+    /// Connection failure or timeout.
+    Unreachable,
+    /// A 2xx whose body was not what the contract says.
+    Unparseable,
+}
