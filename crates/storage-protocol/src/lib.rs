@@ -7,6 +7,7 @@
 pub mod dav;
 pub mod fixtures;
 pub mod hal;
+pub mod integration_app;
 pub mod nextcloud;
 pub mod ocs;
 pub mod openproject;
