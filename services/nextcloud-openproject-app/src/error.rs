@@ -16,9 +16,12 @@ use actix_web::{
 use serde_json::{json, Value};
 use service_kit::db::DbError;
 use storage_protocol::{
+    integration_app::messages as app_messages,
     nextcloud::{messages, AppError, SecurityError},
     ocs::{self, OcsEnvelope, OcsVersion, CODE_NOT_FOUND, CODE_NOT_LOGGED_IN},
 };
+
+use crate::domain::{setup::SetupError, team_folder::TeamFolderError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -42,11 +45,44 @@ pub enum ApiError {
     BadRequest(String),
     #[error("not found")]
     NotFound,
+    /// A 404 whose message the endpoint specifies.
+    #[error("not found: {0}")]
+    Missing(String),
+    /// 409: the request conflicts with what exists.
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// A 500 whose message names what failed (never the cause, which is logged).
+    #[error("{message}")]
+    Failed {
+        message: &'static str,
+        #[source]
+        cause: anyhow::Error,
+    },
     /// Anything else: logged with its cause, answered with an opaque 500.
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
+}
+
+impl From<SetupError> for ApiError {
+    fn from(e: SetupError) -> Self {
+        match e {
+            SetupError::TeamFolder(TeamFolderError::Conflict(message)) => {
+                Self::Conflict(message.into())
+            }
+            SetupError::TeamFolder(TeamFolderError::UserMissing) => {
+                Self::Missing(app_messages::APP_PASSWORD_USER_MISSING.into())
+            }
+            SetupError::AdminConfigNotValid => {
+                Self::BadRequest(app_messages::ADMIN_CONFIG_NOT_VALID.into())
+            }
+            e @ (SetupError::TeamFolder(_) | SetupError::Database(_)) => Self::Failed {
+                message: app_messages::SAVING_SETTINGS_FAILED,
+                cause: anyhow::Error::new(e),
+            },
+        }
+    }
 }
 
 impl From<DbError> for ApiError {
@@ -128,6 +164,18 @@ impl ApiError {
                     CODE_NOT_FOUND,
                 )
             },
+            Self::Missing(message) => Report {
+                ocs_status: Some(StatusCode::NOT_FOUND),
+                ..base(StatusCode::NOT_FOUND, false, message, CODE_NOT_FOUND)
+            },
+            Self::Conflict(message) => Report {
+                ocs_status: Some(StatusCode::CONFLICT),
+                ..base(StatusCode::CONFLICT, false, message, 409)
+            },
+            Self::Failed { message, .. } => Report {
+                ocs_status: Some(StatusCode::INTERNAL_SERVER_ERROR),
+                ..base(StatusCode::INTERNAL_SERVER_ERROR, false, message, 996)
+            },
             Self::PayloadTooLarge => Report {
                 ocs_status: Some(StatusCode::PAYLOAD_TOO_LARGE),
                 ..base(
@@ -157,8 +205,11 @@ impl ResponseError for ApiError {
 
     /// The app-family body, with the [`Report`] attached for [`render_errors`] to re-render.
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unexpected(cause) = self {
-            tracing::error!(error = ?cause, "request failed unexpectedly");
+        match self {
+            Self::Unexpected(cause) | Self::Failed { cause, .. } => {
+                tracing::error!(error = ?cause, "request failed unexpectedly");
+            }
+            _ => {}
         }
         let report = self.report();
         let mut response = Family::App {
@@ -360,6 +411,8 @@ mod tests {
         for (error, status) in [
             (ApiError::BadRequest("nope".into()), 400),
             (ApiError::NotFound, 404),
+            (ApiError::Missing("gone".into()), 404),
+            (ApiError::Conflict("taken".into()), 409),
             (ApiError::PayloadTooLarge, 413),
             (ApiError::Unexpected(anyhow::anyhow!("secret cause")), 500),
         ] {
@@ -368,6 +421,36 @@ mod tests {
             let body = body_json(response).await;
             assert!(body["error"].is_string());
             assert!(!body.to_string().contains("secret cause"));
+        }
+    }
+
+    #[actix_web::test]
+    async fn setup_errors_map_to_the_contract() {
+        for (error, status, message) in [
+            (
+                SetupError::TeamFolder(TeamFolderError::Conflict(app_messages::GROUP_EXISTS)),
+                409,
+                app_messages::GROUP_EXISTS,
+            ),
+            (
+                SetupError::TeamFolder(TeamFolderError::UserMissing),
+                404,
+                app_messages::APP_PASSWORD_USER_MISSING,
+            ),
+            (
+                SetupError::AdminConfigNotValid,
+                400,
+                app_messages::ADMIN_CONFIG_NOT_VALID,
+            ),
+            (
+                SetupError::Database(diesel::result::Error::NotFound),
+                500,
+                app_messages::SAVING_SETTINGS_FAILED,
+            ),
+        ] {
+            let response = app().render(&ApiError::from(error).report());
+            assert_eq!(response.status().as_u16(), status);
+            assert_eq!(body_json(response).await, json!({ "error": message }));
         }
     }
 

@@ -39,3 +39,22 @@ pub fn owner(
         .first(conn)
         .optional()
 }
+
+/// Deletes the app passwords of `uid` named `name`; returns how many there were.
+pub fn delete_named(conn: &mut AnyConnection, uid: &str, name: &str) -> QueryResult<usize> {
+    diesel::delete(
+        app_passwords::table
+            .filter(app_passwords::uid.eq(uid))
+            .filter(app_passwords::name.eq(name)),
+    )
+    .execute(conn)
+}
+
+pub fn exists_named(conn: &mut AnyConnection, uid: &str, name: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        app_passwords::table
+            .filter(app_passwords::uid.eq(uid))
+            .filter(app_passwords::name.eq(name)),
+    ))
+    .get_result(conn)
+}

@@ -48,3 +48,20 @@ pub fn add_member(
         .execute(conn)?;
     Ok(())
 }
+
+pub fn insert(conn: &mut AnyConnection, gid: &str) -> QueryResult<()> {
+    diesel::insert_into(groups::table)
+        .values(groups::gid.eq(gid))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// `Some(is_subadmin)` when `uid` is a member of `gid`.
+pub fn membership(conn: &mut AnyConnection, gid: &str, uid: &str) -> QueryResult<Option<bool>> {
+    group_members::table
+        .filter(group_members::gid.eq(gid))
+        .filter(group_members::uid.eq(uid))
+        .select(group_members::is_subadmin)
+        .first(conn)
+        .optional()
+}

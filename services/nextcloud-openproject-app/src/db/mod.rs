@@ -1,11 +1,56 @@
 //! Tables and the queries on them. Every function takes the connection; multi-step writes own
 //! their transaction.
 
+pub mod app_config;
 pub mod app_passwords;
 pub mod groups;
+pub mod oauth_clients;
 pub mod schema;
 pub mod sessions;
+pub mod team_folders;
+pub mod user_preferences;
 pub mod users;
+
+use diesel::{
+    connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
+    Connection,
+};
+use service_kit::db::AnyConnection;
+
+/// Runs `work` in a transaction that no other transaction naming the same `lock` interleaves
+/// with, for read-then-write work. SQLite: `BEGIN IMMEDIATE` takes the write lock up front (a
+/// deferred transaction that reads first can fail to upgrade, or act on a stale read).
+/// PostgreSQL: a transaction-scoped advisory lock `lock`, since READ COMMITTED alone lets two
+/// transactions read the same state and both write.
+pub fn serialized_transaction<T, E, F>(conn: &mut AnyConnection, lock: i64, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, AnyConnection::Sqlite(_)) {
+        return conn.transaction(|conn| {
+            if let AnyConnection::Postgresql(pg) = conn {
+                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"))?;
+            }
+            work(conn)
+        });
+    }
+    if let AnyConnection::Sqlite(sqlite) = conn {
+        // Through the inner connection's manager, whose state the enum's manager delegates to:
+        // nested `transaction` calls inside `work` become savepoints as usual.
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    }
+    match work(conn) {
+        Ok(value) => {
+            <AnyConnection as TransactionManager<AnyConnection>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <AnyConnection as TransactionManager<AnyConnection>>::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
+}
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.
 #[cfg(test)]
@@ -15,4 +60,80 @@ pub(crate) fn test_db() -> (service_kit::testing::TestDatabase, service_kit::db:
     db.migrate(&database.url, &crate::startup::MIGRATIONS)
         .expect("migrate");
     (database, db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOCK: i64 = 42;
+
+    #[test]
+    fn serialized_transactions_commit_roll_back_and_nest() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        serialized_transaction(conn, LOCK, |conn| {
+            app_config::set(conn, "app", "a", "1")?;
+            // A nested transaction is a savepoint; its failure does not end the outer one.
+            let nested: Result<(), diesel::result::Error> = conn.transaction(|conn| {
+                app_config::set(conn, "app", "b", "1")?;
+                Err(diesel::result::Error::RollbackTransaction)
+            });
+            assert!(nested.is_err());
+            Ok::<_, diesel::result::Error>(())
+        })
+        .unwrap();
+        assert_eq!(
+            app_config::get(conn, "app", "a").unwrap().as_deref(),
+            Some("1")
+        );
+        assert_eq!(app_config::get(conn, "app", "b").unwrap(), None);
+
+        let failed: Result<(), diesel::result::Error> =
+            serialized_transaction(conn, LOCK, |conn| {
+                app_config::set(conn, "app", "a", "2")?;
+                Err(diesel::result::Error::NotFound)
+            });
+        assert!(failed.is_err());
+        assert_eq!(
+            app_config::get(conn, "app", "a").unwrap().as_deref(),
+            Some("1")
+        );
+        // The connection is usable for the next transaction.
+        serialized_transaction(conn, LOCK, |conn| app_config::set(conn, "app", "a", "3")).unwrap();
+        assert_eq!(
+            app_config::get(conn, "app", "a").unwrap().as_deref(),
+            Some("3")
+        );
+    }
+
+    #[test]
+    fn serialized_transactions_do_not_lose_concurrent_read_then_writes() {
+        let (_database, db) = test_db();
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let db = db.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..10 {
+                        let conn = &mut db.get().unwrap();
+                        serialized_transaction(conn, LOCK, |conn| {
+                            let n: i64 = app_config::get(conn, "app", "n")?
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(0);
+                            app_config::set(conn, "app", "n", &(n + 1).to_string())
+                        })
+                        .unwrap();
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let conn = &mut db.get().unwrap();
+        assert_eq!(
+            app_config::get(conn, "app", "n").unwrap().as_deref(),
+            Some("40")
+        );
+    }
 }

@@ -46,10 +46,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    app_config (app, config_key) {
+        app -> Text,
+        config_key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    user_preferences (uid, app, config_key) {
+        uid -> Text,
+        app -> Text,
+        config_key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    oauth_clients (id) {
+        id -> BigInt,
+        name -> Text,
+        client_identifier -> Text,
+        secret_digest -> Text,
+        redirect_uri -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_folders (id) {
+        id -> BigInt,
+        name -> Text,
+        gid -> Nullable<Text>,
+        permissions -> Integer,
+        acl -> Bool,
+        acl_manager_uid -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
 diesel::joinable!(sessions -> users (uid));
+diesel::joinable!(user_preferences -> users (uid));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -57,4 +98,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     app_passwords,
     sessions,
+    app_config,
+    user_preferences,
+    oauth_clients,
+    team_folders,
 );

@@ -2,6 +2,12 @@
 
 pub mod app_passwords;
 pub mod authentication;
+pub mod oauth_clients;
+pub mod op_instance;
+pub mod preferences;
 pub mod provisioning;
 pub mod sessions;
+pub mod settings;
+pub mod setup;
+pub mod team_folder;
 pub mod users;

@@ -5,11 +5,14 @@ use actix_web::web;
 
 use crate::error::ApiError;
 
+pub mod admin;
 pub mod capabilities;
 pub mod cloud_users;
 pub mod home;
 pub mod integration;
+pub mod is_valid_op_instance;
 pub mod login;
+pub mod setup;
 pub mod status;
 
 /// App routes are reachable under both prefixes (contract README §4.1).
@@ -48,9 +51,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(&format!("{front}/logout"), web::get().to(login::logout));
     }
     for prefix in APP_PREFIXES {
+        let app = |path: &str| format!("{prefix}/{path}");
         cfg.route(
-            &format!("{prefix}/check-config"),
+            &app("check-config"),
             web::get().to(integration::check_config),
+        )
+        .route(&app("setup"), web::post().to(setup::post))
+        .route(&app("setup"), web::patch().to(setup::patch))
+        .route(&app("setup"), web::delete().to(setup::delete))
+        .route(&app("admin-config"), web::put().to(admin::put_admin_config))
+        .route(&app("nc-oauth"), web::post().to(admin::post_nc_oauth))
+        .route(
+            &app("check-admin-config"),
+            web::get().to(admin::check_admin_config),
+        )
+        .route(
+            &app("project-folder-status"),
+            web::get().to(admin::project_folder_status),
+        )
+        .route(
+            &app("sign-term-of-service"),
+            web::post().to(admin::sign_term_of_service),
+        )
+        .route(
+            &app("is-valid-op-instance"),
+            web::post().to(is_valid_op_instance::post),
         );
     }
 }

@@ -1,0 +1,94 @@
+//! The other admin routes of the integration app (contract §3.3): `admin-config`, `nc-oauth`,
+//! `check-admin-config`, `project-folder-status`, `sign-term-of-service`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use storage_protocol::integration_app::{
+    AdminConfigResponse, CheckAdminConfig, NcOauthResponse, ResultFlag,
+};
+
+use crate::{
+    body,
+    domain::{settings, setup, team_folder},
+    error::ApiError,
+    security::{check_csrf, MaybeUser},
+    state::AppState,
+};
+
+/// PUT APP/admin-config — CSRF-protected; any scalar values, team-folder actions included.
+pub async fn put_admin_config(
+    req: HttpRequest,
+    caller: MaybeUser,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = caller.require_admin()?;
+    check_csrf(&state, &req, admin, None)?;
+    let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
+    let changes = settings::parse_admin_config(&raw).map_err(ApiError::BadRequest)?;
+    let secret_box = state.secret_box.clone();
+    let outcome = state
+        .db
+        .run(move |conn| setup::admin_config(conn, &secret_box, &changes).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(AdminConfigResponse {
+        status: outcome.status,
+        op_user_app_password: outcome.app_password,
+    }))
+}
+
+/// POST APP/nc-oauth — CSRF-protected; replaces the Nextcloud OAuth client for OpenProject.
+pub async fn post_nc_oauth(
+    req: HttpRequest,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let admin = caller.require_admin()?;
+    check_csrf(&state, &req, admin, None)?;
+    let secret_box = state.secret_box.clone();
+    let issued = state
+        .db
+        .run(move |conn| setup::rotate_client(conn, &secret_box).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(NcOauthResponse {
+        nextcloud_oauth_client_name: issued.client.name,
+        openproject_redirect_uri: issued.client.redirect_uri,
+        nextcloud_client_id: issued.client.client_id,
+        nextcloud_client_secret: issued.secret.expose().to_string(),
+    }))
+}
+
+/// GET APP/check-admin-config
+pub async fn check_admin_config(
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let secret_box = state.secret_box.clone();
+    let check = state
+        .db
+        .run(move |conn| setup::check(conn, &secret_box).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(CheckAdminConfig {
+        config_status_without_project_folder: check.config_status_without_project_folder,
+        project_folder_setup_status: check.project_folder_setup_status,
+    }))
+}
+
+/// GET APP/project-folder-status
+pub async fn project_folder_status(
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    let result = state
+        .db
+        .run(|conn| team_folder::is_set_up(conn).map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok().json(ResultFlag { result }))
+}
+
+/// POST APP/sign-term-of-service — there is no terms-of-service app in this host model.
+pub async fn sign_term_of_service(caller: MaybeUser) -> Result<HttpResponse, ApiError> {
+    caller.require_admin()?;
+    Ok(HttpResponse::Ok().json(ResultFlag { result: true }))
+}
