@@ -112,6 +112,14 @@ pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) ->
     }
 }
 
+/// A Nextcloud side process on its own fresh database, allowed to probe loopback addresses.
+pub fn spawn_nextcloud() -> Service {
+    let db = TestDatabase::create("ncoa_sys");
+    let mut env = base_env("NCOA", &db, NCOA_ADMIN_PASSWORD);
+    env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
+    start("nextcloud-openproject-app", env, db)
+}
+
 /// Both services, each knowing the other's URL where configuration allows.
 pub struct Pair {
     pub openproject: Service,
@@ -120,10 +128,7 @@ pub struct Pair {
 }
 
 pub fn spawn_pair() -> Pair {
-    let nc_db = TestDatabase::create("ncoa_sys");
-    let mut nc_env = base_env("NCOA", &nc_db, NCOA_ADMIN_PASSWORD);
-    nc_env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
-    let nextcloud = start("nextcloud-openproject-app", nc_env, nc_db);
+    let nextcloud = spawn_nextcloud();
     let op_db = TestDatabase::create("ops_sys");
     let op_env = base_env("OPS", &op_db, OPS_ADMIN_PASSWORD);
     let openproject = start("openproject-storages", op_env, op_db);

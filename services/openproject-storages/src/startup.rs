@@ -17,6 +17,7 @@ use crate::{
 
 pub struct Application {
     address: std::net::SocketAddr,
+    db: Db,
     public_url: String,
     server: Server,
     /// Registered at build time, so a signal right after readiness still stops gracefully.
@@ -51,7 +52,7 @@ impl Application {
             service_kit::server::bind(common.listen, common.public_url.as_deref())?;
         let address = listener.local_addr()?;
         let state = Arc::new(AppState {
-            db,
+            db: db.clone(),
             public_url: public_url.clone(),
             secret_box: secret_key.secret_box(),
             csrf: CsrfSigner::new(&secret_key),
@@ -64,6 +65,7 @@ impl Application {
         tracing::info!(%public_url, "openproject-storages listening");
         Ok(Self {
             address,
+            db,
             public_url,
             server,
             shutdown: service_kit::server::shutdown_signal(),
@@ -77,6 +79,11 @@ impl Application {
     /// The bound address (the real port when listening on port 0).
     pub fn address(&self) -> std::net::SocketAddr {
         self.address
+    }
+
+    /// The database, for tests that inspect what was stored.
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     pub fn public_url(&self) -> &str {

@@ -1,7 +1,7 @@
 use openproject_storages::{config::Settings, startup::Application};
 use reqwest::{header, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
-use service_kit::{auth::ThrottlePolicy, config::Source, testing::TestDatabase};
+use service_kit::{auth::ThrottlePolicy, config::Source, db::Db, testing::TestDatabase};
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -10,6 +10,8 @@ pub const PASSWORD: &str = "user-password-1";
 pub struct TestApp {
     pub base: String,
     pub client: Client,
+    /// The application's database, for asserting what was stored.
+    pub db: Db,
     _db: TestDatabase,
 }
 
@@ -51,6 +53,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("the application builds");
     let base = app.public_url().to_string();
+    let app_db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -59,6 +62,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         base,
         client,
+        db: app_db,
         _db: db,
     }
 }

@@ -3,7 +3,9 @@
 
 mod api_tokens;
 mod errors;
+mod fake_nextcloud;
 mod helpers;
 mod pages;
 mod root;
+mod storages;
 mod users;
