@@ -1,12 +1,16 @@
 use nextcloud_openproject_app::{
     config::Settings,
-    db::users,
-    domain::{app_passwords, users::set_password},
+    db::{app_config, oauth_clients, user_preferences, users},
+    domain::{app_passwords, preferences::CONNECTION_KEYS, users::set_password},
     startup::Application,
 };
-use reqwest::{redirect::Policy, Client, RequestBuilder, Response};
-use serde_json::Value;
+use reqwest::{redirect::Policy, Client, Method, RequestBuilder, Response};
+use serde_json::{json, Value};
 use service_kit::{db::Db, testing::TestDatabase, time::now_millis};
+use storage_protocol::integration_app::APP_ID;
+
+/// The app routes' prefix.
+pub const APP: &str = "/index.php/apps/integration_openproject";
 
 pub struct TestApp {
     pub address: String,
@@ -15,6 +19,8 @@ pub struct TestApp {
     /// No cookies, no redirects.
     pub api: Client,
     pub db: Db,
+    /// What the server was built with (a restart builds a second one from it).
+    pub settings: Settings,
     _database: TestDatabase,
 }
 
@@ -27,6 +33,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create("ncoa");
     let mut settings = Settings::for_tests(&database.url_string());
     customize(&mut settings);
+    let kept = settings.clone();
     let admin_user = settings.common.admin_username.clone();
     let admin_password = settings
         .common
@@ -51,6 +58,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("client"),
         db,
+        settings: kept,
         _database: database,
     }
 }
@@ -149,6 +157,71 @@ impl TestApp {
         attribute(&page, "data-requesttoken")
     }
 
+    /// A second server on the same database and secret key, as after a restart; its base URL.
+    pub async fn restart(&self) -> String {
+        let app = Application::build(self.settings.clone())
+            .await
+            .expect("the application builds again");
+        let address = app.public_url().to_string();
+        tokio::spawn(app.run_until_stopped());
+        address
+    }
+
+    /// `<address>/index.php/apps/integration_openproject/<path>`.
+    pub fn app_url(&self, path: &str) -> String {
+        self.url(&format!("{APP}/{path}"))
+    }
+
+    /// An app route as admin (Basic), with a JSON body when given.
+    pub async fn admin_call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .api
+            .request(method, self.app_url(path))
+            .basic_auth(&self.admin_user, Some(&self.admin_password));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        status_and_json(request.send().await.expect("request")).await
+    }
+
+    /// `/setup` as admin with `{"values": values}`.
+    pub async fn setup(&self, method: Method, values: Value) -> (u16, Value) {
+        self.admin_call(method, "setup", Some(json!({ "values": values })))
+            .await
+    }
+
+    /// Stores the six OpenProject connection keys and one toggle for `uid`, as a connected
+    /// user has them.
+    pub fn db_connect_user(&self, uid: &str) {
+        let conn = &mut self.db.get().unwrap();
+        for key in CONNECTION_KEYS.into_iter().chain(["search_enabled"]) {
+            user_preferences::set(conn, uid, APP_ID, key, "stored").unwrap();
+        }
+    }
+
+    /// The integration app's preference keys of `uid`.
+    pub fn db_preference_keys(&self, uid: &str) -> Vec<String> {
+        user_preferences::of_user(&mut self.db.get().unwrap(), uid, APP_ID)
+            .unwrap()
+            .into_iter()
+            .map(|(key, _)| key)
+            .collect()
+    }
+
+    /// The raw stored value of an app config key of the integration app.
+    pub fn db_app_config(&self, key: &str) -> Option<String> {
+        app_config::get(&mut self.db.get().unwrap(), APP_ID, key).unwrap()
+    }
+
+    pub fn db_oauth_clients(&self) -> Vec<oauth_clients::OAuthClientRow> {
+        oauth_clients::all(&mut self.db.get().unwrap()).unwrap()
+    }
+
     pub fn db_create_app_password(&self, uid: &str, name: &str) -> String {
         app_passwords::create(&mut self.db.get().unwrap(), uid, name).unwrap()
     }
@@ -162,6 +235,53 @@ impl TestApp {
             users::set_enabled(&mut self.db.get().unwrap(), uid, enabled, now_millis()).unwrap();
         assert_eq!(changed, 1);
     }
+}
+
+pub async fn status_and_json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    let body = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
+    (status, body)
+}
+
+/// Asserts that `live` has exactly the keys of the golden fixture, each with the same JSON type.
+pub fn assert_shape(live: &Value, fixture: &str) {
+    let golden = storage_protocol::fixtures::load(fixture);
+    let (Some(live_map), Some(golden_map)) = (live.as_object(), golden.as_object()) else {
+        panic!("{fixture}: not objects: {live} / {golden}");
+    };
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    let keys = |m: &serde_json::Map<String, Value>| {
+        let mut keys: Vec<_> = m.keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(
+        keys(live_map),
+        keys(golden_map),
+        "{fixture}: keys of {live}"
+    );
+    for (key, value) in golden_map {
+        assert_eq!(
+            kind(&live_map[key]),
+            kind(value),
+            "{fixture}: type of {key}"
+        );
+    }
+}
+
+/// A string of `len` characters `[A-Za-z0-9]`.
+pub fn is_alphanumeric(value: &Value, len: usize) -> bool {
+    value
+        .as_str()
+        .is_some_and(|s| s.len() == len && s.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// The value of `<input … name="<name>" value="…">` in a page.

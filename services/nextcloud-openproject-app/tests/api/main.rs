@@ -1,12 +1,15 @@
 //! One integration test binary: the real server on port 0 with a fresh database per test
 //! (`TEST_DATABASE=postgres` for PostgreSQL).
 
+mod admin_config;
 mod authentication;
 mod capabilities;
 mod check_config;
 mod cloud_user;
 mod errors;
 mod helpers;
+mod is_valid_op_instance;
 mod pages;
 mod provisioning;
+mod setup;
 mod status;
