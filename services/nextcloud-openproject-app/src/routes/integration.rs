@@ -1,4 +1,5 @@
-//! Routes of the integration app under `APP` (contract §3, §4).
+//! `GET APP/check-config` (contract §4). The admin routes are in `setup` and `admin`,
+//! `is-valid-op-instance` in its own module.
 
 use actix_web::{http::header, HttpRequest, HttpResponse};
 use storage_protocol::nextcloud::CheckConfig;
