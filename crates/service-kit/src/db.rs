@@ -10,9 +10,9 @@ use std::{
 };
 
 use diesel::{
-    connection::SimpleConnection,
+    connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
     r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection},
-    PgConnection, SqliteConnection,
+    Connection, PgConnection, SqliteConnection,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
@@ -285,6 +285,41 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     let mut file = options.open(path)?;
     file.write_all(content.as_bytes())?;
     file.sync_all()
+}
+
+/// Runs `work` in a transaction that no other transaction naming the same `lock` interleaves
+/// with, for read-then-write work. SQLite: `BEGIN IMMEDIATE` takes the write lock up front (a
+/// deferred transaction that reads first can fail to upgrade, or act on a stale read).
+/// PostgreSQL: a transaction-scoped advisory lock `lock`, since READ COMMITTED alone lets two
+/// transactions read the same state and both write.
+pub fn serialized_transaction<T, E, F>(conn: &mut AnyConnection, lock: i64, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if !matches!(conn, AnyConnection::Sqlite(_)) {
+        return conn.transaction(|conn| {
+            if let AnyConnection::Postgresql(pg) = conn {
+                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"))?;
+            }
+            work(conn)
+        });
+    }
+    if let AnyConnection::Sqlite(sqlite) = conn {
+        // Through the inner connection's manager, whose state the enum's manager delegates to:
+        // nested `transaction` calls inside `work` become savepoints as usual.
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    }
+    match work(conn) {
+        Ok(value) => {
+            <AnyConnection as TransactionManager<AnyConnection>>::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(error) => {
+            <AnyConnection as TransactionManager<AnyConnection>>::rollback_transaction(conn)?;
+            Err(error)
+        }
+    }
 }
 
 /// True when `error` is a unique-constraint violation (two replicas racing on the same insert).

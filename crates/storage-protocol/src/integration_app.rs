@@ -88,15 +88,6 @@ pub mod messages {
     }
 }
 
-/// `<opUrl>/oauth_clients/<clientId>/callback`: the redirect URI of the Nextcloud OAuth client,
-/// with any trailing `/` of the OpenProject URL removed.
-pub fn openproject_redirect_uri(openproject_url: &str, client_id: &str) -> String {
-    format!(
-        "{}/oauth_clients/{client_id}/callback",
-        openproject_url.trim_end_matches('/')
-    )
-}
-
 /// `{"values": {…}}`: the body of `POST`/`PATCH APP/setup` and `PUT APP/admin-config` as a
 /// client writes it. (The server reads the raw JSON: key order, `null` and types matter there.)
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -379,7 +370,7 @@ mod tests {
         let client_id = body["nextcloud_client_id"].as_str().unwrap();
         assert_eq!(
             redirect,
-            openproject_redirect_uri("http://some-host.de/", client_id)
+            crate::storages::openproject_oauth_callback("http://some-host.de/", client_id)
         );
         assert!(body.get("openproject_revocation_status").is_none());
         let patch = load("nc_setup_patch_response");
@@ -397,10 +388,6 @@ mod tests {
         assert_eq!(
             messages::invalid_value("token_exchange"),
             "Invalid value for setting: token_exchange"
-        );
-        assert_eq!(
-            openproject_redirect_uri("https://op.example", "abc"),
-            "https://op.example/oauth_clients/abc/callback"
         );
     }
 }

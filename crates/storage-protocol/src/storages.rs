@@ -100,7 +100,8 @@ pub mod nextcloud_urls {
 }
 
 /// OpenProject's callback for Nextcloud's OAuth client, registered at Nextcloud as the client's
-/// redirect URI (oauth.md §3.4, openproject-storages.md §7). `openproject_url` has no trailing `/`.
+/// redirect URI (oauth.md §3.4, openproject-storages.md §7); a trailing `/` of `openproject_url`
+/// is dropped.
 pub fn openproject_oauth_callback(openproject_url: &str, client_id: &str) -> String {
     format!(
         "{}/oauth_clients/{client_id}/callback",

@@ -11,46 +11,7 @@ pub mod team_folders;
 pub mod user_preferences;
 pub mod users;
 
-use diesel::{
-    connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
-    Connection,
-};
-use service_kit::db::AnyConnection;
-
-/// Runs `work` in a transaction that no other transaction naming the same `lock` interleaves
-/// with, for read-then-write work. SQLite: `BEGIN IMMEDIATE` takes the write lock up front (a
-/// deferred transaction that reads first can fail to upgrade, or act on a stale read).
-/// PostgreSQL: a transaction-scoped advisory lock `lock`, since READ COMMITTED alone lets two
-/// transactions read the same state and both write.
-pub fn serialized_transaction<T, E, F>(conn: &mut AnyConnection, lock: i64, work: F) -> Result<T, E>
-where
-    F: FnOnce(&mut AnyConnection) -> Result<T, E>,
-    E: From<diesel::result::Error>,
-{
-    if !matches!(conn, AnyConnection::Sqlite(_)) {
-        return conn.transaction(|conn| {
-            if let AnyConnection::Postgresql(pg) = conn {
-                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({lock})"))?;
-            }
-            work(conn)
-        });
-    }
-    if let AnyConnection::Sqlite(sqlite) = conn {
-        // Through the inner connection's manager, whose state the enum's manager delegates to:
-        // nested `transaction` calls inside `work` become savepoints as usual.
-        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-    }
-    match work(conn) {
-        Ok(value) => {
-            <AnyConnection as TransactionManager<AnyConnection>>::commit_transaction(conn)?;
-            Ok(value)
-        }
-        Err(error) => {
-            <AnyConnection as TransactionManager<AnyConnection>>::rollback_transaction(conn)?;
-            Err(error)
-        }
-    }
-}
+pub use service_kit::db::serialized_transaction;
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.
 #[cfg(test)]
@@ -64,6 +25,8 @@ pub(crate) fn test_db() -> (service_kit::testing::TestDatabase, service_kit::db:
 
 #[cfg(test)]
 mod tests {
+    use diesel::Connection;
+
     use super::*;
 
     const LOCK: i64 = 42;

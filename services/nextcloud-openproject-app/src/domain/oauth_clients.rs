@@ -8,9 +8,8 @@ use service_kit::{
     db::AnyConnection,
     time::now_millis,
 };
-use storage_protocol::integration_app::{
-    keys, openproject_redirect_uri, APP_ID, NC_OAUTH_CLIENT_NAME,
-};
+use storage_protocol::integration_app::{keys, APP_ID, NC_OAUTH_CLIENT_NAME};
+use storage_protocol::storages::openproject_oauth_callback;
 
 use crate::db::{
     app_config,
@@ -66,7 +65,7 @@ pub fn replace(
     delete(conn)?;
     let client_id = crypto::random_alphanumeric(CLIENT_ID_LEN);
     let secret = SecretString::new(crypto::random_alphanumeric(CLIENT_SECRET_LEN));
-    let redirect_uri = openproject_redirect_uri(openproject_url, &client_id);
+    let redirect_uri = openproject_oauth_callback(openproject_url, &client_id);
     let id = oauth_clients::insert(
         conn,
         &NewOAuthClientRow {
@@ -95,7 +94,7 @@ pub fn move_redirect_uri(
     openproject_url: &str,
 ) -> diesel::QueryResult<()> {
     if let Some(client) = current(conn)? {
-        let uri = openproject_redirect_uri(openproject_url, &client.client_id);
+        let uri = openproject_oauth_callback(openproject_url, &client.client_id);
         oauth_clients::set_redirect_uri(conn, client.id, &uri)?;
     }
     Ok(())

@@ -4,11 +4,10 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
 use serde_json::Value;
 use service_kit::{
     crypto::{self, SecretBox},
-    db::{is_unique_violation, Db},
+    db::{serialized_transaction, Db},
     time::now_millis,
 };
 use storage_protocol::{
@@ -327,17 +326,9 @@ fn issue_application(
     })
 }
 
-/// Runs `write` in a transaction, once more if a concurrent request took a unique name or host
-/// between our check and our write (the second run then reports it as a rule failure).
-fn with_unique_retry<T>(
-    conn: &mut Conn,
-    mut write: impl FnMut(&mut Conn) -> Result<T, StorageError>,
-) -> Result<T, StorageError> {
-    match conn.transaction(&mut write) {
-        Err(StorageError::Db(e)) if is_unique_violation(&e) => conn.transaction(write),
-        other => other,
-    }
-}
+/// Storage writes read before they write (uniqueness, the current record): they run one at a
+/// time across replicas.
+const STORAGES_LOCK: i64 = 0x5354_4f52; // "STOR"
 
 fn sealed_password(
     secret_box: &SecretBox,
@@ -387,8 +378,8 @@ pub async fn create(
     remote_rules(nextcloud, &candidate, true, &mut violations).await;
     let creator_id = creator.id;
     db.run(move |conn| {
-        with_unique_retry(conn, |conn| {
-            let mut violations = Violations(violations.0.clone());
+        serialized_transaction(conn, STORAGES_LOCK, |conn| {
+            let mut violations = violations;
             uniqueness_rules(conn, &candidate, None, &mut violations)?;
             if !violations.0.is_empty() {
                 return Err(StorageError::Invalid(violations.into_errors()));
@@ -488,8 +479,8 @@ pub async fn update(
     local_rules(&input, &candidate, false, &mut violations);
     remote_rules(nextcloud, &candidate, host_changed, &mut violations).await;
     db.run(move |conn| {
-        with_unique_retry(conn, |conn| {
-            let mut violations = Violations(violations.0.clone());
+        serialized_transaction(conn, STORAGES_LOCK, |conn| {
+            let mut violations = violations;
             uniqueness_rules(conn, &candidate, Some(storage.id), &mut violations)?;
             if !violations.0.is_empty() {
                 return Err(StorageError::Invalid(violations.into_errors()));
@@ -527,7 +518,7 @@ pub async fn update(
 /// user's Nextcloud tokens, the OAuth application with its grants and tokens, then the storage;
 /// project storages and file links reference the storage and go with its row.
 pub fn delete(conn: &mut Conn, storage_id: i64) -> Result<(), StorageError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
         OAuthApplication::delete_for_storage(conn, storage_id)?;
         if Storage::delete(conn, storage_id)? == 0 {
@@ -544,7 +535,7 @@ pub fn replace_application(
     storage: &Storage,
     owner_id: i64,
 ) -> Result<IssuedApplication, StorageError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthApplication::delete_for_storage(conn, storage.id)?;
         Ok(issue_application(conn, storage, Some(owner_id))?)
     })
@@ -584,7 +575,7 @@ pub fn set_client_credentials(
         return Err(StorageError::Invalid(errors));
     }
     let sealed = secret_box.seal(client_secret);
-    conn.transaction(|conn| {
+    serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
         let now = now_millis();
         Ok(OAuthClientCredentials::insert(
