@@ -9,6 +9,7 @@ pub mod fixtures;
 pub mod hal;
 pub mod integration_app;
 pub mod nextcloud;
+pub mod oauth;
 pub mod ocs;
 pub mod openproject;
 pub mod storages;
