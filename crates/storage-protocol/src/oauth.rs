@@ -118,6 +118,110 @@ impl ServerMetadata {
     }
 }
 
+/// `grant_type` values both token endpoints accept.
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+/// `token_type` of every issued access token.
+pub const TOKEN_TYPE_BEARER: &str = "Bearer";
+/// The PKCE method our clients always send, and the only one Nextcloud accepts.
+pub const PKCE_S256: &str = "S256";
+
+/// The Nextcloud side's authorization server (oauth.md §3).
+pub mod nextcloud {
+    use serde::{Deserialize, Serialize};
+
+    pub const AUTHORIZE_PATH: &str = "/index.php/apps/oauth2/authorize";
+    pub const TOKEN_PATH: &str = "/index.php/apps/oauth2/api/v1/token";
+    /// The consent page (Extension path): `?clientIdentifier=<client_id>&…`.
+    pub const CONSENT_PATH: &str = "/index.php/login/flow";
+    /// Where the consent form posts (Extension path).
+    pub const GRANT_PATH: &str = "/index.php/login/flow/grant";
+
+    /// Lifetimes (seconds).
+    pub const CODE_TTL_SECS: i64 = 600;
+    pub const ACCESS_TOKEN_TTL_SECS: i64 = 3600;
+    /// Lengths of the issued values, all `[A-Za-z0-9]`.
+    pub const CODE_LEN: usize = 128;
+    pub const ACCESS_TOKEN_LEN: usize = 72;
+    pub const REFRESH_TOKEN_LEN: usize = 128;
+
+    /// The HTML message for an unknown `client_id` at the authorize endpoint (§3.1 step 1).
+    pub const CLIENT_NOT_AUTHORIZED: &str =
+        "Your client is not authorized to connect. Please inform the administrator of your client.";
+
+    /// Redirect `error` values of the authorize endpoint (§3.1).
+    pub const ERROR_UNSUPPORTED_RESPONSE_TYPE: &str = "unsupported_response_type";
+    pub const ERROR_INVALID_REQUEST: &str = "invalid_request";
+    pub const ERROR_ACCESS_DENIED: &str = "access_denied";
+
+    /// What a challenge must look like (§3.1 step 3): `^[A-Za-z0-9._~-]{43,128}$`.
+    pub fn is_valid_code_challenge(challenge: &str) -> bool {
+        (43..=128).contains(&challenge.len())
+            && challenge
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+    }
+
+    /// The `error` of a token-endpoint failure (§3.3: all 400, exactly `{"error":"<code>"}`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum TokenErrorCode {
+        /// Row 1: an unsupported `grant_type`; row 5: the PKCE verifier does not match.
+        InvalidGrant,
+        /// Rows 2, 3, 4 and 6: unknown, replayed or expired code, rotated-out refresh token,
+        /// missing verifier, client gone.
+        InvalidRequest,
+        /// Row 7: client id or secret do not match the code's client.
+        InvalidClient,
+    }
+
+    impl TokenErrorCode {
+        pub fn as_str(self) -> &'static str {
+            match self {
+                Self::InvalidGrant => "invalid_grant",
+                Self::InvalidRequest => "invalid_request",
+                Self::InvalidClient => "invalid_client",
+            }
+        }
+    }
+
+    /// `{"error": "<code>"}`: every failure of Nextcloud's token endpoint.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct TokenError {
+        pub error: TokenErrorCode,
+    }
+}
+
+/// OpenProject's authorization server as Nextcloud, its client, uses it (oauth.md §2, §5).
+pub mod openproject {
+    pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
+    pub const TOKEN_PATH: &str = "/oauth/token";
+    pub const REVOKE_PATH: &str = "/oauth/revoke";
+
+    /// `<opUrl>/oauth/authorize?…` as Nextcloud builds it (nextcloud-openproject-app.md §4,
+    /// `op-oauth-url`): no `scope`, PKCE `S256`; a trailing `/` of `op_url` is dropped.
+    pub fn authorize_url(
+        op_url: &str,
+        client_id: &str,
+        redirect_uri: &str,
+        state: &str,
+        code_challenge: &str,
+    ) -> String {
+        let encode = |value: &str| -> String {
+            url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+        };
+        format!(
+            "{}{AUTHORIZE_PATH}?client_id={}&redirect_uri={}&response_type=code&state={}&code_challenge={}&code_challenge_method={}",
+            op_url.trim_end_matches('/'),
+            encode(client_id),
+            encode(redirect_uri),
+            encode(state),
+            encode(code_challenge),
+            super::PKCE_S256,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +235,68 @@ mod tests {
         assert_round_trip::<Introspection>("op_oauth_introspection_inactive");
         assert_round_trip::<TokenInfo>("op_oauth_token_info");
         assert_round_trip::<ServerMetadata>("op_oauth_server_metadata");
+        assert_round_trip::<NextcloudTokenResponse>("nc_oauth_token_response");
+        for name in [
+            "nc_oauth_error_invalid_grant",
+            "nc_oauth_error_invalid_request",
+            "nc_oauth_error_invalid_client",
+        ] {
+            assert_round_trip::<nextcloud::TokenError>(name);
+        }
+    }
+
+    #[test]
+    fn nextcloud_token_errors_are_exact() {
+        for (code, text) in [
+            (nextcloud::TokenErrorCode::InvalidGrant, "invalid_grant"),
+            (nextcloud::TokenErrorCode::InvalidRequest, "invalid_request"),
+            (nextcloud::TokenErrorCode::InvalidClient, "invalid_client"),
+        ] {
+            assert_eq!(
+                serde_json::to_string(&nextcloud::TokenError { error: code }).unwrap(),
+                format!("{{\"error\":\"{text}\"}}")
+            );
+            assert_eq!(code.as_str(), text);
+        }
+    }
+
+    #[test]
+    fn the_nextcloud_token_response_has_the_contract_shape() {
+        let body = load("nc_oauth_token_response");
+        assert_eq!(body["token_type"], TOKEN_TYPE_BEARER);
+        assert_eq!(body["expires_in"], nextcloud::ACCESS_TOKEN_TTL_SECS);
+        let alnum = |v: &serde_json::Value, len: usize| {
+            v.as_str()
+                .is_some_and(|s| s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric()))
+        };
+        assert!(alnum(&body["access_token"], nextcloud::ACCESS_TOKEN_LEN));
+        assert!(alnum(&body["refresh_token"], nextcloud::REFRESH_TOKEN_LEN));
+    }
+
+    #[test]
+    fn nextcloud_code_challenges() {
+        assert!(nextcloud::is_valid_code_challenge(&"a".repeat(43)));
+        assert!(nextcloud::is_valid_code_challenge(&"A-._~9".repeat(20)));
+        assert!(!nextcloud::is_valid_code_challenge(&"a".repeat(42)));
+        assert!(!nextcloud::is_valid_code_challenge(&"a".repeat(129)));
+        assert!(!nextcloud::is_valid_code_challenge(&format!(
+            "{}+",
+            "a".repeat(43)
+        )));
+    }
+
+    #[test]
+    fn the_openproject_authorize_url_is_exact() {
+        assert_eq!(
+            openproject::authorize_url(
+                "https://op.example/",
+                "cid",
+                "http://nc.example/index.php/apps/integration_openproject/oauth-redirect",
+                "0123456789abcdef0123456789abcdef",
+                "ch-_"
+            ),
+            "https://op.example/oauth/authorize?client_id=cid&redirect_uri=http%3A%2F%2Fnc.example%2Findex.php%2Fapps%2Fintegration_openproject%2Foauth-redirect&response_type=code&state=0123456789abcdef0123456789abcdef&code_challenge=ch-_&code_challenge_method=S256"
+        );
     }
 
     #[test]
