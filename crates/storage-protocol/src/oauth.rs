@@ -125,6 +125,9 @@ pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 /// The PKCE method our clients always send, and the only one Nextcloud accepts.
 pub const PKCE_S256: &str = "S256";
+/// Headers of every token-endpoint response, success or error (oauth.md §1).
+pub const CACHE_CONTROL_NO_STORE: (&str, &str) = ("Cache-Control", "no-store");
+pub const PRAGMA_NO_CACHE: (&str, &str) = ("Pragma", "no-cache");
 
 /// The Nextcloud side's authorization server (oauth.md §3).
 pub mod nextcloud {
