@@ -24,6 +24,14 @@ pub enum ApiError {
     MissingContentType,
     #[error("too many failed logins")]
     TooManyRequests,
+    /// An error of the OAuth endpoints (spec/oauth.md §2): `{"error", "error_description"}`,
+    /// or `{}` when `error` is empty (the token endpoint's 415).
+    #[error("OAuth error {error}")]
+    OAuth {
+        status: StatusCode,
+        error: &'static str,
+        description: Option<String>,
+    },
     #[error(transparent)]
     Unexpected(#[from] anyhow::Error),
 }
@@ -86,6 +94,7 @@ impl ResponseError for ApiError {
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::MissingContentType => StatusCode::NOT_ACCEPTABLE,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::OAuth { status, .. } => *status,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -118,6 +127,11 @@ impl ResponseError for ApiError {
                 response.insert_header(("Retry-After", "60"));
                 HalError::of(ErrorId::TooManyRequests)
             }
+            Self::OAuth {
+                status,
+                error,
+                description,
+            } => return oauth_error_response(*status, error, description.as_deref()),
             Self::Unexpected(cause) => {
                 tracing::error!(error = ?cause, "request failed unexpectedly");
                 HalError::of(ErrorId::InternalServerError)
@@ -125,6 +139,33 @@ impl ResponseError for ApiError {
         };
         response.content_type(HAL_JSON).json(body)
     }
+}
+
+/// The OAuth error body. Token responses, failed or not, are never cached; a failed client
+/// authentication names the scheme (RFC 6749 §5.2), as Doorkeeper does.
+fn oauth_error_response(
+    status: StatusCode,
+    error: &str,
+    description: Option<&str>,
+) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Pragma", "no-cache"));
+    if status == StatusCode::UNAUTHORIZED {
+        let mut challenge = format!("Bearer realm=\"OpenProject\", error=\"{error}\"");
+        if let Some(description) = description {
+            challenge.push_str(&format!(", error_description=\"{description}\""));
+        }
+        response.insert_header(("WWW-Authenticate", challenge));
+    }
+    if error.is_empty() {
+        return response.json(serde_json::json!({}));
+    }
+    response.json(storage_protocol::oauth::ErrorBody {
+        error: error.to_string(),
+        error_description: description.map(str::to_string),
+    })
 }
 
 #[cfg(test)]

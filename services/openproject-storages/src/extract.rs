@@ -130,7 +130,7 @@ impl Caller {
     pub fn require_password_or_session(&self) -> Result<(), ApiError> {
         match self.method {
             AuthMethod::Password | AuthMethod::Session => Ok(()),
-            AuthMethod::ApiKey => Err(ApiError::missing_permission()),
+            AuthMethod::ApiKey | AuthMethod::Bearer => Err(ApiError::missing_permission()),
         }
     }
 }
@@ -150,28 +150,17 @@ impl FromRequest for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let declared_length = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
+        let declared_length = declared_length(req);
         let mut payload = payload.take();
         Box::pin(async move {
-            if declared_length.is_some_and(|n| n > limit) {
-                return Err(body_too_large());
-            }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| {
-                    ApiError::hal(
-                        HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()),
-                    )
+            let body = read_limited(&mut payload, declared_length, limit)
+                .await
+                .map_err(|e| match e {
+                    BodyError::TooLarge => body_too_large(),
+                    BodyError::Read(detail) => ApiError::hal(
+                        HalError::of(ErrorId::InvalidRequestBody).with_parse_error(detail),
+                    ),
                 })?;
-                if body.len() + chunk.len() > limit {
-                    return Err(body_too_large());
-                }
-                body.extend_from_slice(&chunk);
-            }
             if body.iter().all(u8::is_ascii_whitespace) {
                 return Ok(JsonBody(Value::Object(Default::default())));
             }
@@ -183,6 +172,41 @@ impl FromRequest for JsonBody {
             })
         })
     }
+}
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Read(String),
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes (declared or sent).
+pub async fn read_limited(
+    payload: &mut Payload,
+    declared_length: Option<usize>,
+    limit: usize,
+) -> Result<web::BytesMut, BodyError> {
+    if declared_length.is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// The `Content-Length` a request declares.
+pub fn declared_length(req: &HttpRequest) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
 }
 
 fn body_too_large() -> ApiError {

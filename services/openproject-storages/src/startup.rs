@@ -120,6 +120,7 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .service(routes::api_scope())
             .into_app()
             .configure(routes::pages)
+            .configure(routes::oauth_server)
             .wrap(from_fn(service_kit::server::request_span))
     })
     .listen(listener)?

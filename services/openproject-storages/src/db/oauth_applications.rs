@@ -45,6 +45,17 @@ impl OAuthApplication {
             .optional()
     }
 
+    pub fn find_by_client_id(
+        conn: &mut Conn,
+        client_id: &str,
+    ) -> QueryResult<Option<OAuthApplication>> {
+        oauth_applications::table
+            .filter(oauth_applications::client_id.eq(client_id))
+            .select(OAuthApplication::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn for_storage(conn: &mut Conn, storage_id: i64) -> QueryResult<Option<OAuthApplication>> {
         oauth_applications::table
             .filter(oauth_applications::storage_id.eq(storage_id))

@@ -1,6 +1,6 @@
-//! Who is calling: HTTP Basic with a password or an API key, or a session cookie.
-//! (Bearer tokens are OAuth access tokens; until this service issues any, a Bearer header
-//! authenticates nobody, which on protected endpoints means 401.)
+//! Who is calling: HTTP Basic with a password or an API key, an OAuth access token issued by
+//! `/oauth/token` (Bearer), or a session cookie. An unknown, expired or revoked Bearer token
+//! authenticates nobody (401 on protected endpoints) and is not a failed login.
 
 use service_kit::{
     auth::{parse_authorization, Credentials, ThrottleDecision},
@@ -11,7 +11,7 @@ use service_kit::{
 
 use crate::{
     db::{api_tokens, sessions, users::User},
-    domain::users::RESERVED_LOGIN,
+    domain::{oauth_server, users::RESERVED_LOGIN},
     state::AppState,
 };
 
@@ -19,6 +19,8 @@ use crate::{
 pub enum AuthMethod {
     Password,
     ApiKey,
+    /// An OAuth access token (scope `api_v3`).
+    Bearer,
     Session,
 }
 
@@ -83,7 +85,8 @@ pub async fn authenticate(
         }
         Presented::Authorization(header) => match parse_authorization(&header) {
             Err(_) => Err(AuthError::WrongCredentials),
-            Ok(None) | Ok(Some(Credentials::Bearer(_))) => Ok(None),
+            Ok(None) => Ok(None),
+            Ok(Some(Credentials::Bearer(token))) => bearer(state, token.expose().to_string()).await,
             Ok(Some(Credentials::Basic { username, password })) => {
                 basic(state, username, password.expose().to_string(), address)
                     .await
@@ -138,6 +141,18 @@ async fn basic(
             Err(AuthError::WrongCredentials)
         }
     }
+}
+
+/// Every use reads the token's row, so a revoked token is refused at once on every replica.
+async fn bearer(state: &AppState, token: String) -> Result<Option<Caller>, AuthError> {
+    let found = state
+        .db
+        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token)?))
+        .await?;
+    Ok(found.map(|(_, user)| Caller {
+        user,
+        method: AuthMethod::Bearer,
+    }))
 }
 
 async fn by_api_key(state: &AppState, token: &str) -> Result<Option<Caller>, AuthError> {

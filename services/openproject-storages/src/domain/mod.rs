@@ -4,6 +4,7 @@
 pub mod authentication;
 pub mod connections;
 pub mod input;
+pub mod oauth_server;
 pub mod storage_health;
 pub mod storages;
 pub mod users;

@@ -3,6 +3,7 @@
 
 mod api_root;
 mod api_tokens;
+mod oauth;
 mod oauth_resources;
 mod pages;
 mod storages;
@@ -47,6 +48,21 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(pages::login_form))
         .route("/login", web::post().to(pages::login))
         .route("/logout", web::post().to(pages::logout));
+}
+
+/// OpenProject's OAuth authorization server, outside `/api/v3`.
+pub fn oauth_server(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oauth/authorize", web::get().to(oauth::authorize))
+        .route("/oauth/authorize", web::post().to(oauth::decide))
+        .route("/oauth/authorize", web::delete().to(oauth::deny))
+        .route("/oauth/token", web::post().to(oauth::token))
+        .route("/oauth/revoke", web::post().to(oauth::revoke))
+        .route("/oauth/introspect", web::post().to(oauth::introspect))
+        .route("/oauth/token/info", web::get().to(oauth::token_info))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            web::get().to(oauth::metadata),
+        );
 }
 
 /// The API scope: HAL `Link` header, `openapi.json`, and 404 `NotFound` for unknown paths and

@@ -40,7 +40,7 @@ struct HomePage<'a> {
 }
 
 /// Pages refuse framing (clickjacking) and caching.
-fn page(
+pub(super) fn page(
     status: actix_web::http::StatusCode,
     html: Result<String, askama::Error>,
 ) -> Result<HttpResponse, ApiError> {
@@ -53,7 +53,7 @@ fn page(
         .body(html))
 }
 
-fn redirect(location: &str) -> HttpResponse {
+pub(super) fn redirect(location: &str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, location))
         .finish()

@@ -1,0 +1,540 @@
+//! OpenProject as OAuth authorization server for Nextcloud (spec/oauth.md §2): the authorize
+//! request's checks in the contract's order, the token endpoint's grants, revocation and
+//! introspection, on top of the shared engine in `oauth-provider`.
+
+use oauth_provider::{
+    self as engine, Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy,
+    RefreshState, Rotation, TokenPair, TokenRow,
+};
+use serde::Deserialize;
+use service_kit::crypto::{constant_time_eq, digest, random_urlsafe};
+use storage_protocol::storages::API_V3_SCOPE;
+
+use crate::db::{oauth_applications::OAuthApplication, users::User, Conn};
+
+/// OpenProject's rules: codes 10 min, access tokens 2 h, refresh rotation with a grace until the
+/// new pair is used, PKCE optional with `S256` or `plain`; every value 32 random bytes, base64url.
+pub const POLICY: Policy = Policy {
+    code_ttl_secs: 600,
+    access_ttl_secs: 7200,
+    rotation: Rotation::GraceUntilSuccessorUsed,
+    pkce_methods: &[PkceMethod::S256, PkceMethod::Plain],
+    new_code: || random_urlsafe(32),
+    new_access_token: || random_urlsafe(32),
+    new_refresh_token: || random_urlsafe(32),
+};
+
+/// Error descriptions of oauth.md §2.1–§2.2, as Doorkeeper words them.
+pub mod descriptions {
+    pub const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
+    pub const INVALID_REDIRECT_URI: &str =
+        "The requested redirect uri is malformed or doesn't match client redirect URI.";
+    pub const UNSUPPORTED_RESPONSE_TYPE: &str =
+        "The authorization server does not support this response type.";
+    pub const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed.";
+    pub const INVALID_CODE_CHALLENGE_METHOD: &str =
+        "The code challenge method must be plain or S256.";
+    pub const ACCESS_DENIED: &str =
+        "The resource owner or authorization server denied the request.";
+    pub const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.";
+    pub const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+    pub const UNSUPPORTED_GRANT_TYPE: &str =
+        "The authorization grant type is not supported by the authorization server.";
+    pub const UNAUTHORIZED_REVOKE: &str = "You are not authorized to revoke this token";
+    pub const INVALID_TOKEN: &str = "The access token is invalid";
+
+    pub fn missing_parameter(name: &str) -> String {
+        format!("Missing required parameter: {name}.")
+    }
+}
+
+/// The parameters of `GET`/`POST /oauth/authorize`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub response_type: Option<String>,
+    pub state: Option<String>,
+    pub scope: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// Why an authorize request cannot proceed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeError {
+    /// Shown as an HTML page (400): the client or its redirect URI cannot be trusted.
+    Page {
+        error: &'static str,
+        description: &'static str,
+    },
+    /// Sent back to the client at its redirect URI.
+    Redirect(String),
+}
+
+/// A request that passed every check.
+#[derive(Debug, Clone)]
+pub struct ValidAuthorization {
+    pub application: OAuthApplication,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<PkceMethod>,
+}
+
+/// `redirect_uri` with `pairs` added to its query (`state` only when the client sent one).
+pub fn redirect_with(redirect_uri: &str, pairs: &[(&str, &str)], state: Option<&str>) -> String {
+    let mut url = match url::Url::parse(redirect_uri) {
+        Ok(url) => url,
+        Err(_) => return redirect_uri.to_string(),
+    };
+    {
+        let mut query = url.query_pairs_mut();
+        for (key, value) in pairs {
+            query.append_pair(key, value);
+        }
+        if let Some(state) = state {
+            query.append_pair("state", state);
+        }
+    }
+    url.to_string()
+}
+
+fn error_redirect(
+    redirect_uri: &str,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+) -> AuthorizeError {
+    AuthorizeError::Redirect(redirect_with(
+        redirect_uri,
+        &[("error", error), ("error_description", description)],
+        state,
+    ))
+}
+
+/// Whether every requested scope is one the application has.
+fn scope_within(requested: &str, allowed: &str) -> bool {
+    let allowed: Vec<&str> = allowed.split_whitespace().collect();
+    requested.split_whitespace().all(|s| allowed.contains(&s))
+}
+
+/// The checks of oauth.md §2.1 step 2, in order.
+pub fn validate_authorize(
+    conn: &mut Conn,
+    params: &AuthorizeParams,
+) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
+    let client_id = params.client_id.as_deref().unwrap_or_default();
+    let application = match OAuthApplication::find_by_client_id(conn, client_id)? {
+        Some(application) if !client_id.is_empty() => application,
+        _ => {
+            return Err(AuthorizeError::Page {
+                error: "invalid_client",
+                description: descriptions::INVALID_CLIENT,
+            }
+            .into())
+        }
+    };
+    // Exact string equality with the registered URI; none given means the only one registered.
+    let redirect_uri = match params.redirect_uri.as_deref() {
+        None => application.redirect_uri.clone(),
+        Some(given) if given == application.redirect_uri => given.to_string(),
+        Some(_) => {
+            return Err(AuthorizeError::Page {
+                error: "invalid_redirect_uri",
+                description: descriptions::INVALID_REDIRECT_URI,
+            }
+            .into())
+        }
+    };
+    let state = params.state.as_deref().filter(|s| !s.is_empty());
+    if params.response_type.as_deref() != Some("code") {
+        return Err(error_redirect(
+            &redirect_uri,
+            "unsupported_response_type",
+            descriptions::UNSUPPORTED_RESPONSE_TYPE,
+            state,
+        )
+        .into());
+    }
+    let scope = params
+        .scope
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(API_V3_SCOPE)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if !scope_within(&scope, &application.scopes) {
+        return Err(error_redirect(
+            &redirect_uri,
+            "invalid_scope",
+            descriptions::INVALID_SCOPE,
+            state,
+        )
+        .into());
+    }
+    let code_challenge = params.code_challenge.clone().filter(|c| !c.is_empty());
+    let code_challenge_method = match (&code_challenge, params.code_challenge_method.as_deref()) {
+        (None, _) => None,
+        (Some(_), Some(method)) => match PkceMethod::parse(method) {
+            Some(method) if POLICY.pkce_methods.contains(&method) => Some(method),
+            _ => None,
+        },
+        (Some(_), None) => None,
+    };
+    if code_challenge.is_some() && code_challenge_method.is_none() {
+        return Err(error_redirect(
+            &redirect_uri,
+            "invalid_request",
+            descriptions::INVALID_CODE_CHALLENGE_METHOD,
+            state,
+        )
+        .into());
+    }
+    Ok(ValidAuthorization {
+        application,
+        redirect_uri,
+        scope,
+        state: state.map(str::to_string),
+        code_challenge,
+        code_challenge_method,
+    })
+}
+
+/// An authorize failure, or the database failing underneath.
+#[derive(Debug)]
+pub enum AuthorizeErrorOrDb {
+    Authorize(AuthorizeError),
+    Db(service_kit::db::DbError),
+}
+
+impl From<service_kit::db::DbError> for AuthorizeErrorOrDb {
+    fn from(e: service_kit::db::DbError) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<AuthorizeError> for AuthorizeErrorOrDb {
+    fn from(e: AuthorizeError) -> Self {
+        Self::Authorize(e)
+    }
+}
+
+impl From<diesel::result::Error> for AuthorizeErrorOrDb {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
+}
+
+/// Whether the user already approved this application for these scopes (consent is skipped).
+pub fn already_approved(
+    conn: &mut Conn,
+    valid: &ValidAuthorization,
+    user: &User,
+) -> diesel::QueryResult<bool> {
+    engine::has_live_grant(
+        conn,
+        valid.application.id,
+        &user.id.to_string(),
+        &valid.scope,
+    )
+}
+
+/// The user approved: a code for the client, delivered at its redirect URI.
+pub fn approve(
+    conn: &mut Conn,
+    valid: &ValidAuthorization,
+    user: &User,
+) -> diesel::QueryResult<String> {
+    let subject = user.id.to_string();
+    let code = engine::issue_code(
+        conn,
+        &POLICY,
+        &Authorization {
+            client_pk: valid.application.id,
+            subject: &subject,
+            redirect_uri: &valid.redirect_uri,
+            scope: &valid.scope,
+            code_challenge: valid.code_challenge.as_deref(),
+            code_challenge_method: valid.code_challenge_method,
+        },
+    )?;
+    Ok(redirect_with(
+        &valid.redirect_uri,
+        &[("code", &code)],
+        valid.state.as_deref(),
+    ))
+}
+
+/// The user denied: `access_denied` at the client's redirect URI.
+pub fn deny(valid: &ValidAuthorization) -> String {
+    redirect_with(
+        &valid.redirect_uri,
+        &[
+            ("error", "access_denied"),
+            ("error_description", descriptions::ACCESS_DENIED),
+        ],
+        valid.state.as_deref(),
+    )
+}
+
+/// The form fields of `POST /oauth/token`.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TokenParams {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub code_verifier: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// Client credentials from HTTP Basic or the form.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    InvalidRequest(String),
+    InvalidClient,
+    InvalidGrant,
+    UnsupportedGrantType,
+    InvalidScope,
+}
+
+impl TokenError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+        }
+    }
+
+    pub fn description(&self) -> String {
+        match self {
+            Self::InvalidRequest(description) => description.clone(),
+            Self::InvalidClient => descriptions::INVALID_CLIENT.into(),
+            Self::InvalidGrant => descriptions::INVALID_GRANT.into(),
+            Self::UnsupportedGrantType => descriptions::UNSUPPORTED_GRANT_TYPE.into(),
+            Self::InvalidScope => descriptions::INVALID_SCOPE.into(),
+        }
+    }
+
+    /// Failures that count as a failed client login for throttling.
+    pub fn counts_as_failure(&self) -> bool {
+        matches!(self, Self::InvalidClient | Self::InvalidGrant)
+    }
+}
+
+#[derive(Debug)]
+pub enum TokenFailure {
+    Token(TokenError),
+    Db(diesel::result::Error),
+}
+
+impl From<TokenError> for TokenFailure {
+    fn from(e: TokenError) -> Self {
+        Self::Token(e)
+    }
+}
+
+impl From<diesel::result::Error> for TokenFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl From<GrantError> for TokenFailure {
+    fn from(e: GrantError) -> Self {
+        match e {
+            GrantError::Replayed => Self::Token(TokenError::InvalidGrant),
+            GrantError::Db(e) => Self::Db(e),
+        }
+    }
+}
+
+/// The application whose id and secret these are; the secret is compared as a digest in
+/// constant time.
+pub fn authenticate_client(
+    conn: &mut Conn,
+    credentials: Option<&ClientCredentials>,
+) -> diesel::QueryResult<Option<OAuthApplication>> {
+    let Some(credentials) = credentials else {
+        return Ok(None);
+    };
+    if credentials.client_id.is_empty() {
+        return Ok(None);
+    }
+    let application = OAuthApplication::find_by_client_id(conn, &credentials.client_id)?;
+    Ok(application
+        .filter(|a| constant_time_eq(&a.secret_digest, &digest(&credentials.client_secret))))
+}
+
+fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+    value
+        .as_deref()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| TokenError::InvalidRequest(descriptions::missing_parameter(name)))
+}
+
+/// The subject's user, when they may still hold tokens (active).
+fn active_subject(conn: &mut Conn, subject: &str) -> diesel::QueryResult<bool> {
+    let Ok(id) = subject.parse::<i64>() else {
+        return Ok(false);
+    };
+    Ok(User::find(conn, id)?.is_some_and(|u| u.is_active()))
+}
+
+/// `POST /oauth/token` (oauth.md §2.2): grant type, required parameters, client, grant, scope.
+pub fn token(
+    conn: &mut Conn,
+    credentials: Option<&ClientCredentials>,
+    params: &TokenParams,
+) -> Result<TokenPair, TokenFailure> {
+    let grant_type = required(&params.grant_type, "grant_type")?;
+    match grant_type {
+        "authorization_code" => {
+            let code = required(&params.code, "code")?;
+            let redirect_uri = required(&params.redirect_uri, "redirect_uri")?;
+            let application =
+                authenticate_client(conn, credentials)?.ok_or(TokenError::InvalidClient)?;
+            let CodeState::Usable(row) = engine::find_code(conn, code)? else {
+                return Err(TokenError::InvalidGrant.into());
+            };
+            if row.client_pk != application.id || row.redirect_uri != redirect_uri {
+                return Err(TokenError::InvalidGrant.into());
+            }
+            match engine::verify_pkce(&row, params.code_verifier.as_deref()) {
+                Ok(()) => {}
+                Err(PkceError::Missing) | Err(PkceError::Mismatch) => {
+                    return Err(TokenError::InvalidGrant.into())
+                }
+            }
+            if !active_subject(conn, &row.subject)? {
+                return Err(TokenError::InvalidGrant.into());
+            }
+            Ok(engine::redeem_code(conn, &POLICY, &row)?)
+        }
+        "refresh_token" => {
+            let refresh_token = required(&params.refresh_token, "refresh_token")?;
+            let application =
+                authenticate_client(conn, credentials)?.ok_or(TokenError::InvalidClient)?;
+            let row = match engine::find_refresh(conn, refresh_token)? {
+                RefreshState::Usable(row) => row,
+                RefreshState::Reused | RefreshState::Unknown => {
+                    return Err(TokenError::InvalidGrant.into())
+                }
+            };
+            if row.client_pk != application.id || !active_subject(conn, &row.subject)? {
+                return Err(TokenError::InvalidGrant.into());
+            }
+            let scope = match params
+                .scope
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+            {
+                None => row.scope.clone(),
+                Some(requested) if scope_within(requested, &row.scope) => {
+                    requested.split_whitespace().collect::<Vec<_>>().join(" ")
+                }
+                Some(_) => return Err(TokenError::InvalidScope.into()),
+            };
+            Ok(engine::rotate(conn, &POLICY, &row, &scope)?)
+        }
+        _ => Err(TokenError::UnsupportedGrantType.into()),
+    }
+}
+
+/// A live access token and its active user: what a Bearer request authenticates as.
+pub fn bearer_user(
+    conn: &mut Conn,
+    access_token: &str,
+) -> diesel::QueryResult<Option<(TokenRow, User)>> {
+    let Some(row) = engine::authenticate_access(conn, access_token)? else {
+        return Ok(None);
+    };
+    let Ok(user_id) = row.subject.parse::<i64>() else {
+        return Ok(None);
+    };
+    Ok(User::find(conn, user_id)?
+        .filter(User::is_active)
+        .map(|user| (row, user)))
+}
+
+/// `POST /oauth/revoke` (§2.4) for an authenticated client: both tokens of the pair die.
+pub fn revoke(
+    conn: &mut Conn,
+    application: &OAuthApplication,
+    token: &str,
+) -> diesel::QueryResult<engine::RevokeOutcome> {
+    engine::revoke(conn, application.id, token)
+}
+
+/// What `POST /oauth/introspect` (§2.5) reports to `application`: its own live access tokens.
+pub fn introspect(
+    conn: &mut Conn,
+    application: &OAuthApplication,
+    token: &str,
+) -> diesel::QueryResult<Option<TokenRow>> {
+    engine::introspect(conn, application.id, token)
+}
+
+/// The application a live access token was issued to (Bearer-authenticated introspection).
+pub fn application_of_bearer(
+    conn: &mut Conn,
+    access_token: &str,
+) -> diesel::QueryResult<Option<(TokenRow, OAuthApplication)>> {
+    let Some(row) = engine::authenticate_access(conn, access_token)? else {
+        return Ok(None);
+    };
+    Ok(OAuthApplication::find(conn, row.client_pk)?.map(|application| (row, application)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_keep_the_clients_query_and_encode_values() {
+        assert_eq!(
+            redirect_with("https://nc.example/cb", &[("code", "a b")], Some("s&1")),
+            "https://nc.example/cb?code=a+b&state=s%261"
+        );
+        assert_eq!(
+            redirect_with(
+                "https://nc.example/cb?x=1",
+                &[("error", "access_denied")],
+                None
+            ),
+            "https://nc.example/cb?x=1&error=access_denied"
+        );
+    }
+
+    #[test]
+    fn scopes() {
+        assert!(scope_within("api_v3", "api_v3"));
+        assert!(!scope_within("api_v3 admin", "api_v3"));
+        assert!(!scope_within("other", "api_v3"));
+    }
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            descriptions::missing_parameter("code"),
+            "Missing required parameter: code."
+        );
+        assert_eq!(TokenError::InvalidGrant.code(), "invalid_grant");
+    }
+}

@@ -1,0 +1,578 @@
+//! OpenProject's OAuth authorization server (spec/oauth.md §2): authorize with login and
+//! consent, token, revoke, introspect, token info and the server metadata.
+
+use actix_web::{dev::Payload, http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+use oauth_provider::RevokeOutcome;
+use serde::Deserialize;
+use service_kit::{
+    auth::{parse_authorization, Credentials, ThrottleDecision},
+    throttle,
+    time::now_millis,
+};
+use storage_protocol::{
+    oauth::{
+        Introspection, OpenProjectTokenResponse, ServerMetadata, TokenInfo, TokenInfoApplication,
+    },
+    openproject::SESSION_COOKIE,
+    storages::API_V3_SCOPE,
+};
+
+use super::pages::{page, redirect};
+use crate::{
+    db::oauth_applications::OAuthApplication,
+    domain::oauth_server::{
+        self as domain, descriptions, AuthorizeError, AuthorizeErrorOrDb, AuthorizeParams,
+        ClientCredentials, TokenError, TokenFailure, TokenParams, ValidAuthorization,
+    },
+    error::ApiError,
+    extract::{declared_length, read_limited, MaybeCaller},
+    state::{AppState, State},
+};
+
+/// How long a consent form's CSRF token lives.
+const CONSENT_FORM_LIFETIME_MILLIS: i64 = 30 * 60 * 1000;
+
+#[derive(Template)]
+#[template(path = "oauth_consent.html")]
+struct ConsentPage<'a> {
+    instance_name: &'a str,
+    application_name: &'a str,
+    /// One line per requested scope, saying what it allows.
+    permissions: Vec<String>,
+    csrf_token: &'a str,
+    client_id: &'a str,
+    redirect_uri: &'a str,
+    scope: &'a str,
+    state: Option<&'a str>,
+    code_challenge: Option<&'a str>,
+    code_challenge_method: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "oauth_error.html")]
+struct ErrorPage<'a> {
+    instance_name: &'a str,
+    error: &'a str,
+    description: &'a str,
+}
+
+fn oauth_error(status: StatusCode, error: &'static str, description: Option<String>) -> ApiError {
+    ApiError::OAuth {
+        status,
+        error,
+        description,
+    }
+}
+
+fn session_id(req: &HttpRequest) -> String {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default()
+}
+
+fn client_address(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
+}
+
+/// The outcome of the authorize checks as a response: an error page, or a redirect.
+fn authorize_failure(
+    state: &AppState,
+    failure: AuthorizeErrorOrDb,
+) -> Result<HttpResponse, ApiError> {
+    match failure {
+        AuthorizeErrorOrDb::Authorize(AuthorizeError::Page { error, description }) => page(
+            StatusCode::BAD_REQUEST,
+            ErrorPage {
+                instance_name: &state.settings.instance_name,
+                error,
+                description,
+            }
+            .render(),
+        ),
+        AuthorizeErrorOrDb::Authorize(AuthorizeError::Redirect(location)) => {
+            Ok(redirect(&location))
+        }
+        AuthorizeErrorOrDb::Db(e) => Err(e.into()),
+    }
+}
+
+async fn validate(
+    state: &AppState,
+    params: AuthorizeParams,
+) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
+    state
+        .db
+        .run(move |conn| domain::validate_authorize(conn, &params))
+        .await
+}
+
+/// GET /oauth/authorize: sign in first, then consent (skipped when the user already approved
+/// this application for these scopes).
+pub async fn authorize(
+    state: State,
+    req: HttpRequest,
+    caller: MaybeCaller,
+) -> Result<HttpResponse, ApiError> {
+    let Some(caller) = caller.0 else {
+        let full_url = format!(
+            "{}{}",
+            state.public_url,
+            req.uri().path_and_query().map_or("/", |p| p.as_str())
+        );
+        let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
+        return Ok(redirect(&format!("/login?back_url={back}")));
+    };
+    let params: AuthorizeParams =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let valid = match validate(&state, params).await {
+        Ok(valid) => valid,
+        Err(failure) => return authorize_failure(&state, failure),
+    };
+    let user = caller.user.clone();
+    let approved_location = {
+        let valid = valid.clone();
+        state
+            .db
+            .query(move |conn| {
+                if domain::already_approved(conn, &valid, &user)? {
+                    domain::approve(conn, &valid, &user).map(Some)
+                } else {
+                    Ok(None)
+                }
+            })
+            .await?
+    };
+    if let Some(location) = approved_location {
+        return Ok(redirect(&location));
+    }
+    let csrf_token = state.csrf.issue(
+        &session_id(&req),
+        (now_millis() + CONSENT_FORM_LIFETIME_MILLIS) / 1000,
+    );
+    page(
+        StatusCode::OK,
+        ConsentPage {
+            instance_name: &state.settings.instance_name,
+            application_name: &valid.application.name,
+            permissions: valid
+                .scope
+                .split_whitespace()
+                .map(|scope| match scope {
+                    API_V3_SCOPE => format!(
+                        "Use the API of {} in your name (scope {scope})",
+                        state.settings.instance_name
+                    ),
+                    other => format!("Scope {other}"),
+                })
+                .collect(),
+            csrf_token: &csrf_token,
+            client_id: &valid.application.client_id,
+            redirect_uri: &valid.redirect_uri,
+            scope: &valid.scope,
+            state: valid.state.as_deref(),
+            code_challenge: valid.code_challenge.as_deref(),
+            code_challenge_method: valid.code_challenge_method.map(|m| m.as_str()),
+        }
+        .render(),
+    )
+}
+
+/// The consent form: the authorize parameters again, its CSRF token, and `_method=delete` to
+/// deny from a plain HTML form.
+#[derive(Debug, Default, Deserialize)]
+pub struct DecisionForm {
+    #[serde(flatten)]
+    params: AuthorizeParams,
+    #[serde(default)]
+    authenticity_token: String,
+    #[serde(rename = "_method", default)]
+    method: String,
+}
+
+/// POST /oauth/authorize: approve (or deny with `_method=delete`).
+pub async fn decide(
+    state: State,
+    req: HttpRequest,
+    caller: MaybeCaller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let form: DecisionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let deny = form.method.eq_ignore_ascii_case("delete");
+    decision(state, req, caller, form, deny).await
+}
+
+/// DELETE /oauth/authorize: deny.
+pub async fn deny(
+    state: State,
+    req: HttpRequest,
+    caller: MaybeCaller,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let mut form: DecisionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    if form.params.client_id.is_none() {
+        form.params = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    }
+    decision(state, req, caller, form, true).await
+}
+
+async fn decision(
+    state: State,
+    req: HttpRequest,
+    caller: MaybeCaller,
+    form: DecisionForm,
+    deny: bool,
+) -> Result<HttpResponse, ApiError> {
+    let Some(caller) = caller.0 else {
+        return Ok(redirect("/login"));
+    };
+    if !state
+        .csrf
+        .verify(&form.authenticity_token, &session_id(&req))
+    {
+        return Ok(HttpResponse::UnprocessableEntity()
+            .content_type("text/plain; charset=utf-8")
+            .body("Invalid form token: reload the page and try again."));
+    }
+    let valid = match validate(&state, form.params).await {
+        Ok(valid) => valid,
+        Err(failure) => return authorize_failure(&state, failure),
+    };
+    if deny {
+        return Ok(redirect(&domain::deny(&valid)));
+    }
+    let user = caller.user;
+    let location = state
+        .db
+        .query(move |conn| domain::approve(conn, &valid, &user))
+        .await?;
+    Ok(redirect(&location))
+}
+
+/// Reads a `application/x-www-form-urlencoded` body of an OAuth endpoint; any other type is
+/// 415 with `{}`.
+async fn form_body<T: for<'de> Deserialize<'de> + Default>(
+    state: &AppState,
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> Result<T, ApiError> {
+    let essence = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase());
+    if essence.as_deref() != Some("application/x-www-form-urlencoded") {
+        return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "", None));
+    }
+    let body = read_limited(
+        payload,
+        declared_length(req),
+        state.settings.common.max_body_bytes,
+    )
+    .await
+    .map_err(|e| match e {
+        crate::extract::BodyError::TooLarge => oauth_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            Some("The request body is too large.".into()),
+        ),
+        crate::extract::BodyError::Read(_) => invalid_request(),
+    })?;
+    serde_urlencoded::from_bytes(&body).map_err(|_| invalid_request())
+}
+
+fn invalid_request() -> ApiError {
+    oauth_error(
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+        Some(descriptions::INVALID_REQUEST.into()),
+    )
+}
+
+fn invalid_client() -> ApiError {
+    oauth_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+        Some(descriptions::INVALID_CLIENT.into()),
+    )
+}
+
+/// HTTP Basic wins over the `client_id`/`client_secret` form fields.
+fn client_credentials(
+    req: &HttpRequest,
+    client_id: Option<&str>,
+    client_secret: Option<&str>,
+) -> Option<ClientCredentials> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Some(Ok(Some(Credentials::Basic { username, password }))) =
+        header.map(parse_authorization)
+    {
+        return Some(ClientCredentials {
+            client_id: username,
+            client_secret: password.expose().to_string(),
+        });
+    }
+    Some(ClientCredentials {
+        client_id: client_id?.to_string(),
+        client_secret: client_secret.unwrap_or_default().to_string(),
+    })
+}
+
+/// Throttling keys of a token request: the client address, and the client id when one is named.
+fn throttle_keys(req: &HttpRequest, credentials: Option<&ClientCredentials>) -> Vec<String> {
+    let mut keys = vec![client_address(req)];
+    if let Some(credentials) = credentials.filter(|c| !c.client_id.is_empty()) {
+        keys.push(format!("oauth-client:{}", credentials.client_id));
+    }
+    keys
+}
+
+/// Refuses the request when any key is over the limit; otherwise the delay owed on failure.
+async fn throttle_check(
+    state: &AppState,
+    keys: &[String],
+) -> Result<Option<std::time::Duration>, ApiError> {
+    let policy = state.throttle;
+    let keys = keys.to_vec();
+    let decisions = state
+        .db
+        .query(move |conn| {
+            keys.iter()
+                .map(|key| throttle::decide(conn, &policy, key, now_millis()))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await?;
+    let mut delay = None;
+    for decision in decisions {
+        match decision {
+            ThrottleDecision::Refuse => {
+                return Err(oauth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_requests",
+                    Some("Too many failed requests. Please try again later.".into()),
+                ))
+            }
+            ThrottleDecision::Delay(d) => {
+                delay = Some(delay.map_or(d, |c: std::time::Duration| c.max(d)))
+            }
+            ThrottleDecision::Allow => {}
+        }
+    }
+    Ok(delay)
+}
+
+async fn record_failure(
+    state: &AppState,
+    keys: Vec<String>,
+    delay: Option<std::time::Duration>,
+) -> Result<(), ApiError> {
+    let policy = state.throttle;
+    state
+        .db
+        .query(move |conn| {
+            for key in &keys {
+                throttle::record_failure(conn, &policy, key, now_millis())?;
+            }
+            Ok(())
+        })
+        .await?;
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
+    Ok(())
+}
+
+/// POST /oauth/token: the authorization_code and refresh_token grants.
+pub async fn token(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let mut payload = payload.into_inner();
+    let params: TokenParams = form_body(&state, &req, &mut payload).await?;
+    let credentials = client_credentials(
+        &req,
+        params.client_id.as_deref(),
+        params.client_secret.as_deref(),
+    );
+    let keys = throttle_keys(&req, credentials.as_ref());
+    let delay = throttle_check(&state, &keys).await?;
+    let result = state
+        .db
+        .run(move |conn| Ok::<_, ApiError>(domain::token(conn, credentials.as_ref(), &params)))
+        .await?;
+    let pair = match result {
+        Ok(pair) => pair,
+        Err(TokenFailure::Db(e)) => return Err(e.into()),
+        Err(TokenFailure::Token(error)) => {
+            if error.counts_as_failure() {
+                record_failure(&state, keys, delay).await?;
+            }
+            let status = if error == TokenError::InvalidClient {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return Err(oauth_error(status, error.code(), Some(error.description())));
+        }
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .insert_header(("Pragma", "no-cache"))
+        .json(OpenProjectTokenResponse {
+            access_token: pair.access_token,
+            token_type: "Bearer".into(),
+            expires_in: pair.expires_in,
+            refresh_token: pair.refresh_token,
+            scope: pair.scope,
+            created_at: pair.created_at,
+        }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenFormParams {
+    token: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+/// The application authenticating a revoke or introspect call by its credentials.
+async fn authenticated_client(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &TokenFormParams,
+) -> Result<Option<OAuthApplication>, ApiError> {
+    let credentials = client_credentials(
+        req,
+        form.client_id.as_deref(),
+        form.client_secret.as_deref(),
+    );
+    Ok(state
+        .db
+        .query(move |conn| domain::authenticate_client(conn, credentials.as_ref()))
+        .await?)
+}
+
+/// POST /oauth/revoke: revokes the pair holding the token, if the calling client was issued it.
+pub async fn revoke(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let mut payload = payload.into_inner();
+    let form: TokenFormParams = form_body(&state, &req, &mut payload).await?;
+    let application = authenticated_client(&state, &req, &form)
+        .await?
+        .ok_or_else(invalid_client)?;
+    let Some(token) = form.token.filter(|t| !t.is_empty()) else {
+        return Ok(HttpResponse::Ok().json(serde_json::json!({})));
+    };
+    let outcome = state
+        .db
+        .query(move |conn| domain::revoke(conn, &application, &token))
+        .await?;
+    match outcome {
+        RevokeOutcome::OtherClient => Err(oauth_error(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            Some(descriptions::UNAUTHORIZED_REVOKE.into()),
+        )),
+        RevokeOutcome::Revoked | RevokeOutcome::Unknown => {
+            Ok(HttpResponse::Ok().json(serde_json::json!({})))
+        }
+    }
+}
+
+fn bearer_token(req: &HttpRequest) -> Option<String> {
+    let header = req
+        .headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    match parse_authorization(header) {
+        Ok(Some(Credentials::Bearer(token))) => Some(token.expose().to_string()),
+        _ => None,
+    }
+}
+
+/// POST /oauth/introspect: the calling client (by credentials, or by one of its live access
+/// tokens as Bearer) learns whether a token of its own is active.
+pub async fn introspect(
+    state: State,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let mut payload = payload.into_inner();
+    let form: TokenFormParams = form_body(&state, &req, &mut payload).await?;
+    let mut application = authenticated_client(&state, &req, &form).await?;
+    if application.is_none() {
+        if let Some(bearer) = bearer_token(&req) {
+            application = state
+                .db
+                .query(move |conn| domain::application_of_bearer(conn, &bearer))
+                .await?
+                .map(|(_, application)| application);
+        }
+    }
+    let application = application.ok_or_else(invalid_client)?;
+    let token = form.token.unwrap_or_default();
+    let client_id = application.client_id.clone();
+    let row = state
+        .db
+        .query(move |conn| domain::introspect(conn, &application, &token))
+        .await?;
+    let body = match row {
+        Some(row) => Introspection {
+            active: true,
+            scope: Some(row.scope.clone()),
+            client_id: Some(client_id),
+            token_type: Some("Bearer".into()),
+            exp: Some(row.expires_at_secs()),
+            iat: Some(row.created_at_secs()),
+        },
+        None => Introspection::inactive(),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(body))
+}
+
+/// GET /oauth/token/info: what a Bearer token is.
+pub async fn token_info(state: State, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let invalid = || {
+        oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            Some(descriptions::INVALID_TOKEN.into()),
+        )
+    };
+    let token = bearer_token(&req).ok_or_else(invalid)?;
+    let (row, application) = state
+        .db
+        .query(move |conn| domain::application_of_bearer(conn, &token))
+        .await?
+        .ok_or_else(invalid)?;
+    let resource_owner_id = row.subject.parse::<i64>().map_err(|_| invalid())?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenInfo {
+            resource_owner_id,
+            scope: row.scope.split_whitespace().map(str::to_string).collect(),
+            expires_in: row.expires_in_secs(now_millis()),
+            application: TokenInfoApplication {
+                uid: application.client_id,
+            },
+            created_at: row.created_at_secs(),
+        }))
+}
+
+/// GET /.well-known/oauth-authorization-server
+pub async fn metadata(state: State) -> HttpResponse {
+    HttpResponse::Ok().json(ServerMetadata::openproject(&state.public_url))
+}

@@ -1,0 +1,885 @@
+//! OpenProject as OAuth authorization server (spec/oauth.md §2): a browser signs in, consents,
+//! and the client exchanges, refreshes, introspects and revokes.
+
+use diesel::RunQueryDsl;
+use reqwest::{header, Client, Method, Response, StatusCode};
+use serde_json::{json, Value};
+use service_kit::crypto::digest;
+use storage_protocol::storages::PROVIDER_NEXTCLOUD;
+
+use crate::{
+    fake_nextcloud::{Behaviour, FakeNextcloud},
+    helpers::{fixture, spawn_app, spawn_app_with, TestApp, ADMIN, ADMIN_PASSWORD, PASSWORD},
+};
+
+const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+
+/// A storage's OAuth application: what Nextcloud holds.
+struct OAuthApp {
+    id: String,
+    secret: String,
+    redirect_uri: String,
+    storage_id: i64,
+}
+
+async fn application(app: &TestApp, name: &str) -> OAuthApp {
+    let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
+        app_password: "pw".into(),
+    });
+    let response = app
+        .admin_json(
+            Method::POST,
+            "/api/v3/storages",
+            &json!({"name": name, "_links": {"origin": {"href": nextcloud.url}, "type": {"href": PROVIDER_NEXTCLOUD}}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let storage: Value = response.json().await.unwrap();
+    let application = &storage["_embedded"]["oauthApplication"];
+    OAuthApp {
+        id: application["clientId"].as_str().unwrap().into(),
+        secret: application["clientSecret"].as_str().unwrap().into(),
+        redirect_uri: application["_links"]["redirectUri"][0]["href"]
+            .as_str()
+            .unwrap()
+            .into(),
+        storage_id: storage["id"].as_i64().unwrap(),
+    }
+}
+
+/// A browser signed in as `login`: keeps cookies, does not follow redirects.
+async fn browser(app: &TestApp, login: &str, password: &str) -> Client {
+    let browser = Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let response = browser
+        .post(app.url("/login"))
+        .form(&[
+            ("username", login),
+            ("password", password),
+            ("back_url", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302, "signed in");
+    browser
+}
+
+fn location(response: &Response) -> url::Url {
+    let raw = response.headers()[header::LOCATION].to_str().unwrap();
+    url::Url::parse(raw)
+        .unwrap_or_else(|_| url::Url::parse(&format!("http://relative{raw}")).unwrap())
+}
+
+fn query(url: &url::Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn authorize_url(app: &TestApp, client: &OAuthApp, extra: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&app.url("/oauth/authorize")).unwrap();
+    url.query_pairs_mut()
+        .append_pair("client_id", &client.id)
+        .append_pair("redirect_uri", &client.redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("state", "xyz");
+    for (k, v) in extra {
+        url.query_pairs_mut().append_pair(k, v);
+    }
+    url.to_string()
+}
+
+/// The hidden fields of the consent page's approve form.
+fn consent_fields(html: &str) -> Vec<(String, String)> {
+    let form = html.split("</form>").next().unwrap();
+    form.split("<input type=\"hidden\" ")
+        .skip(1)
+        .map(|input| {
+            let attribute = |name: &str| {
+                let start = input.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                let end = start + input[start..].find('"').unwrap();
+                input[start..end]
+                    .replace("&amp;", "&")
+                    .replace("&#x2F;", "/")
+                    .replace("&quot;", "\"")
+            };
+            (attribute("name"), attribute("value"))
+        })
+        .collect()
+}
+
+/// Consent and approve; returns the code delivered at the redirect URI.
+async fn authorize(
+    app: &TestApp,
+    browser: &Client,
+    client: &OAuthApp,
+    extra: &[(&str, &str)],
+) -> String {
+    let page = browser
+        .get(authorize_url(app, client, extra))
+        .send()
+        .await
+        .unwrap();
+    let redirect = if page.status() == StatusCode::OK {
+        assert_eq!(
+            page.headers()["content-security-policy"],
+            "frame-ancestors 'none'"
+        );
+        assert_eq!(page.headers()["x-frame-options"], "DENY");
+        let html = page.text().await.unwrap();
+        assert!(html.contains("(Nextcloud)"), "names the application");
+        browser
+            .post(app.url("/oauth/authorize"))
+            .form(&consent_fields(&html))
+            .send()
+            .await
+            .unwrap()
+    } else {
+        page
+    };
+    assert_eq!(redirect.status(), 302);
+    let target = location(&redirect);
+    assert!(
+        target.as_str().starts_with(&client.redirect_uri),
+        "{target}"
+    );
+    assert_eq!(query(&target, "state").as_deref(), Some("xyz"));
+    query(&target, "code").expect("a code")
+}
+
+async fn token_request(app: &TestApp, client: &OAuthApp, form: &[(&str, &str)]) -> Response {
+    app.client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn exchange(
+    app: &TestApp,
+    client: &OAuthApp,
+    code: &str,
+    verifier: Option<&str>,
+) -> Response {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", client.redirect_uri.as_str()),
+    ];
+    if let Some(verifier) = verifier {
+        form.push(("code_verifier", verifier));
+    }
+    token_request(app, client, &form).await
+}
+
+async fn tokens(response: Response) -> (String, String) {
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    (
+        body["access_token"].as_str().unwrap().into(),
+        body["refresh_token"].as_str().unwrap().into(),
+    )
+}
+
+async fn me(app: &TestApp, access_token: &str) -> StatusCode {
+    app.get("/api/v3/users/me")
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+async fn error_of(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_user_authorizes_nextcloud_and_the_token_works_on_the_api() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let alice = app.create_user("alice").await;
+
+    // Without a session: to the login page and back.
+    let response = app
+        .client
+        .get(authorize_url(&app, &client, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let login = location(&response);
+    assert_eq!(login.path(), "/login");
+    assert_eq!(
+        query(&login, "back_url").unwrap(),
+        authorize_url(&app, &client, &[])
+    );
+
+    let browser = browser(&app, "alice", PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    assert_eq!(code.len(), 43);
+
+    let response = exchange(&app, &client, &code, None).await;
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.headers()["pragma"], "no-cache");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 7200);
+    assert_eq!(body["scope"], "api_v3");
+    assert!(body["created_at"].as_i64().unwrap() > 1_700_000_000);
+    let access = body["access_token"].as_str().unwrap().to_string();
+    assert_eq!(access.len(), 43);
+
+    let user: Value = app
+        .get("/api/v3/users/me")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user["id"], alice);
+
+    // Token info and introspection.
+    let info: Value = app
+        .get("/oauth/token/info")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["resource_owner_id"], alice);
+    assert_eq!(info["scope"], json!(["api_v3"]));
+    assert_eq!(info["application"]["uid"], client.id);
+    assert!(info["expires_in"].as_i64().unwrap() > 7000);
+    let introspection: Value = app
+        .client
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspection["active"], true);
+    assert_eq!(introspection["client_id"], client.id);
+    assert_eq!(introspection["scope"], "api_v3");
+    // The token itself may authenticate the introspection call.
+    let introspection: Value = app
+        .client
+        .post(app.url("/oauth/introspect"))
+        .bearer_auth(&access)
+        .form(&[("token", access.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspection["active"], true);
+
+    // The second authorization skips the consent page.
+    let response = browser
+        .get(authorize_url(&app, &client, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302, "consent remembered");
+    assert!(query(&location(&response), "code").is_some());
+
+    // Only digests are stored.
+    let token_digest = digest(&access);
+    let count = app
+        .db
+        .query(move |conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!(
+                "SELECT COUNT(*) AS n FROM oauth_tokens WHERE access_digest = '{token_digest}'"
+            ))
+            .get_result::<Row>(conn)
+        })
+        .await
+        .unwrap();
+    assert_eq!(count.n, 1);
+}
+
+#[tokio::test]
+async fn the_authorize_checks_come_in_the_contracts_order() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let get = |url: String| {
+        let browser = browser.clone();
+        async move { browser.get(url).send().await.unwrap() }
+    };
+    let base = app.url("/oauth/authorize");
+
+    // Unknown client and wrong redirect URI: an error page, no redirect.
+    for url in [
+        format!(
+            "{base}?client_id=unknown&redirect_uri={}&response_type=code",
+            client.redirect_uri
+        ),
+        format!("{base}?response_type=code"),
+        format!(
+            "{base}?client_id={}&redirect_uri=https://evil.example/cb&response_type=code",
+            client.id
+        ),
+        format!(
+            "{base}?client_id={}&redirect_uri={}/&response_type=code",
+            client.id, client.redirect_uri
+        ),
+    ] {
+        let response = get(url.clone()).await;
+        assert_eq!(response.status(), 400, "{url}");
+        assert!(response.headers().get(header::LOCATION).is_none());
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("invalid_client") || html.contains("invalid_redirect_uri"),
+            "{html}"
+        );
+    }
+
+    let redirected_error = |response: Response| {
+        assert_eq!(response.status(), 302);
+        let target = location(&response);
+        assert!(target.as_str().starts_with(&client.redirect_uri));
+        (
+            query(&target, "error").unwrap(),
+            query(&target, "error_description").unwrap(),
+            query(&target, "state"),
+        )
+    };
+    let url = format!(
+        "{base}?client_id={}&redirect_uri={}&response_type=token&state=s1",
+        client.id, client.redirect_uri
+    );
+    assert_eq!(
+        redirected_error(get(url).await),
+        (
+            "unsupported_response_type".into(),
+            "The authorization server does not support this response type.".into(),
+            Some("s1".into())
+        )
+    );
+    let url = format!(
+        "{base}?client_id={}&redirect_uri={}&response_type=code&scope=admin",
+        client.id, client.redirect_uri
+    );
+    assert_eq!(
+        redirected_error(get(url).await),
+        (
+            "invalid_scope".into(),
+            "The requested scope is invalid, unknown, or malformed.".into(),
+            None
+        )
+    );
+    let url = format!("{base}?client_id={}&redirect_uri={}&response_type=code&code_challenge=abc&code_challenge_method=S512", client.id, client.redirect_uri);
+    assert_eq!(
+        redirected_error(get(url).await),
+        (
+            "invalid_request".into(),
+            "The code challenge method must be plain or S256.".into(),
+            None
+        )
+    );
+    // Without redirect_uri the single registered one is used.
+    let url = format!("{base}?client_id={}&response_type=code", client.id);
+    let page = get(url).await;
+    assert_eq!(page.status(), 200);
+
+    // Deny, from the form or with DELETE.
+    let html = browser
+        .get(authorize_url(&app, &client, &[]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut fields = consent_fields(&html);
+    fields.push(("_method".into(), "delete".into()));
+    let denied = browser
+        .post(app.url("/oauth/authorize"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        redirected_error(denied),
+        (
+            "access_denied".into(),
+            "The resource owner or authorization server denied the request.".into(),
+            Some("xyz".into())
+        )
+    );
+    let denied = browser
+        .delete(app.url("/oauth/authorize"))
+        .form(&consent_fields(&html))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(redirected_error(denied).0, "access_denied");
+
+    // A consent form without its token is refused.
+    let forged: Vec<_> = consent_fields(&html)
+        .into_iter()
+        .filter(|(k, _)| k != "authenticity_token")
+        .collect();
+    let response = browser
+        .post(app.url("/oauth/authorize"))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 422);
+}
+
+#[tokio::test]
+async fn pkce_is_enforced_when_a_challenge_was_given() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let verifier = "a-verifier-of-at-least-forty-three-characters-xyz";
+    let challenge = oauth_provider::s256_challenge(verifier);
+    for (method, challenge) in [("S256", challenge.as_str()), ("plain", verifier)] {
+        let extra = [
+            ("code_challenge", challenge),
+            ("code_challenge_method", method),
+        ];
+        let code = authorize(&app, &browser, &client, &extra).await;
+        let (status, body) = error_of(exchange(&app, &client, &code, None).await).await;
+        assert_eq!(
+            (status, body["error"].as_str().unwrap()),
+            (StatusCode::BAD_REQUEST, "invalid_grant"),
+            "{method} without verifier"
+        );
+        let (_, body) =
+            error_of(exchange(&app, &client, &code, Some("wrong-verifier")).await).await;
+        assert_eq!(
+            body,
+            json!({"error": "invalid_grant", "error_description": INVALID_GRANT})
+        );
+        let (access, _) = tokens(exchange(&app, &client, &code, Some(verifier)).await).await;
+        assert_eq!(me(&app, &access).await, 200);
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_code_fails_and_revokes_what_it_produced() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access, refresh) = tokens(exchange(&app, &client, &code, None).await).await;
+    assert_eq!(me(&app, &access).await, 200);
+
+    let (status, body) = error_of(exchange(&app, &client, &code, None).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(body, fixture("op_oauth_error_invalid_grant"));
+    assert_eq!(me(&app, &access).await, 401);
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+
+    // A code bound to another redirect URI, or presented by another client.
+    let other = application(&app, "Other").await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (_, body) = error_of(exchange(&app, &other, &code, None).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "https://elsewhere.example/cb"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn the_token_endpoint_answers_each_malformed_request_as_specified() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .json(&json!({"grant_type": "refresh_token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({}));
+
+    let (status, body) = error_of(token_request(&app, &client, &[]).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_request", "error_description": "Missing required parameter: grant_type."})
+    );
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "authorization_code"), ("redirect_uri", "x")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        body["error_description"],
+        "Missing required parameter: code."
+    );
+    let (_, body) =
+        error_of(token_request(&app, &client, &[("grant_type", "refresh_token")]).await).await;
+    assert_eq!(
+        body["error_description"],
+        "Missing required parameter: refresh_token."
+    );
+    for grant in ["client_credentials", "password", "implicit"] {
+        let (status, body) =
+            error_of(token_request(&app, &client, &[("grant_type", grant)]).await).await;
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            json!({"error": "unsupported_grant_type", "error_description": "The authorization grant type is not supported by the authorization server."})
+        );
+    }
+
+    // Client authentication: wrong secret, none at all, unknown client.
+    let invalid_client = json!({"error": "invalid_client", "error_description": "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method."});
+    for request in [
+        app.client
+            .post(app.url("/oauth/token"))
+            .basic_auth(&client.id, Some("wrong")),
+        app.client.post(app.url("/oauth/token")),
+        app.client
+            .post(app.url("/oauth/token"))
+            .basic_auth("unknown", Some(&client.secret)),
+    ] {
+        let response = request
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+        assert!(response.headers().get(header::WWW_AUTHENTICATE).is_some());
+        assert_eq!(response.json::<Value>().await.unwrap(), invalid_client);
+    }
+    // Form fields authenticate too.
+    let response = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "unknown"),
+            ("client_id", &client.id),
+            ("client_secret", &client.secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(response).await.1["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn refresh_rotates_with_a_grace_and_reuse_revokes_the_family() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let other = application(&app, "Other").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access1, refresh1) = tokens(exchange(&app, &client, &code, None).await).await;
+
+    // Another client cannot use this refresh token; nothing is revoked by the attempt.
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &other,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh1),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(me(&app, &access1).await, 200);
+    // Scope beyond the grant.
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh1),
+                ("scope", "api_v3 admin"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_scope");
+
+    let (access2, refresh2) = tokens(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh1),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        me(&app, &access1).await,
+        200,
+        "the old pair lives until the new one is used"
+    );
+    assert_eq!(me(&app, &access2).await, 200);
+    assert_eq!(
+        me(&app, &access1).await,
+        401,
+        "retired by the first use of its successor"
+    );
+
+    // The retired refresh token comes back: the whole family is revoked.
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh1),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(me(&app, &access2).await, 401);
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", &refresh2),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+#[tokio::test]
+async fn revocation_and_the_application_lifecycle_end_tokens_at_once() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let other = application(&app, "Other").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access, refresh) = tokens(exchange(&app, &client, &code, None).await).await;
+    let revoke = |by: &OAuthApp, token: &str| {
+        app.client
+            .post(app.url("/oauth/revoke"))
+            .basic_auth(&by.id, Some(&by.secret))
+            .form(&[("token", token)])
+            .send()
+    };
+    let (status, body) = error_of(revoke(&other, &refresh).await.unwrap()).await;
+    assert_eq!(status, 403);
+    assert_eq!(
+        body,
+        json!({"error": "unauthorized_client", "error_description": "You are not authorized to revoke this token"})
+    );
+    assert_eq!(me(&app, &access).await, 200);
+    let (status, body) = error_of(revoke(&client, &refresh).await.unwrap()).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+    assert_eq!(
+        me(&app, &access).await,
+        401,
+        "revoking the refresh token revokes its pair"
+    );
+    let (status, _) = error_of(revoke(&client, "unknown-token").await.unwrap()).await;
+    assert_eq!(status, 200);
+    let response = app
+        .client
+        .post(app.url("/oauth/revoke"))
+        .form(&[("token", "x")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+
+    // Replacing the application: every token of the old one is refused at once.
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access, _) = tokens(exchange(&app, &client, &code, None).await).await;
+    let replaced = app
+        .as_admin(app.client.post(app.url(&format!(
+            "/api/v3/storages/{}/oauth_application",
+            client.storage_id
+        ))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replaced.status(), 201);
+    assert_eq!(me(&app, &access).await, 401);
+
+    // Deleting the storage: the same.
+    let code = authorize(&app, &browser, &other, &[]).await;
+    let (access, _) = tokens(exchange(&app, &other, &code, None).await).await;
+    let deleted = app
+        .as_admin(
+            app.client
+                .delete(app.url(&format!("/api/v3/storages/{}", other.storage_id))),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(me(&app, &access).await, 401);
+    let info = app
+        .get("/oauth/token/info")
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(info.status(), 401);
+    assert_eq!(
+        info.json::<Value>().await.unwrap(),
+        json!({"error": "invalid_token", "error_description": "The access token is invalid"})
+    );
+}
+
+#[tokio::test]
+async fn a_locked_users_tokens_are_refused_and_bearer_cannot_make_api_keys() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let alice = app.create_user("alice").await;
+    let browser = browser(&app, "alice", PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access, refresh) = tokens(exchange(&app, &client, &code, None).await).await;
+
+    let response = app
+        .client
+        .post(app.url("/api/v3/users/me/api_token"))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
+    let locked = app
+        .admin_json(
+            Method::PATCH,
+            &format!("/api/v3/users/{alice}"),
+            &json!({"status": "locked"}),
+        )
+        .await;
+    assert_eq!(locked.status(), 200);
+    assert_eq!(me(&app, &access).await, 401);
+    let (_, body) = error_of(
+        token_request(
+            &app,
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["error"], "invalid_grant");
+    // Unknown bearer tokens are anonymous, not failed logins.
+    let response = app
+        .get("/api/v3/configuration")
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn metadata_describes_the_server() {
+    let app = spawn_app().await;
+    let body: Value = app
+        .get("/.well-known/oauth-authorization-server")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = serde_json::to_string(&fixture("op_oauth_server_metadata"))
+        .unwrap()
+        .replace("https://op.example.com", &app.base);
+    assert_eq!(body, serde_json::from_str::<Value>(&expected).unwrap());
+}
+
+#[tokio::test]
+async fn the_token_endpoint_is_throttled_per_address_and_client() {
+    let app = spawn_app_with(|settings| {
+        settings.common.throttle.free_failures = 3;
+        settings.common.throttle.max_failures = 3;
+    })
+    .await;
+    let client = application(&app, "Nextcloud").await;
+    for _ in 0..3 {
+        let response = app
+            .client
+            .post(app.url("/oauth/token"))
+            .basic_auth(&client.id, Some("wrong"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 401);
+    }
+    let response = token_request(
+        &app,
+        &client,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+    )
+    .await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"],
+        "too_many_requests"
+    );
+}
