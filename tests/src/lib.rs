@@ -166,3 +166,266 @@ pub fn start_capturing(binary_name: &str, env: Vec<(String, String)>) -> String 
     let _ = child.wait();
     printed
 }
+
+/// A browser for the system tests: keeps cookies, follows redirects itself (so each hop is
+/// visible), and fills in and submits the HTML forms of both services' pages.
+pub struct Browser {
+    client: reqwest::Client,
+}
+
+/// Where a navigation ended, and the redirects it went through.
+#[derive(Debug)]
+pub struct Page {
+    pub url: url::Url,
+    pub status: reqwest::StatusCode,
+    pub body: String,
+    pub redirects: Vec<url::Url>,
+}
+
+/// A `<form>` of a page: where it goes, how, and its input fields with their values.
+#[derive(Debug, Clone)]
+pub struct Form {
+    pub action: String,
+    pub method: String,
+    pub fields: Vec<(String, String)>,
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+        }
+    }
+
+    /// The underlying client, for requests that are not navigations (carries the cookies).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    pub async fn get(&self, url: &str) -> Page {
+        let response = self.client.get(url).send().await.expect("GET is sent");
+        self.follow(response).await
+    }
+
+    /// Submits `form` of `page` with `overrides` replacing (or adding) fields.
+    pub async fn submit(&self, page: &Page, form: &Form, overrides: &[(&str, &str)]) -> Page {
+        let mut fields = form.fields.clone();
+        for (name, value) in overrides {
+            match fields.iter_mut().find(|(n, _)| n == name) {
+                Some(field) => field.1 = value.to_string(),
+                None => fields.push((name.to_string(), value.to_string())),
+            }
+        }
+        let target = page.url.join(&form.action).expect("form action resolves");
+        let request = if form.method.eq_ignore_ascii_case("get") {
+            let mut target = target;
+            target.query_pairs_mut().extend_pairs(&fields);
+            self.client.get(target)
+        } else {
+            self.client.post(target).form(&fields)
+        };
+        let response = request.send().await.expect("form is sent");
+        self.follow(response).await
+    }
+
+    async fn follow(&self, mut response: reqwest::Response) -> Page {
+        let mut redirects = Vec::new();
+        for _ in 0..20 {
+            if !response.status().is_redirection() {
+                break;
+            }
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .expect("a redirect has a Location");
+            let next = response.url().join(location).expect("Location resolves");
+            redirects.push(next.clone());
+            response = self
+                .client
+                .get(next)
+                .send()
+                .await
+                .expect("redirect is followed");
+        }
+        Page {
+            url: response.url().clone(),
+            status: response.status(),
+            body: response.text().await.unwrap_or_default(),
+            redirects,
+        }
+    }
+}
+
+impl Page {
+    /// Every form on the page, in document order.
+    pub fn forms(&self) -> Vec<Form> {
+        let mut forms = Vec::new();
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("<form") {
+            let after = &rest[start..];
+            let end = after.find("</form>").unwrap_or(after.len());
+            let html = &after[..end];
+            let tag_end = html.find('>').unwrap_or(html.len());
+            let tag = &html[..tag_end];
+            let fields = html
+                .split("<input")
+                .skip(1)
+                .filter_map(|input| {
+                    let input = &input[..input.find('>').unwrap_or(input.len())];
+                    let name = attribute(input, "name")?;
+                    let kind = attribute(input, "type").unwrap_or_default();
+                    if kind == "submit" || kind == "button" {
+                        return None;
+                    }
+                    Some((name, attribute(input, "value").unwrap_or_default()))
+                })
+                .collect();
+            forms.push(Form {
+                action: attribute(tag, "action").unwrap_or_default(),
+                method: attribute(tag, "method").unwrap_or_else(|| "get".into()),
+                fields,
+            });
+            rest = &after[end..];
+        }
+        forms
+    }
+
+    /// The first form whose action contains `action`.
+    pub fn form(&self, action: &str) -> Form {
+        self.forms()
+            .into_iter()
+            .find(|f| f.action.contains(action))
+            .unwrap_or_else(|| panic!("no form to {action} on {}: {}", self.url, self.body))
+    }
+
+    pub fn query(&self, key: &str) -> Option<String> {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    }
+}
+
+/// The value of `name="…"` in a tag, with HTML entities decoded.
+fn attribute(tag: &str, name: &str) -> Option<String> {
+    let needle = format!(" {name}=\"");
+    let start = tag.find(&needle)? + needle.len();
+    let end = start + tag[start..].find('"')?;
+    Some(decode_entities(&tag[start..end]))
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&#x2F;", "/")
+        .replace("&#x3d;", "=")
+        .replace("&#x3D;", "=")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The Nextcloud app's route prefix.
+pub const APP: &str = "/index.php/apps/integration_openproject";
+pub const STORAGE_NAME: &str = "Nextcloud";
+
+impl Pair {
+    /// A request to OpenProject as its admin, as an admin script sends it.
+    pub fn op(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.openproject.url))
+            .basic_auth(ADMIN, Some(OPS_ADMIN_PASSWORD))
+            .header("Accept", "application/hal+json")
+            .header("X-Requested-With", "XMLHttpRequest")
+    }
+
+    /// A request to Nextcloud as its admin.
+    pub fn nc(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client
+            .request(method, format!("{}{path}", self.nextcloud.url))
+            .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
+    }
+
+    /// Setup steps 2–4 (flows.md §1): the storage, Nextcloud's `/setup` with OpenProject's
+    /// values, OpenProject's client credentials with Nextcloud's.
+    pub async fn set_up_integration(&self) -> Integration {
+        use storage_protocol::{
+            integration_app::{SettingValues, SettingsRequest, SetupPostResponse},
+            storages::{OAuthClientCredentialsWrite, StorageWrite},
+        };
+        let (status, created) = json_of(
+            self.op(reqwest::Method::POST, "/api/v3/storages")
+                .json(&StorageWrite::nextcloud(STORAGE_NAME, &self.nextcloud.url)),
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
+        let application = &created["_embedded"]["oauthApplication"];
+        let request = SettingsRequest {
+            values: SettingValues {
+                openproject_instance_url: Some(self.openproject.url.clone()),
+                openproject_client_id: application["clientId"].as_str().map(str::to_string),
+                openproject_client_secret: application["clientSecret"].as_str().map(str::to_string),
+                default_enable_navigation: Some(false),
+                default_enable_unified_search: Some(false),
+                setup_project_folder: Some(false),
+                setup_app_password: Some(false),
+                ..Default::default()
+            },
+        };
+        let (status, setup) = json_of(
+            self.nc(reqwest::Method::POST, &format!("{APP}/setup"))
+                .json(&request),
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{setup}");
+        let setup: SetupPostResponse = serde_json::from_value(setup).expect("setup response");
+        let storage_id = created["id"].as_i64().expect("storage id");
+        let (status, credentials) = json_of(
+            self.op(
+                reqwest::Method::POST,
+                &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
+            )
+            .json(&OAuthClientCredentialsWrite {
+                client_id: setup.nextcloud_client_id.clone(),
+                client_secret: setup.nextcloud_client_secret.clone(),
+            }),
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{credentials}");
+        Integration {
+            storage_id,
+            nextcloud_client_id: setup.nextcloud_client_id,
+        }
+    }
+}
+
+/// What the setup produced that the flows refer to.
+#[derive(Debug, Clone)]
+pub struct Integration {
+    pub storage_id: i64,
+    /// Nextcloud's OAuth client for OpenProject, as held by OpenProject.
+    pub nextcloud_client_id: String,
+}
+
+/// Sends `request` and reads the JSON answer.
+pub async fn json_of(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, serde_json::Value) {
+    let response = request.send().await.expect("request is sent");
+    let status = response.status();
+    (
+        status,
+        response.json().await.unwrap_or(serde_json::Value::Null),
+    )
+}

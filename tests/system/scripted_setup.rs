@@ -1,18 +1,15 @@
 //! The seed's setup steps 1–4 through both APIs, as an admin script performs them
 //! (spec/flows.md §1 "Scripted setup"), against both services as real processes.
 
-use integration_tests::{spawn_pair, Pair, ADMIN, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD};
-use reqwest::{Method, RequestBuilder, StatusCode};
-use serde_json::{json, Value};
+use integration_tests::{json_of, spawn_pair, Pair, ADMIN, APP, OPS_ADMIN_PASSWORD, STORAGE_NAME};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
 use storage_protocol::{
     integration_app::{CheckAdminConfig, SettingValues, SettingsRequest, SetupPostResponse},
     storages::{
         openproject_oauth_callback, OAuthClientCredentialsWrite, StorageWrite, PROVIDER_NEXTCLOUD,
     },
 };
-
-const APP: &str = "/index.php/apps/integration_openproject";
-const STORAGE_NAME: &str = "Nextcloud";
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
@@ -21,36 +18,16 @@ enum Outcome {
     AlreadySetUp,
 }
 
-fn op(pair: &Pair, method: Method, path: &str) -> RequestBuilder {
-    pair.client
-        .request(method, format!("{}{path}", pair.openproject.url))
-        .basic_auth(ADMIN, Some(OPS_ADMIN_PASSWORD))
-        .header("Accept", "application/hal+json")
-        .header("X-Requested-With", "XMLHttpRequest")
-}
-
-fn nc(pair: &Pair, method: Method, path: &str) -> RequestBuilder {
-    pair.client
-        .request(method, format!("{}{path}", pair.nextcloud.url))
-        .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
-}
-
-async fn json_of(request: RequestBuilder) -> (StatusCode, Value) {
-    let response = request.send().await.expect("request is sent");
-    let status = response.status();
-    (status, response.json().await.expect("a JSON body"))
-}
-
 /// What the script checks when the storage already exists: OpenProject's storage is configured
 /// and Nextcloud's admin configuration is complete.
 async fn both_sides_complete(pair: &Pair) -> bool {
-    let (_, storages) = json_of(op(pair, Method::GET, "/api/v3/storages")).await;
+    let (_, storages) = json_of(pair.op(Method::GET, "/api/v3/storages")).await;
     let configured = storages["_embedded"]["elements"]
         .as_array()
         .expect("elements")
         .iter()
         .any(|s| s["name"] == STORAGE_NAME && s["configured"] == true);
-    let (_, check) = json_of(nc(pair, Method::GET, &format!("{APP}/check-admin-config"))).await;
+    let (_, check) = json_of(pair.nc(Method::GET, &format!("{APP}/check-admin-config"))).await;
     let check: CheckAdminConfig = serde_json::from_value(check).expect("check-admin-config body");
     configured && check.config_status_without_project_folder
 }
@@ -80,14 +57,14 @@ async fn run_setup_script(pair: &Pair) -> Outcome {
     );
 
     // 2. OpenProject credentials work and the version is recent enough.
-    let (_, configuration) = json_of(op(pair, Method::GET, "/api/v3/configuration")).await;
+    let (_, configuration) = json_of(pair.op(Method::GET, "/api/v3/configuration")).await;
     assert_eq!(configuration["_type"], "Configuration");
-    let (_, root) = json_of(op(pair, Method::GET, "/api/v3")).await;
+    let (_, root) = json_of(pair.op(Method::GET, "/api/v3")).await;
     assert_eq!(root["coreVersion"], "17.1.0");
 
     // 3. The storage, with OpenProject's OAuth values.
     let (status, created) = json_of(
-        op(pair, Method::POST, "/api/v3/storages")
+        pair.op(Method::POST, "/api/v3/storages")
             .json(&StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url)),
     )
     .await;
@@ -116,12 +93,8 @@ async fn run_setup_script(pair: &Pair) -> Outcome {
     let op_client_secret = application["clientSecret"].as_str().unwrap().to_string();
 
     // 4. Nextcloud takes OpenProject's values and issues its own.
-    let (status, project_folder) = json_of(nc(
-        pair,
-        Method::GET,
-        &format!("{APP}/project-folder-status"),
-    ))
-    .await;
+    let (status, project_folder) =
+        json_of(pair.nc(Method::GET, &format!("{APP}/project-folder-status"))).await;
     assert_eq!(status, StatusCode::OK);
     let method = if project_folder["result"] == true {
         Method::PATCH
@@ -140,7 +113,7 @@ async fn run_setup_script(pair: &Pair) -> Outcome {
             ..Default::default()
         },
     };
-    let (status, setup) = json_of(nc(pair, method, &format!("{APP}/setup")).json(&request)).await;
+    let (status, setup) = json_of(pair.nc(method, &format!("{APP}/setup")).json(&request)).await;
     assert_eq!(status, StatusCode::OK, "{setup}");
     let setup: SetupPostResponse = serde_json::from_value(setup).expect("setup response");
     assert!(setup.status);
@@ -151,8 +124,7 @@ async fn run_setup_script(pair: &Pair) -> Outcome {
 
     // 5. OpenProject takes Nextcloud's values.
     let (status, credentials) = json_of(
-        op(
-            pair,
+        pair.op(
             Method::POST,
             &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
         )
@@ -174,12 +146,8 @@ async fn an_admin_script_sets_up_both_sides_and_a_second_run_finds_it_done() {
     let Outcome::Configured(storage_id) = run_setup_script(&pair).await else {
         panic!("the first run configures");
     };
-    let (_, storage) = json_of(op(
-        &pair,
-        Method::GET,
-        &format!("/api/v3/storages/{storage_id}"),
-    ))
-    .await;
+    let (_, storage) =
+        json_of(pair.op(Method::GET, &format!("/api/v3/storages/{storage_id}"))).await;
     assert_eq!(storage["configured"], true);
     assert_eq!(storage["_links"]["type"]["href"], PROVIDER_NEXTCLOUD);
     assert_eq!(
