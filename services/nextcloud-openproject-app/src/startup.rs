@@ -28,6 +28,10 @@ use crate::{
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// Limits of every call to OpenProject (token exchange, refresh, revocation, API).
+const OPENPROJECT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+const OPENPROJECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub const MIGRATIONS: Migrations = Migrations {
     sqlite: || SQLITE_MIGRATIONS,
     postgres: || POSTGRES_MIGRATIONS,
@@ -82,6 +86,7 @@ impl Application {
             csrf: CsrfSigner::new(&secret_key),
             credentials: CredentialCache::default(),
             throttle: settings.throttle,
+            http: service_kit::http_client::build(OPENPROJECT_CONNECT_TIMEOUT, OPENPROJECT_TIMEOUT),
             settings,
         };
         let server = serve(listener, web::Data::new(state))?;

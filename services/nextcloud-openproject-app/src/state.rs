@@ -6,7 +6,7 @@ use service_kit::{
     db::Db,
 };
 
-use crate::config::Settings;
+use crate::{config::Settings, domain::openproject_connection::OpenProject};
 
 pub struct AppState {
     pub db: Db,
@@ -18,11 +18,23 @@ pub struct AppState {
     pub csrf: CsrfSigner,
     pub credentials: CredentialCache,
     pub throttle: ThrottlePolicy,
+    /// Outbound requests to OpenProject: timeouts, no redirects.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     /// Cookies carry `Secure` when browsers reach us over https.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// What calls to OpenProject on a user's behalf need.
+    pub fn openproject(&self) -> OpenProject<'_> {
+        OpenProject {
+            db: &self.db,
+            secret_box: &self.secret_box,
+            http: &self.http,
+            public_url: &self.public_url,
+        }
     }
 }

@@ -5,9 +5,11 @@ pub mod app_config;
 pub mod app_passwords;
 pub mod groups;
 pub mod oauth_clients;
+pub mod oauth_pending;
 pub mod schema;
 pub mod sessions;
 pub mod team_folders;
+pub mod token_refreshes;
 pub mod user_preferences;
 pub mod users;
 

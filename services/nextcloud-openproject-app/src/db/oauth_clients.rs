@@ -45,6 +45,18 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<OAuthClient
         .optional()
 }
 
+/// The client with this public `client_id`.
+pub fn find_by_identifier(
+    conn: &mut AnyConnection,
+    client_identifier: &str,
+) -> QueryResult<Option<OAuthClientRow>> {
+    oauth_clients::table
+        .filter(oauth_clients::client_identifier.eq(client_identifier))
+        .select(OAuthClientRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// Every client, oldest first.
 pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<OAuthClientRow>> {
     oauth_clients::table

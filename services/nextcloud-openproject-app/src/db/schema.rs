@@ -86,6 +86,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    oauth_pending_authorizations (id_digest) {
+        id_digest -> Text,
+        client_pk -> BigInt,
+        uid -> Text,
+        state -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    openproject_token_refreshes (uid) {
+        uid -> Text,
+        locked_until -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
@@ -102,4 +122,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_preferences,
     oauth_clients,
     team_folders,
+    oauth_pending_authorizations,
+    openproject_token_refreshes,
 );

@@ -1,5 +1,6 @@
-//! Who a request is: Basic with a password or an app password, or a session cookie. Bearer
-//! tokens authenticate nobody yet (no OAuth server so far) and are never counted as failures.
+//! Who a request is: Basic with a password or an app password, a Bearer access token issued by
+//! our authorization server (oauth.md §3.3), or a session cookie. A Bearer token that is
+//! unknown, expired or revoked authenticates nobody and is never counted as a failure.
 //!
 //! Failed password and app-password logins are counted per client address; past the free
 //! attempts each costs a growing delay, past the limit the address is refused.
@@ -23,6 +24,8 @@ use crate::{
 pub enum AuthMethod {
     Password,
     AppPassword,
+    /// An access token of the OAuth client for OpenProject.
+    Bearer,
     /// A browser session; the cookie value binds CSRF tokens.
     Session {
         id: SecretString,
@@ -57,13 +60,34 @@ pub async fn authenticate(
         Some(Ok(Some(Credentials::Basic { username, password }))) => {
             authenticate_basic(state, &request.client_address, username, password).await
         }
-        // Bearer, other schemes and malformed headers authenticate nobody.
+        Some(Ok(Some(Credentials::Bearer(token)))) => authenticate_bearer(state, token).await,
+        // Other schemes and malformed headers authenticate nobody.
         Some(_) => Ok(None),
         None => match request.session_cookie {
             Some(id) => authenticate_session(state, SecretString::new(id)).await,
             None => Ok(None),
         },
     }
+}
+
+/// Looks the token's digest up on every request, so a revoked or deleted token fails at once on
+/// every replica.
+async fn authenticate_bearer(
+    state: &AppState,
+    token: SecretString,
+) -> Result<Option<AuthenticatedUser>, ApiError> {
+    state
+        .db
+        .run(move |conn| {
+            let Some(row) = oauth_provider::authenticate_access(conn, token.expose())? else {
+                return Ok(None);
+            };
+            match users::find(conn, &row.subject)?.filter(|u| u.enabled) {
+                Some(user) => Ok(Some(load(conn, user, AuthMethod::Bearer)?)),
+                None => Ok(None),
+            }
+        })
+        .await
 }
 
 async fn authenticate_session(
@@ -235,7 +259,9 @@ fn load(
     })
 }
 
-async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+/// Delays or refuses (429) an address with too many recent failures; the login form, Basic
+/// logins and the token endpoint share the count.
+pub async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError> {
     let policy = state.throttle;
     let address = client_address.to_string();
     let failures = state
@@ -258,7 +284,8 @@ async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError
     }
 }
 
-async fn record_failure(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+/// Counts one failed login (or token request) of the address.
+pub async fn record_failure(state: &AppState, client_address: &str) -> Result<(), ApiError> {
     let policy = state.throttle;
     let address = client_address.to_string();
     tracing::info!(client_address, "failed login");

@@ -3,7 +3,9 @@
 pub mod app_passwords;
 pub mod authentication;
 pub mod oauth_clients;
+pub mod oauth_server;
 pub mod op_instance;
+pub mod openproject_connection;
 pub mod preferences;
 pub mod provisioning;
 pub mod sessions;

@@ -9,17 +9,46 @@ use storage_protocol::integration_app::APP_ID;
 
 use crate::db::user_preferences;
 
-/// Preferences stored sealed: the user's OpenProject tokens.
-pub const SEALED_KEYS: [&str; 2] = ["token", "refresh_token"];
+/// The preference keys this service acts on (§1).
+pub mod keys {
+    pub const TOKEN: &str = "token";
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    pub const TOKEN_EXPIRES_AT: &str = "token_expires_at";
+    pub const USER_ID: &str = "user_id";
+    pub const USER_NAME: &str = "user_name";
+    pub const LOGIN: &str = "login";
+    pub const OAUTH_STATE: &str = "oauth_state";
+    pub const CODE_VERIFIER: &str = "code_verifier";
+    pub const OAUTH_JOURNEY_STARTING_PAGE: &str = "oauth_journey_starting_page";
+    pub const OAUTH_CONNECTION_RESULT: &str = "oauth_connection_result";
+    pub const OAUTH_CONNECTION_ERROR_MESSAGE: &str = "oauth_connection_error_message";
+}
+
+/// Preferences stored sealed: the user's OpenProject tokens and the PKCE verifier.
+pub const SEALED_KEYS: [&str; 3] = [keys::TOKEN, keys::REFRESH_TOKEN, keys::CODE_VERIFIER];
 
 /// What "clearing a user's OpenProject connection" deletes.
 pub const CONNECTION_KEYS: [&str; 6] = [
-    "token",
-    "refresh_token",
-    "token_expires_at",
-    "user_id",
-    "user_name",
-    "login",
+    keys::TOKEN,
+    keys::REFRESH_TOKEN,
+    keys::TOKEN_EXPIRES_AT,
+    keys::USER_ID,
+    keys::USER_NAME,
+    keys::LOGIN,
+];
+
+/// Keys `PUT /config` never writes (hardening, §4): the connection and the flow state, except
+/// `token` (handled on its own) and `oauth_journey_starting_page`.
+pub const PROTECTED_KEYS: [&str; 9] = [
+    keys::REFRESH_TOKEN,
+    keys::TOKEN_EXPIRES_AT,
+    keys::USER_ID,
+    keys::USER_NAME,
+    keys::LOGIN,
+    keys::OAUTH_STATE,
+    keys::CODE_VERIFIER,
+    keys::OAUTH_CONNECTION_RESULT,
+    keys::OAUTH_CONNECTION_ERROR_MESSAGE,
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +86,23 @@ pub fn get(
         Some(sealed) if SEALED_KEYS.contains(&key) => Ok(Some(secret_box.open(&sealed)?)),
         other => Ok(other),
     }
+}
+
+/// Deletes one preference of `uid`.
+pub fn delete(conn: &mut AnyConnection, uid: &str, key: &str) -> diesel::QueryResult<usize> {
+    user_preferences::delete_keys(conn, Some(uid), APP_ID, &[key])
+}
+
+/// Reads and deletes a preference (values shown once).
+pub fn take(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    uid: &str,
+    key: &str,
+) -> Result<Option<String>, PreferenceError> {
+    let value = get(conn, secret_box, uid, key)?;
+    delete(conn, uid, key)?;
+    Ok(value)
 }
 
 /// Whose connection to clear.

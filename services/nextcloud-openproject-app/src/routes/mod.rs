@@ -12,6 +12,8 @@ pub mod home;
 pub mod integration;
 pub mod is_valid_op_instance;
 pub mod login;
+pub mod oauth2;
+pub mod openproject_connection;
 pub mod setup;
 pub mod status;
 
@@ -48,7 +50,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(&format!("{front}/apps/files/"), web::get().to(home::files))
             .route(&format!("{front}/login"), web::get().to(login::form))
             .route(&format!("{front}/login"), web::post().to(login::submit))
-            .route(&format!("{front}/logout"), web::get().to(login::logout));
+            .route(&format!("{front}/logout"), web::get().to(login::logout))
+            .route(
+                &format!("{front}/apps/oauth2/authorize"),
+                web::get().to(oauth2::authorize),
+            )
+            .route(
+                &format!("{front}/apps/oauth2/api/v1/token"),
+                web::post().to(oauth2::token),
+            )
+            .route(
+                &format!("{front}/login/flow"),
+                web::get().to(oauth2::consent),
+            )
+            .route(
+                &format!("{front}/login/flow/grant"),
+                web::post().to(oauth2::grant),
+            )
+            .route(
+                &format!("{front}/settings/user/openproject"),
+                web::get().to(openproject_connection::personal_settings),
+            );
     }
     for prefix in APP_PREFIXES {
         let app = |path: &str| format!("{prefix}/{path}");
@@ -76,6 +98,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             &app("is-valid-op-instance"),
             web::post().to(is_valid_op_instance::post),
+        )
+        .route(
+            &app("op-oauth-url"),
+            web::get().to(openproject_connection::op_oauth_url),
+        )
+        .route(
+            &app("oauth-redirect"),
+            web::get().to(openproject_connection::oauth_redirect),
+        )
+        .route(
+            &app("config"),
+            web::put().to(openproject_connection::put_config),
         );
     }
 }

@@ -9,6 +9,7 @@ mod cloud_user;
 mod errors;
 mod helpers;
 mod is_valid_op_instance;
+mod oauth_server;
 mod pages;
 mod provisioning;
 mod setup;

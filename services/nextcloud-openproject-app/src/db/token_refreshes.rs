@@ -1,0 +1,41 @@
+//! `openproject_token_refreshes`: per-user leases that let one caller at a time refresh the
+//! user's OpenProject token, on any replica. Each statement is a single conditional write.
+
+use diesel::prelude::*;
+use service_kit::db::AnyConnection;
+
+use super::schema::openproject_token_refreshes as leases;
+
+/// Claims the lease of `uid` until `until` when nobody holds it at `now`; true when claimed.
+pub fn claim(conn: &mut AnyConnection, uid: &str, now: i64, until: i64) -> QueryResult<bool> {
+    let taken_over = diesel::update(
+        leases::table
+            .filter(leases::uid.eq(uid))
+            .filter(leases::locked_until.le(now)),
+    )
+    .set(leases::locked_until.eq(until))
+    .execute(conn)?;
+    if taken_over > 0 {
+        return Ok(true);
+    }
+    let inserted = diesel::insert_into(leases::table)
+        .values((leases::uid.eq(uid), leases::locked_until.eq(until)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => Ok(true),
+        // A live lease exists (or another caller inserted it first).
+        Err(e) if service_kit::db::is_unique_violation(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Releases the lease of `uid` if it is still the one claimed until `until`.
+pub fn release(conn: &mut AnyConnection, uid: &str, until: i64) -> QueryResult<()> {
+    diesel::delete(
+        leases::table
+            .filter(leases::uid.eq(uid))
+            .filter(leases::locked_until.eq(until)),
+    )
+    .execute(conn)
+    .map(drop)
+}

@@ -1,0 +1,484 @@
+//! The authorization server OpenProject uses (oauth.md §3): the checks of the authorize
+//! endpoint, the pending requests behind the consent page, and the token endpoint's seven checks,
+//! composed from the shared engine with Nextcloud's policy (codes once and for 10 minutes, PKCE
+//! `S256` only, both tokens rotated at every call).
+
+use diesel::Connection;
+use oauth_provider::{
+    Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy, RefreshState, Rotation,
+    TokenPair,
+};
+use service_kit::{
+    crypto::{self, constant_time_eq, SecretString},
+    db::AnyConnection,
+    time::now_millis,
+};
+use storage_protocol::oauth::{
+    nextcloud::{self as wire, TokenErrorCode},
+    NextcloudTokenResponse, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER,
+};
+
+use crate::db::{
+    oauth_clients::{self, OAuthClientRow},
+    oauth_pending::{self, NewPendingRow, PendingRow},
+};
+
+/// Nextcloud's rules for the engine.
+pub const POLICY: Policy = Policy {
+    code_ttl_secs: wire::CODE_TTL_SECS,
+    access_ttl_secs: wire::ACCESS_TOKEN_TTL_SECS,
+    rotation: Rotation::Immediate,
+    pkce_methods: &[PkceMethod::S256],
+    new_code: || crypto::random_alphanumeric(wire::CODE_LEN),
+    new_access_token: || crypto::random_alphanumeric(wire::ACCESS_TOKEN_LEN),
+    new_refresh_token: || crypto::random_alphanumeric(wire::REFRESH_TOKEN_LEN),
+};
+
+/// How long a request waits for the user's consent.
+pub const PENDING_TTL_MILLIS: i64 = 10 * 60 * 1000;
+/// Nextcloud has no scopes; codes and tokens carry an empty one.
+const NO_SCOPE: &str = "";
+
+/// The parameters of `GET /index.php/apps/oauth2/authorize` (`redirect_uri` is ignored).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct AuthorizeParams {
+    pub client_id: Option<String>,
+    pub state: Option<String>,
+    pub response_type: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+}
+
+/// A request that passed the checks every caller gets (§3.1 steps 1–3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidAuthorization {
+    pub client_pk: i64,
+    pub state: String,
+    pub code_challenge: Option<String>,
+}
+
+/// What the authorize endpoint answers before looking at the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthorizeCheck {
+    /// Step 1: a page, never a redirect.
+    UnknownClient,
+    /// Steps 2 and 3: 303 to the client's registered URI carrying an error.
+    Refused(String),
+    Valid(ValidAuthorization),
+}
+
+/// Steps 1–3 of §3.1, in order.
+pub fn check_authorize(
+    conn: &mut AnyConnection,
+    params: &AuthorizeParams,
+) -> diesel::QueryResult<AuthorizeCheck> {
+    let client = match params.client_id.as_deref() {
+        Some(id) if !id.is_empty() => oauth_clients::find_by_identifier(conn, id)?,
+        _ => None,
+    };
+    let Some(client) = client else {
+        return Ok(AuthorizeCheck::UnknownClient);
+    };
+    let state = params.state.clone().unwrap_or_default();
+    let refuse = |error: &str| {
+        AuthorizeCheck::Refused(with_query(
+            &client.redirect_uri,
+            &[("error", error), ("state", &state)],
+        ))
+    };
+    if params.response_type.as_deref() != Some("code") {
+        return Ok(refuse(wire::ERROR_UNSUPPORTED_RESPONSE_TYPE));
+    }
+    let challenge = params.code_challenge.clone().filter(|c| !c.is_empty());
+    if let Some(challenge) = &challenge {
+        // An absent method means `plain`, which Nextcloud refuses.
+        if !wire::is_valid_code_challenge(challenge)
+            || params.code_challenge_method.as_deref() != Some(PkceMethod::S256.as_str())
+        {
+            return Ok(refuse(wire::ERROR_INVALID_REQUEST));
+        }
+    }
+    Ok(AuthorizeCheck::Valid(ValidAuthorization {
+        client_pk: client.id,
+        state,
+        code_challenge: challenge,
+    }))
+}
+
+/// Stores the request of `uid` until the user decides; returns the id the consent page carries.
+pub fn start_consent(
+    conn: &mut AnyConnection,
+    request: &ValidAuthorization,
+    uid: &str,
+) -> diesel::QueryResult<String> {
+    let now = now_millis();
+    oauth_pending::delete_expired(conn, now)?;
+    let id = crypto::random_urlsafe(32);
+    oauth_pending::insert(
+        conn,
+        &NewPendingRow {
+            id_digest: &crypto::digest(&id),
+            client_pk: request.client_pk,
+            uid,
+            state: &request.state,
+            code_challenge: request.code_challenge.as_deref(),
+            code_challenge_method: request
+                .code_challenge
+                .as_ref()
+                .map(|_| PkceMethod::S256.as_str()),
+            created_at: now,
+            expires_at: now + PENDING_TTL_MILLIS,
+        },
+    )?;
+    Ok(id)
+}
+
+/// What the consent page shows: the live request of `uid` under `id`, for the client named by
+/// `client_identifier`.
+pub fn pending_client(
+    conn: &mut AnyConnection,
+    id: &str,
+    uid: &str,
+    client_identifier: &str,
+) -> diesel::QueryResult<Option<OAuthClientRow>> {
+    let Some(row) = oauth_pending::find_live(conn, &crypto::digest(id), uid, now_millis())? else {
+        return Ok(None);
+    };
+    Ok(oauth_clients::find(conn, row.client_pk)?
+        .filter(|client| constant_time_eq(&client.client_identifier, client_identifier)))
+}
+
+/// The user's answer on the consent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Grant,
+    Deny,
+}
+
+/// Consumes the pending request `id` of `uid` and returns where to send the browser: the
+/// client's registered URI with a new code (grant) or `access_denied` (deny). `None` when the
+/// request is unknown, expired, another user's, or already decided.
+pub fn decide(
+    conn: &mut AnyConnection,
+    id: &str,
+    uid: &str,
+    decision: Decision,
+) -> diesel::QueryResult<Option<String>> {
+    let id_digest = crypto::digest(id);
+    conn.transaction(|conn| {
+        let Some(row) = oauth_pending::find_live(conn, &id_digest, uid, now_millis())? else {
+            return Ok(None);
+        };
+        // Single use: only the caller whose delete removed the row goes on.
+        if oauth_pending::delete(conn, &id_digest)? != 1 {
+            return Ok(None);
+        }
+        let Some(client) = oauth_clients::find(conn, row.client_pk)? else {
+            return Ok(None);
+        };
+        let location = match decision {
+            Decision::Deny => with_query(
+                &client.redirect_uri,
+                &[("error", wire::ERROR_ACCESS_DENIED), ("state", &row.state)],
+            ),
+            Decision::Grant => {
+                let code = issue_code(conn, &client, &row)?;
+                with_query(
+                    &client.redirect_uri,
+                    &[("state", &row.state), ("code", &code)],
+                )
+            }
+        };
+        Ok(Some(location))
+    })
+}
+
+fn issue_code(
+    conn: &mut AnyConnection,
+    client: &OAuthClientRow,
+    row: &PendingRow,
+) -> diesel::QueryResult<String> {
+    oauth_provider::issue_code(
+        conn,
+        &POLICY,
+        &Authorization {
+            client_pk: client.id,
+            subject: &row.uid,
+            redirect_uri: &client.redirect_uri,
+            scope: NO_SCOPE,
+            code_challenge: row.code_challenge.as_deref(),
+            code_challenge_method: row
+                .code_challenge_method
+                .as_deref()
+                .and_then(PkceMethod::parse),
+        },
+    )
+}
+
+/// The parameters of a token request, after HTTP Basic credentials replaced the body's client.
+#[derive(Debug, Clone, Default)]
+pub struct TokenParams {
+    pub grant_type: Option<String>,
+    pub code: Option<String>,
+    pub refresh_token: Option<SecretString>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    pub code_verifier: Option<String>,
+}
+
+/// What the token endpoint answers: a new pair, or one of the seven refusals.
+pub type TokenResult = Result<NextcloudTokenResponse, TokenErrorCode>;
+
+/// The token endpoint (§3.3): the seven checks in order, then a new pair; the presented code or
+/// pair is retired in the same conditional update that issues the next one.
+pub fn token(conn: &mut AnyConnection, params: &TokenParams) -> diesel::QueryResult<TokenResult> {
+    let grant_type = params.grant_type.as_deref().unwrap_or_default();
+    let issued = match grant_type {
+        GRANT_AUTHORIZATION_CODE => exchange_code(conn, params)?,
+        GRANT_REFRESH_TOKEN => refresh(conn, params)?,
+        _ => Err(TokenErrorCode::InvalidGrant),
+    };
+    Ok(issued.map(|pair| NextcloudTokenResponse {
+        access_token: pair.access_token,
+        token_type: TOKEN_TYPE_BEARER.into(),
+        expires_in: pair.expires_in,
+        refresh_token: pair.refresh_token,
+        user_id: pair.subject,
+    }))
+}
+
+fn exchange_code(
+    conn: &mut AnyConnection,
+    params: &TokenParams,
+) -> diesel::QueryResult<Result<TokenPair, TokenErrorCode>> {
+    let code = params.code.as_deref().unwrap_or_default();
+    // Rows 2 and 3: a replay revokes what the code produced, an expired code is deleted.
+    let row = match oauth_provider::find_code(conn, code)? {
+        CodeState::Usable(row) => row,
+        CodeState::Expired | CodeState::Replayed | CodeState::Unknown => {
+            return Ok(Err(TokenErrorCode::InvalidRequest))
+        }
+    };
+    // Rows 4 and 5.
+    match oauth_provider::verify_pkce(&row, params.code_verifier.as_deref()) {
+        Ok(()) => {}
+        Err(PkceError::Missing) => return Ok(Err(TokenErrorCode::InvalidRequest)),
+        Err(PkceError::Mismatch) => return Ok(Err(TokenErrorCode::InvalidGrant)),
+    }
+    // Rows 6 and 7.
+    if let Err(refusal) = authenticate_client(conn, row.client_pk, params)? {
+        return Ok(Err(refusal));
+    }
+    match oauth_provider::redeem_code(conn, &POLICY, &row) {
+        Ok(pair) => Ok(Ok(pair)),
+        // A concurrent exchange won: this one is the replay.
+        Err(GrantError::Replayed) => Ok(Err(TokenErrorCode::InvalidRequest)),
+        Err(GrantError::Db(e)) => Err(e),
+    }
+}
+
+fn refresh(
+    conn: &mut AnyConnection,
+    params: &TokenParams,
+) -> diesel::QueryResult<Result<TokenPair, TokenErrorCode>> {
+    let presented = params
+        .refresh_token
+        .as_ref()
+        .map(SecretString::expose)
+        .unwrap_or_default();
+    // Row 2: a rotated-out token presented again revokes its whole family.
+    let row = match oauth_provider::find_refresh(conn, presented)? {
+        RefreshState::Usable(row) => row,
+        RefreshState::Reused | RefreshState::Unknown => {
+            return Ok(Err(TokenErrorCode::InvalidRequest))
+        }
+    };
+    if let Err(refusal) = authenticate_client(conn, row.client_pk, params)? {
+        return Ok(Err(refusal));
+    }
+    match oauth_provider::rotate(conn, &POLICY, &row, NO_SCOPE) {
+        Ok(pair) => Ok(Ok(pair)),
+        Err(GrantError::Replayed) => Ok(Err(TokenErrorCode::InvalidRequest)),
+        Err(GrantError::Db(e)) => Err(e),
+    }
+}
+
+/// Rows 6 and 7: the code's client still exists, and the caller proves to be it. The secret is
+/// compared as a digest in constant time.
+fn authenticate_client(
+    conn: &mut AnyConnection,
+    client_pk: i64,
+    params: &TokenParams,
+) -> diesel::QueryResult<Result<(), TokenErrorCode>> {
+    let Some(client) = oauth_clients::find(conn, client_pk)? else {
+        return Ok(Err(TokenErrorCode::InvalidRequest));
+    };
+    let id_matches = constant_time_eq(
+        &client.client_identifier,
+        params.client_id.as_deref().unwrap_or_default(),
+    );
+    let secret = params
+        .client_secret
+        .as_ref()
+        .map(SecretString::expose)
+        .unwrap_or_default();
+    let secret_matches = constant_time_eq(&client.secret_digest, &crypto::digest(secret));
+    if id_matches && secret_matches {
+        Ok(Ok(()))
+    } else {
+        Ok(Err(TokenErrorCode::InvalidClient))
+    }
+}
+
+/// `uri` with `pairs` appended as a query (after `&` when it already has one), each value
+/// form-encoded.
+pub fn with_query(uri: &str, pairs: &[(&str, &str)]) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
+    let separator = if uri.contains('?') { '&' } else { '?' };
+    format!("{uri}{separator}{query}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{
+        oauth_clients::{replace, IssuedClient},
+        users::{create, NewUser, UserId},
+    };
+
+    fn setup(conn: &mut AnyConnection) -> IssuedClient {
+        create(
+            conn,
+            &NewUser {
+                uid: UserId::parse("alice").unwrap(),
+                display_name: "Alice".into(),
+                email: None,
+                password_hash: "x".into(),
+                groups: vec![],
+            },
+        )
+        .unwrap();
+        replace(conn, "https://op.example").unwrap()
+    }
+
+    fn params(client: &str, extra: &[(&str, &str)]) -> AuthorizeParams {
+        let mut p = AuthorizeParams {
+            client_id: Some(client.into()),
+            response_type: Some("code".into()),
+            state: Some("s t".into()),
+            ..AuthorizeParams::default()
+        };
+        for (key, value) in extra {
+            let value = Some(value.to_string());
+            match *key {
+                "response_type" => p.response_type = value,
+                "code_challenge" => p.code_challenge = value,
+                "code_challenge_method" => p.code_challenge_method = value,
+                _ => unreachable!(),
+            }
+        }
+        p
+    }
+
+    #[test]
+    fn authorize_checks_run_in_order() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let issued = setup(conn);
+        let id = issued.client.client_id.as_str();
+        let uri = issued.client.redirect_uri.as_str();
+        assert_eq!(
+            check_authorize(conn, &params("nope", &[])).unwrap(),
+            AuthorizeCheck::UnknownClient
+        );
+        assert_eq!(
+            check_authorize(conn, &params(id, &[("response_type", "token")])).unwrap(),
+            AuthorizeCheck::Refused(format!("{uri}?error=unsupported_response_type&state=s+t"))
+        );
+        let good = "a".repeat(43);
+        for extra in [
+            vec![("code_challenge", good.as_str())],
+            vec![
+                ("code_challenge", good.as_str()),
+                ("code_challenge_method", "plain"),
+            ],
+            vec![
+                ("code_challenge", "short"),
+                ("code_challenge_method", "S256"),
+            ],
+        ] {
+            assert_eq!(
+                check_authorize(conn, &params(id, &extra)).unwrap(),
+                AuthorizeCheck::Refused(format!("{uri}?error=invalid_request&state=s+t"))
+            );
+        }
+        assert_eq!(
+            check_authorize(
+                conn,
+                &params(
+                    id,
+                    &[("code_challenge", &good), ("code_challenge_method", "S256")]
+                )
+            )
+            .unwrap(),
+            AuthorizeCheck::Valid(ValidAuthorization {
+                client_pk: issued.client.id,
+                state: "s t".into(),
+                code_challenge: Some(good.clone()),
+            })
+        );
+    }
+
+    #[test]
+    fn pending_requests_are_single_use_and_per_user() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let issued = setup(conn);
+        let request = ValidAuthorization {
+            client_pk: issued.client.id,
+            state: "st".into(),
+            code_challenge: None,
+        };
+        let id = start_consent(conn, &request, "alice").unwrap();
+        assert!(pending_client(conn, &id, "alice", &issued.client.client_id)
+            .unwrap()
+            .is_some());
+        assert!(pending_client(conn, &id, "bob", &issued.client.client_id)
+            .unwrap()
+            .is_none());
+        assert!(pending_client(conn, &id, "alice", "other")
+            .unwrap()
+            .is_none());
+        assert_eq!(decide(conn, &id, "bob", Decision::Grant).unwrap(), None);
+        let location = decide(conn, &id, "alice", Decision::Grant)
+            .unwrap()
+            .unwrap();
+        let prefix = format!("{}?state=st&code=", issued.client.redirect_uri);
+        assert!(location.starts_with(&prefix), "{location}");
+        assert_eq!(location.len(), prefix.len() + wire::CODE_LEN);
+        assert_eq!(decide(conn, &id, "alice", Decision::Grant).unwrap(), None);
+
+        let id = start_consent(conn, &request, "alice").unwrap();
+        assert_eq!(
+            decide(conn, &id, "alice", Decision::Deny).unwrap(),
+            Some(format!(
+                "{}?error=access_denied&state=st",
+                issued.client.redirect_uri
+            ))
+        );
+    }
+
+    #[test]
+    fn queries_are_appended() {
+        assert_eq!(
+            with_query("https://a/cb", &[("x", "1 2")]),
+            "https://a/cb?x=1+2"
+        );
+        assert_eq!(
+            with_query("https://a/cb?y=0", &[("x", "&")]),
+            "https://a/cb?y=0&x=%26"
+        );
+    }
+}

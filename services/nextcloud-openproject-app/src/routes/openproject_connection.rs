@@ -1,0 +1,129 @@
+//! The user's side of the OpenProject connection (nextcloud-openproject-app.md §4, oauth.md §5):
+//! `GET APP/op-oauth-url`, `GET APP/oauth-redirect`, `PUT APP/config`, and the personal settings
+//! page `GET /index.php/settings/user/openproject`.
+
+use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
+use serde_json::json;
+use storage_protocol::nextcloud::AppError;
+
+use crate::{
+    body,
+    domain::openproject_connection::{self, ConfigOutcome, RedirectParams, RESULT_SUCCESS},
+    error::{login_url, ApiError},
+    routes::home::html,
+    security::{check_csrf, session_token, MaybeUser},
+    state::AppState,
+};
+
+/// GET APP/op-oauth-url — CSRF-protected for cookie sessions; a JSON string, the OpenProject
+/// authorize URL with a new state and PKCE challenge.
+pub async fn op_oauth_url(
+    req: HttpRequest,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.require_user()?;
+    check_csrf(&state, &req, user, None)?;
+    let uid = user.uid.clone();
+    let secret_box = state.secret_box.clone();
+    let redirect_uri = state.openproject().redirect_uri();
+    let url = state
+        .db
+        .run(move |conn| {
+            openproject_connection::start_authorization(conn, &secret_box, &redirect_uri, &uid)
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(url))
+}
+
+/// GET APP/oauth-redirect?code=…&state=… — where OpenProject sends the browser back: the code
+/// is exchanged, and the browser always goes on (303) to the page the journey started from.
+pub async fn oauth_redirect(
+    query: web::Query<RedirectParams>,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let uid = caller.require_user()?.uid.clone();
+    let location =
+        openproject_connection::finish_authorization(state.openproject(), &uid, query.into_inner())
+            .await?;
+    Ok(HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish())
+}
+
+/// PUT APP/config — CSRF-protected; the user's preferences, and `token`: `""` disconnects, a
+/// personal access token connects.
+pub async fn put_config(
+    req: HttpRequest,
+    caller: MaybeUser,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.require_user()?;
+    check_csrf(&state, &req, user, None)?;
+    let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
+    let changes = openproject_connection::parse_config(&raw).map_err(ApiError::BadRequest)?;
+    let outcome =
+        openproject_connection::update_config(state.openproject(), &user.uid, changes).await?;
+    Ok(match outcome {
+        ConfigOutcome::Stored => HttpResponse::Ok().json(json!({})),
+        ConfigOutcome::Disconnected => HttpResponse::Ok().json(json!({ "user_name": "" })),
+        ConfigOutcome::Connected(name) => HttpResponse::Ok().json(json!({ "user_name": name })),
+        ConfigOutcome::Refused(reason) => {
+            HttpResponse::Unauthorized().json(AppError { error: reason })
+        }
+    })
+}
+
+#[derive(Template)]
+#[template(path = "personal_settings.html")]
+struct PersonalSettingsPage<'a> {
+    display_name: &'a str,
+    requesttoken: &'a str,
+    connected: bool,
+    user_name: &'a str,
+    admin_config_ok: bool,
+    success: bool,
+    error_message: Option<&'a str>,
+}
+
+/// GET /index.php/settings/user/openproject — the connection, and the outcome of the last
+/// OAuth journey shown once.
+pub async fn personal_settings(
+    req: HttpRequest,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let Some(user) = caller.0 else {
+        let here = req
+            .uri()
+            .path_and_query()
+            .map_or(openproject_connection::PERSONAL_SETTINGS_PATH, |pq| {
+                pq.as_str()
+            });
+        return Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, login_url(Some(here))))
+            .finish());
+    };
+    let (uid, secret_box) = (user.uid.clone(), state.secret_box.clone());
+    let shown = state
+        .db
+        .run(move |conn| openproject_connection::personal_state(conn, &secret_box, &uid))
+        .await?;
+    let requesttoken = session_token(&state, &user).unwrap_or_default();
+    html(
+        StatusCode::OK,
+        &PersonalSettingsPage {
+            display_name: &user.display_name,
+            requesttoken: &requesttoken,
+            connected: shown.connected,
+            user_name: shown.user_name.as_deref().unwrap_or_default(),
+            admin_config_ok: shown.admin_config_ok,
+            success: shown.result.as_deref() == Some(RESULT_SUCCESS),
+            error_message: shown.error_message.as_deref(),
+        },
+    )
+}
