@@ -15,7 +15,7 @@ use oauth2::{
     },
     AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
-    RevocationUrl, StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
+    StandardRevocableToken, StandardTokenResponse, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -340,7 +340,7 @@ type OpClient = oauth2::Client<
     EndpointNotSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -356,9 +356,6 @@ fn oauth_client(settings: &AdminSettings, redirect_uri: &str) -> Result<OpClient
             .set_auth_type(AuthType::RequestBody)
             .set_token_uri(
                 TokenUrl::new(format!("{base}{}", op_oauth::TOKEN_PATH)).map_err(invalid)?,
-            )
-            .set_revocation_url(
-                RevocationUrl::new(format!("{base}{}", op_oauth::REVOKE_PATH)).map_err(invalid)?,
             )
             .set_redirect_uri(RedirectUrl::new(redirect_uri.to_string()).map_err(invalid)?),
     )
@@ -843,20 +840,33 @@ pub async fn disconnect(op: OpenProject<'_>, uid: &str) -> Result<(), ApiError> 
     let Some(refresh_token) = refresh_token.filter(|t| !t.is_empty()) else {
         return Ok(());
     };
-    let Ok(client) = oauth_client(&settings, &op.redirect_uri()) else {
-        return Ok(());
-    };
-    let revocation = client
-        .revoke_token(StandardRevocableToken::RefreshToken(RefreshToken::new(
-            refresh_token,
-        )))
-        .map(|request| request.request_async(op.http));
-    if let Ok(request) = revocation {
-        if request.await.is_err() {
-            tracing::info!("revoking the OpenProject refresh token failed; ignored");
-        }
-    }
+    revoke_refresh_token(op.http, &settings, &refresh_token).await;
     Ok(())
+}
+
+/// `POST <opUrl>/oauth/revoke` with client authentication (oauth.md §2.4). Not through the
+/// `oauth2` crate, which refuses revocation endpoints without https (RFC 7009) and so every
+/// plain-http deployment; the answer is ignored either way.
+async fn revoke_refresh_token(http: &reqwest::Client, settings: &AdminSettings, token: &str) {
+    let base = settings.openproject_instance_url.trim_end_matches('/');
+    if base.is_empty() {
+        return;
+    }
+    let form = [
+        ("token", token),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", settings.openproject_client_id.as_str()),
+        ("client_secret", settings.openproject_client_secret.expose()),
+    ];
+    let sent = http
+        .post(format!("{base}{}", op_oauth::REVOKE_PATH))
+        .header(reqwest::header::USER_AGENT, USER_AGENT)
+        .form(&form)
+        .send()
+        .await;
+    if !sent.is_ok_and(|response| response.status().is_success()) {
+        tracing::info!("revoking the OpenProject refresh token failed; ignored");
+    }
 }
 
 async fn connect_with_personal_token(
