@@ -310,3 +310,133 @@ mod tests {
         );
     }
 }
+
+// ------------------------------------------------------------------------------------------------
+// OpenProject users authorizing OpenProject at Nextcloud (oauth.md §4.1–§4.3): the state cookie
+// and the flash messages of `/oauth_clients/{client_id}/ensure_connection` and `…/callback`.
+// ------------------------------------------------------------------------------------------------
+
+/// OpenProject as Nextcloud's OAuth client (oauth.md §4).
+pub mod openproject_client {
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    /// Name prefix of the cookie carrying an authorization in progress: `oauth_state_<state>`.
+    pub const STATE_COOKIE_PREFIX: &str = "oauth_state_";
+
+    /// The value of `oauth_state_<state>`: URL-encoded JSON (§4.1). A front end may write it
+    /// itself (§4.2), so nothing in it is trusted.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct StateCookie {
+        pub href: String,
+        #[serde(rename = "storageId")]
+        pub storage_id: String,
+    }
+
+    impl StateCookie {
+        /// Reads the decoded value; `storageId` may also be a JSON number, as front ends holding
+        /// the storage's numeric id may write it.
+        pub fn parse(json: &str) -> Option<Self> {
+            let value: Value = serde_json::from_str(json).ok()?;
+            let href = value.get("href")?.as_str()?.to_string();
+            let storage_id = match value.get("storageId")? {
+                Value::String(id) => id.clone(),
+                Value::Number(id) => id.to_string(),
+                _ => return None,
+            };
+            Some(Self { href, storage_id })
+        }
+    }
+
+    /// The flash messages of §4.1 and §4.3.
+    pub mod messages {
+        pub const CODE_NOT_FOUND: &str =
+            "OAuth2 'code' not found in 'callback' endpoint (redirect_uri).";
+        pub const STATE_NOT_FOUND: &str =
+            "OAuth2 'state' not found in 'callback' endpoint (redirect_uri).";
+        pub const CLIENT_NOT_FOUND: &str =
+            "OAuth2 client not found in 'callback' endpoint (redirect_uri).";
+        pub const SERVER_DOES_NOT_RECOGNIZE_US: &str =
+            "The OAuth2 Authorization Server doesn't recognize OpenProject (invalid_client).";
+        pub const SERVER_UNREACHABLE: &str =
+            "The OAuth2 Authorization Server could not be reached.";
+        /// Not in the contract: OpenProject's texts for the other error codes of RFC 6749 §5.2
+        /// and for an answer that is no token response.
+        pub const SERVER_REJECTS_GRANT_TYPE: &str =
+            "The OAuth2 Authorization Server rejects the grant type (unauthorized_client)";
+        pub const SCOPE_NOT_ALLOWED: &str =
+            "You are not allowed to access the requested resource (invalid_scope).";
+        pub const INVALID_RESPONSE: &str =
+            "OAuth2 Authorization Server provided an invalid response (invalid_response)";
+
+        /// `OAuth2 Authorization grant unsuccessful: OAuth2 provider reported: <detail>`.
+        pub fn grant_unsuccessful(detail: &str) -> String {
+            format!("OAuth2 Authorization grant unsuccessful: OAuth2 provider reported: {detail}")
+        }
+
+        /// The `<detail>` for the `error` code of a token-endpoint error body.
+        pub fn provider_error_detail(error: &str) -> String {
+            match error {
+                "invalid_grant" | "invalid_request" | "unsupported_grant_type" => {
+                    format!("The OAuth2 Authorization Server asks you to reauthorize ({error}).")
+                }
+                "invalid_client" => SERVER_DOES_NOT_RECOGNIZE_US.into(),
+                "unauthorized_client" => SERVER_REJECTS_GRANT_TYPE.into(),
+                "invalid_scope" => SCOPE_NOT_ALLOWED.into(),
+                // An unknown code is not echoed: the peer chose it.
+                _ => INVALID_RESPONSE.into(),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_state_cookie_takes_string_or_numeric_storage_ids() {
+            let ours = StateCookie {
+                href: "https://op.example/projects".into(),
+                storage_id: "3".into(),
+            };
+            let written = serde_json::to_string(&ours).unwrap();
+            assert_eq!(
+                written,
+                r#"{"href":"https://op.example/projects","storageId":"3"}"#
+            );
+            assert_eq!(StateCookie::parse(&written), Some(ours.clone()));
+            assert_eq!(
+                StateCookie::parse(r#"{"href": "https://op.example/projects", "storageId": 3}"#),
+                Some(ours)
+            );
+            for bad in [
+                "",
+                "{}",
+                r#"{"href": 1, "storageId": "3"}"#,
+                r#"{"href": "/", "storageId": null}"#,
+            ] {
+                assert_eq!(StateCookie::parse(bad), None, "{bad}");
+            }
+        }
+
+        #[test]
+        fn grant_failure_details() {
+            assert_eq!(
+                messages::grant_unsuccessful(&messages::provider_error_detail("invalid_grant")),
+                "OAuth2 Authorization grant unsuccessful: OAuth2 provider reported: The OAuth2 Authorization Server asks you to reauthorize (invalid_grant)."
+            );
+            assert_eq!(
+                messages::provider_error_detail("invalid_request"),
+                "The OAuth2 Authorization Server asks you to reauthorize (invalid_request)."
+            );
+            assert_eq!(
+                messages::provider_error_detail("invalid_client"),
+                messages::SERVER_DOES_NOT_RECOGNIZE_US
+            );
+            assert_eq!(
+                messages::provider_error_detail("<script>"),
+                messages::INVALID_RESPONSE
+            );
+        }
+    }
+}
