@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test test-sqlite test-postgres deps build lint fmt clean
+.PHONY: run test test-sqlite test-postgres bench deps build lint fmt clean
 
 ## run: build both services and start them on SQLite with an admin on each side (Ctrl-C stops both)
 run:
@@ -23,6 +23,11 @@ test-postgres:
 	@status=0; ./scripts/ensure-postgres.sh || status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	TEST_DATABASE=postgres $(CARGO) test --workspace
+
+## bench: release builds of both services under load (SQLite); prints and writes target/bench/report.md
+bench:
+	$(CARGO) build --release --bins
+	./target/release/bench
 
 ## deps: system packages the build and tests need (Debian)
 deps:

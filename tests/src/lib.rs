@@ -16,27 +16,32 @@ pub const ADMIN: &str = "admin";
 pub const OPS_ADMIN_PASSWORD: &str = "ops-admin-password";
 pub const NCOA_ADMIN_PASSWORD: &str = "ncoa-admin-password";
 
-/// `target/<profile>/<name>`, beside the test executable's `deps/` folder.
+/// `target/<profile>/<name>`: beside the running executable (a binary such as the benchmark),
+/// or one folder up from it (a test executable lives in `target/<profile>/deps/`).
 pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>");
-    let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo build --bins` first",
-        path.display()
-    );
-    path
+    let exe = std::env::current_exe().expect("executable path");
+    let dir = exe.parent().expect("executable folder");
+    let candidates = [dir.join(name), dir.parent().unwrap_or(dir).join(name)];
+    candidates
+        .iter()
+        .find(|path| path.exists())
+        .cloned()
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} is not built next to {}: run `cargo build --bins` first",
+                exe.display()
+            )
+        })
 }
 
 /// A running service process; killed on drop.
 pub struct Service {
     pub url: String,
     child: Child,
-    _db: TestDatabase,
+    binary_name: String,
+    env: Vec<(String, String)>,
+    /// Dropped with the service that created it; replicas share it and own none.
+    _db: Option<TestDatabase>,
 }
 
 impl Service {
@@ -81,9 +86,35 @@ pub fn base_env(prefix: &str, db: &TestDatabase, admin_password: &str) -> Vec<(S
 
 /// Starts `binary` with `env` and waits for its `listening on http://ADDR` line.
 pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) -> Service {
+    let (url, child) = spawn_process(binary_name, &env);
+    Service {
+        url,
+        child,
+        binary_name: binary_name.to_string(),
+        env,
+        _db: Some(db),
+    }
+}
+
+impl Service {
+    /// Another process of the same service on the same database and secret key, on its own
+    /// port: a second replica behind a load balancer.
+    pub fn replica(&self) -> Service {
+        let (url, child) = spawn_process(&self.binary_name, &self.env);
+        Service {
+            url,
+            child,
+            binary_name: self.binary_name.clone(),
+            env: self.env.clone(),
+            _db: None,
+        }
+    }
+}
+
+fn spawn_process(binary_name: &str, env: &[(String, String)]) -> (String, Child) {
     let mut child = Command::new(binary(binary_name))
         .arg("serve")
-        .envs(env)
+        .envs(env.iter().cloned())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -105,11 +136,7 @@ pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) ->
     let url = receiver
         .recv_timeout(Duration::from_secs(30))
         .unwrap_or_else(|_| panic!("{binary_name} did not report its address"));
-    Service {
-        url,
-        child,
-        _db: db,
-    }
+    (url, child)
 }
 
 /// A Nextcloud side process on its own fresh database, allowed to probe loopback addresses.
@@ -217,8 +244,20 @@ impl Browser {
         self.follow(response).await
     }
 
-    /// Submits `form` of `page` with `overrides` replacing (or adding) fields.
+    /// Submits `form` of `page` with `overrides` replacing (or adding) fields, following the
+    /// redirects.
     pub async fn submit(&self, page: &Page, form: &Form, overrides: &[(&str, &str)]) -> Page {
+        let response = self.send_form(page, form, overrides).await;
+        self.follow(response).await
+    }
+
+    /// Submits a form without following where it leads (e.g. to read a code off a redirect).
+    pub async fn send_form(
+        &self,
+        page: &Page,
+        form: &Form,
+        overrides: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut fields = form.fields.clone();
         for (name, value) in overrides {
             match fields.iter_mut().find(|(n, _)| n == name) {
@@ -234,8 +273,7 @@ impl Browser {
         } else {
             self.client.post(target).form(&fields)
         };
-        let response = request.send().await.expect("form is sent");
-        self.follow(response).await
+        request.send().await.expect("form is sent")
     }
 
     async fn follow(&self, mut response: reqwest::Response) -> Page {
@@ -407,7 +445,10 @@ impl Pair {
         assert_eq!(status, reqwest::StatusCode::CREATED, "{credentials}");
         Integration {
             storage_id,
+            openproject_client_id: request.values.openproject_client_id.unwrap_or_default(),
+            openproject_client_secret: request.values.openproject_client_secret.unwrap_or_default(),
             nextcloud_client_id: setup.nextcloud_client_id,
+            nextcloud_client_secret: setup.nextcloud_client_secret,
         }
     }
 }
@@ -416,8 +457,12 @@ impl Pair {
 #[derive(Debug, Clone)]
 pub struct Integration {
     pub storage_id: i64,
-    /// Nextcloud's OAuth client for OpenProject, as held by OpenProject.
+    /// OpenProject's OAuth application for Nextcloud (the secret as shown once at creation).
+    pub openproject_client_id: String,
+    pub openproject_client_secret: String,
+    /// Nextcloud's OAuth client for OpenProject.
     pub nextcloud_client_id: String,
+    pub nextcloud_client_secret: String,
 }
 
 /// Sends `request` and reads the JSON answer.
@@ -428,4 +473,150 @@ pub async fn json_of(request: reqwest::RequestBuilder) -> (reqwest::StatusCode, 
         status,
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// An access and refresh token as a token endpoint issued them.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+/// The `code` of the redirect an authorization ended with.
+fn code_of(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("the authorization ends in a redirect");
+    url::Url::parse(location)
+        .expect("an absolute redirect")
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code in {location}"))
+}
+
+async fn exchange(url: &str, form: &[(&str, &str)]) -> Tokens {
+    let (status, body) = json_of(reqwest::Client::new().post(url).form(form)).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "token exchange: {body}");
+    Tokens {
+        access_token: body["access_token"].as_str().expect("access_token").into(),
+        refresh_token: body["refresh_token"]
+            .as_str()
+            .expect("refresh_token")
+            .into(),
+    }
+}
+
+impl Pair {
+    /// Signs `browser` in to OpenProject's pages.
+    pub async fn sign_in_to_openproject(&self, browser: &Browser, user: &str, password: &str) {
+        let login = browser
+            .get(&format!("{}/login", self.openproject.url))
+            .await;
+        let page = browser
+            .submit(
+                &login,
+                &login.form("/login"),
+                &[("username", user), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            page.status,
+            reqwest::StatusCode::OK,
+            "signed in: {}",
+            page.url
+        );
+    }
+
+    /// Signs `browser` in to Nextcloud's pages.
+    pub async fn sign_in_to_nextcloud(&self, browser: &Browser, user: &str, password: &str) {
+        let login = browser
+            .get(&format!("{}/index.php/login", self.nextcloud.url))
+            .await;
+        let page = browser
+            .submit(
+                &login,
+                &login.form("/login"),
+                &[("user", user), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            page.status,
+            reqwest::StatusCode::OK,
+            "signed in: {}",
+            page.url
+        );
+    }
+
+    /// Tokens of OpenProject's application for the user `browser` is signed in as at
+    /// OpenProject: authorize (consenting when asked), then the code exchange Nextcloud makes.
+    pub async fn openproject_tokens(&self, browser: &Browser, integration: &Integration) -> Tokens {
+        let op = &self.openproject.url;
+        let redirect_uri = format!(
+            "{}/index.php/apps/integration_openproject/oauth-redirect",
+            self.nextcloud.url
+        );
+        let mut authorize = url::Url::parse(&format!("{op}/oauth/authorize")).expect("URL");
+        authorize
+            .query_pairs_mut()
+            .append_pair("client_id", &integration.openproject_client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("response_type", "code")
+            .append_pair("state", "bench");
+        let mut response = browser
+            .client()
+            .get(authorize.as_str())
+            .send()
+            .await
+            .expect("authorize");
+        if response.status() == reqwest::StatusCode::OK {
+            let consent = Page {
+                url: authorize.clone(),
+                status: response.status(),
+                body: response.text().await.expect("consent page"),
+                redirects: Vec::new(),
+            };
+            response = browser
+                .send_form(&consent, &consent.form("/oauth/authorize"), &[])
+                .await;
+        }
+        exchange(
+            &format!("{op}/oauth/token"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code_of(&response)),
+                ("redirect_uri", &redirect_uri),
+                ("client_id", &integration.openproject_client_id),
+                ("client_secret", &integration.openproject_client_secret),
+            ],
+        )
+        .await
+    }
+
+    /// Tokens of Nextcloud's client for the user `browser` is signed in as at Nextcloud:
+    /// authorize, grant, then the code exchange OpenProject makes.
+    pub async fn nextcloud_tokens(&self, browser: &Browser, integration: &Integration) -> Tokens {
+        let nc = &self.nextcloud.url;
+        let consent = browser
+            .get(&format!(
+                "{nc}/index.php/apps/oauth2/authorize?response_type=code&client_id={}&state=bench",
+                integration.nextcloud_client_id
+            ))
+            .await;
+        let response = browser
+            .send_form(&consent, &consent.form("grant"), &[])
+            .await;
+        exchange(
+            &format!("{nc}/index.php/apps/oauth2/api/v1/token"),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code_of(&response)),
+                ("client_id", &integration.nextcloud_client_id),
+                ("client_secret", &integration.nextcloud_client_secret),
+            ],
+        )
+        .await
+    }
 }

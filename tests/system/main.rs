@@ -1,5 +1,7 @@
 //! System tests: both services as real processes on port 0 with real databases.
 
 mod is_valid_op_instance;
+mod oauth_flows;
 mod processes;
+mod replicas;
 mod scripted_setup;

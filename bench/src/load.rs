@@ -1,0 +1,73 @@
+//! A closed-loop load generator: `CONCURRENCY` workers, each sending its next request as soon as
+//! the previous answer arrived, until `REQUESTS` requests were sent in all.
+
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+pub const CONCURRENCY: usize = 8;
+pub const REQUESTS: usize = 2_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    pub requests: usize,
+    pub requests_per_second: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
+/// Runs one worker per state in `states`; `step` sends one request with the worker's state and
+/// returns the next state (e.g. the rotated refresh token). Returns the figures and the states
+/// the workers ended with.
+pub async fn closed_loop<S, F, Fut>(states: Vec<S>, total: usize, step: Arc<F>) -> (Figures, Vec<S>)
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = S> + Send,
+{
+    let sent = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let workers: Vec<_> = states
+        .into_iter()
+        .map(|mut state| {
+            let (step, sent) = (step.clone(), sent.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while sent.fetch_add(1, Ordering::Relaxed) < total {
+                    let begun = Instant::now();
+                    state = step(state).await;
+                    latencies.push(begun.elapsed());
+                }
+                (latencies, state)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::with_capacity(total);
+    let mut states = Vec::new();
+    for worker in workers {
+        let (worker_latencies, state) = worker.await.expect("worker finished");
+        latencies.extend(worker_latencies);
+        states.push(state);
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    let figures = Figures {
+        requests: latencies.len(),
+        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    };
+    (figures, states)
+}
+
+/// The run with the median rate among `runs`.
+pub fn median(mut runs: Vec<Figures>) -> Figures {
+    runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
+    runs[runs.len() / 2]
+}

@@ -1,0 +1,62 @@
+//! `make bench`: the two services (release builds, SQLite) under load. Each scenario reports
+//! requests per second and p50/p99 latency, the median of several runs; the report is printed
+//! and written to `target/bench/report.md`.
+
+mod load;
+mod oauth;
+
+use std::{fmt::Write as _, path::PathBuf};
+
+use integration_tests::spawn_pair;
+
+use load::Figures;
+
+/// How many times each scenario runs; the median run is reported.
+const RUNS: usize = 3;
+
+#[tokio::main]
+async fn main() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let mut rows: Vec<(String, Figures)> = Vec::new();
+
+    let op_chains = oauth::openproject_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
+    rows.push((
+        "OpenProject POST /oauth/token (refresh_token grant, rotation persisted)".into(),
+        oauth::refresh_load(&pair.openproject.url, "/oauth/token", op_chains, RUNS).await,
+    ));
+    let nc_chains = oauth::nextcloud_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
+    rows.push((
+        "Nextcloud POST /index.php/apps/oauth2/api/v1/token (refresh_token grant, both tokens rotated)".into(),
+        oauth::refresh_load(
+            &pair.nextcloud.url,
+            "/index.php/apps/oauth2/api/v1/token",
+            nc_chains,
+            RUNS,
+        )
+        .await,
+    ));
+
+    let report = render(&rows);
+    println!("{report}");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    std::fs::create_dir_all(&dir).expect("target/bench");
+    std::fs::write(dir.join("report.md"), &report).expect("report written");
+}
+
+fn render(rows: &[(String, Figures)]) -> String {
+    let mut out = String::from(
+        "| Scenario | req/s | p50 ms | p99 ms | requests |\n|---|---:|---:|---:|---:|\n",
+    );
+    for (name, figures) in rows {
+        let _ = writeln!(
+            out,
+            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            figures.requests_per_second,
+            figures.p50.as_secs_f64() * 1000.0,
+            figures.p99.as_secs_f64() * 1000.0,
+            figures.requests
+        );
+    }
+    out
+}
