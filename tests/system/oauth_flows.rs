@@ -1,0 +1,288 @@
+//! Users connecting in both directions through the real login and consent pages of both
+//! services (spec/oauth.md §4–§5, flows.md §4–§5), and what resets do to those connections.
+
+use integration_tests::{
+    json_of, spawn_pair, Browser, Integration, Page, Pair, ADMIN, APP, NCOA_ADMIN_PASSWORD,
+    OPS_ADMIN_PASSWORD,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+const ALICE_PASSWORD: &str = "alice-password-1";
+
+/// The `data-requesttoken` of Nextcloud's personal settings page: the CSRF token its script sends.
+fn request_token(settings: &Page) -> String {
+    let marker = "data-requesttoken=\"";
+    let start = settings.body.find(marker).expect("a request token") + marker.len();
+    let end = start + settings.body[start..].find('"').expect("closing quote");
+    settings.body[start..end].to_string()
+}
+
+async fn nextcloud_settings(pair: &Pair, browser: &Browser) -> Page {
+    browser
+        .get(&format!(
+            "{}/index.php/settings/user/openproject",
+            pair.nextcloud.url
+        ))
+        .await
+}
+
+/// What the personal settings page's "Connect" button does, then the browser's journey through
+/// OpenProject's login and consent back to Nextcloud.
+async fn connect_nextcloud_user_to_openproject(
+    pair: &Pair,
+    browser: &Browser,
+    op_user: &str,
+    op_password: &str,
+) -> Page {
+    let settings = nextcloud_settings(pair, browser).await;
+    let token = request_token(&settings);
+    let (status, url) = json_of(
+        browser
+            .client()
+            .get(format!("{}{APP}/op-oauth-url", pair.nextcloud.url))
+            .header("requesttoken", &token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{url}");
+    let url = url.as_str().expect("a JSON string").to_string();
+    assert!(
+        url.starts_with(&format!("{}/oauth/authorize?", pair.openproject.url)),
+        "{url}"
+    );
+    assert!(url.contains("code_challenge_method=S256"));
+    let (status, _) = json_of(
+        browser
+            .client()
+            .put(format!("{}{APP}/config", pair.nextcloud.url))
+            .header("requesttoken", &token)
+            .json(&json!({"values": {"oauth_journey_starting_page": "{\"page\":\"settings\"}"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // OpenProject asks for a login (unless the browser has a session there), then for consent.
+    let mut consent = browser.get(&url).await;
+    if consent.url.path() == "/login" {
+        consent = browser
+            .submit(
+                &consent,
+                &consent.form("/login"),
+                &[("username", op_user), ("password", op_password)],
+            )
+            .await;
+    }
+    assert_eq!(consent.url.path(), "/oauth/authorize", "{}", consent.body);
+    assert!(consent.body.contains("Nextcloud (Nextcloud)"));
+    browser
+        .submit(&consent, &consent.form("/oauth/authorize"), &[])
+        .await
+}
+
+/// OpenProject's `ensure_connection`, then Nextcloud's login and grant pages, back to OpenProject.
+async fn connect_openproject_user_to_nextcloud(
+    pair: &Pair,
+    browser: &Browser,
+    integration: &Integration,
+    nc_user: &str,
+    nc_password: &str,
+) -> Page {
+    let start = browser
+        .get(&format!(
+            "{}/oauth_clients/{}/ensure_connection?storage_id={}&destination_url=/",
+            pair.openproject.url, integration.nextcloud_client_id, integration.storage_id
+        ))
+        .await;
+    let consent = if start.url.path().ends_with("/login") {
+        browser
+            .submit(
+                &start,
+                &start.form("/login"),
+                &[("user", nc_user), ("password", nc_password)],
+            )
+            .await
+    } else {
+        start
+    };
+    assert!(
+        consent.url.path().contains("/login/flow"),
+        "{}",
+        consent.url
+    );
+    browser.submit(&consent, &consent.form("grant"), &[]).await
+}
+
+async fn authorization_state(pair: &Pair, browser: &Browser, storage_id: i64) -> String {
+    let (status, storage) = json_of(
+        browser
+            .client()
+            .get(format!(
+                "{}/api/v3/storages/{storage_id}",
+                pair.openproject.url
+            ))
+            .header("X-Requested-With", "XMLHttpRequest"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{storage}");
+    storage["_links"]["authorizationState"]["title"]
+        .as_str()
+        .expect("a title")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_nextcloud_user_connects_to_openproject_through_login_and_consent() {
+    let pair = spawn_pair();
+    pair.set_up_integration().await;
+    let (status, _) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
+        "login": "alice", "password": ALICE_PASSWORD, "firstName": "Alice", "lastName": "Example",
+        "email": "alice@example.com"})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = json_of(
+        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
+            .header("OCS-APIRequest", "true")
+            .form(&[("userid", "alice"), ("password", ALICE_PASSWORD)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+
+    let browser = Browser::new();
+    pair.sign_in_to_nextcloud(&browser, "alice", ALICE_PASSWORD)
+        .await;
+    let back =
+        connect_nextcloud_user_to_openproject(&pair, &browser, "alice", ALICE_PASSWORD).await;
+    assert_eq!(
+        back.url.path(),
+        "/index.php/settings/user/openproject",
+        "{}",
+        back.url
+    );
+    assert!(back.body.contains("id=\"oauth-success\""), "{}", back.body);
+    assert!(back.body.contains("Alice Example"), "{}", back.body);
+    // The result is shown once.
+    let again = nextcloud_settings(&pair, &browser).await;
+    assert!(!again.body.contains("id=\"oauth-success\""));
+    assert!(again.body.contains("Connected as"));
+
+    // Disconnecting clears the connection.
+    let token = request_token(&again);
+    let (status, body) = json_of(
+        browser
+            .client()
+            .put(format!("{}{APP}/config", pair.nextcloud.url))
+            .header("requesttoken", &token)
+            .json(&json!({"values": {"token": ""}})),
+    )
+    .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"user_name": ""})));
+    let after = nextcloud_settings(&pair, &browser).await;
+    assert!(after.body.contains("Not connected to OpenProject."));
+
+    // Disconnecting revoked the grant at OpenProject, so connecting again asks for consent
+    // once more (the OpenProject session is still there: no login).
+    let back =
+        connect_nextcloud_user_to_openproject(&pair, &browser, "alice", ALICE_PASSWORD).await;
+    assert!(back.body.contains("id=\"oauth-success\""), "{}", back.body);
+}
+
+#[tokio::test]
+async fn an_openproject_user_connects_to_nextcloud_and_resets_end_the_connection() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let browser = Browser::new();
+    pair.sign_in_to_openproject(&browser, ADMIN, OPS_ADMIN_PASSWORD)
+        .await;
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Not connected"
+    );
+
+    let home = connect_openproject_user_to_nextcloud(
+        &pair,
+        &browser,
+        &integration,
+        ADMIN,
+        NCOA_ADMIN_PASSWORD,
+    )
+    .await;
+    assert_eq!(home.url.as_str(), format!("{}/", pair.openproject.url));
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Connected"
+    );
+    // Already connected: ensure_connection goes straight to the destination.
+    let direct = browser
+        .get(&format!(
+            "{}/oauth_clients/{}/ensure_connection?storage_id={}&destination_url=/api/v3",
+            pair.openproject.url, integration.nextcloud_client_id, integration.storage_id
+        ))
+        .await;
+    assert_eq!(direct.redirects.len(), 1, "{:?}", direct.redirects);
+
+    // A second POST /setup rotates Nextcloud's client: the token OpenProject holds dies, the
+    // refresh fails, and the user is told so once, then is not connected.
+    let (status, setup) = json_of(
+        pair.nc(Method::PATCH, &format!("{APP}/setup"))
+            .json(&json!({"values": {"default_enable_navigation": true}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{setup}");
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Connected",
+        "a PATCH does not rotate the client"
+    );
+    let (status, rotated) = json_of(pair.nc(Method::POST, &format!("{APP}/nc-oauth"))).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Authorization failed"
+    );
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Not connected"
+    );
+
+    // The admin hands the new values to OpenProject; the user connects again.
+    let new_client_id = rotated["nextcloud_client_id"].as_str().unwrap().to_string();
+    let (status, _) = json_of(
+        pair.op(
+            Method::POST,
+            &format!(
+                "/api/v3/storages/{}/oauth_client_credentials",
+                integration.storage_id
+            ),
+        )
+        .json(
+            &json!({"clientId": new_client_id, "clientSecret": rotated["nextcloud_client_secret"]}),
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let integration = Integration {
+        nextcloud_client_id: new_client_id,
+        ..integration
+    };
+    connect_openproject_user_to_nextcloud(
+        &pair,
+        &browser,
+        &integration,
+        ADMIN,
+        NCOA_ADMIN_PASSWORD,
+    )
+    .await;
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Connected"
+    );
+
+    // DELETE /setup on Nextcloud: every token it issued dies at once.
+    let (status, body) = json_of(pair.nc(Method::DELETE, &format!("{APP}/setup"))).await;
+    assert_eq!((status, body), (StatusCode::OK, json!({"status": true})));
+    assert_eq!(
+        authorization_state(&pair, &browser, integration.storage_id).await,
+        "Authorization failed"
+    );
+}
