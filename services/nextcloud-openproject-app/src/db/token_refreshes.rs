@@ -39,3 +39,13 @@ pub fn release(conn: &mut AnyConnection, uid: &str, until: i64) -> QueryResult<(
     .execute(conn)
     .map(drop)
 }
+
+/// Whether someone holds the lease of `uid` at `now`.
+pub fn is_held(conn: &mut AnyConnection, uid: &str, now: i64) -> QueryResult<bool> {
+    let held: i64 = leases::table
+        .filter(leases::uid.eq(uid))
+        .filter(leases::locked_until.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(held > 0)
+}

@@ -3,7 +3,6 @@
 //! composed from the shared engine with Nextcloud's policy (codes once and for 10 minutes, PKCE
 //! `S256` only, both tokens rotated at every call).
 
-use diesel::Connection;
 use oauth_provider::{
     Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy, RefreshState, Rotation,
     TokenPair,
@@ -36,6 +35,8 @@ pub const POLICY: Policy = Policy {
 
 /// How long a request waits for the user's consent.
 pub const PENDING_TTL_MILLIS: i64 = 10 * 60 * 1000;
+/// The lock deciding on pending requests takes ("ncoapend").
+const PENDING_LOCK: i64 = 0x6e63_6f61_7065_6e64;
 /// Nextcloud has no scopes; codes and tokens carry an empty one.
 const NO_SCOPE: &str = "";
 
@@ -165,7 +166,9 @@ pub fn decide(
     decision: Decision,
 ) -> diesel::QueryResult<Option<String>> {
     let id_digest = crypto::digest(id);
-    conn.transaction(|conn| {
+    // Serialized: of two answers to one request, exactly one finds it (SQLite included, where a
+    // deferred transaction that reads first could fail to write).
+    crate::db::serialized_transaction(conn, PENDING_LOCK, |conn| {
         let Some(row) = oauth_pending::find_live(conn, &id_digest, uid, now_millis())? else {
             return Ok(None);
         };

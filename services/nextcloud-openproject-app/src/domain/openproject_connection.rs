@@ -151,7 +151,8 @@ fn take_flow_state(
     secret_box: &SecretBox,
     uid: &str,
 ) -> Result<FlowState, ApiError> {
-    conn.transaction(|conn| {
+    // Serialized per user: of two redirects carrying the same state, only one finds it.
+    crate::db::serialized_transaction(conn, connection_lock(uid), |conn| {
         let starting_page =
             preferences::get(conn, secret_box, uid, keys::OAUTH_JOURNEY_STARTING_PAGE)?;
         let state = preferences::take(conn, secret_box, uid, keys::OAUTH_STATE)?;
@@ -649,13 +650,21 @@ pub async fn openproject_access_token(
     uid: &str,
 ) -> Result<SecretString, AccessTokenError> {
     let give_up = Instant::now() + Duration::from_millis(LEASE_MILLIS as u64) + WAIT_STEP;
+    let mut waited = false;
     loop {
+        // Looked at before the tokens: a refresh stores its result before it releases.
+        let other_finished = waited && !refresh_running(op, uid).await?;
         let stored = read_stored(op, uid).await?;
         let Some(token) = stored.token.clone() else {
             return Err(AccessTokenError::NotConnected);
         };
         if stored.is_fresh(now_millis() / 1000) {
             return Ok(token);
+        }
+        if other_finished {
+            // The refresh this caller waited for failed (and was logged): share its outcome
+            // rather than repeat it; the next call tries again.
+            return Err(AccessTokenError::RefreshFailed);
         }
         let until = now_millis() + LEASE_MILLIS;
         let owner = uid.to_string();
@@ -679,8 +688,18 @@ pub async fn openproject_access_token(
             tracing::warn!("Failed to refresh token: another refresh did not finish in time");
             return Err(AccessTokenError::RefreshFailed);
         }
+        waited = true;
         tokio::time::sleep(WAIT_STEP).await;
     }
+}
+
+async fn refresh_running(op: OpenProject<'_>, uid: &str) -> Result<bool, ApiError> {
+    let owner = uid.to_string();
+    op.db
+        .run(move |conn| {
+            token_refreshes::is_held(conn, &owner, now_millis()).map_err(ApiError::from)
+        })
+        .await
 }
 
 async fn refresh_holding_lease(

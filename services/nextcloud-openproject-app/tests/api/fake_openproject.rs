@@ -41,11 +41,17 @@ impl Recorded {
     }
 }
 
-/// How `/oauth/token` answers.
+/// How `/oauth/token` answers, after `delay`.
 #[derive(Debug, Clone)]
 pub enum TokenAnswer {
-    Issue { expires_in: i64, delay: Duration },
-    Refuse(&'static str),
+    Issue {
+        expires_in: i64,
+        delay: Duration,
+    },
+    Refuse {
+        error: &'static str,
+        delay: Duration,
+    },
 }
 
 #[derive(Debug)]
@@ -143,10 +149,13 @@ async fn token(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) ->
                     created_at: now_millis() / 1000,
                 })
         }
-        TokenAnswer::Refuse(code) => HttpResponse::BadRequest().json(ErrorBody {
-            error: code.into(),
-            error_description: Some("The provided authorization grant is invalid.".into()),
-        }),
+        TokenAnswer::Refuse { error, delay } => {
+            tokio::time::sleep(delay).await;
+            HttpResponse::BadRequest().json(ErrorBody {
+                error: error.into(),
+                error_description: Some("The provided authorization grant is invalid.".into()),
+            })
+        }
     }
 }
 

@@ -372,7 +372,10 @@ async fn redirect_failures_are_reported_once_on_the_settings_page() {
     assert!(!c.settings_page().await.contains("Error during OAuth"));
 
     // OpenProject refuses the code.
-    c.op.answer_tokens_with(TokenAnswer::Refuse("invalid_grant"));
+    c.op.answer_tokens_with(TokenAnswer::Refuse {
+        error: "invalid_grant",
+        delay: Duration::ZERO,
+    });
     let (_, url) = c.op_oauth_url().await;
     let state = query_param(url.as_str().unwrap(), "state").unwrap();
     c.redirect(&format!("code=c&state={state}")).await;
@@ -525,7 +528,10 @@ async fn a_failed_refresh_keeps_the_tokens_and_tries_again_next_time() {
     let (secret_box, http) = c.openproject();
     let expired = (now_millis() / 1000 - 10).to_string();
     set_pref(&c.app, "token_expires_at", &expired);
-    c.op.answer_tokens_with(TokenAnswer::Refuse("invalid_grant"));
+    c.op.answer_tokens_with(TokenAnswer::Refuse {
+        error: "invalid_grant",
+        delay: Duration::ZERO,
+    });
 
     for attempt in 1..=2 {
         assert!(matches!(
@@ -552,6 +558,70 @@ async fn a_failed_refresh_keeps_the_tokens_and_tries_again_next_time() {
         access_token(&c.app, &secret_box, &http).await,
         Err(AccessTokenError::NotConnected)
     ));
+}
+
+/// Log lines of the current thread (the test's runtime runs the refresh on it).
+#[derive(Clone, Default)]
+struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_failed_refresh_and_nothing_secret_is_logged() {
+    let c = spawn_with_openproject().await;
+    c.connect().await;
+    let (secret_box, http) = c.openproject();
+    set_pref(
+        &c.app,
+        "token_expires_at",
+        &(now_millis() / 1000 - 10).to_string(),
+    );
+    c.op.answer_tokens_with(TokenAnswer::Refuse {
+        error: "invalid_grant",
+        delay: Duration::from_millis(300),
+    });
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let callers = (0..5).map(|_| access_token(&c.app, &secret_box, &http));
+    for result in futures_util::future::join_all(callers).await {
+        assert!(matches!(result, Err(AccessTokenError::RefreshFailed)));
+    }
+    assert_eq!(c.op.requests_to("/oauth/token").len(), 2);
+    let text = logs.text();
+    assert_eq!(
+        text.matches("Failed to refresh token: invalid_grant")
+            .count(),
+        1,
+        "{text}"
+    );
+    for secret in ["op-refresh-1", "op-access-1", OP_CLIENT_SECRET] {
+        assert!(!text.contains(secret), "{text}");
+    }
+    assert_eq!(
+        pref(&c.app, "refresh_token").as_deref(),
+        Some("op-refresh-1")
+    );
 }
 
 #[tokio::test]
