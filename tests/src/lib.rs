@@ -40,6 +40,8 @@ pub struct Service {
     child: Child,
     binary_name: String,
     env: Vec<(String, String)>,
+    /// Where the process's log (stderr) goes; `None` inherits the test's stderr.
+    log: Option<PathBuf>,
     /// Dropped with the service that created it; replicas share it and own none.
     _db: Option<TestDatabase>,
 }
@@ -86,12 +88,23 @@ pub fn base_env(prefix: &str, db: &TestDatabase, admin_password: &str) -> Vec<(S
 
 /// Starts `binary` with `env` and waits for its `listening on http://ADDR` line.
 pub fn start(binary_name: &str, env: Vec<(String, String)>, db: TestDatabase) -> Service {
-    let (url, child) = spawn_process(binary_name, &env);
+    start_logging(binary_name, env, db, None)
+}
+
+/// [`start`], with the log appended to `log` when given.
+pub fn start_logging(
+    binary_name: &str,
+    env: Vec<(String, String)>,
+    db: TestDatabase,
+    log: Option<PathBuf>,
+) -> Service {
+    let (url, child) = spawn_process(binary_name, &env, log.as_deref());
     Service {
         url,
         child,
         binary_name: binary_name.to_string(),
         env,
+        log,
         _db: Some(db),
     }
 }
@@ -100,23 +113,38 @@ impl Service {
     /// Another process of the same service on the same database and secret key, on its own
     /// port: a second replica behind a load balancer.
     pub fn replica(&self) -> Service {
-        let (url, child) = spawn_process(&self.binary_name, &self.env);
+        let (url, child) = spawn_process(&self.binary_name, &self.env, self.log.as_deref());
         Service {
             url,
             child,
             binary_name: self.binary_name.clone(),
             env: self.env.clone(),
+            log: self.log.clone(),
             _db: None,
         }
     }
 }
 
-fn spawn_process(binary_name: &str, env: &[(String, String)]) -> (String, Child) {
+fn spawn_process(
+    binary_name: &str,
+    env: &[(String, String)],
+    log: Option<&std::path::Path>,
+) -> (String, Child) {
+    let stderr = match log {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("log file opens"),
+        ),
+        None => Stdio::inherit(),
+    };
     let mut child = Command::new(binary(binary_name))
         .arg("serve")
         .envs(env.iter().cloned())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("service starts");
     let stdout = child.stdout.take().expect("piped stdout");
@@ -147,26 +175,53 @@ pub fn spawn_nextcloud() -> Service {
     start("nextcloud-openproject-app", env, db)
 }
 
-/// Both services, each knowing the other's URL where configuration allows.
+/// Both services, each knowing the other's URL where configuration allows, and a client that
+/// does not follow redirects.
 pub struct Pair {
     pub openproject: Service,
     pub nextcloud: Service,
     pub client: reqwest::Client,
 }
 
+/// Both services on fresh databases, logging warnings to the test's stderr.
 pub fn spawn_pair() -> Pair {
-    let nextcloud = spawn_nextcloud();
+    launch_pair(None)
+}
+
+/// Both services logging at `level` into two files (OpenProject's, then Nextcloud's).
+pub fn spawn_pair_logging(level: &str) -> (Pair, [PathBuf; 2]) {
+    let dir = std::env::temp_dir().join(format!(
+        "system-logs-{}",
+        SecretKey::generate()
+            .to_base64()
+            .replace(['/', '+', '='], "")
+    ));
+    std::fs::create_dir_all(&dir).expect("log folder");
+    let logs = [dir.join("openproject.log"), dir.join("nextcloud.log")];
+    let pair = launch_pair(Some((&logs, level)));
+    (pair, logs)
+}
+
+fn launch_pair(logging: Option<(&[PathBuf; 2], &str)>) -> Pair {
+    let nc_db = TestDatabase::create("ncoa_sys");
+    let mut nc_env = base_env("NCOA", &nc_db, NCOA_ADMIN_PASSWORD);
+    nc_env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
     let op_db = TestDatabase::create("ops_sys");
-    let op_env = base_env("OPS", &op_db, OPS_ADMIN_PASSWORD);
-    let openproject = start("openproject-storages", op_env, op_db);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let mut op_env = base_env("OPS", &op_db, OPS_ADMIN_PASSWORD);
+    if let Some((_, level)) = logging {
+        nc_env.push(("NCOA_LOG".into(), level.into()));
+        op_env.push(("OPS_LOG".into(), level.into()));
+    }
+    let log = |i: usize| logging.map(|(files, _)| files[i].clone());
+    let nextcloud = start_logging("nextcloud-openproject-app", nc_env, nc_db, log(1));
+    let openproject = start_logging("openproject-storages", op_env, op_db, log(0));
     Pair {
         openproject,
         nextcloud,
-        client,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
     }
 }
 

@@ -5,3 +5,4 @@ mod oauth_flows;
 mod processes;
 mod replicas;
 mod scripted_setup;
+mod secrets_in_logs;
