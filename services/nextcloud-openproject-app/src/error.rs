@@ -21,7 +21,10 @@ use storage_protocol::{
     ocs::{self, OcsEnvelope, OcsVersion, CODE_NOT_FOUND, CODE_NOT_LOGGED_IN},
 };
 
-use crate::domain::{setup::SetupError, team_folder::TeamFolderError};
+use crate::domain::{
+    openproject_connection::ConnectionError, preferences::PreferenceError, setup::SetupError,
+    team_folder::TeamFolderError,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -82,6 +85,23 @@ impl From<SetupError> for ApiError {
                 cause: anyhow::Error::new(e),
             },
         }
+    }
+}
+
+impl From<ConnectionError> for ApiError {
+    fn from(e: ConnectionError) -> Self {
+        match e {
+            ConnectionError::AdminConfigNotValid => {
+                Self::BadRequest(app_messages::ADMIN_CONFIG_NOT_VALID.into())
+            }
+            ConnectionError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<PreferenceError> for ApiError {
+    fn from(e: PreferenceError) -> Self {
+        Self::Unexpected(anyhow::Error::new(e).context("user preferences"))
     }
 }
 

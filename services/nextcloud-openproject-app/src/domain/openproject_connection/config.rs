@@ -1,0 +1,280 @@
+//! `PUT APP/config` (nextcloud-openproject-app.md §4): the user's preferences, personal access
+//! tokens, disconnecting; and what the personal settings page shows.
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::{
+    crypto::{SecretBox, SecretString},
+    db::AnyConnection,
+};
+use storage_protocol::integration_app::{messages, APP_ID};
+
+use super::{
+    client::{self, Tokens},
+    connection_lock, tokens, OpenProject,
+};
+use crate::{
+    db::user_preferences,
+    domain::{
+        preferences::{self, keys, PreferenceError, Whose, PROTECTED_KEYS},
+        settings::AdminSettings,
+        setup,
+    },
+    error::ApiError,
+};
+
+/// A validated `PUT APP/config` body.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigChanges {
+    /// `Some("")` disconnects; `Some(token)` connects with a personal access token.
+    pub token: Option<String>,
+    /// Other keys in request order; `None` deletes.
+    pub values: Vec<(String, Option<String>)>,
+}
+
+/// Longest preference key accepted (Nextcloud's limit).
+const MAX_KEY_LEN: usize = 64;
+
+/// Parses `{"values": {…}}`: strings (trimmed), booleans as `"1"`/`"0"`, numbers as text,
+/// `null` deletes; the connection and flow-state keys other than `token` and
+/// `oauth_journey_starting_page` are ignored.
+pub fn parse_config(body: &[u8]) -> Result<ConfigChanges, String> {
+    let invalid = || messages::INVALID_SETTINGS.to_string();
+    let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(body) else {
+        return Err(invalid());
+    };
+    let Some(Value::Object(values)) = body.remove("values") else {
+        return Err(invalid());
+    };
+    let mut changes = ConfigChanges::default();
+    for (key, value) in values {
+        if key.is_empty() || key.len() > MAX_KEY_LEN {
+            return Err(invalid());
+        }
+        if key == keys::TOKEN {
+            changes.token = match value {
+                Value::String(token) => Some(token.trim().to_string()),
+                Value::Null => None,
+                _ => return Err(messages::invalid_value(&key)),
+            };
+            continue;
+        }
+        if PROTECTED_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let stored = match value {
+            Value::Null => None,
+            Value::Bool(b) => Some(if b { "1" } else { "0" }.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::String(s) => Some(s.trim().to_string()),
+            Value::Array(_) | Value::Object(_) => return Err(messages::invalid_value(&key)),
+        };
+        changes.values.push((key, stored));
+    }
+    Ok(changes)
+}
+
+/// What `PUT APP/config` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigOutcome {
+    /// No `token` key: 200 `{}`.
+    Stored,
+    /// `token` `""`: 200 `{"user_name": ""}`.
+    Disconnected,
+    /// A personal access token that works: 200 `{"user_name": "<First Last>"}`.
+    Connected(String),
+    /// A personal access token OpenProject refused: 401 `{"error": "<reason>"}`.
+    Refused(String),
+}
+
+/// `PUT APP/config`: stores the preferences, then connects with a personal access token or
+/// disconnects (revoking the refresh token at OpenProject, best effort).
+pub async fn update_config(
+    op: OpenProject<'_>,
+    uid: &str,
+    changes: ConfigChanges,
+) -> Result<ConfigOutcome, ApiError> {
+    let secret_box = op.secret_box.clone();
+    let owner = uid.to_string();
+    let values = changes.values.clone();
+    op.db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                for (key, value) in &values {
+                    match value {
+                        Some(value) => preferences::set(conn, &secret_box, &owner, key, value)?,
+                        None => preferences::delete(conn, &owner, key).map(drop)?,
+                    }
+                }
+                Ok::<_, diesel::result::Error>(())
+            })
+            .map_err(ApiError::from)
+        })
+        .await?;
+    match changes.token.as_deref() {
+        None => Ok(ConfigOutcome::Stored),
+        Some("") => {
+            disconnect(op, uid).await?;
+            Ok(ConfigOutcome::Disconnected)
+        }
+        Some(token) => connect_with_personal_token(op, uid, token).await,
+    }
+}
+
+/// Clears the user's connection, then revokes its refresh token at OpenProject (Extension, best
+/// effort: the answer is ignored).
+pub async fn disconnect(op: OpenProject<'_>, uid: &str) -> Result<(), ApiError> {
+    let secret_box = op.secret_box.clone();
+    let owner = uid.to_string();
+    let (refresh_token, settings) = op
+        .db
+        .run(move |conn| {
+            conn.transaction(|conn| {
+                // A token sealed with another key cannot be revoked; the rest goes on.
+                let refresh = preferences::get(conn, &secret_box, &owner, keys::REFRESH_TOKEN)
+                    .or_else(|e| match e {
+                        PreferenceError::Sealed(_) => Ok(None),
+                        other => Err(ApiError::from(other)),
+                    })?;
+                preferences::clear_openproject_connection(conn, Whose::User(&owner))?;
+                Ok::<_, ApiError>((refresh, AdminSettings::load(conn, &secret_box)?))
+            })
+        })
+        .await?;
+    let Some(refresh_token) = refresh_token.filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    client::revoke_refresh_token(op.http, &settings, &refresh_token).await;
+    Ok(())
+}
+
+async fn connect_with_personal_token(
+    op: OpenProject<'_>,
+    uid: &str,
+    token: &str,
+) -> Result<ConfigOutcome, ApiError> {
+    let tokens = Tokens {
+        access: SecretString::new(token),
+        refresh: None,
+        expires_at: 0,
+    };
+    let secret_box = op.secret_box.clone();
+    let owner = uid.to_string();
+    let openproject_url = op
+        .db
+        .run(move |conn| {
+            crate::db::serialized_transaction(conn, connection_lock(&owner), |conn| {
+                preferences::clear_openproject_connection(conn, Whose::User(&owner))?;
+                preferences::set(
+                    conn,
+                    &secret_box,
+                    &owner,
+                    keys::TOKEN,
+                    tokens.access.expose(),
+                )?;
+                Ok::<_, ApiError>(AdminSettings::load(conn, &secret_box)?.openproject_instance_url)
+            })
+        })
+        .await?;
+    // Through the token getter, as every OpenProject call goes (a personal token never expires).
+    let identity = match tokens::openproject_access_token(op, uid).await {
+        Ok(token) if !openproject_url.is_empty() => {
+            client::fetch_me(op.http, &openproject_url, &token).await
+        }
+        Ok(_) => Err(messages::ADMIN_CONFIG_NOT_VALID.to_string()),
+        Err(tokens::AccessTokenError::Unexpected(e)) => return Err(e),
+        Err(e) => Err(e.to_string()),
+    };
+    match identity {
+        Ok(identity) => {
+            let name = identity.name.clone();
+            tokens::store_identity(op, uid, Some(identity)).await?;
+            Ok(ConfigOutcome::Connected(name))
+        }
+        Err(reason) => {
+            let owner = uid.to_string();
+            op.db
+                .run(move |conn| {
+                    preferences::clear_openproject_connection(conn, Whose::User(&owner))
+                        .map_err(ApiError::from)
+                })
+                .await?;
+            Ok(ConfigOutcome::Refused(reason))
+        }
+    }
+}
+
+/// What the personal settings page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalState {
+    pub connected: bool,
+    pub user_name: Option<String>,
+    pub admin_config_ok: bool,
+    /// `oauth_connection_result` and its error message, shown once: both are deleted here.
+    pub result: Option<String>,
+    pub error_message: Option<String>,
+}
+
+pub fn personal_state(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    uid: &str,
+) -> Result<PersonalState, ApiError> {
+    conn.transaction(|conn| {
+        let plain = |conn: &mut AnyConnection, key| user_preferences::get(conn, uid, APP_ID, key);
+        let connected = plain(conn, keys::TOKEN)?.is_some_and(|t| !t.is_empty());
+        let user_name = plain(conn, keys::USER_NAME)?.filter(|n| !n.is_empty());
+        let result = preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_RESULT)?;
+        let error_message =
+            preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_ERROR_MESSAGE)?;
+        Ok(PersonalState {
+            connected,
+            user_name,
+            admin_config_ok: setup::check(conn, secret_box)?.config_status_without_project_folder,
+            result,
+            error_message,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_bodies() {
+        let parsed = parse_config(
+            br#"{"values": {"search_enabled": true, "navigation_enabled": false,
+                "oauth_journey_starting_page": "{\"page\":\"settings\"}", "user_id": "9",
+                "refresh_token": "x", "token": " ", "link_preview_enabled": null, "n": 3}}"#,
+        )
+        .unwrap();
+        assert_eq!(parsed.token.as_deref(), Some(""));
+        assert_eq!(
+            parsed.values,
+            vec![
+                ("search_enabled".to_string(), Some("1".to_string())),
+                ("navigation_enabled".to_string(), Some("0".to_string())),
+                (
+                    "oauth_journey_starting_page".to_string(),
+                    Some(r#"{"page":"settings"}"#.to_string())
+                ),
+                ("link_preview_enabled".to_string(), None),
+                ("n".to_string(), Some("3".to_string())),
+            ]
+        );
+        assert_eq!(parse_config(b"{}").unwrap_err(), messages::INVALID_SETTINGS);
+        assert_eq!(
+            parse_config(br#"{"values": {"token": 5}}"#).unwrap_err(),
+            "Invalid value for setting: token"
+        );
+        assert_eq!(
+            parse_config(br#"{"values": {"a": [1]}}"#).unwrap_err(),
+            "Invalid value for setting: a"
+        );
+        assert_eq!(
+            parse_config(br#"{"values": {}}"#).unwrap(),
+            ConfigChanges::default()
+        );
+    }
+}
