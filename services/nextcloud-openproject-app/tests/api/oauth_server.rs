@@ -279,7 +279,10 @@ async fn a_browser_logs_in_consents_and_openproject_gets_tokens() {
         "frame-ancestors 'none'"
     );
     let page = page.text().await.unwrap();
-    assert!(page.contains("OpenProject client"), "{page}");
+    assert!(
+        page.contains("Connect <span id=\"client-name\">OpenProject client</span> to your account"),
+        "{page}"
+    );
     assert!(!page.contains(&challenge) && !page.contains("state 1/2"));
     let form = (
         hidden_value(&page, "requesttoken"),
@@ -1008,4 +1011,34 @@ async fn the_token_endpoint_is_throttled_per_address() {
         .await
         .unwrap();
     assert_eq!(response.status(), 429);
+}
+
+#[tokio::test]
+async fn a_new_openproject_url_moves_the_redirect_uri_and_keeps_the_tokens() {
+    let app = spawn_app().await;
+    app.create_user(ALICE.0, ALICE.1).await;
+    let client = setup(&app).await;
+    let pair = tokens(&app, &client).await;
+    let (status, body) = app
+        .setup(
+            Method::PATCH,
+            json!({"openproject_instance_url": "https://op.example.org/"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let moved = format!(
+        "https://op.example.org/oauth_clients/{}/callback",
+        client.id
+    );
+    assert_eq!(body["openproject_redirect_uri"], moved.as_str());
+    // No token changes.
+    assert_eq!(whoami(&app, str_of(&pair, "access_token")).await.0, 200);
+    let (status, _) = refresh(&app, &client, str_of(&pair, "refresh_token")).await;
+    assert_eq!(status, 200);
+    // New grants go to the new URI.
+    let browser = logged_in(&app, ALICE).await;
+    let form = consent_form(&app, &browser, &authorize_path(&client.id, "s", None)).await;
+    assert!(grant(&app, &browser, &form)
+        .await
+        .starts_with(&format!("{moved}?state=s&code=")));
 }
