@@ -473,6 +473,94 @@ mod tests {
         );
     }
 
+    fn code(conn: &mut AnyConnection, issued: &IssuedClient, challenge: Option<&str>) -> String {
+        let request = ValidAuthorization {
+            client_pk: issued.client.id,
+            state: "st".into(),
+            code_challenge: challenge.map(str::to_string),
+        };
+        let id = start_consent(conn, &request, "alice").unwrap();
+        let location = decide(conn, &id, "alice", Decision::Grant)
+            .unwrap()
+            .unwrap();
+        location.rsplit("code=").next().unwrap().to_string()
+    }
+
+    fn params_for(issued: &IssuedClient, code: &str) -> TokenParams {
+        TokenParams {
+            grant_type: Some(GRANT_AUTHORIZATION_CODE.into()),
+            code: Some(code.into()),
+            client_id: Some(issued.client.client_id.clone()),
+            client_secret: Some(issued.secret.clone()),
+            ..TokenParams::default()
+        }
+    }
+
+    #[test]
+    fn token_refusals_come_in_the_contract_order() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let issued = setup(conn);
+        let verifier = crypto::random_alphanumeric(64);
+        let challenge = oauth_provider::s256_challenge(&verifier);
+        let with_challenge = code(conn, &issued, Some(&challenge));
+
+        // Row 1 before everything, even with a code that would pass.
+        let mut params = params_for(&issued, &with_challenge);
+        params.grant_type = Some("password".into());
+        assert_eq!(
+            token(conn, &params).unwrap(),
+            Err(TokenErrorCode::InvalidGrant)
+        );
+        // Row 4 before row 7: no verifier, wrong secret.
+        let mut params = params_for(&issued, &with_challenge);
+        params.client_secret = Some(SecretString::new("wrong"));
+        assert_eq!(
+            token(conn, &params).unwrap(),
+            Err(TokenErrorCode::InvalidRequest)
+        );
+        // Row 5 before row 7.
+        params.code_verifier = Some("x".repeat(43));
+        assert_eq!(
+            token(conn, &params).unwrap(),
+            Err(TokenErrorCode::InvalidGrant)
+        );
+        // Row 7.
+        params.code_verifier = Some(verifier.clone());
+        assert_eq!(
+            token(conn, &params).unwrap(),
+            Err(TokenErrorCode::InvalidClient)
+        );
+        let mut params = params_for(&issued, &with_challenge);
+        params.code_verifier = Some(verifier);
+        let pair = token(conn, &params).unwrap().unwrap();
+        assert_eq!(pair.user_id, "alice");
+        assert_eq!(pair.expires_in, 3600);
+
+        // Row 6: a code whose client is gone. The foreign key deletes codes with their client,
+        // so make an orphan by switching it off for this connection.
+        let orphan = code(conn, &issued, None);
+        {
+            use diesel::connection::SimpleConnection;
+            match conn as &mut AnyConnection {
+                AnyConnection::Sqlite(c) => c.batch_execute("PRAGMA foreign_keys = OFF"),
+                AnyConnection::Postgresql(c) => {
+                    c.batch_execute("SET session_replication_role = replica")
+                }
+            }
+            .unwrap();
+        }
+        crate::db::oauth_clients::delete_all(conn).unwrap();
+        assert!(matches!(
+            oauth_provider::find_code(conn, &orphan).unwrap(),
+            CodeState::Usable(_)
+        ));
+        assert_eq!(
+            token(conn, &params_for(&issued, &orphan)).unwrap(),
+            Err(TokenErrorCode::InvalidRequest)
+        );
+    }
+
     #[test]
     fn queries_are_appended() {
         assert_eq!(
