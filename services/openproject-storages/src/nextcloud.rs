@@ -1,11 +1,18 @@
 //! Calls to Nextcloud (openproject-storages.md §6.6, §12): the storage host check, the
-//! application password check, and the probes behind the health report and the authorization
-//! state. Each returns what the caller needs to decide, never a raw transport error.
+//! application password check, the probes behind the health report and the authorization
+//! state, and the token endpoint (oauth.md §4). Each returns what the caller needs to decide,
+//! never a raw transport error.
 
 use std::time::Duration;
 
+use oauth2::{
+    basic::{BasicClient, BasicErrorResponse, BasicTokenResponse},
+    AuthType, AuthorizationCode, ClientId, ClientSecret, EndpointNotSet, EndpointSet,
+    PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse, TokenUrl,
+};
 use reqwest::{header, Client, Method, StatusCode};
 use serde_json::Value;
+use service_kit::crypto::SecretString;
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };
@@ -202,6 +209,125 @@ impl NextcloudClient {
             Some(entries) => Probe::Ok(entries),
             None => Probe::Unparseable,
         }
+    }
+}
+
+/// Nextcloud's OAuth client for OpenProject as the token endpoint wants it (form fields
+/// `client_id`, `client_secret`, oauth.md §4.3, §4.4).
+pub struct ClientCredentials<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+}
+
+/// A token pair Nextcloud issued (oauth.md §3.3). `Debug` shows no token.
+pub struct IssuedTokens {
+    pub access_token: SecretString,
+    /// Nextcloud always rotates it; a server that does not keeps the previous one valid.
+    pub refresh_token: Option<SecretString>,
+    pub expires_in: Option<Duration>,
+}
+
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What Nextcloud's token endpoint answered.
+#[derive(Debug)]
+pub enum TokenGrant {
+    Issued(IssuedTokens),
+    /// An OAuth error body; its `error` code (`invalid_grant`, …).
+    Refused(String),
+    /// Connection failure or timeout.
+    Unreachable,
+    /// Anything else: another status, a body that is not the contract's.
+    Invalid,
+}
+
+impl NextcloudClient {
+    /// `POST <host>index.php/apps/oauth2/api/v1/token` with `grant_type=authorization_code`
+    /// (oauth.md §4.3): the client's id and secret as form fields, the callback as `redirect_uri`,
+    /// and the PKCE verifier when the state has one.
+    pub async fn exchange_code(
+        &self,
+        host: &str,
+        client: &ClientCredentials<'_>,
+        redirect_uri: &str,
+        code: &str,
+        code_verifier: Option<&str>,
+    ) -> TokenGrant {
+        let Ok(redirect_uri) = RedirectUrl::new(redirect_uri.to_string()) else {
+            return TokenGrant::Invalid;
+        };
+        let Some(oauth) = oauth_client(host, client) else {
+            return TokenGrant::Invalid;
+        };
+        let mut request = oauth
+            .exchange_code(AuthorizationCode::new(code.to_string()))
+            .set_redirect_uri(std::borrow::Cow::Owned(redirect_uri));
+        if let Some(verifier) = code_verifier {
+            request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()));
+        }
+        grant(request.request_async(&self.user_bound).await)
+    }
+
+    /// `POST <host>index.php/apps/oauth2/api/v1/token` with `grant_type=refresh_token`
+    /// (oauth.md §4.4).
+    pub async fn refresh_token(
+        &self,
+        host: &str,
+        client: &ClientCredentials<'_>,
+        refresh_token: &str,
+    ) -> TokenGrant {
+        let Some(oauth) = oauth_client(host, client) else {
+            return TokenGrant::Invalid;
+        };
+        let refresh_token = RefreshToken::new(refresh_token.to_string());
+        grant(
+            oauth
+                .exchange_refresh_token(&refresh_token)
+                .request_async(&self.user_bound)
+                .await,
+        )
+    }
+}
+
+/// The `oauth2` client for one storage's Nextcloud: credentials in the form body, as Nextcloud's
+/// documentation and OpenProject send them. `None` when the host makes no URL.
+fn oauth_client(
+    host: &str,
+    client: &ClientCredentials<'_>,
+) -> Option<BasicClient<EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>>
+{
+    let token_url = TokenUrl::new(nextcloud_urls::token(host)).ok()?;
+    Some(
+        BasicClient::new(ClientId::new(client.client_id.to_string()))
+            .set_client_secret(ClientSecret::new(client.client_secret.to_string()))
+            .set_auth_type(AuthType::RequestBody)
+            .set_token_uri(token_url),
+    )
+}
+
+fn grant<RE: std::error::Error + 'static>(
+    result: Result<BasicTokenResponse, RequestTokenError<RE, BasicErrorResponse>>,
+) -> TokenGrant {
+    match result {
+        Ok(response) => TokenGrant::Issued(IssuedTokens {
+            access_token: SecretString::new(response.access_token().secret().as_str()),
+            refresh_token: response
+                .refresh_token()
+                .map(|t| SecretString::new(t.secret().as_str())),
+            expires_in: response.expires_in(),
+        }),
+        Err(RequestTokenError::ServerResponse(body)) => {
+            TokenGrant::Refused(body.error().as_ref().to_string())
+        }
+        Err(RequestTokenError::Request(_)) => TokenGrant::Unreachable,
+        // The body of a parse error may hold anything the server sent: it is dropped unread.
+        Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => TokenGrant::Invalid,
     }
 }
 

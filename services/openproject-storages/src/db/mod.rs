@@ -4,6 +4,7 @@
 pub mod api_tokens;
 pub mod oauth_applications;
 pub mod oauth_client_credentials;
+pub mod oauth_client_states;
 pub mod oauth_client_tokens;
 pub mod schema;
 pub mod sessions;

@@ -95,6 +95,8 @@ diesel::table! {
         origin_user_id -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        refresh_claimed_at -> Nullable<BigInt>,
+        refreshed_at -> Nullable<BigInt>,
     }
 }
 
@@ -108,3 +110,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_client_tokens,
     users
 );
+
+diesel::table! {
+    oauth_client_states (id) {
+        id -> BigInt,
+        state_digest -> Text,
+        user_id -> BigInt,
+        storage_id -> BigInt,
+        code_verifier_sealed -> Nullable<Text>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+    }
+}
