@@ -1,7 +1,10 @@
 //! A user's connection to a storage's Nextcloud (oauth.md §4, openproject-storages.md §6.2, §12).
 //! Every user-bound call goes through [`with_user_token`], which sends the user's access token and,
 //! on a 401, refreshes it once (single-flight across replicas) and retries once; the storage's
-//! `authorizationState` is such a call.
+//! `authorizationState` is such a call. Authorizing (ensure_connection, callback) is in
+//! [`authorization`].
+
+pub mod authorization;
 
 use std::{future::Future, time::Duration};
 

@@ -4,6 +4,7 @@
 mod api_root;
 mod api_tokens;
 mod oauth;
+mod oauth_clients;
 mod oauth_resources;
 mod pages;
 mod storages;
@@ -47,7 +48,15 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(pages::home))
         .route("/login", web::get().to(pages::login_form))
         .route("/login", web::post().to(pages::login))
-        .route("/logout", web::post().to(pages::logout));
+        .route("/logout", web::post().to(pages::logout))
+        .route(
+            "/oauth_clients/{client_id}/ensure_connection",
+            web::get().to(oauth_clients::ensure_connection),
+        )
+        .route(
+            "/oauth_clients/{client_id}/callback",
+            web::get().to(oauth_clients::callback),
+        );
 }
 
 /// OpenProject's OAuth authorization server, outside `/api/v3`.

@@ -37,6 +37,29 @@ struct HomePage<'a> {
     login: &'a str,
     admin: bool,
     csrf_token: &'a str,
+    flash: Option<&'a str>,
+}
+
+/// A message for the next home page, shown once (e.g. why an authorization at Nextcloud
+/// failed). Not secret: it only saves the message across one redirect.
+const FLASH_COOKIE: &str = "_open_project_flash";
+const FLASH_MAX_AGE_SECS: i64 = 300;
+
+/// Percent-encoded, which is how request cookies are read back (decoded once).
+pub(super) fn flash_cookie(message: &str, secure: bool) -> actix_web::cookie::Cookie<'static> {
+    let encoded =
+        percent_encoding::utf8_percent_encode(message, percent_encoding::NON_ALPHANUMERIC);
+    let mut cookie = session_cookie(FLASH_COOKIE, encoded.to_string(), secure);
+    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(
+        FLASH_MAX_AGE_SECS,
+    ));
+    cookie
+}
+
+fn flash_message(req: &HttpRequest) -> Option<String> {
+    req.cookie(FLASH_COOKIE)
+        .map(|cookie| cookie.value().to_string())
+        .filter(|message| !message.is_empty())
 }
 
 /// Pages refuse framing (clickjacking) and caching.
@@ -82,7 +105,8 @@ pub async fn home(
     let expires = (now_millis() + SESSION_LIFETIME_MILLIS) / 1000;
     let csrf_token = state.csrf.issue(&session_id, expires);
     let user = &caller.user;
-    page(
+    let flash = flash_message(&req);
+    let mut response = page(
         actix_web::http::StatusCode::OK,
         HomePage {
             instance_name: &state.settings.instance_name,
@@ -90,9 +114,17 @@ pub async fn home(
             login: &user.login,
             admin: user.is_active_admin(),
             csrf_token: &csrf_token,
+            flash: flash.as_deref(),
         }
         .render(),
-    )
+    )?;
+    if req.cookie(FLASH_COOKIE).is_some() {
+        // Shown once.
+        response
+            .add_cookie(&removal_cookie(FLASH_COOKIE, state.secure_cookies()))
+            .map_err(|e| anyhow::anyhow!("flash cookie: {e}"))?;
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize)]
