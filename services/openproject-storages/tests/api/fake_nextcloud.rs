@@ -1,7 +1,12 @@
 //! HTTP servers that answer like a broken, old, or partly set-up Nextcloud, for the host check's
-//! failure paths; the happy paths use a real `nextcloud-openproject-app` process.
+//! failure paths (the happy paths use a real `nextcloud-openproject-app` process), and a
+//! Nextcloud OAuth server whose token endpoint and token checks a test steers.
 
-use std::net::TcpListener;
+use std::{
+    collections::HashMap,
+    net::TcpListener,
+    sync::{Arc, Mutex, MutexGuard},
+};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
@@ -32,6 +37,132 @@ pub enum Behaviour {
 pub struct FakeNextcloud {
     /// Without trailing `/`.
     pub url: String,
+    /// Its OAuth server: the token endpoint and the Bearer check of `ocs/v1.php/cloud/user`.
+    oauth: Arc<Mutex<OAuthServer>>,
+}
+
+/// The client id and secret the fake's OAuth server knows (its "OpenProject client").
+pub const CLIENT_ID: &str = "nc-client-id";
+pub const CLIENT_SECRET: &str = "nc-client-secret";
+/// The Nextcloud user every code is issued for.
+pub const NEXTCLOUD_USER: &str = "alice-nc";
+
+/// How the token endpoint answers, whatever the request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TokenEndpoint {
+    /// Like Nextcloud (oauth.md §3.3): checks, then rotates both tokens.
+    Nextcloud,
+    /// 400 with `{"error": <code>}`.
+    Refuses(&'static str),
+    /// 500 with an HTML page.
+    Broken,
+    /// 200 with a body that is no token response.
+    Garbage,
+}
+
+/// Nextcloud's OAuth server, reduced to what OpenProject's client sees: codes issued by the test
+/// (standing in for the authorize and consent pages), one live token pair rotated at every token
+/// call, and every token request recorded.
+pub struct OAuthServer {
+    pub token_endpoint: TokenEndpoint,
+    /// Code → its PKCE challenge.
+    codes: HashMap<String, Option<String>>,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    /// Every token request's form fields, in order.
+    pub token_requests: Vec<HashMap<String, String>>,
+}
+
+impl OAuthServer {
+    fn new() -> Self {
+        Self {
+            token_endpoint: TokenEndpoint::Nextcloud,
+            codes: HashMap::new(),
+            access_token: None,
+            refresh_token: None,
+            token_requests: Vec::new(),
+        }
+    }
+
+    /// `POST /index.php/apps/oauth2/api/v1/token`, in Nextcloud's order of checks.
+    fn token(&mut self, form: HashMap<String, String>) -> HttpResponse {
+        self.token_requests.push(form.clone());
+        let refuse = |error: &str| HttpResponse::BadRequest().json(json!({"error": error}));
+        match self.token_endpoint {
+            TokenEndpoint::Nextcloud => {}
+            TokenEndpoint::Refuses(error) => return refuse(error),
+            TokenEndpoint::Broken => {
+                return HttpResponse::InternalServerError()
+                    .content_type("text/html")
+                    .body("<html>Internal Server Error</html>")
+            }
+            TokenEndpoint::Garbage => {
+                return HttpResponse::Ok().json(json!({"hello": "world"}));
+            }
+        }
+        let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+        match field("grant_type").as_str() {
+            "authorization_code" => {
+                let Some(challenge) = self.codes.remove(&field("code")) else {
+                    return refuse("invalid_request");
+                };
+                if let Some(challenge) = challenge {
+                    let Some(verifier) = form.get("code_verifier") else {
+                        return refuse("invalid_request");
+                    };
+                    let computed = oauth2::PkceCodeChallenge::from_code_verifier_sha256(
+                        &oauth2::PkceCodeVerifier::new(verifier.clone()),
+                    );
+                    if computed.as_str() != challenge {
+                        return refuse("invalid_grant");
+                    }
+                }
+            }
+            "refresh_token" => {
+                if self.refresh_token.as_deref() != Some(field("refresh_token").as_str()) {
+                    return refuse("invalid_request");
+                }
+            }
+            _ => return refuse("invalid_grant"),
+        }
+        if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
+            return refuse("invalid_client");
+        }
+        let access_token = service_kit::crypto::random_alphanumeric(72);
+        let refresh_token = service_kit::crypto::random_alphanumeric(128);
+        self.access_token = Some(access_token.clone());
+        self.refresh_token = Some(refresh_token.clone());
+        HttpResponse::Ok().json(json!({"access_token": access_token, "token_type": "Bearer",
+            "expires_in": 3600, "refresh_token": refresh_token, "user_id": NEXTCLOUD_USER}))
+    }
+
+    /// `GET /ocs/v1.php/cloud/user`: only the live access token authenticates.
+    fn cloud_user(&self, req: &HttpRequest) -> HttpResponse {
+        let presented = req
+            .headers()
+            .get("Authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let xml = |status: &str, code: u16, message: &str, data: &str| {
+            format!(
+                "<?xml version=\"1.0\"?>\n<ocs><meta><status>{status}</status><statuscode>{code}</statuscode><message>{message}</message><totalitems></totalitems><itemsperpage></itemsperpage></meta><data>{data}</data></ocs>"
+            )
+        };
+        if presented.is_some() && presented == self.access_token.as_deref() {
+            HttpResponse::Ok()
+                .content_type("application/xml; charset=utf-8")
+                .body(xml(
+                    "ok",
+                    100,
+                    "OK",
+                    &format!("<id>{NEXTCLOUD_USER}</id><display-name>Alice</display-name>"),
+                ))
+        } else {
+            HttpResponse::Unauthorized()
+                .content_type("application/xml; charset=utf-8")
+                .body(xml("failure", 997, "Current user is not logged in", ""))
+        }
+    }
 }
 
 fn capabilities(major: u64) -> HttpResponse {
@@ -75,8 +206,20 @@ fn listing(path: &str) -> String {
     )
 }
 
-async fn answer(req: HttpRequest, behaviour: web::Data<Behaviour>) -> HttpResponse {
+async fn answer(
+    req: HttpRequest,
+    body: web::Bytes,
+    behaviour: web::Data<Behaviour>,
+    oauth: web::Data<Arc<Mutex<OAuthServer>>>,
+) -> HttpResponse {
     let path = req.path();
+    if path == "/index.php/apps/oauth2/api/v1/token" && req.method() == "POST" {
+        let form = url::form_urlencoded::parse(&body).into_owned().collect();
+        return lock(&oauth).token(form);
+    }
+    if path == "/ocs/v1.php/cloud/user" {
+        return lock(&oauth).cloud_user(&req);
+    }
     let is_capabilities = path == "/ocs/v2.php/cloud/capabilities";
     let is_check_config = path == "/index.php/apps/integration_openproject/check-config";
     match behaviour.get_ref() {
@@ -124,14 +267,23 @@ async fn answer(req: HttpRequest, behaviour: web::Data<Behaviour>) -> HttpRespon
     }
 }
 
+fn lock(oauth: &Mutex<OAuthServer>) -> MutexGuard<'_, OAuthServer> {
+    oauth
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl FakeNextcloud {
     pub fn start(behaviour: Behaviour) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let behaviour = web::Data::new(behaviour);
+        let oauth = Arc::new(Mutex::new(OAuthServer::new()));
+        let shared = web::Data::new(oauth.clone());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(behaviour.clone())
+                .app_data(shared.clone())
                 .default_service(web::to(answer))
         })
         .workers(1)
@@ -140,7 +292,49 @@ impl FakeNextcloud {
         .disable_signals()
         .run();
         tokio::spawn(server);
-        Self { url }
+        Self { url, oauth }
+    }
+
+    /// The fake's OAuth server, to steer it and to read what it received.
+    pub fn oauth(&self) -> MutexGuard<'_, OAuthServer> {
+        lock(&self.oauth)
+    }
+
+    /// What the authorize and consent pages would do: a code for the next exchange, bound to
+    /// `challenge` (the authorize URL's `code_challenge`), if any.
+    pub fn issue_code(&self, challenge: Option<&str>) -> String {
+        let code = service_kit::crypto::random_alphanumeric(128);
+        self.oauth()
+            .codes
+            .insert(code.clone(), challenge.map(str::to_string));
+        code
+    }
+
+    /// The access token expires; the refresh token still works.
+    pub fn expire_access_token(&self) {
+        self.oauth().access_token = None;
+    }
+
+    /// Both tokens stop working, as when Nextcloud's client is rotated.
+    pub fn revoke_tokens(&self) {
+        let mut oauth = self.oauth();
+        oauth.access_token = None;
+        oauth.refresh_token = None;
+    }
+
+    /// The live pair, as Nextcloud issued it last.
+    pub fn live_tokens(&self) -> (Option<String>, Option<String>) {
+        let oauth = self.oauth();
+        (oauth.access_token.clone(), oauth.refresh_token.clone())
+    }
+
+    /// How many token requests had this `grant_type`.
+    pub fn token_requests_of(&self, grant_type: &str) -> usize {
+        self.oauth()
+            .token_requests
+            .iter()
+            .filter(|r| r.get("grant_type").map(String::as_str) == Some(grant_type))
+            .count()
     }
 }
 

@@ -1,7 +1,10 @@
+use std::sync::Arc;
+
 use openproject_storages::{config::Settings, startup::Application};
-use reqwest::{header, Client, RequestBuilder, Response};
+use reqwest::{cookie::Jar, header, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use service_kit::{auth::ThrottlePolicy, config::Source, db::Db, testing::TestDatabase};
+use storage_protocol::storages::PROVIDER_NEXTCLOUD;
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -104,6 +107,66 @@ impl TestApp {
             .as_i64()
             .unwrap()
     }
+}
+
+impl TestApp {
+    /// Creates a Nextcloud storage at `host` as the admin (the host check must pass).
+    pub async fn create_storage(&self, name: &str, host: &str) -> Value {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/api/v3/storages",
+                &json!({"name": name, "applicationPassword": "",
+                        "_links": {"origin": {"href": host}, "type": {"href": PROVIDER_NEXTCLOUD}}}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating storage {name} at {host}");
+        body(response).await
+    }
+
+    /// Sets Nextcloud's OAuth client credentials of a storage as the admin.
+    pub async fn add_client_credentials(
+        &self,
+        storage_id: i64,
+        client_id: &str,
+        secret: &str,
+    ) -> Response {
+        self.admin_json(
+            reqwest::Method::POST,
+            &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
+            &json!({"clientId": client_id, "clientSecret": secret}),
+        )
+        .await
+    }
+
+    /// A browser signed in through the login form as `login`: keeps cookies, does not follow
+    /// redirects.
+    pub async fn browser(&self, login: &str, password: &str) -> Browser {
+        let jar = Arc::new(Jar::default());
+        let client = Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("username", login),
+                ("password", password),
+                ("back_url", "/"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{login} signs in");
+        Browser { client, jar }
+    }
+}
+
+/// A signed-in browser and its cookie jar.
+pub struct Browser {
+    pub client: Client,
+    pub jar: Arc<Jar>,
 }
 
 pub async fn body(response: Response) -> Value {

@@ -5,6 +5,7 @@ mod api_tokens;
 mod errors;
 mod fake_nextcloud;
 mod helpers;
+mod oauth_clients;
 mod oauth_server;
 mod pages;
 mod root;

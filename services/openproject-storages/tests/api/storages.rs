@@ -29,9 +29,7 @@ async fn post_storage(app: &TestApp, body: &Value) -> reqwest::Response {
 }
 
 async fn create_storage(app: &TestApp, name: &str, host: &str) -> Value {
-    let response = post_storage(app, &storage_body(name, host)).await;
-    assert_eq!(response.status(), 201, "creating storage {name} at {host}");
-    body(response).await
+    app.create_storage(name, host).await
 }
 
 /// The messages of a 422, one or several.
@@ -610,12 +608,8 @@ async fn add_credentials(
     client_id: &str,
     secret: &str,
 ) -> reqwest::Response {
-    app.admin_json(
-        Method::POST,
-        &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
-        &json!({"clientId": client_id, "clientSecret": secret}),
-    )
-    .await
+    app.add_client_credentials(storage_id, client_id, secret)
+        .await
 }
 
 /// Stores a Nextcloud token for `user_id`, as the OAuth callback will.
