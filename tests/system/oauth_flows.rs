@@ -212,6 +212,26 @@ async fn an_openproject_user_connects_to_nextcloud_and_resets_end_the_connection
         authorization_state(&pair, &browser, integration.storage_id).await,
         "Connected"
     );
+    // The health report now finds the admin's token and Nextcloud accepting it.
+    let (status, health) = json_of(
+        browser
+            .client()
+            .get(format!(
+                "{}/api/v3/storages/{}/health",
+                pair.openproject.url, integration.storage_id
+            ))
+            .header("X-Requested-With", "XMLHttpRequest"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(health["status"], "healthy", "{health}");
+    assert_eq!(
+        health["groups"][1],
+        json!({"key": "authentication", "checks": [
+            {"key": "existing_token", "state": "success", "code": null, "message": null},
+            {"key": "user_bound_request", "state": "success", "code": null, "message": null}]})
+    );
+
     // Already connected: ensure_connection goes straight to the destination.
     let direct = browser
         .get(&format!(

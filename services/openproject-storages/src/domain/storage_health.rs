@@ -24,10 +24,22 @@ pub struct HealthInput {
     pub storage_id: i64,
     pub host: Option<String>,
     pub configured: bool,
-    /// The calling admin's Nextcloud access token, if they hold one.
-    pub access_token: Option<String>,
+    /// `cloud/user` with the calling admin's Nextcloud token (refreshed once on a 401).
+    pub user_request: UserRequest,
     /// The application password, when automatic management is on.
     pub application_password: Option<String>,
+}
+
+/// What a user-bound request with the calling admin's token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserRequest {
+    /// The admin holds no token for the storage.
+    NoToken,
+    Succeeded,
+    /// Nextcloud refused the token, also after a refresh.
+    Unauthorized,
+    NotFound,
+    Failed,
 }
 
 /// One group of checks: after the first failure, the rest are skipped.
@@ -172,23 +184,22 @@ pub async fn check(
     groups.push(base.finish());
 
     let mut authentication = Group::new("authentication");
-    match (&input.access_token, &input.host) {
-        (Some(token), Some(host)) => {
-            authentication.success("existing_token");
-            match nextcloud.cloud_user(host, token).await {
-                Probe::Ok(_) => authentication.success("user_bound_request"),
-                Probe::Status(StatusCode::UNAUTHORIZED) => {
-                    authentication.failure("user_bound_request", health::REQUEST_UNAUTHORIZED)
-                }
-                Probe::Status(StatusCode::NOT_FOUND) => {
-                    authentication.failure("user_bound_request", health::REQUEST_NOT_FOUND)
-                }
-                _ => authentication.failure("user_bound_request", health::REQUEST_UNKNOWN_ERROR),
+    if input.user_request == UserRequest::NoToken {
+        authentication.warning("existing_token", health::TOKEN_MISSING);
+        authentication.skipped("user_bound_request");
+    } else {
+        authentication.success("existing_token");
+        match input.user_request {
+            UserRequest::Succeeded => authentication.success("user_bound_request"),
+            UserRequest::Unauthorized => {
+                authentication.failure("user_bound_request", health::REQUEST_UNAUTHORIZED)
             }
-        }
-        _ => {
-            authentication.warning("existing_token", health::TOKEN_MISSING);
-            authentication.skipped("user_bound_request");
+            UserRequest::NotFound => {
+                authentication.failure("user_bound_request", health::REQUEST_NOT_FOUND)
+            }
+            UserRequest::Failed | UserRequest::NoToken => {
+                authentication.failure("user_bound_request", health::REQUEST_UNKNOWN_ERROR)
+            }
         }
     }
     groups.push(authentication.finish());
@@ -335,7 +346,7 @@ mod tests {
                 storage_id: 1,
                 host: None,
                 configured: false,
-                access_token: None,
+                user_request: UserRequest::NoToken,
                 application_password: None,
             },
             "2026-11-27T10:10:00.000Z".into(),

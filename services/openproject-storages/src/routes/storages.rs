@@ -8,14 +8,15 @@ use storage_protocol::{hal::Collection, storages::nextcloud_urls};
 
 use super::hal;
 use crate::{
-    db::{oauth_client_tokens::OAuthClientToken, storages::Storage},
+    db::storages::Storage,
     domain::{
-        connections,
-        storage_health::{self, HealthInput},
+        connections::{self, with_user_token, Outbound, Remote, UserBound},
+        storage_health::{self, HealthInput, UserRequest},
         storages::{self as domain, StorageDetails, StorageError, StorageInput},
     },
     error::ApiError,
     extract::{parse_id, Caller, JsonBody},
+    nextcloud::Probe,
     representers::{self, StorageView},
     state::{AppState, State},
 };
@@ -276,27 +277,44 @@ pub async fn health(
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
     let details = one_detail(&state, storage).await?;
-    let user_id = caller.user.id;
-    let token = match details.credentials.as_ref().map(|c| c.id) {
-        Some(credentials_id) => {
-            state
-                .db
-                .query(move |conn| OAuthClientToken::find(conn, user_id, credentials_id))
-                .await?
+    let user_request = match (
+        details.credentials.as_ref(),
+        details.storage.host.as_deref(),
+    ) {
+        (Some(credentials), Some(host)) => {
+            let out = Outbound {
+                db: &state.db,
+                nextcloud: &state.nextcloud,
+                secret_box: &state.secret_box,
+            };
+            let remote = Remote { host, credentials };
+            let nextcloud = &state.nextcloud;
+            let outcome = with_user_token(out, caller.user.id, remote, |token| async move {
+                nextcloud.cloud_user(host, token.expose()).await
+            })
+            .await;
+            match outcome {
+                UserBound::NotConnected => UserRequest::NoToken,
+                UserBound::Answered(Probe::Ok(_)) => UserRequest::Succeeded,
+                UserBound::Answered(Probe::Status(reqwest::StatusCode::NOT_FOUND)) => {
+                    UserRequest::NotFound
+                }
+                UserBound::RefreshFailed | UserBound::Unauthorized => UserRequest::Unauthorized,
+                UserBound::Answered(_) | UserBound::Unexpected(_) => UserRequest::Failed,
+            }
         }
-        None => None,
+        _ => UserRequest::NoToken,
     };
-    let unseal = |sealed: &str| state.secret_box.open(sealed).ok();
     let input = HealthInput {
         storage_id: details.storage.id,
         host: details.storage.host.clone(),
         configured: details.configured(),
-        access_token: token.and_then(|t| unseal(&t.access_token_sealed)),
+        user_request,
         application_password: details
             .storage
             .application_password_sealed
             .as_deref()
-            .and_then(unseal),
+            .and_then(|sealed| state.secret_box.open(sealed).ok()),
     };
     let report = storage_health::check(&state.nextcloud, input, iso8601_millis(now_millis())).await;
     Ok(hal(StatusCode::OK, &report))
