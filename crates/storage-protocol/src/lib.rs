@@ -5,6 +5,7 @@
 //! Golden JSON for every message lives in `proto-fixtures/`; [`fixtures`] finds it.
 
 pub mod dav;
+pub mod files;
 pub mod fixtures;
 pub mod hal;
 pub mod integration_app;
