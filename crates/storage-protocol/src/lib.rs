@@ -5,6 +5,7 @@
 //! Golden JSON for every message lives in `proto-fixtures/`; [`fixtures`] finds it.
 
 pub mod dav;
+pub mod file_links;
 pub mod files;
 pub mod fixtures;
 pub mod hal;
@@ -13,4 +14,6 @@ pub mod nextcloud;
 pub mod oauth;
 pub mod ocs;
 pub mod openproject;
+pub mod projects;
 pub mod storages;
+pub mod work_packages;

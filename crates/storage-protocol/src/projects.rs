@@ -1,0 +1,213 @@
+//! Projects, their modules, roles, memberships and project storages (openproject-storages.md
+//! §2, §4, §9): the bodies and the messages of the host model around storages.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{hal::Link, openproject::API_BASE};
+
+pub const MODULE_WORK_PACKAGE_TRACKING: &str = "work_package_tracking";
+pub const MODULE_STORAGES: &str = "storages";
+/// Every module, in the order ProjectModules lists them.
+pub const AVAILABLE_MODULES: [&str; 2] = [MODULE_STORAGES, MODULE_WORK_PACKAGE_TRACKING];
+
+pub fn project_href(id: i64) -> String {
+    format!("{API_BASE}/projects/{id}")
+}
+pub fn role_href(id: i64) -> String {
+    format!("{API_BASE}/roles/{id}")
+}
+pub fn membership_href(id: i64) -> String {
+    format!("{API_BASE}/memberships/{id}")
+}
+pub fn project_storage_href(id: i64) -> String {
+    format!("{API_BASE}/project_storages/{id}")
+}
+
+/// `{format: "markdown", raw, html}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Formattable {
+    pub format: String,
+    pub raw: String,
+    pub html: String,
+}
+
+impl Formattable {
+    /// Markdown as stored; the HTML is the text escaped in one paragraph (no renderer here).
+    pub fn markdown(raw: &str) -> Self {
+        let escaped = raw
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;");
+        Self {
+            format: "markdown".into(),
+            raw: raw.to_string(),
+            html: if raw.is_empty() {
+                String::new()
+            } else {
+                format!("<p>{escaped}</p>")
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectLinks {
+    #[serde(rename = "self")]
+    pub self_: Link,
+    pub parent: Link,
+    pub work_packages: Link,
+}
+
+/// `_type: "Project"` (§4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub id: i64,
+    pub identifier: String,
+    pub name: String,
+    pub active: bool,
+    pub public: bool,
+    pub description: Formattable,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "_links")]
+    pub links: ProjectLinks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectModulesLinks {
+    #[serde(rename = "self")]
+    pub self_: Link,
+    pub project: Link,
+}
+
+/// `_type: "ProjectModules"` (Extension, §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectModules {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub enabled: Vec<String>,
+    pub available: Vec<String>,
+    #[serde(rename = "_links")]
+    pub links: ProjectModulesLinks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SelfLink {
+    #[serde(rename = "self")]
+    pub self_: Link,
+}
+
+/// `{_type: "Role", id, name, _links.self}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub id: i64,
+    pub name: String,
+    #[serde(rename = "_links")]
+    pub links: SelfLink,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipLinks {
+    #[serde(rename = "self")]
+    pub self_: Link,
+    pub project: Link,
+    pub principal: Link,
+    pub roles: Vec<Link>,
+}
+
+/// `_type: "Membership"`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Membership {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub id: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "_links")]
+    pub links: MembershipLinks,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectStorageLinks {
+    #[serde(rename = "self")]
+    pub self_: Link,
+    pub storage: Link,
+    pub project: Link,
+    pub creator: Link,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_folder: Option<Link>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<Link>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_with_connection_ensured: Option<Link>,
+}
+
+/// `_type: "ProjectStorage"` (§9).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectStorage {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub id: i64,
+    pub project_folder_mode: String,
+    pub created_at: String,
+    pub updated_at: String,
+    #[serde(rename = "_links")]
+    pub links: ProjectStorageLinks,
+}
+
+pub const PROJECT_FOLDER_MODES: [&str; 3] = ["inactive", "manual", "automatic"];
+
+/// Messages of projects, memberships and project storages, in the order they are checked.
+pub mod messages {
+    pub const NAME_BLANK: &str = "Name can't be blank.";
+    pub const NAME_TOO_LONG: &str = "Name is too long (maximum is 255 characters).";
+    pub const IDENTIFIER_INVALID: &str = "Identifier is invalid.";
+    pub const IDENTIFIER_TOO_LONG: &str = "Identifier is too long (maximum is 100 characters).";
+    pub const IDENTIFIER_TAKEN: &str = "Identifier has already been taken.";
+    pub const PROJECT_BLANK: &str = "Project can't be blank.";
+    pub const PROJECT_NOT_EXIST: &str = "Project does not exist.";
+    pub const PRINCIPAL_BLANK: &str = "Principal can't be blank.";
+    pub const ROLES_BLANK: &str = "Roles need to be assigned.";
+    pub const PRINCIPAL_TAKEN: &str = "Principal has already been taken.";
+    pub const STORAGES_MODULE_DISABLED: &str =
+        "Project does not have the \"File storages\" module enabled.";
+    pub const STORAGE_BLANK: &str = "Storage can't be blank.";
+    pub const STORAGE_NOT_EXIST: &str = "Storage does not exist.";
+    pub const FOLDER_MODE_INVALID: &str =
+        "Project folder mode is not set to one of the allowed values.";
+    pub const PROJECT_FOLDER_BLANK: &str = "Project folder can't be blank.";
+    pub const FOLDER_MODE_UNAVAILABLE: &str =
+        "Project folder mode is not available for this storage.";
+    pub const PROJECT_TAKEN: &str = "Project has already been taken.";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::assert_round_trip;
+
+    #[test]
+    fn fixtures_round_trip() {
+        assert_round_trip::<Project>("op_project");
+        assert_round_trip::<ProjectModules>("op_project_modules");
+        assert_round_trip::<Role>("op_role");
+        assert_round_trip::<Membership>("op_membership");
+        assert_round_trip::<ProjectStorage>("op_project_storage");
+    }
+
+    #[test]
+    fn descriptions_are_escaped() {
+        assert_eq!(Formattable::markdown("a<b").html, "<p>a&lt;b</p>");
+        assert_eq!(Formattable::markdown("").html, "");
+    }
+}
