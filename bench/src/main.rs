@@ -4,6 +4,7 @@
 
 mod load;
 mod oauth;
+mod reference;
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -19,6 +20,11 @@ async fn main() {
     let pair = spawn_pair();
     let integration = pair.set_up_integration().await;
     let mut rows: Vec<(String, Figures)> = Vec::new();
+    let ceiling = reference::ceiling(RUNS).await;
+    rows.push((
+        "Ceiling: bare actix-web handler (form in, JSON out)".into(),
+        ceiling,
+    ));
 
     let op_chains = oauth::openproject_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
     rows.push((
@@ -37,22 +43,23 @@ async fn main() {
         .await,
     ));
 
-    let report = render(&rows);
+    let report = render(&rows, &ceiling);
     println!("{report}");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     std::fs::write(dir.join("report.md"), &report).expect("report written");
 }
 
-fn render(rows: &[(String, Figures)]) -> String {
+fn render(rows: &[(String, Figures)], ceiling: &Figures) -> String {
     let mut out = String::from(
-        "| Scenario | req/s | p50 ms | p99 ms | requests |\n|---|---:|---:|---:|---:|\n",
+        "| Scenario | req/s | of ceiling | p50 ms | p99 ms | requests |\n|---|---:|---:|---:|---:|---:|\n",
     );
     for (name, figures) in rows {
         let _ = writeln!(
             out,
-            "| {name} | {:.0} | {:.2} | {:.2} | {} |",
+            "| {name} | {:.0} | {:.0}% | {:.2} | {:.2} | {} |",
             figures.requests_per_second,
+            100.0 * figures.requests_per_second / ceiling.requests_per_second,
             figures.p50.as_secs_f64() * 1000.0,
             figures.p99.as_secs_f64() * 1000.0,
             figures.requests
