@@ -12,6 +12,8 @@ use std::{
 
 use service_kit::{crypto::SecretKey, testing::TestDatabase};
 
+pub mod flows;
+
 pub const ADMIN: &str = "admin";
 pub const OPS_ADMIN_PASSWORD: &str = "ops-admin-password";
 pub const NCOA_ADMIN_PASSWORD: &str = "ncoa-admin-password";
