@@ -4,7 +4,9 @@
 
 mod load;
 mod oauth;
+mod peer;
 mod reference;
+mod resources;
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -17,6 +19,14 @@ const RUNS: usize = 3;
 
 #[tokio::main]
 async fn main() {
+    // Start-up and idle memory, each service alone on an empty database.
+    let mut services = Vec::new();
+    for binary in ["openproject-storages", "nextcloud-openproject-app"] {
+        let (service, ready_after) = resources::cold_start(binary);
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        services.push((binary, ready_after, service.rss_kib()));
+    }
+
     let pair = spawn_pair();
     let integration = pair.set_up_integration().await;
     let mut rows: Vec<(String, Figures)> = Vec::new();
@@ -43,7 +53,26 @@ async fn main() {
         .await,
     ));
 
-    let report = render(&rows, &ceiling);
+    match peer::token_load(RUNS).await {
+        Ok(figures) => rows.push((
+            "Peer: node oidc-provider POST /token (client_credentials, in-memory store)".into(),
+            figures,
+        )),
+        Err(reason) => eprintln!("peer reference skipped: {reason}"),
+    }
+
+    let loaded = [pair.openproject.rss_kib(), pair.nextcloud.rss_kib()];
+    let mut report = render(&rows, &ceiling);
+    report.push_str("\n| Service | start to ready (empty database) | idle RSS | RSS after the load above |\n|---|---:|---:|---:|\n");
+    for ((binary, ready_after, idle), loaded) in services.iter().zip(loaded) {
+        let _ = writeln!(
+            report,
+            "| {binary} | {:.0} ms | {} | {} |",
+            ready_after.as_secs_f64() * 1000.0,
+            resources::mebibytes(*idle),
+            resources::mebibytes(loaded)
+        );
+    }
     println!("{report}");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");

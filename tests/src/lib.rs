@@ -112,6 +112,18 @@ pub fn start_logging(
 }
 
 impl Service {
+    /// Resident memory of the process in KiB (`VmRSS` of `/proc/<pid>/status`), when readable.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status
+            .lines()
+            .find(|l| l.starts_with("VmRSS:"))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    }
+
     /// Another process of the same service on the same database and secret key, on its own
     /// port: a second replica behind a load balancer.
     pub fn replica(&self) -> Service {
