@@ -168,6 +168,21 @@ fn oauth_error_response(
     })
 }
 
+impl From<crate::domain::host::HostError> for ApiError {
+    fn from(e: crate::domain::host::HostError) -> Self {
+        use crate::domain::host::HostError;
+        match e {
+            HostError::Invalid(errors) => ApiError::validation(errors),
+            HostError::Hal(body) => ApiError::hal(*body),
+            HostError::NotFound => ApiError::not_found(),
+            HostError::Forbidden => ApiError::missing_permission(),
+            HostError::InvalidQuery => ApiError::of(ErrorId::InvalidQuery),
+            HostError::Db(e) => e.into(),
+            HostError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,7 @@
 //! Rows to wire types. Kept apart from the rows so a column rename cannot change the API.
 
+pub mod host;
+
 use service_kit::time::iso8601_millis;
 use storage_protocol::{
     hal::Link,

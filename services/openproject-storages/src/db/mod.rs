@@ -2,14 +2,17 @@
 //! own their transaction.
 
 pub mod api_tokens;
+pub mod file_links;
 pub mod oauth_applications;
 pub mod oauth_client_credentials;
 pub mod oauth_client_states;
 pub mod oauth_client_tokens;
+pub mod projects;
 pub mod schema;
 pub mod sessions;
 pub mod storages;
 pub mod users;
+pub mod work_packages;
 
 pub use service_kit::db::AnyConnection as Conn;
 

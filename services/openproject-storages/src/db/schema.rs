@@ -123,3 +123,163 @@ diesel::table! {
         consumed_at -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        identifier -> Text,
+        name -> Text,
+        description -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_modules (project_id, name) {
+        project_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        role_key -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        user_id -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    membership_roles (membership_id, role_id) {
+        membership_id -> BigInt,
+        role_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    statuses (id) {
+        id -> BigInt,
+        name -> Text,
+        is_closed -> Bool,
+        is_default -> Bool,
+        color -> Text,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
+    types (id) {
+        id -> BigInt,
+        name -> Text,
+        color -> Text,
+        position -> BigInt,
+        is_default -> Bool,
+        is_milestone -> Bool,
+    }
+}
+
+diesel::table! {
+    priorities (id) {
+        id -> BigInt,
+        name -> Text,
+        position -> BigInt,
+        is_default -> Bool,
+        is_active -> Bool,
+    }
+}
+
+diesel::table! {
+    work_packages (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        subject -> Text,
+        description -> Text,
+        start_date -> Nullable<Text>,
+        due_date -> Nullable<Text>,
+        type_id -> BigInt,
+        status_id -> BigInt,
+        priority_id -> BigInt,
+        author_id -> Nullable<BigInt>,
+        assignee_id -> Nullable<BigInt>,
+        lock_version -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        recipient_id -> BigInt,
+        actor_id -> Nullable<BigInt>,
+        project_id -> BigInt,
+        resource_id -> BigInt,
+        reason -> Text,
+        read_ian -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_storages (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        storage_id -> BigInt,
+        project_folder_mode -> Text,
+        project_folder_id -> Nullable<Text>,
+        creator_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    file_links (id) {
+        id -> BigInt,
+        storage_id -> BigInt,
+        container_id -> BigInt,
+        origin_id -> Text,
+        origin_name -> Text,
+        origin_mime_type -> Nullable<Text>,
+        origin_created_at -> Nullable<BigInt>,
+        origin_updated_at -> Nullable<BigInt>,
+        origin_created_by_name -> Nullable<Text>,
+        origin_last_modified_by_name -> Nullable<Text>,
+        creator_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::joinable!(project_modules -> projects (project_id));
+diesel::joinable!(memberships -> projects (project_id));
+diesel::joinable!(membership_roles -> memberships (membership_id));
+diesel::joinable!(membership_roles -> roles (role_id));
+diesel::joinable!(work_packages -> projects (project_id));
+diesel::joinable!(project_storages -> projects (project_id));
+diesel::joinable!(project_storages -> storages (storage_id));
+diesel::joinable!(file_links -> work_packages (container_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    projects,
+    project_modules,
+    roles,
+    memberships,
+    membership_roles,
+    work_packages,
+    project_storages,
+    file_links,
+    storages,
+    notifications
+);

@@ -3,8 +3,12 @@
 
 pub mod authentication;
 pub mod connections;
+pub mod filters;
+pub mod host;
 pub mod input;
 pub mod oauth_server;
+pub mod permissions;
+pub mod projects;
 pub mod storage_health;
 pub mod storages;
 pub mod users;

@@ -18,9 +18,13 @@ use storage_protocol::{
     },
 };
 
-use super::input::{link_href, nullable_string_field, string_field, Field};
+use super::{
+    input::{link_href, nullable_string_field, string_field, Field},
+    permissions::{Access, Permission},
+};
 use crate::{
     db::{
+        file_links::ProjectStorage,
         oauth_applications::{NewOAuthApplication, OAuthApplication},
         oauth_client_credentials::{NewOAuthClientCredentials, OAuthClientCredentials},
         storages::{NewStorage, Storage, StorageRecord},
@@ -645,28 +649,33 @@ pub fn details(
         .collect())
 }
 
-/// Which storages a user sees (§6.1).
+/// Which storages a user sees (§6.1): admins and holders of `manage_files_in_project` anywhere
+/// see all; others the storages enabled in projects where they hold `view_file_links`.
 pub fn visible_storages(conn: &mut Conn, user: &User) -> diesel::QueryResult<Vec<Storage>> {
-    if sees_all_storages(user) {
-        Storage::all(conn)
-    } else {
-        // Without a project in which they hold a file-link permission, a user sees no storage.
-        Ok(Vec::new())
+    let access = Access::load(conn, user)?;
+    if sees_all_storages(user, &access) {
+        return Storage::all(conn);
     }
+    let projects = access.projects_with(Permission::ViewFileLinks);
+    let enabled: Vec<i64> = ProjectStorage::all(conn)?
+        .into_iter()
+        .filter(|ps| projects.contains(&ps.project_id))
+        .map(|ps| ps.storage_id)
+        .collect();
+    Ok(Storage::all(conn)?
+        .into_iter()
+        .filter(|s| enabled.contains(&s.id))
+        .collect())
 }
 
 pub fn find_visible(conn: &mut Conn, user: &User, id: i64) -> diesel::QueryResult<Option<Storage>> {
-    if sees_all_storages(user) {
-        Storage::find(conn, id)
-    } else {
-        Ok(visible_storages(conn, user)?
-            .into_iter()
-            .find(|s| s.id == id))
-    }
+    Ok(visible_storages(conn, user)?
+        .into_iter()
+        .find(|s| s.id == id))
 }
 
-fn sees_all_storages(user: &User) -> bool {
-    user.is_active_admin()
+fn sees_all_storages(user: &User, access: &Access) -> bool {
+    user.is_active_admin() || access.anywhere(Permission::ManageFilesInProject)
 }
 
 #[cfg(test)]

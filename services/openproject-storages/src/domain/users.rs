@@ -262,6 +262,19 @@ pub fn ensure_admin(
     }
 }
 
+/// Whether two users are members of a common project (§3: users see who they share a project
+/// with).
+pub fn share_a_project(conn: &mut Conn, a: i64, b: i64) -> diesel::QueryResult<bool> {
+    use crate::db::projects::Membership;
+    let of_a: Vec<i64> = Membership::of_user(conn, a)?
+        .iter()
+        .map(|m| m.project_id)
+        .collect();
+    Ok(Membership::of_user(conn, b)?
+        .iter()
+        .any(|m| of_a.contains(&m.project_id)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

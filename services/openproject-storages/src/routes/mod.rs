@@ -7,6 +7,7 @@ mod oauth;
 mod oauth_clients;
 mod oauth_resources;
 mod pages;
+mod projects;
 mod storages;
 mod users;
 
@@ -40,7 +41,19 @@ fn api(cfg: &mut ServiceConfig) {
         .service(storages::replace_application)
         .service(storages::health)
         .service(oauth_resources::application)
-        .service(oauth_resources::client_credentials);
+        .service(oauth_resources::client_credentials)
+        .service(projects::list)
+        .service(projects::get)
+        .service(projects::create)
+        .service(projects::get_modules)
+        .service(projects::enable_module)
+        .service(projects::disable_module)
+        .service(projects::list_roles)
+        .service(projects::get_role)
+        .service(projects::list_memberships)
+        .service(projects::get_membership)
+        .service(projects::create_membership)
+        .service(projects::delete_membership);
 }
 
 /// Browser pages outside the API.

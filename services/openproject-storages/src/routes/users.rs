@@ -22,18 +22,22 @@ impl From<UserError> for ApiError {
     }
 }
 
-/// The user `id` as `caller` may see it: themself, or anyone for admins; otherwise 404.
+/// The user `id` as `caller` may see it: themself, anyone for admins, or someone sharing a
+/// project with the caller (§3); otherwise 404.
 async fn visible_user(state: &State, caller: &Caller, raw_id: &str) -> Result<User, ApiError> {
     let id = parse_id(raw_id)?;
     if id == caller.user.id {
         return Ok(caller.user.clone());
     }
-    if !caller.user.is_active_admin() {
-        return Err(ApiError::not_found());
-    }
+    let viewer = caller.user.clone();
     state
         .db
-        .run(move |conn| Ok::<_, ApiError>(User::find(conn, id)?))
+        .run(move |conn| {
+            if !viewer.is_active_admin() && !domain::share_a_project(conn, viewer.id, id)? {
+                return Ok::<_, ApiError>(None);
+            }
+            Ok(User::find(conn, id)?)
+        })
         .await?
         .ok_or_else(ApiError::not_found)
 }

@@ -180,3 +180,106 @@ pub async fn body(response: Response) -> Value {
 pub fn fixture(name: &str) -> Value {
     storage_protocol::fixtures::load(name)
 }
+
+/// Seeded role ids (openproject-storages.md §2).
+pub const PROJECT_ADMIN_ROLE: i64 = 1;
+pub const MEMBER_ROLE: i64 = 2;
+pub const READER_ROLE: i64 = 3;
+
+#[allow(dead_code)] // Each test module uses some of these.
+impl TestApp {
+    /// Sends `method path` with a JSON body as `login` (Basic with the test password).
+    pub async fn user_json(
+        &self,
+        login: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .basic_auth(login, Some(PASSWORD));
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn user_get(&self, login: &str, path: &str) -> Response {
+        self.user_json(login, reqwest::Method::GET, path, None)
+            .await
+    }
+
+    pub async fn admin_get(&self, path: &str) -> Response {
+        self.as_admin(self.get(path)).send().await.unwrap()
+    }
+
+    /// Creates a project as the admin and returns its id.
+    pub async fn create_project(&self, name: &str) -> i64 {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/api/v3/projects",
+                &json!({"name": name}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating project {name}");
+        body(response).await["id"].as_i64().unwrap()
+    }
+
+    /// Enables a module of a project as the admin.
+    pub async fn enable_module(&self, project_id: i64, module: &str) {
+        let response = self
+            .admin_json(
+                reqwest::Method::PUT,
+                &format!("/api/v3/projects/{project_id}/modules/{module}"),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "enabling {module}");
+    }
+
+    /// Makes `user_id` a member of the project with one role, as the admin.
+    pub async fn add_member(&self, project_id: i64, user_id: i64, role_id: i64) -> i64 {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/api/v3/memberships",
+                &json!({"_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
+                                   "principal": {"href": format!("/api/v3/users/{user_id}")},
+                                   "roles": [{"href": format!("/api/v3/roles/{role_id}")}]}}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "adding member {user_id}");
+        body(response).await["id"].as_i64().unwrap()
+    }
+
+    /// Enables a storage in a project as the admin; returns the project storage id.
+    pub async fn enable_storage(&self, project_id: i64, storage_id: i64) -> i64 {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                "/api/v3/project_storages",
+                &json!({"projectFolderMode": "inactive",
+                        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
+                                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "enabling storage {storage_id}");
+        body(response).await["id"].as_i64().unwrap()
+    }
+
+    /// Creates a work package in a project as the admin; returns its id.
+    pub async fn create_work_package(&self, project_id: i64, subject: &str) -> i64 {
+        let response = self
+            .admin_json(
+                reqwest::Method::POST,
+                &format!("/api/v3/projects/{project_id}/work_packages"),
+                &json!({"subject": subject}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "creating work package {subject}");
+        body(response).await["id"].as_i64().unwrap()
+    }
+}

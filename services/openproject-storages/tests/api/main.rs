@@ -8,6 +8,7 @@ mod helpers;
 mod oauth_clients;
 mod oauth_server;
 mod pages;
+mod projects;
 mod root;
 mod storages;
 mod users;

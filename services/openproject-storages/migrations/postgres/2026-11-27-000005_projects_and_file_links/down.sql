@@ -1,0 +1,12 @@
+DROP TABLE file_links;
+DROP TABLE project_storages;
+DROP TABLE notifications;
+DROP TABLE work_packages;
+DROP TABLE priorities;
+DROP TABLE types;
+DROP TABLE statuses;
+DROP TABLE membership_roles;
+DROP TABLE memberships;
+DROP TABLE roles;
+DROP TABLE project_modules;
+DROP TABLE projects;

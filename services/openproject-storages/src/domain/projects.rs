@@ -1,0 +1,248 @@
+//! Projects, modules and memberships (openproject-storages.md §4): creation rules in the
+//! contract's order, the module switches, and what a user sees.
+
+use std::collections::BTreeSet;
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::time::now_millis;
+use storage_protocol::{
+    hal::HalError,
+    openproject::API_BASE,
+    projects::{messages as msg, AVAILABLE_MODULES, MODULE_WORK_PACKAGE_TRACKING},
+};
+
+use super::{
+    host::{href_of, id_from_href, HostError},
+    input::{string_field, trimmed},
+    permissions::{Access, Permission},
+};
+use crate::db::{
+    projects::{Membership, NewMembership, NewProject, Project, Role},
+    users::User,
+    Conn,
+};
+
+const NAME_MAX: usize = 255;
+const IDENTIFIER_MAX: usize = 100;
+
+/// The identifier OpenProject derives from a name: lower case, every run of characters outside
+/// `[a-z0-9_-]` replaced by `-`.
+pub fn derive_identifier(name: &str) -> String {
+    let mut out = String::new();
+    let mut in_run = false;
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-' {
+            out.push(c);
+            in_run = false;
+        } else if !in_run {
+            out.push('-');
+            in_run = true;
+        }
+    }
+    out
+}
+
+fn identifier_valid(identifier: &str) -> bool {
+    let mut chars = identifier.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+/// `POST /api/v3/projects`: `name`, optional `identifier`, `description.raw`. New projects have
+/// only `work_package_tracking` enabled.
+pub fn create_project(conn: &mut Conn, body: &Value) -> Result<Project, HostError> {
+    let name_field = string_field(body, "name");
+    let name = trimmed(&name_field).to_string();
+    let given = string_field(body, "identifier");
+    let identifier = match &given {
+        Some(_) => trimmed(&given).to_string(),
+        None => derive_identifier(&name),
+    };
+    let description = body
+        .get("description")
+        .and_then(|d| d.get("raw"))
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    conn.transaction(|conn| {
+        let mut errors = Vec::new();
+        if name.is_empty() {
+            errors.push(HalError::violation("name", msg::NAME_BLANK));
+        } else if name.chars().count() > NAME_MAX {
+            errors.push(HalError::violation("name", msg::NAME_TOO_LONG));
+        }
+        // A derived identifier of a blank name is not a second mistake of the caller.
+        if given.is_some() || !name.is_empty() {
+            let mut identifier_ok = true;
+            if !identifier_valid(&identifier) {
+                errors.push(HalError::violation("identifier", msg::IDENTIFIER_INVALID));
+                identifier_ok = false;
+            }
+            if identifier.chars().count() > IDENTIFIER_MAX {
+                errors.push(HalError::violation("identifier", msg::IDENTIFIER_TOO_LONG));
+                identifier_ok = false;
+            }
+            if identifier_ok && Project::find_by_identifier(conn, &identifier)?.is_some() {
+                errors.push(HalError::violation("identifier", msg::IDENTIFIER_TAKEN));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(HostError::Invalid(errors));
+        }
+        let now = now_millis();
+        let project = Project::insert(
+            conn,
+            &NewProject {
+                identifier: &identifier,
+                name: &name,
+                description: &description,
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        Project::enable_module(conn, project.id, MODULE_WORK_PACKAGE_TRACKING)?;
+        Ok(project)
+    })
+}
+
+/// A project by id or identifier, if the user sees it (member or admin).
+pub fn find_visible(
+    conn: &mut Conn,
+    user: &User,
+    id_or_identifier: &str,
+) -> Result<(Project, Access), HostError> {
+    let project = match id_or_identifier.parse::<i64>() {
+        Ok(id) if id > 0 && id_or_identifier.bytes().all(|b| b.is_ascii_digit()) => {
+            Project::find(conn, id)?
+        }
+        _ => Project::find_by_identifier(conn, id_or_identifier)?,
+    };
+    let project = project.ok_or(HostError::NotFound)?;
+    let access = Access::load(conn, user)?;
+    if !access.sees_project(project.id) {
+        return Err(HostError::NotFound);
+    }
+    Ok((project, access))
+}
+
+/// Enables or disables a module (Extension): the project must be visible, the module known, and
+/// the caller must hold `select_project_modules`.
+pub fn switch_module(
+    conn: &mut Conn,
+    user: &User,
+    raw_project: &str,
+    module: &str,
+    enable: bool,
+) -> Result<(Project, Vec<String>), HostError> {
+    let (project, access) = find_visible(conn, user, raw_project)?;
+    if !AVAILABLE_MODULES.contains(&module) {
+        return Err(HostError::NotFound);
+    }
+    if !access.allowed(project.id, Permission::SelectProjectModules) {
+        return Err(HostError::Forbidden);
+    }
+    if enable {
+        Project::enable_module(conn, project.id, module)?;
+    } else {
+        Project::disable_module(conn, project.id, module)?;
+    }
+    let modules = Project::modules(conn, project.id)?;
+    Ok((project, modules))
+}
+
+/// `POST /api/v3/memberships` (admin): project, principal and roles, one membership per user
+/// and project.
+pub fn create_membership(conn: &mut Conn, body: &Value) -> Result<Membership, HostError> {
+    let project_id =
+        href_of(body, "project").and_then(|h| id_from_href(h, &format!("{API_BASE}/projects/")));
+    let principal_id =
+        href_of(body, "principal").and_then(|h| id_from_href(h, &format!("{API_BASE}/users/")));
+    let role_ids: BTreeSet<i64> = body
+        .get("_links")
+        .and_then(|l| l.get("roles"))
+        .and_then(Value::as_array)
+        .map(|roles| {
+            roles
+                .iter()
+                .filter_map(|r| r.get("href")?.as_str())
+                .filter_map(|h| id_from_href(h, &format!("{API_BASE}/roles/")))
+                .collect()
+        })
+        .unwrap_or_default();
+    conn.transaction(|conn| {
+        let mut errors = Vec::new();
+        let project = match project_id {
+            Some(id) => Project::find(conn, id)?,
+            None => None,
+        };
+        if project.is_none() {
+            errors.push(HalError::violation("project", msg::PROJECT_BLANK));
+        }
+        let principal = match principal_id {
+            Some(id) => User::find(conn, id)?,
+            None => None,
+        };
+        if principal.is_none() {
+            errors.push(HalError::violation("principal", msg::PRINCIPAL_BLANK));
+        }
+        let mut roles = Vec::new();
+        for id in &role_ids {
+            if let Some(role) = Role::find(conn, *id)? {
+                roles.push(role.id);
+            }
+        }
+        if roles.is_empty() || roles.len() != role_ids.len() {
+            errors.push(HalError::violation("roles", msg::ROLES_BLANK));
+        }
+        if let (Some(project), Some(principal)) = (&project, &principal) {
+            if Membership::exists(conn, project.id, principal.id)? {
+                errors.push(HalError::violation("principal", msg::PRINCIPAL_TAKEN));
+            }
+        }
+        let (Some(project), Some(principal)) = (project, principal) else {
+            return Err(HostError::Invalid(errors));
+        };
+        if !errors.is_empty() {
+            return Err(HostError::Invalid(errors));
+        }
+        let now = now_millis();
+        Ok(Membership::insert(
+            conn,
+            &NewMembership {
+                project_id: project.id,
+                user_id: principal.id,
+                created_at: now,
+                updated_at: now,
+            },
+            &roles,
+        )?)
+    })
+}
+
+/// Memberships the user sees: all for admins, else those of the user's projects.
+pub fn visible_memberships(conn: &mut Conn, user: &User) -> Result<Vec<Membership>, HostError> {
+    if user.is_active_admin() {
+        return Ok(Membership::all(conn)?);
+    }
+    let projects: Vec<i64> = Membership::of_user(conn, user.id)?
+        .iter()
+        .map(|m| m.project_id)
+        .collect();
+    Ok(Membership::of_projects(conn, &projects)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers() {
+        assert_eq!(derive_identifier("Demo project"), "demo-project");
+        assert_eq!(derive_identifier("A  &  B_c-1"), "a-b_c-1");
+        assert!(identifier_valid("demo-project"));
+        assert!(!identifier_valid("1demo"));
+        assert!(!identifier_valid(""));
+        assert!(!identifier_valid("Demo"));
+    }
+}
