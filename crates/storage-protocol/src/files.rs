@@ -219,6 +219,79 @@ impl NewFileLinks {
     }
 }
 
+/// What a `PROPFIND` body asks for (§7.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Propfind {
+    /// `<d:allprop/>` or an empty body.
+    AllProp,
+    /// `<d:prop>` with these properties as (namespace, local name), in request order.
+    Props(Vec<(String, String)>),
+}
+
+/// The body is not a well-formed `propfind` document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PropfindError(pub String);
+
+/// Reads a `PROPFIND` request body.
+pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
+    use quick_xml::{
+        events::Event,
+        name::{Namespace, ResolveResult},
+        NsReader,
+    };
+    if body.trim().is_empty() {
+        return Ok(Propfind::AllProp);
+    }
+    let mut reader = NsReader::from_str(body);
+    reader.config_mut().trim_text(true);
+    // The local names of the open elements.
+    let mut open: Vec<(bool, String)> = Vec::new();
+    let mut seen_propfind = false;
+    let mut allprop = false;
+    let mut props = Vec::new();
+    loop {
+        let (namespace, event) = reader
+            .read_resolved_event()
+            .map_err(|e| PropfindError(e.to_string()))?;
+        let ns = match namespace {
+            ResolveResult::Bound(Namespace(ns)) => String::from_utf8_lossy(ns).into_owned(),
+            _ => String::new(),
+        };
+        let is_dav = ns.as_bytes() == crate::dav::DAV_NS;
+        let (start, empty) = match &event {
+            Event::Start(start) => (Some(start), false),
+            Event::Empty(start) => (Some(start), true),
+            Event::End(_) => {
+                open.pop();
+                (None, false)
+            }
+            Event::Eof => break,
+            _ => (None, false),
+        };
+        let Some(start) = start else { continue };
+        let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();
+        let parent = open.last().map(|(dav, n)| (*dav, n.as_str()));
+        match (open.len(), parent) {
+            (0, _) if is_dav && name == "propfind" => seen_propfind = true,
+            (0, _) => return Err(PropfindError("the root is not DAV:propfind".into())),
+            (1, _) if is_dav && name == "allprop" => allprop = true,
+            (2, Some((true, "prop"))) => props.push((ns, name.clone())),
+            _ => {}
+        }
+        if !empty {
+            open.push((is_dav, name));
+        }
+    }
+    if !seen_propfind || !open.is_empty() {
+        return Err(PropfindError("not a complete propfind document".into()));
+    }
+    if allprop || props.is_empty() {
+        Ok(Propfind::AllProp)
+    } else {
+        Ok(Propfind::Props(props))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +307,26 @@ mod tests {
         assert_round_trip::<FilesInfoRequest>("nc_filesinfo_request");
         assert_round_trip::<LinkFilesRequest>("nc_link_files_request");
         assert_round_trip::<NewFileLinks>("nc_new_file_links");
+    }
+
+    #[test]
+    fn propfind_bodies() {
+        let props = parse_propfind(crate::dav::PROPFIND_BODY).unwrap();
+        let Propfind::Props(props) = props else {
+            panic!("named properties expected")
+        };
+        assert_eq!(props.len(), 7);
+        assert_eq!(props[0], ("http://owncloud.org/ns".into(), "fileid".into()));
+        assert_eq!(props[2], ("DAV:".into(), "getcontenttype".into()));
+        assert_eq!(parse_propfind("").unwrap(), Propfind::AllProp);
+        assert_eq!(
+            parse_propfind(r#"<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>"#)
+                .unwrap(),
+            Propfind::AllProp
+        );
+        assert!(parse_propfind("<d:propfind xmlns:d=\"DAV:\"><d:prop>").is_err());
+        assert!(parse_propfind("<html/>").is_err());
+        assert!(parse_propfind("not xml <<<").is_err());
     }
 
     #[test]

@@ -8,26 +8,33 @@
 //!
 //! - `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` (bool, default `false`): let `is-valid-op-instance` probe
 //!   loopback and private addresses;
-//! - `NCOA_MAX_UPLOAD_BYTES` (default 512 MiB): the largest WebDAV `PUT` or upload.
+//! - `NCOA_MAX_UPLOAD_BYTES` (default 512 MiB): the largest WebDAV `PUT` or upload;
+//! - `NCOA_DATA_DIR`: where file contents live (metadata is in the database). Default: the
+//!   folder `nextcloud-files` beside the SQLite file, or `./data/nextcloud-files` with
+//!   PostgreSQL. Replicas on one database must share it.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use service_kit::{
     auth::ThrottlePolicy,
     config::{parse_bool, parse_u64, CommonSettings, ConfigError, Source},
     crypto::SecretKey,
+    db::DatabaseUrl,
 };
 
 pub const PREFIX: &str = "NCOA";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8081";
 pub const DEFAULT_SQLITE_FILE: &str = "nextcloud.db";
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 512 * 1024 * 1024;
+pub const DEFAULT_DATA_DIR_NAME: &str = "nextcloud-files";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub common: CommonSettings,
     pub allow_local_remote_servers: bool,
     pub max_upload_bytes: u64,
+    /// File contents, named by random keys (never by user paths).
+    pub data_dir: PathBuf,
     /// Failed-login throttle; not configurable from the environment, tests tighten it in code.
     pub throttle: ThrottlePolicy,
 }
@@ -39,8 +46,14 @@ impl Settings {
     }
 
     pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+        let common = CommonSettings::from_source(source, DEFAULT_LISTEN, DEFAULT_SQLITE_FILE)?;
+        let data_dir = match source.string("data_dir")? {
+            Some(dir) => PathBuf::from(dir.trim()),
+            None => default_data_dir(&common.database_url),
+        };
         Ok(Self {
-            common: CommonSettings::from_source(source, DEFAULT_LISTEN, DEFAULT_SQLITE_FILE)?,
+            common,
+            data_dir,
             allow_local_remote_servers: source
                 .parse("allow_local_remote_servers", parse_bool)?
                 .unwrap_or(false),
@@ -66,9 +79,27 @@ impl Settings {
                 ),
                 ("secret_key", SecretKey::generate().to_base64()),
                 ("log", "warn".to_string()),
+                (
+                    "data_dir",
+                    std::env::temp_dir()
+                        .join(format!("ncoa-files-{}", uuid::Uuid::new_v4()))
+                        .display()
+                        .to_string(),
+                ),
             ],
         );
         Self::from_source(&source).expect("test settings are valid")
+    }
+}
+
+/// Beside the SQLite file, else `./data/nextcloud-files`.
+fn default_data_dir(database: &DatabaseUrl) -> PathBuf {
+    match database {
+        DatabaseUrl::Sqlite(file) => file
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(DEFAULT_DATA_DIR_NAME),
+        DatabaseUrl::Postgres(_) => Path::new("data").join(DEFAULT_DATA_DIR_NAME),
     }
 }
 
@@ -82,6 +113,13 @@ mod tests {
         assert_eq!(settings.common.listen.port(), 8081);
         assert!(!settings.allow_local_remote_servers);
         assert_eq!(settings.max_upload_bytes, 512 * 1024 * 1024);
+        assert_eq!(settings.data_dir, Path::new("data/nextcloud-files"));
+        let postgres = Source::from_pairs(PREFIX, [("database_url", "postgres://db/x".into())]);
+        let settings = Settings::from_source(&postgres).unwrap();
+        assert_eq!(settings.data_dir, Path::new("data/nextcloud-files"));
+        let explicit = Source::from_pairs(PREFIX, [("data_dir", "/srv/files".into())]);
+        let settings = Settings::from_source(&explicit).unwrap();
+        assert_eq!(settings.data_dir, Path::new("/srv/files"));
     }
 
     #[test]

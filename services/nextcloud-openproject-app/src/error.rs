@@ -22,8 +22,8 @@ use storage_protocol::{
 };
 
 use crate::domain::{
-    openproject_connection::ConnectionError, preferences::PreferenceError, setup::SetupError,
-    team_folder::TeamFolderError,
+    files::FileError, openproject_connection::ConnectionError, preferences::PreferenceError,
+    setup::SetupError, team_folder::TeamFolderError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,18 @@ pub enum ApiError {
     Conflict(String),
     #[error("request body too large")]
     PayloadTooLarge,
+    /// 403 with a message for the client.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 405 (WebDAV: the method does not apply to what exists).
+    #[error("method not allowed: {0}")]
+    MethodNotAllowed(String),
+    /// 412 (WebDAV: `Overwrite: F` on an existing destination).
+    #[error("precondition failed: {0}")]
+    PreconditionFailed(String),
+    /// 415 (WebDAV: MKCOL with a body).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
     /// A 500 whose message names what failed (never the cause, which is logged).
     #[error("{message}")]
     Failed {
@@ -95,6 +107,21 @@ impl From<ConnectionError> for ApiError {
                 Self::BadRequest(app_messages::ADMIN_CONFIG_NOT_VALID.into())
             }
             ConnectionError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(e: FileError) -> Self {
+        match e {
+            FileError::BadName => Self::BadRequest(e.to_string()),
+            FileError::NotFound => Self::Missing("File not found".into()),
+            FileError::ParentMissing => Self::Conflict(e.to_string()),
+            FileError::NotAllowed(message) => Self::MethodNotAllowed(message.into()),
+            FileError::Forbidden(message) => Self::Forbidden(message.into()),
+            FileError::DestinationExists => Self::PreconditionFailed(e.to_string()),
+            FileError::Database(e) => e.into(),
+            FileError::Io(e) => Self::Unexpected(anyhow::Error::new(e).context("file content")),
         }
     }
 }
@@ -205,6 +232,22 @@ impl ApiError {
                     413,
                 )
             },
+            Self::Forbidden(message) => Report {
+                ocs_status: Some(StatusCode::FORBIDDEN),
+                ..base(StatusCode::FORBIDDEN, false, message, 403)
+            },
+            Self::MethodNotAllowed(message) => Report {
+                ocs_status: Some(StatusCode::METHOD_NOT_ALLOWED),
+                ..base(StatusCode::METHOD_NOT_ALLOWED, false, message, 405)
+            },
+            Self::PreconditionFailed(message) => Report {
+                ocs_status: Some(StatusCode::PRECONDITION_FAILED),
+                ..base(StatusCode::PRECONDITION_FAILED, false, message, 412)
+            },
+            Self::UnsupportedMediaType(message) => Report {
+                ocs_status: Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
+                ..base(StatusCode::UNSUPPORTED_MEDIA_TYPE, false, message, 415)
+            },
             Self::Unexpected(_) => Report {
                 ocs_status: Some(StatusCode::INTERNAL_SERVER_ERROR),
                 ..base(
@@ -250,12 +293,17 @@ pub enum Family {
         login_redirect: Option<String>,
     },
     Ocs(OcsFormat),
+    /// WebDAV under `/remote.php/`: Sabre-style XML errors (spec §7.1).
+    Dav,
 }
 
 impl Family {
     pub fn of(req: &HttpRequest) -> Self {
         if let Some(format) = OcsFormat::of(req) {
             return Self::Ocs(format);
+        }
+        if req.path().starts_with("/remote.php/") || req.path() == "/remote.php" {
+            return Self::Dav;
         }
         let browser = req
             .headers()
@@ -292,6 +340,7 @@ impl Family {
                     })
                 }
             }
+            Self::Dav => dav_error(report.status, &report.message),
             Self::Ocs(format) => {
                 let message = report.ocs_message.as_deref().unwrap_or(&report.message);
                 let envelope = OcsEnvelope::failure(
@@ -308,6 +357,57 @@ impl Family {
             }
         }
     }
+}
+
+/// The Sabre exception class of a WebDAV error status.
+fn sabre_exception(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "Sabre\\DAV\\Exception\\BadRequest",
+        401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
+        403 => "Sabre\\DAV\\Exception\\Forbidden",
+        404 => "Sabre\\DAV\\Exception\\NotFound",
+        405 => "Sabre\\DAV\\Exception\\MethodNotAllowed",
+        409 => "Sabre\\DAV\\Exception\\Conflict",
+        412 => "Sabre\\DAV\\Exception\\PreconditionFailed",
+        413 => "OCA\\DAV\\Connector\\Sabre\\Exception\\EntityTooLarge",
+        415 => "Sabre\\DAV\\Exception\\UnsupportedMediaType",
+        429 => "OCA\\DAV\\Connector\\Sabre\\Exception\\TooManyRequests",
+        _ => "Sabre\\DAV\\Exception",
+    }
+}
+
+/// `<d:error>` with the Sabre exception and message; 401 names the Basic realm.
+pub fn dav_error(status: StatusCode, message: &str) -> HttpResponse {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>{}</s:exception><s:message>{}</s:message></d:error>",
+        sabre_exception(status),
+        xml_escape(message)
+    );
+    let mut builder = HttpResponse::build(status);
+    builder.content_type("application/xml; charset=utf-8");
+    if status == StatusCode::UNAUTHORIZED {
+        builder.insert_header((
+            header::WWW_AUTHENTICATE,
+            "Basic realm=\"Nextcloud\", charset=\"UTF-8\"",
+        ));
+    }
+    builder.body(body)
+}
+
+/// Text content for XML.
+pub fn xml_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// `/index.php/login`, with `redirect_url` when given.
@@ -522,6 +622,44 @@ mod tests {
                 .status(),
             StatusCode::PAYLOAD_TOO_LARGE
         );
+    }
+
+    #[actix_web::test]
+    async fn dav_errors_are_sabre_documents() {
+        let req = TestRequest::get()
+            .uri("/remote.php/dav/files/alice/x")
+            .to_http_request();
+        let response = Family::of(&req).render(&ApiError::NotLoggedIn.report());
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            response.headers().get(header::WWW_AUTHENTICATE).unwrap(),
+            "Basic realm=\"Nextcloud\", charset=\"UTF-8\""
+        );
+        let body = to_bytes(response.into_body()).await.unwrap();
+        let xml = std::str::from_utf8(&body).unwrap();
+        assert!(xml.contains("<s:exception>Sabre\\DAV\\Exception\\NotAuthenticated</s:exception>"));
+        for (error, status, exception) in [
+            (ApiError::Missing("x".into()), 404, "NotFound"),
+            (ApiError::Conflict("x".into()), 409, "Conflict"),
+            (
+                ApiError::MethodNotAllowed("x".into()),
+                405,
+                "MethodNotAllowed",
+            ),
+            (ApiError::Forbidden("x".into()), 403, "Forbidden"),
+            (ApiError::BadRequest("x".into()), 400, "BadRequest"),
+            (
+                ApiError::UnsupportedMediaType("x".into()),
+                415,
+                "UnsupportedMediaType",
+            ),
+            (ApiError::PayloadTooLarge, 413, "EntityTooLarge"),
+        ] {
+            let response = Family::of(&req).render(&error.report());
+            assert_eq!(response.status().as_u16(), status);
+            let body = to_bytes(response.into_body()).await.unwrap();
+            assert!(std::str::from_utf8(&body).unwrap().contains(exception));
+        }
     }
 
     #[actix_web::test]

@@ -19,7 +19,10 @@ use storage_protocol::nextcloud::messages;
 
 use crate::{
     config::Settings,
-    domain::users::{bootstrap_admin, AdminBootstrap},
+    domain::{
+        files::store::ContentStore,
+        users::{bootstrap_admin, AdminBootstrap},
+    },
     error::{render_errors, ApiError},
     routes,
     state::AppState,
@@ -79,7 +82,14 @@ impl Application {
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
             .with_context(|| format!("cannot listen on {}", common.listen))?;
         let local_addr = listener.local_addr()?;
+        let files = ContentStore::open(&settings.data_dir).with_context(|| {
+            format!(
+                "cannot use the data directory {}",
+                settings.data_dir.display()
+            )
+        })?;
         let state = AppState {
+            files,
             db: db.clone(),
             public_url: public_url.clone(),
             secret_box: secret_key.secret_box(),

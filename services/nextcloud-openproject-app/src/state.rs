@@ -6,10 +6,15 @@ use service_kit::{
     db::Db,
 };
 
-use crate::{config::Settings, domain::openproject_connection::OpenProject};
+use crate::{
+    config::Settings,
+    domain::{files::store::ContentStore, openproject_connection::OpenProject},
+};
 
 pub struct AppState {
     pub db: Db,
+    /// File contents in the data directory.
+    pub files: ContentStore,
     pub settings: Settings,
     /// Without trailing `/`.
     pub public_url: String,

@@ -106,6 +106,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    file_nodes (id) {
+        id -> BigInt,
+        owner_uid -> Nullable<Text>,
+        team_folder_id -> Nullable<BigInt>,
+        parent_id -> Nullable<BigInt>,
+        name -> Text,
+        is_folder -> Bool,
+        size -> BigInt,
+        mime_type -> Text,
+        content_key -> Nullable<Text>,
+        etag -> Text,
+        mtime -> BigInt,
+        ctime -> BigInt,
+        modifier_uid -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
@@ -124,4 +142,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     team_folders,
     oauth_pending_authorizations,
     openproject_token_refreshes,
+    file_nodes,
 );

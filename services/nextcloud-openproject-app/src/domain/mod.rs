@@ -2,6 +2,7 @@
 
 pub mod app_passwords;
 pub mod authentication;
+pub mod files;
 pub mod oauth_clients;
 pub mod oauth_server;
 pub mod op_instance;

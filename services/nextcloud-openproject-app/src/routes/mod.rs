@@ -16,6 +16,7 @@ pub mod oauth2;
 pub mod openproject_connection;
 pub mod setup;
 pub mod status;
+pub mod webdav;
 
 /// App routes are reachable under both prefixes (contract README §4.1).
 pub const APP_PREFIXES: [&str; 2] = [
@@ -40,6 +41,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/ocs/{version:v[12]}.php/cloud/users/{userid}",
             web::get().to(cloud_users::get),
+        )
+        .route("/remote.php/dav", web::route().to(webdav::dav_root))
+        .route("/remote.php/dav/", web::route().to(webdav::dav_root))
+        .route(
+            "/remote.php/dav/files/{tail:.*}",
+            web::route().to(webdav::handle),
+        )
+        .route("/remote.php/webdav", web::route().to(webdav::handle))
+        .route(
+            "/remote.php/webdav/{tail:.*}",
+            web::route().to(webdav::handle),
         )
         .route("/", web::get().to(home::root))
         .route("/index.php", web::get().to(home::root))

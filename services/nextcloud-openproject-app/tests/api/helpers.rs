@@ -195,6 +195,54 @@ impl TestApp {
             .await
     }
 
+    /// A WebDAV request as `user` (Basic, password = the user id twice, as `add_user` sets it).
+    pub fn dav(&self, method: &str, user: &str, path: &str) -> RequestBuilder {
+        self.api
+            .request(
+                Method::from_bytes(method.as_bytes()).expect("method"),
+                self.url(path),
+            )
+            .basic_auth(user, Some(format!("{user}-{user}-pw")))
+    }
+
+    /// Creates a user whose password `dav` knows, in `groups`.
+    pub async fn add_user(&self, uid: &str, groups: &[&str]) {
+        let password = format!("{uid}-{uid}-pw");
+        let mut form = vec![("userid", uid), ("password", password.as_str())];
+        for group in groups {
+            form.push(("groups[]", group));
+        }
+        let response = self.provision("v2", &form).await;
+        assert_eq!(response.status(), 200, "provisioning {uid}");
+    }
+
+    /// PUT of a file as `user` under their tree; returns the status and the file id.
+    pub async fn upload(&self, user: &str, path: &str, content: &str) -> (u16, i64) {
+        let response = self
+            .dav("PUT", user, &format!("/remote.php/dav/files/{user}/{path}"))
+            .header("Content-Type", "application/octet-stream")
+            .body(content.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let id = response
+            .headers()
+            .get("OC-FileId")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.get(..8))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
+        (status, id)
+    }
+
+    /// Sets up the team folder (user and group `OpenProject`) through `/setup`.
+    pub async fn setup_team_folder(&self) {
+        let request = storage_protocol::fixtures::load("nc_setup_request");
+        let (status, body) = self.setup(Method::POST, request["values"].clone()).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Stores the six OpenProject connection keys and one toggle for `uid`, as a connected
     /// user has them.
     pub fn db_connect_user(&self, uid: &str) {

@@ -16,3 +16,4 @@ mod pages;
 mod provisioning;
 mod setup;
 mod status;
+mod webdav;

@@ -1,0 +1,94 @@
+//! `fileinfo` and `filesinfo` records (§5) and the file data linking needs (§6).
+
+use service_kit::db::AnyConnection;
+use storage_protocol::files::{
+    FileInfo, FileInfoRecord, FileInfoStatus, MIME_DIRECTORY, PATH_PREFIX,
+};
+
+use super::{locate, FileError, Located, Viewer};
+use crate::db::{file_nodes, users};
+
+/// A node the viewer may see, or why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lookup {
+    Visible(Box<Located>),
+    /// Exists in someone else's tree.
+    Forbidden,
+    NotFound,
+}
+
+pub fn lookup(conn: &mut AnyConnection, viewer: &Viewer, id: i64) -> Result<Lookup, FileError> {
+    let Some(node) = file_nodes::find(conn, id)? else {
+        return Ok(Lookup::NotFound);
+    };
+    Ok(match locate(conn, viewer, node)? {
+        Some(located) => Lookup::Visible(Box::new(located)),
+        None => Lookup::Forbidden,
+    })
+}
+
+/// The record of one id as given (non-numeric ids are not found).
+pub fn record(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    raw_id: &str,
+) -> Result<FileInfoRecord, FileError> {
+    let Ok(id) = raw_id.trim().parse::<i64>() else {
+        return Ok(FileInfoRecord::Status(FileInfoStatus::not_found()));
+    };
+    Ok(match lookup(conn, viewer, id)? {
+        Lookup::Visible(located) => {
+            FileInfoRecord::Found(Box::new(file_info(conn, viewer, &located)?))
+        }
+        Lookup::Forbidden => FileInfoRecord::Status(FileInfoStatus::forbidden()),
+        Lookup::NotFound => FileInfoRecord::Status(FileInfoStatus::not_found()),
+    })
+}
+
+/// The found record. Team folder items are owned by the requester (as Nextcloud shows them).
+pub fn file_info(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    located: &Located,
+) -> Result<FileInfo, FileError> {
+    let node = &located.node;
+    let (owner_id, owner_name) = match &node.owner_uid {
+        Some(owner) if *owner != viewer.uid => {
+            let name = users::find(conn, owner)?.map_or_else(|| owner.clone(), |u| u.display_name);
+            (owner.clone(), name)
+        }
+        _ => (viewer.uid.clone(), viewer.display_name.clone()),
+    };
+    let modifier = match &node.modifier_uid {
+        Some(uid) => users::find(conn, uid)?.map(|u| (u.uid, u.display_name)),
+        None => None,
+    };
+    let mut path = format!("{PATH_PREFIX}{}", located.path.join("/"));
+    if node.is_folder && !located.path.is_empty() {
+        path.push('/');
+    }
+    Ok(FileInfo {
+        status: storage_protocol::files::messages::OK.into(),
+        statuscode: 200,
+        id: node.id,
+        name: if located.path.is_empty() {
+            String::new()
+        } else {
+            located.name().to_string()
+        },
+        mtime: node.mtime,
+        ctime: node.ctime,
+        mimetype: if node.is_folder {
+            MIME_DIRECTORY.to_string()
+        } else {
+            node.mime_type.clone()
+        },
+        size: node.size,
+        owner_id,
+        owner_name,
+        modifier_id: modifier.as_ref().map(|(id, _)| id.clone()),
+        modifier_name: modifier.map(|(_, name)| name),
+        dav_permissions: located.permissions().to_string(),
+        path,
+    })
+}

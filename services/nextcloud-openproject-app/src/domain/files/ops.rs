@@ -1,0 +1,272 @@
+//! The writes of the WebDAV subset: PUT, MKCOL, DELETE, MOVE. Each takes the connection inside
+//! the caller's serialized transaction and keeps the ancestors' sizes, etags and mtimes current.
+
+use service_kit::db::AnyConnection;
+use storage_protocol::files::MIME_DIRECTORY;
+
+use super::{
+    new_etag, now_secs, resolve,
+    store::{ContentStore, Staged},
+    FileError, Located, Viewer,
+};
+use crate::db::file_nodes::{self, NewFileNodeRow};
+
+/// A folder's content changed by `size_delta`: it and every folder above it get the new size, a
+/// new etag and mtime `now`.
+fn propagate(
+    conn: &mut AnyConnection,
+    folder: Option<i64>,
+    size_delta: i64,
+    now: i64,
+) -> Result<(), FileError> {
+    let mut next = folder;
+    while let Some(id) = next {
+        file_nodes::touch_folder(conn, id, size_delta, &new_etag(), now)?;
+        next = file_nodes::find(conn, id)?.and_then(|n| n.parent_id);
+    }
+    Ok(())
+}
+
+/// The parent folder of `segments` (which is not the root), or why there is none.
+fn parent_folder(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    segments: &[String],
+) -> Result<Located, FileError> {
+    let (_, parent) = segments.split_last().ok_or(FileError::NotAllowed(
+        "the root of a user's files cannot be written",
+    ))?;
+    match resolve(conn, viewer, parent)? {
+        Some(folder) if folder.node.is_folder => Ok(folder),
+        _ => Err(FileError::ParentMissing),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PutOutcome {
+    pub created: bool,
+    pub node: Located,
+    /// Content the file no longer uses, to remove after the commit.
+    pub replaced_key: Option<String>,
+}
+
+/// PUT: creates the file or replaces its content; the writer becomes the modifier. The staged
+/// content is moved into place before the transaction commits.
+pub fn put(
+    conn: &mut AnyConnection,
+    store: &ContentStore,
+    viewer: &Viewer,
+    segments: &[String],
+    staged: &Staged,
+    mime_type: &str,
+) -> Result<PutOutcome, FileError> {
+    let now = now_secs();
+    let outcome = match resolve(conn, viewer, segments)? {
+        Some(existing) if existing.node.is_folder => {
+            return Err(FileError::NotAllowed("the target is a folder"));
+        }
+        Some(existing) => {
+            let etag = new_etag();
+            file_nodes::set_content(
+                conn,
+                existing.node.id,
+                &file_nodes::ContentChange {
+                    content_key: &staged.key,
+                    size: staged.size,
+                    mime_type,
+                    etag: &etag,
+                    mtime: now,
+                    modifier: &viewer.uid,
+                },
+            )?;
+            propagate(
+                conn,
+                existing.node.parent_id,
+                staged.size - existing.node.size,
+                now,
+            )?;
+            let node = file_nodes::find(conn, existing.node.id)?.ok_or(FileError::NotFound)?;
+            PutOutcome {
+                created: false,
+                replaced_key: existing.node.content_key.clone(),
+                node: Located {
+                    node,
+                    path: existing.path,
+                },
+            }
+        }
+        None => {
+            let parent = parent_folder(conn, viewer, segments)?;
+            let name = segments.last().map_or("", String::as_str);
+            let node = file_nodes::insert(
+                conn,
+                &NewFileNodeRow {
+                    owner_uid: parent.node.owner_uid.as_deref(),
+                    team_folder_id: parent.node.team_folder_id,
+                    parent_id: Some(parent.node.id),
+                    name,
+                    is_folder: false,
+                    size: staged.size,
+                    mime_type,
+                    content_key: Some(&staged.key),
+                    etag: &new_etag(),
+                    mtime: now,
+                    ctime: now,
+                    modifier_uid: Some(&viewer.uid),
+                },
+            )?;
+            propagate(conn, Some(parent.node.id), staged.size, now)?;
+            PutOutcome {
+                created: true,
+                replaced_key: None,
+                node: Located {
+                    node,
+                    path: segments.to_vec(),
+                },
+            }
+        }
+    };
+    store.commit(staged)?;
+    Ok(outcome)
+}
+
+/// MKCOL: a new folder whose creator is its modifier.
+pub fn mkcol(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    segments: &[String],
+) -> Result<Located, FileError> {
+    if resolve(conn, viewer, segments)?.is_some() {
+        return Err(FileError::NotAllowed(
+            "The resource you tried to create already exists",
+        ));
+    }
+    let parent = parent_folder(conn, viewer, segments)?;
+    let now = now_secs();
+    let node = file_nodes::insert(
+        conn,
+        &NewFileNodeRow {
+            owner_uid: parent.node.owner_uid.as_deref(),
+            team_folder_id: parent.node.team_folder_id,
+            parent_id: Some(parent.node.id),
+            name: segments.last().map_or("", String::as_str),
+            is_folder: true,
+            size: 0,
+            mime_type: MIME_DIRECTORY,
+            content_key: None,
+            etag: &new_etag(),
+            mtime: now,
+            ctime: now,
+            modifier_uid: Some(&viewer.uid),
+        },
+    )?;
+    propagate(conn, Some(parent.node.id), 0, now)?;
+    Ok(Located {
+        node,
+        path: segments.to_vec(),
+    })
+}
+
+/// DELETE: the node and, for folders, everything below; ids are gone for good. Returns the
+/// content keys to remove after the commit.
+pub fn delete(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    segments: &[String],
+) -> Result<Vec<String>, FileError> {
+    let target = resolve(conn, viewer, segments)?.ok_or(FileError::NotFound)?;
+    if target.is_root() || target.is_mount() {
+        return Err(FileError::Forbidden("This folder cannot be deleted"));
+    }
+    remove_node(conn, &target)
+}
+
+fn remove_node(conn: &mut AnyConnection, target: &Located) -> Result<Vec<String>, FileError> {
+    let mut ids = vec![target.node.id];
+    let mut keys: Vec<String> = target.node.content_key.iter().cloned().collect();
+    if target.node.is_folder {
+        for (id, key) in file_nodes::descendants(conn, target.node.id)? {
+            ids.push(id);
+            keys.extend(key);
+        }
+    }
+    // Children first, so no row ever points at a deleted parent.
+    ids.reverse();
+    file_nodes::delete(conn, &ids)?;
+    propagate(conn, target.node.parent_id, -target.node.size, now_secs())?;
+    Ok(keys)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoveOutcome {
+    /// True when the destination existed (and was replaced).
+    pub replaced: bool,
+    /// Content of the replaced destination, to remove after the commit.
+    pub removed_keys: Vec<String>,
+}
+
+/// MOVE: renames or moves a node, keeping its id, mtime and modifier (renames and moves are not
+/// content changes). An existing destination is replaced when `overwrite` allows it.
+pub fn move_node(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    from: &[String],
+    to: &[String],
+    overwrite: bool,
+) -> Result<MoveOutcome, FileError> {
+    let source = resolve(conn, viewer, from)?.ok_or(FileError::NotFound)?;
+    if source.is_root() || source.is_mount() {
+        return Err(FileError::Forbidden("This folder cannot be moved"));
+    }
+    if to.starts_with(from) {
+        return Err(FileError::Forbidden("A folder cannot be moved into itself"));
+    }
+    if from.starts_with(to) {
+        return Err(FileError::Forbidden(
+            "A folder cannot be replaced by something inside it",
+        ));
+    }
+    let mut removed_keys = Vec::new();
+    let replaced = match resolve(conn, viewer, to)? {
+        Some(_) if !overwrite => return Err(FileError::DestinationExists),
+        Some(existing) => {
+            if existing.is_root() || existing.is_mount() {
+                return Err(FileError::Forbidden("This folder cannot be replaced"));
+            }
+            removed_keys = remove_node(conn, &existing)?;
+            true
+        }
+        None => false,
+    };
+    let parent = parent_folder(conn, viewer, to)?;
+    let name = to.last().map_or("", String::as_str);
+    let now = now_secs();
+    propagate(conn, source.node.parent_id, -source.node.size, now)?;
+    file_nodes::relocate(
+        conn,
+        source.node.id,
+        parent.node.id,
+        name,
+        parent.node.owner_uid.as_deref(),
+        parent.node.team_folder_id,
+    )?;
+    let tree_changed = parent.node.owner_uid != source.node.owner_uid
+        || parent.node.team_folder_id != source.node.team_folder_id;
+    if tree_changed && source.node.is_folder {
+        let ids: Vec<i64> = file_nodes::descendants(conn, source.node.id)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        file_nodes::set_tree(
+            conn,
+            &ids,
+            parent.node.owner_uid.as_deref(),
+            parent.node.team_folder_id,
+        )?;
+    }
+    propagate(conn, Some(parent.node.id), source.node.size, now)?;
+    Ok(MoveOutcome {
+        replaced,
+        removed_keys,
+    })
+}

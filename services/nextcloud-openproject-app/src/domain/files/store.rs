@@ -1,0 +1,121 @@
+//! File contents in the data directory, each under a random key: uploads are written to a
+//! staging file first and renamed into place by the transaction that records them, so a reader
+//! never sees half a file and an aborted upload leaves nothing behind.
+
+use std::{
+    fs::File,
+    io::{self, Write},
+    path::{Path, PathBuf},
+};
+
+use service_kit::crypto;
+
+const STAGING: &str = "staging";
+const KEY_LEN: usize = 40;
+
+#[derive(Debug, Clone)]
+pub struct ContentStore {
+    dir: PathBuf,
+}
+
+/// An upload written to the staging area, not yet in place.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    pub key: String,
+    pub size: i64,
+}
+
+impl ContentStore {
+    /// Creates the directory (and its staging area) when missing.
+    pub fn open(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir.join(STAGING))?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    /// A key is 40 alphanumeric characters: never a path.
+    fn path_of(&self, key: &str) -> io::Result<PathBuf> {
+        if key.len() == KEY_LEN && key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(self.dir.join(key))
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "bad content key",
+            ))
+        }
+    }
+
+    /// A new staging file to write an upload to.
+    pub fn begin(&self) -> io::Result<(File, Staged)> {
+        let key = crypto::random_alphanumeric(KEY_LEN);
+        let path = self.dir.join(STAGING).join(&key);
+        let file = File::create(&path)?;
+        Ok((file, Staged { path, key, size: 0 }))
+    }
+
+    /// Appends a chunk to a staging file.
+    pub fn write(file: &mut File, staged: &mut Staged, chunk: &[u8]) -> io::Result<()> {
+        file.write_all(chunk)?;
+        staged.size += chunk.len() as i64;
+        Ok(())
+    }
+
+    /// Moves the upload into place under its key.
+    pub fn commit(&self, staged: &Staged) -> io::Result<()> {
+        std::fs::rename(&staged.path, self.path_of(&staged.key)?)
+    }
+
+    /// Drops an upload that was not committed.
+    pub fn discard(&self, staged: &Staged) {
+        let _ = std::fs::remove_file(&staged.path);
+    }
+
+    /// Opens a content for reading.
+    pub fn read(&self, key: &str) -> io::Result<File> {
+        File::open(self.path_of(key)?)
+    }
+
+    /// Removes contents no node refers to any more; failures are logged, not fatal.
+    pub fn remove(&self, keys: &[String]) {
+        for key in keys {
+            match self.path_of(key).and_then(std::fs::remove_file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "a deleted file's content could not be removed")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn staged_uploads_become_readable_once_committed() {
+        let dir = std::env::temp_dir().join(format!("ncoa-store-{}", uuid::Uuid::new_v4()));
+        let store = ContentStore::open(&dir).unwrap();
+        let (mut file, mut staged) = store.begin().unwrap();
+        ContentStore::write(&mut file, &mut staged, b"abc").unwrap();
+        drop(file);
+        assert_eq!(staged.size, 3);
+        assert!(store.read(&staged.key).is_err());
+        store.commit(&staged).unwrap();
+        let mut content = String::new();
+        store
+            .read(&staged.key)
+            .unwrap()
+            .read_to_string(&mut content)
+            .unwrap();
+        assert_eq!(content, "abc");
+        store.remove(std::slice::from_ref(&staged.key));
+        assert!(store.read(&staged.key).is_err());
+        assert!(store.read("../etc/passwd").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
