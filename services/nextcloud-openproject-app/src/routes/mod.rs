@@ -8,6 +8,7 @@ use crate::error::ApiError;
 pub mod admin;
 pub mod capabilities;
 pub mod cloud_users;
+pub mod fileinfo;
 pub mod home;
 pub mod integration;
 pub mod is_valid_op_instance;
@@ -41,6 +42,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/ocs/{version:v[12]}.php/cloud/users/{userid}",
             web::get().to(cloud_users::get),
+        )
+        .route(
+            "/ocs/{version:v[12]}.php/apps/integration_openproject/fileinfo/{file_id}",
+            web::get().to(fileinfo::fileinfo),
+        )
+        .route(
+            "/ocs/{version:v[12]}.php/apps/integration_openproject/filesinfo",
+            web::post().to(fileinfo::filesinfo),
         )
         .route("/remote.php/dav", web::route().to(webdav::dav_root))
         .route("/remote.php/dav/", web::route().to(webdav::dav_root))

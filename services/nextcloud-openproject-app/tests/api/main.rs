@@ -8,6 +8,7 @@ mod check_config;
 mod cloud_user;
 mod errors;
 mod fake_openproject;
+mod fileinfo;
 mod helpers;
 mod is_valid_op_instance;
 mod oauth_server;
