@@ -460,6 +460,14 @@ impl OcsFormat {
         Ok(self.respond(StatusCode::OK, &OcsEnvelope::ok(self.version, data)))
     }
 
+    /// A failure envelope with code `code` and `data` (v1: HTTP 200; v2: the code's status).
+    pub fn failure(&self, code: u16, data: Value) -> HttpResponse {
+        let envelope = OcsEnvelope::failure(self.version, code, "", data);
+        let status = StatusCode::from_u16(self.version.http_status(code))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.respond(status, &envelope)
+    }
+
     pub fn respond(&self, status: StatusCode, envelope: &OcsEnvelope<Value>) -> HttpResponse {
         let mut builder = HttpResponse::build(status);
         if self.json {

@@ -90,6 +90,7 @@ impl Application {
         })?;
         let state = AppState {
             files,
+            openproject_cache: Default::default(),
             db: db.clone(),
             public_url: public_url.clone(),
             secret_box: secret_key.secret_box(),

@@ -8,13 +8,18 @@ use service_kit::{
 
 use crate::{
     config::Settings,
-    domain::{files::store::ContentStore, openproject_connection::OpenProject},
+    domain::{
+        files::store::ContentStore, openproject_api::ResourceCache,
+        openproject_connection::OpenProject,
+    },
 };
 
 pub struct AppState {
     pub db: Db,
     /// File contents in the data directory.
     pub files: ContentStore,
+    /// OpenProject statuses and types (§6), per replica.
+    pub openproject_cache: ResourceCache,
     pub settings: Settings,
     /// Without trailing `/`.
     pub public_url: String,

@@ -6,6 +6,7 @@ pub mod files;
 pub mod oauth_clients;
 pub mod oauth_server;
 pub mod op_instance;
+pub mod openproject_api;
 pub mod openproject_connection;
 pub mod preferences;
 pub mod provisioning;

@@ -1,12 +1,9 @@
 //! `OCSAPP/fileinfo/{fileId}` and `OCSAPP/filesinfo` (spec §5): what OpenProject learns about
 //! linked files with the user's token.
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use storage_protocol::{
-    files::{messages, FileInfoRecord, FilesInfo, MAX_FILES_INFO_IDS},
-    ocs::OcsEnvelope,
-};
+use storage_protocol::files::{messages, FileInfoRecord, FilesInfo, MAX_FILES_INFO_IDS};
 
 use crate::{
     body,
@@ -34,11 +31,7 @@ pub async fn fileinfo(
         .await?;
     match record.statuscode() {
         200 => format.ok(record),
-        code => failure(
-            format,
-            code,
-            serde_json::to_value(record).unwrap_or_default(),
-        ),
+        code => Ok(format.failure(code, serde_json::to_value(record).unwrap_or_default())),
     }
 }
 
@@ -54,7 +47,7 @@ pub async fn filesinfo(
     check_csrf(&state, &req, user, None)?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let Some(ids) = requested_ids(&raw) else {
-        return failure(format, 400, Value::String(messages::INVALID_REQUEST.into()));
+        return Ok(format.failure(400, Value::String(messages::INVALID_REQUEST.into())));
     };
     let uid = user.uid.clone();
     let records = state
@@ -92,14 +85,6 @@ fn requested_ids(raw: &[u8]) -> Option<Vec<String>> {
         }
     }
     Some(ids)
-}
-
-/// An OCS failure with `data` (v1: HTTP 200; v2: the code's status).
-fn failure(format: OcsFormat, code: u16, data: Value) -> Result<HttpResponse, ApiError> {
-    let envelope = OcsEnvelope::failure(format.version, code, "", data);
-    let status = StatusCode::from_u16(format.version.http_status(code))
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    Ok(format.respond(status, &envelope))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod integration;
 pub mod is_valid_op_instance;
 pub mod login;
 pub mod oauth2;
+pub mod openproject_api;
 pub mod openproject_connection;
 pub mod setup;
 pub mod status;
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ocs/{version:v[12]}.php/apps/integration_openproject/filesinfo",
             web::post().to(fileinfo::filesinfo),
         )
+        .configure(openproject_api_routes)
         .route("/remote.php/dav", web::route().to(webdav::dav_root))
         .route("/remote.php/dav/", web::route().to(webdav::dav_root))
         .route(
@@ -133,6 +135,38 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::put().to(openproject_connection::put_config),
         );
     }
+}
+
+/// `OCSAPP/api/v1/…` (spec §6).
+fn openproject_api_routes(cfg: &mut web::ServiceConfig) {
+    use openproject_api as api;
+    let path = |tail: &str| {
+        format!("/ocs/{{version:v[12]}}.php/apps/integration_openproject/api/v1/{tail}")
+    };
+    cfg.route(&path("notifications"), web::get().to(api::notifications))
+        .route(
+            &path("work-packages/{id}/notifications"),
+            web::delete().to(api::mark_notifications_read),
+        )
+        .route(
+            &path("work-packages"),
+            web::get().to(api::search_work_packages),
+        )
+        .route(&path("work-packages"), web::post().to(api::link_files))
+        .route(
+            &path("work-packages/{id}/file-links"),
+            web::get().to(api::file_links),
+        )
+        .route(
+            &path("file-links/{id}"),
+            web::delete().to(api::delete_file_link),
+        )
+        .route(&path("url"), web::get().to(api::url))
+        .route(&path("configuration"), web::get().to(api::configuration))
+        .route(&path("projects"), web::get().to(api::projects))
+        .route(&path("statuses/{id}"), web::get().to(api::status))
+        .route(&path("types/{id}"), web::get().to(api::work_package_type))
+        .route(&path("avatar"), web::get().to(api::avatar));
 }
 
 /// Any path or method not in the table.

@@ -12,6 +12,7 @@ mod fileinfo;
 mod helpers;
 mod is_valid_op_instance;
 mod oauth_server;
+mod openproject_api;
 mod openproject_connection;
 mod pages;
 mod provisioning;

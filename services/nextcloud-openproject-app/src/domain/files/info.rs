@@ -92,3 +92,33 @@ pub fn file_info(
         path,
     })
 }
+
+/// What a file link's origin data needs from a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileInfoLink {
+    pub id: i64,
+    pub name: String,
+    pub is_folder: bool,
+    pub mime_type: String,
+    pub ctime: i64,
+    pub mtime: i64,
+}
+
+/// The file as the viewer sees it, `None` when missing or not accessible.
+pub fn link_data(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<Option<FileInfoLink>, FileError> {
+    Ok(match lookup(conn, viewer, id)? {
+        Lookup::Visible(located) => Some(FileInfoLink {
+            id: located.node.id,
+            name: located.name().to_string(),
+            is_folder: located.node.is_folder,
+            mime_type: located.node.mime_type.clone(),
+            ctime: located.node.ctime,
+            mtime: located.node.mtime,
+        }),
+        _ => None,
+    })
+}

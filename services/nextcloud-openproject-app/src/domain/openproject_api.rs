@@ -1,0 +1,476 @@
+//! Calls to the OpenProject API for a Nextcloud user (spec §6): the user's token (refreshed when
+//! due), the stored OpenProject URL, the request headers, and the filters the wrappers send.
+//! The route module decides how each endpoint answers a failure.
+
+use chrono::{SecondsFormat, TimeZone, Utc};
+use reqwest::{header, Method};
+use serde_json::{json, Value};
+use service_kit::crypto::SecretString;
+use storage_protocol::{
+    files::{Href, NewFileLink, NewFileLinkLinks, NewFileLinks, OriginData, MIME_DIRECTORY},
+    integration_app::USER_AGENT,
+};
+
+use super::{
+    files::{info::FileInfoLink, Viewer},
+    openproject_connection::{openproject_access_token, AccessTokenError, OpenProject},
+    settings::{is_valid_openproject_url, AdminSettings},
+};
+use crate::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// No usable token (code 401, data `""`).
+    #[error("no OpenProject token")]
+    NoToken,
+    /// The stored OpenProject URL is not valid (code 400, data `""`).
+    #[error("the stored OpenProject URL is not valid")]
+    InvalidUrl,
+    /// OpenProject answered with an error status.
+    #[error("OpenProject answered {status}")]
+    Refused { status: u16, body: Value },
+    /// The request failed (connection, timeout, unreadable answer).
+    #[error("OpenProject could not be reached")]
+    Network,
+    #[error(transparent)]
+    Unexpected(#[from] ApiError),
+}
+
+impl CallError {
+    /// OpenProject's `message`, else the status's reason phrase.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Refused { status, body } => body
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    reqwest::StatusCode::from_u16(*status)
+                        .ok()
+                        .and_then(|s| s.canonical_reason())
+                        .unwrap_or("")
+                        .to_string()
+                }),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// An OpenProject answer: status and body (JSON, or the text as a JSON string, or null).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// A user's authenticated access to OpenProject.
+pub struct Session<'a> {
+    op: OpenProject<'a>,
+    /// The stored URL without trailing `/`.
+    pub base: String,
+    token: SecretString,
+}
+
+/// The stored OpenProject URL without trailing `/`, when valid.
+pub async fn openproject_url(op: OpenProject<'_>) -> Result<String, CallError> {
+    let secret_box = op.secret_box.clone();
+    let settings = op
+        .db
+        .run(move |conn| AdminSettings::load(conn, &secret_box).map_err(ApiError::from))
+        .await?;
+    let url = settings.openproject_instance_url;
+    if is_valid_openproject_url(&url) {
+        Ok(url.trim_end_matches('/').to_string())
+    } else {
+        Err(CallError::InvalidUrl)
+    }
+}
+
+/// The token first (401), then the URL (400), as the real app checks them.
+pub async fn session<'a>(op: OpenProject<'a>, uid: &str) -> Result<Session<'a>, CallError> {
+    let token = openproject_access_token(op, uid)
+        .await
+        .map_err(|e| match e {
+            AccessTokenError::NotConnected | AccessTokenError::RefreshFailed => CallError::NoToken,
+            AccessTokenError::Unexpected(e) => CallError::Unexpected(e),
+        })?;
+    let base = openproject_url(op).await?;
+    Ok(Session { op, base, token })
+}
+
+impl Session<'_> {
+    /// One call; an error status is [`CallError::Refused`].
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        let answer = self.raw(method, path, query, body).await?;
+        if (200..300).contains(&answer.status) {
+            Ok(answer)
+        } else {
+            Err(CallError::Refused {
+                status: answer.status,
+                body: answer.body,
+            })
+        }
+    }
+
+    async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> Result<Answer, CallError> {
+        let mut url =
+            url::Url::parse(&format!("{}{path}", self.base)).map_err(|_| CallError::InvalidUrl)?;
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+        }
+        let mut request = self
+            .op
+            .http
+            .request(method, url)
+            .bearer_auth(self.token.expose())
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(|_| CallError::Network)?;
+        let status = response.status().as_u16();
+        let text = response.text().await.map_err(|_| CallError::Network)?;
+        let body = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok(Answer { status, body })
+    }
+
+    /// Raw bytes and content type of a successful GET (avatars).
+    pub async fn bytes(&self, path: &str) -> Result<(String, Vec<u8>), CallError> {
+        let url = format!("{}{path}", self.base);
+        let response = self
+            .op
+            .http
+            .get(url)
+            .bearer_auth(self.token.expose())
+            .header(header::USER_AGENT, USER_AGENT)
+            .send()
+            .await
+            .map_err(|_| CallError::Network)?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(CallError::Refused {
+                status,
+                body: Value::Null,
+            });
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = response.bytes().await.map_err(|_| CallError::Network)?;
+        Ok((content_type, bytes.to_vec()))
+    }
+}
+
+/// `_embedded.elements` of a collection.
+pub fn elements(body: &Value) -> Option<&Vec<Value>> {
+    body.get("_embedded")?.get("elements")?.as_array()
+}
+
+/// The `filters` of the notification list: unread only.
+pub fn unread_notifications_filter() -> String {
+    json!([{"readIAN": {"operator": "=", "values": ["f"]}}]).to_string()
+}
+
+/// The `filters` marking a work package's notifications read.
+pub fn work_package_notifications_filter(work_package: &str) -> String {
+    json!([{"resourceId": {"operator": "=", "values": [work_package]}}]).to_string()
+}
+
+/// The search filters `<F>` of §6, in the contract's order.
+pub fn search_filters(
+    file_id: Option<i64>,
+    search_query: Option<&str>,
+    smart_picker: bool,
+    nc_url: &str,
+) -> String {
+    let mut filters = Vec::new();
+    if let Some(id) = file_id {
+        filters.push(json!({"file_link_origin_id": {"operator": "=", "values": [id.to_string()]}}));
+    }
+    if let Some(query) = search_query {
+        filters.push(json!({"typeahead": {"operator": "**", "values": [query]}}));
+    }
+    if !smart_picker {
+        let encoded: String = url::form_urlencoded::byte_serialize(nc_url.as_bytes()).collect();
+        filters.push(json!({"linkable_to_storage_url": {"operator": "=", "values": [encoded]}}));
+    }
+    Value::Array(filters).to_string()
+}
+
+/// The project filters `<P>` of §6.
+pub fn project_filters(search_query: Option<&str>, nc_url: &str) -> String {
+    let mut filters = Vec::new();
+    if let Some(query) = search_query {
+        filters.push(json!({"typeahead": {"operator": "**", "values": [query]}}));
+    }
+    filters.push(json!({
+        "storageUrl": {"operator": "=", "values": [nc_url]},
+        "userAction": {"operator": "&=", "values": ["file_links/manage", "work_packages/create"]}
+    }));
+    Value::Array(filters).to_string()
+}
+
+/// Work packages deduplicated by id, in order.
+pub fn dedup_by_id(elements: &[Value]) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for element in elements {
+        let id = element.get("id").cloned().unwrap_or(Value::Null);
+        if id.is_null() || !seen.contains(&id) {
+            seen.push(id);
+            out.push(element.clone());
+        }
+    }
+    out
+}
+
+/// Unix seconds as ISO 8601 in UTC.
+pub fn iso8601(unix_secs: i64) -> Option<String> {
+    Utc.timestamp_opt(unix_secs, 0)
+        .single()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// The file links body for files the user may access; this Nextcloud names the storage.
+pub fn new_file_links(files: &[FileInfoLink], nc_url: &str) -> NewFileLinks {
+    NewFileLinks::new(
+        files
+            .iter()
+            .map(|file| NewFileLink {
+                origin_data: OriginData {
+                    id: file.id.to_string(),
+                    name: file.name.clone(),
+                    mime_type: Some(if file.is_folder {
+                        MIME_DIRECTORY.to_string()
+                    } else {
+                        file.mime_type.clone()
+                    }),
+                    created_at: if file.ctime == 0 {
+                        None
+                    } else {
+                        iso8601(file.ctime)
+                    },
+                    last_modified_at: iso8601(file.mtime),
+                    created_by_name: Some(String::new()),
+                    last_modified_by_name: Some(String::new()),
+                },
+                links: NewFileLinkLinks {
+                    storage_url: Href {
+                        href: nc_url.to_string(),
+                    },
+                },
+            })
+            .collect(),
+    )
+}
+
+/// The linking request's values, checked as §6 says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRequest {
+    pub work_package: i64,
+    pub files: Vec<(i64, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkRefusal {
+    /// `invalid key`
+    MissingKey,
+    /// `invalid data`
+    InvalidData,
+}
+
+pub fn parse_link_request(body: &Value) -> Result<LinkRequest, LinkRefusal> {
+    let values = body.get("values").ok_or(LinkRefusal::MissingKey)?;
+    let work_package = values.get("workpackageId").ok_or(LinkRefusal::MissingKey)?;
+    let fileinfo = values.get("fileinfo").ok_or(LinkRefusal::MissingKey)?;
+    let work_package = work_package.as_i64().ok_or(LinkRefusal::InvalidData)?;
+    let list = fileinfo.as_array().ok_or(LinkRefusal::InvalidData)?;
+    if list.is_empty() {
+        return Err(LinkRefusal::InvalidData);
+    }
+    let files = list
+        .iter()
+        .map(|file| {
+            let id = file.get("id").and_then(Value::as_i64);
+            let name = file
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|n| !n.is_empty());
+            match (id, name) {
+                (Some(id), Some(name)) => Ok((id, name.to_string())),
+                _ => Err(LinkRefusal::InvalidData),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(LinkRequest {
+        work_package,
+        files,
+    })
+}
+
+/// The files of a link request as the user sees them, `None` when one is not accessible.
+pub fn accessible_files(
+    conn: &mut service_kit::db::AnyConnection,
+    uid: &str,
+    ids: &[i64],
+) -> Result<Option<Vec<FileInfoLink>>, ApiError> {
+    let viewer = Viewer::load(conn, uid)?;
+    let mut files = Vec::with_capacity(ids.len());
+    for id in ids {
+        match super::files::info::link_data(conn, &viewer, *id)? {
+            Some(file) => files.push(file),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(files))
+}
+
+/// Statuses and types by OpenProject URL and id, each until its expiry (a bounded map: it is
+/// emptied when full; the entries are public data, never authorization).
+#[derive(Debug, Default)]
+pub struct ResourceCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (i64, Value)>>,
+}
+
+impl ResourceCache {
+    pub fn get(&self, key: &str, now_millis: i64) -> Option<Value> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|(expires, _)| *expires > now_millis)
+            .map(|(_, value)| value.clone())
+    }
+
+    pub fn put(&self, key: String, value: Value, expires_millis: i64, max_entries: usize) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= max_entries {
+            entries.clear();
+        }
+        entries.insert(key, (expires_millis, value));
+    }
+}
+
+/// The initials of a name, for generated avatars.
+pub fn initials(name: &str) -> String {
+    name.split_whitespace()
+        .filter_map(|word| word.chars().next())
+        .take(2)
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_filters_in_the_contracts_order() {
+        let filters: Value = serde_json::from_str(&search_filters(
+            Some(12),
+            Some("road"),
+            false,
+            "http://nc:8081",
+        ))
+        .unwrap();
+        assert_eq!(
+            filters,
+            json!([
+                {"file_link_origin_id": {"operator": "=", "values": ["12"]}},
+                {"typeahead": {"operator": "**", "values": ["road"]}},
+                {"linkable_to_storage_url": {"operator": "=", "values": ["http%3A%2F%2Fnc%3A8081"]}}
+            ])
+        );
+        assert_eq!(search_filters(None, None, true, "x"), "[]");
+        let projects: Value = serde_json::from_str(&project_filters(None, "http://nc")).unwrap();
+        assert_eq!(projects.as_array().unwrap().len(), 1);
+        assert_eq!(projects[0]["storageUrl"]["values"][0], "http://nc");
+    }
+
+    #[test]
+    fn link_requests() {
+        let ok = json!({"values": {"workpackageId": 42, "fileinfo": [{"id": 1, "name": "a"}]}});
+        assert_eq!(
+            parse_link_request(&ok),
+            Ok(LinkRequest {
+                work_package: 42,
+                files: vec![(1, "a".into())]
+            })
+        );
+        for (body, refusal) in [
+            (json!({}), LinkRefusal::MissingKey),
+            (json!({"values": {"fileinfo": []}}), LinkRefusal::MissingKey),
+            (
+                json!({"values": {"workpackageId": 1}}),
+                LinkRefusal::MissingKey,
+            ),
+            (
+                json!({"values": {"workpackageId": "1", "fileinfo": [{"id": 1, "name": "a"}]}}),
+                LinkRefusal::InvalidData,
+            ),
+            (
+                json!({"values": {"workpackageId": 1, "fileinfo": []}}),
+                LinkRefusal::InvalidData,
+            ),
+            (
+                json!({"values": {"workpackageId": 1, "fileinfo": {}}}),
+                LinkRefusal::InvalidData,
+            ),
+            (
+                json!({"values": {"workpackageId": 1, "fileinfo": [{"id": "1", "name": "a"}]}}),
+                LinkRefusal::InvalidData,
+            ),
+            (
+                json!({"values": {"workpackageId": 1, "fileinfo": [{"id": 1, "name": ""}]}}),
+                LinkRefusal::InvalidData,
+            ),
+        ] {
+            assert_eq!(parse_link_request(&body), Err(refusal), "{body}");
+        }
+    }
+
+    #[test]
+    fn the_cache_expires_and_stays_bounded() {
+        let cache = ResourceCache::default();
+        cache.put("a".into(), json!(1), 100, 2);
+        assert_eq!(cache.get("a", 99), Some(json!(1)));
+        assert_eq!(cache.get("a", 100), None);
+        cache.put("b".into(), json!(2), 100, 2);
+        cache.put("c".into(), json!(3), 100, 2);
+        assert_eq!(cache.get("a", 0), None);
+        assert_eq!(cache.get("c", 0), Some(json!(3)));
+    }
+
+    #[test]
+    fn small_helpers() {
+        assert_eq!(iso8601(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(initials("ada lovelace"), "AL");
+        assert_eq!(initials(""), "");
+        assert_eq!(
+            dedup_by_id(&[json!({"id": 1}), json!({"id": 1}), json!({"id": 2})]).len(),
+            2
+        );
+    }
+}
