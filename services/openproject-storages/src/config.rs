@@ -21,6 +21,8 @@ pub const PREFIX: &str = "OPS";
 pub struct Settings {
     pub common: CommonSettings,
     pub instance_name: String,
+    /// Read timeout of user-bound calls to Nextcloud (§12: 10 s); tests shorten it.
+    pub nextcloud_read_timeout: std::time::Duration,
 }
 
 impl Settings {
@@ -34,6 +36,7 @@ impl Settings {
             instance_name: source
                 .string("instance_name")?
                 .unwrap_or_else(|| storage_protocol::openproject::DEFAULT_INSTANCE_NAME.into()),
+            nextcloud_read_timeout: std::time::Duration::from_secs(10),
         })
     }
 }

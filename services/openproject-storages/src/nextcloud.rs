@@ -13,6 +13,9 @@ use oauth2::{
 use reqwest::{header, Client, Method, StatusCode};
 use serde_json::Value;
 use service_kit::crypto::SecretString;
+use storage_protocol::file_links::{
+    nextcloud_file_urls, FileInfoRecord, FilesInfo, FilesInfoRequest,
+};
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };
@@ -209,6 +212,133 @@ impl NextcloudClient {
             Some(entries) => Probe::Ok(entries),
             None => Probe::Unparseable,
         }
+    }
+}
+
+/// File calls with a user's access token (§10–§12).
+impl NextcloudClient {
+    /// `GET ocs/v1.php/apps/integration_openproject/fileinfo/{id}`: the record, whatever its
+    /// `statuscode`.
+    pub async fn fileinfo(
+        &self,
+        host: &str,
+        access_token: &str,
+        file_id: &str,
+    ) -> Probe<FileInfoRecord> {
+        let request = self
+            .user_bound
+            .get(nextcloud_file_urls::fileinfo(host, file_id))
+            .bearer_auth(access_token)
+            .header("OCS-APIRequest", "true")
+            .header(header::ACCEPT, "application/json");
+        ocs_data(request).await
+    }
+
+    /// `POST ocs/v1.php/apps/integration_openproject/filesinfo` with `{"fileIds": [...]}`.
+    pub async fn filesinfo(
+        &self,
+        host: &str,
+        access_token: &str,
+        file_ids: &[String],
+    ) -> Probe<FilesInfo> {
+        let request = self
+            .user_bound
+            .post(nextcloud_file_urls::filesinfo(host))
+            .bearer_auth(access_token)
+            .header("OCS-APIRequest", "true")
+            .header(header::ACCEPT, "application/json")
+            .json(&FilesInfoRequest {
+                file_ids: file_ids.to_vec(),
+            });
+        ocs_data(request).await
+    }
+
+    /// `POST ocs/v2.php/apps/dav/api/v1/direct` with `{"fileId": id}`: `ocs.data.url`.
+    pub async fn direct_download_url(
+        &self,
+        host: &str,
+        access_token: &str,
+        file_id: &str,
+    ) -> Probe<String> {
+        let id: Value = file_id
+            .parse::<u64>()
+            .map_or_else(|_| Value::String(file_id.to_string()), Value::from);
+        let request = self
+            .user_bound
+            .post(nextcloud_file_urls::direct(host))
+            .bearer_auth(access_token)
+            .header("OCS-APIRequest", "true")
+            .header(header::ACCEPT, "application/json")
+            .json(&serde_json::json!({ "fileId": id }));
+        match ocs_data::<Value>(request).await {
+            Probe::Ok(data) => match data.get("url").and_then(Value::as_str) {
+                Some(url) => Probe::Ok(url.to_string()),
+                None => Probe::Unparseable,
+            },
+            Probe::Status(s) => Probe::Status(s),
+            Probe::Unreachable => Probe::Unreachable,
+            Probe::Unparseable => Probe::Unparseable,
+        }
+    }
+
+    /// `PROPFIND remote.php/dav/files/{user}/{path}`, `Depth: 1`, with a user's access token.
+    pub async fn propfind(
+        &self,
+        host: &str,
+        access_token: &str,
+        user: &str,
+        path: &str,
+    ) -> Probe<Vec<storage_protocol::dav::Entry>> {
+        let method = Method::from_bytes(b"PROPFIND").expect("PROPFIND is a valid method");
+        let response = match self
+            .user_bound
+            .request(method, nextcloud_urls::dav_files(host, user, path))
+            .bearer_auth(access_token)
+            .header("Depth", "1")
+            .header(header::CONTENT_TYPE, "application/xml")
+            .body(storage_protocol::dav::PROPFIND_BODY)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(_) => return Probe::Unreachable,
+        };
+        let status = response.status();
+        if status != StatusCode::MULTI_STATUS {
+            return Probe::Status(status);
+        }
+        match response
+            .text()
+            .await
+            .ok()
+            .and_then(|body| storage_protocol::dav::parse_multistatus(&body).ok())
+        {
+            Some(entries) => Probe::Ok(entries),
+            None => Probe::Unparseable,
+        }
+    }
+}
+
+/// Sends an OCS request and reads `ocs.data` of a 2xx JSON answer.
+async fn ocs_data<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Probe<T> {
+    let response = match request.send().await {
+        Ok(response) => response,
+        Err(_) => return Probe::Unreachable,
+    };
+    let status = response.status();
+    if !status.is_success() {
+        return Probe::Status(status);
+    }
+    let Ok(body) = response.json::<Value>().await else {
+        return Probe::Unparseable;
+    };
+    match body
+        .pointer("/ocs/data")
+        .cloned()
+        .map(serde_json::from_value::<T>)
+    {
+        Some(Ok(data)) => Probe::Ok(data),
+        _ => Probe::Unparseable,
     }
 }
 

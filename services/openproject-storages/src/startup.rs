@@ -58,7 +58,10 @@ impl Application {
             csrf: CsrfSigner::new(&secret_key),
             credential_cache: CredentialCache::default(),
             throttle: settings.common.throttle,
-            nextcloud: NextcloudClient::default(),
+            nextcloud: NextcloudClient::new(
+                std::time::Duration::from_secs(3),
+                settings.nextcloud_read_timeout,
+            ),
             settings,
         });
         let server = run(listener, state)?;

@@ -3,12 +3,16 @@
 
 pub mod authentication;
 pub mod connections;
+pub mod file_links;
+pub mod files;
 pub mod filters;
 pub mod host;
 pub mod input;
 pub mod oauth_server;
 pub mod permissions;
+pub mod project_storages;
 pub mod projects;
 pub mod storage_health;
 pub mod storages;
 pub mod users;
+pub mod work_packages;

@@ -3,13 +3,16 @@
 
 mod api_root;
 mod api_tokens;
+mod file_links;
 mod oauth;
 mod oauth_clients;
 mod oauth_resources;
 mod pages;
+mod project_storages;
 mod projects;
 mod storages;
 mod users;
+mod work_packages;
 
 use actix_web::{http::StatusCode, web, HttpResponse};
 use serde::Serialize;
@@ -53,7 +56,37 @@ fn api(cfg: &mut ServiceConfig) {
         .service(projects::list_memberships)
         .service(projects::get_membership)
         .service(projects::create_membership)
-        .service(projects::delete_membership);
+        .service(projects::delete_membership)
+        .service(project_storages::list)
+        .service(project_storages::get)
+        .service(project_storages::open)
+        .service(project_storages::create)
+        .service(project_storages::delete)
+        .service(file_links::list)
+        .service(file_links::create)
+        .service(file_links::get)
+        .service(file_links::delete)
+        .service(file_links::open)
+        .service(file_links::download)
+        .service(work_packages::available_projects)
+        .service(work_packages::list)
+        .service(work_packages::list_of_project)
+        .service(work_packages::get)
+        .service(work_packages::create)
+        .service(work_packages::create_in_project)
+        .service(work_packages::update)
+        .service(work_packages::list_statuses)
+        .service(work_packages::get_status)
+        .service(work_packages::list_types)
+        .service(work_packages::get_type)
+        .service(work_packages::list_priorities)
+        .service(work_packages::get_priority)
+        .service(work_packages::read_all)
+        .service(work_packages::unread_all)
+        .service(work_packages::list_notifications)
+        .service(work_packages::get_notification)
+        .service(work_packages::read_one)
+        .service(work_packages::unread_one);
 }
 
 /// Browser pages outside the API.

@@ -71,6 +71,172 @@ pub struct OAuthServer {
     refresh_token: Option<String>,
     /// Every token request's form fields, in order.
     pub token_requests: Vec<HashMap<String, String>>,
+    /// How the file endpoints (filesinfo, fileinfo, direct, user PROPFIND) answer.
+    pub files_mode: FilesMode,
+    /// Every request to a file endpoint: path, `OCS-APIRequest`, `Accept`, body.
+    pub file_requests: Vec<FileRequest>,
+}
+
+/// How the fake's file endpoints answer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FilesMode {
+    /// Records: `123` readable (`plan.pdf`), `124` forbidden, `125` not found, others not found.
+    Normal,
+    /// 500 with an HTML page.
+    Broken,
+    /// Accepts and never answers in time.
+    Silent,
+}
+
+#[derive(Clone, Debug)]
+pub struct FileRequest {
+    pub path: String,
+    pub ocs_api_request: Option<String>,
+    pub accept: Option<String>,
+    pub body: String,
+}
+
+/// The fake's file record of `id` as `fileinfo` data (nextcloud-openproject-app.md §5).
+fn file_record(id: &str) -> serde_json::Value {
+    match id {
+        "123" => json!({"status": "OK", "statuscode": 200, "id": 123, "name": "plan (renamed).pdf",
+            "mtime": 1_704_189_600, "ctime": 1_704_103_200, "mimetype": "application/pdf", "size": 1024,
+            "owner_id": NEXTCLOUD_USER, "owner_name": "Alice", "modifier_id": "bob", "modifier_name": "Bob",
+            "dav_permissions": "RGDNVW", "path": "files/plan (renamed).pdf"}),
+        "124" => json!({"status": "Forbidden", "statuscode": 403}),
+        _ => json!({"status": "Not Found", "statuscode": 404}),
+    }
+}
+
+fn ocs_json(version: u8, data: serde_json::Value) -> HttpResponse {
+    let statuscode = if version == 1 { 100 } else { 200 };
+    HttpResponse::Ok().json(
+        json!({"ocs": {"meta": {"status": "ok", "statuscode": statuscode, "message": "OK",
+        "totalitems": "", "itemsperpage": ""}, "data": data}}),
+    )
+}
+
+/// `Depth: 1` listing of the connected user's root: a folder and a file.
+fn user_listing() -> String {
+    let base = format!("/remote.php/dav/files/{NEXTCLOUD_USER}/");
+    let entry = |href: &str, id: &str, collection: bool, size: u64, mime: &str, perms: &str| {
+        let kind = if collection { "<d:collection/>" } else { "" };
+        format!(
+            "<d:response><d:href>{href}</d:href><d:propstat><d:prop><oc:fileid>{id}</oc:fileid><oc:size>{size}</oc:size>\
+             <d:getcontenttype>{mime}</d:getcontenttype><d:getlastmodified>Tue, 02 Jan 2024 10:00:00 GMT</d:getlastmodified>\
+             <oc:permissions>{perms}</oc:permissions><oc:owner-display-name>Alice</oc:owner-display-name>\
+             <d:resourcetype>{kind}</d:resourcetype></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat></d:response>"
+        )
+    };
+    format!(
+        r#"<?xml version="1.0"?><d:multistatus xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns">{}{}{}</d:multistatus>"#,
+        entry(&base, "1", true, 2048, "", "RGDNVCK"),
+        entry(&format!("{base}Folder/"), "10", true, 1024, "", "RGDNVCK"),
+        entry(
+            &format!("{base}plan.pdf"),
+            "123",
+            false,
+            1024,
+            "application/pdf",
+            "RGDNVW"
+        ),
+    )
+}
+
+impl OAuthServer {
+    fn bearer_ok(&self, req: &HttpRequest) -> bool {
+        let presented = req
+            .headers()
+            .get("Authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        presented.is_some() && presented == self.access_token.as_deref()
+    }
+
+    /// The file endpoints, or `None` when `req` is none of them.
+    fn files(
+        &mut self,
+        req: &HttpRequest,
+        body: &[u8],
+        base: &str,
+    ) -> Option<Result<HttpResponse, ()>> {
+        let path = req.path().to_string();
+        let method = req.method().as_str().to_string();
+        let is_files = (method == "POST"
+            && path == "/ocs/v1.php/apps/integration_openproject/filesinfo")
+            || (method == "GET"
+                && path.starts_with("/ocs/v1.php/apps/integration_openproject/fileinfo/"))
+            || (method == "POST" && path == "/ocs/v2.php/apps/dav/api/v1/direct")
+            || (method == "PROPFIND"
+                && path.starts_with(&format!("/remote.php/dav/files/{NEXTCLOUD_USER}")));
+        if !is_files {
+            return None;
+        }
+        let header = |name: &str| {
+            req.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        self.file_requests.push(FileRequest {
+            path: path.clone(),
+            ocs_api_request: header("OCS-APIRequest"),
+            accept: header("Accept"),
+            body: String::from_utf8_lossy(body).into_owned(),
+        });
+        match self.files_mode {
+            FilesMode::Silent => return Some(Err(())),
+            FilesMode::Broken => {
+                return Some(Ok(HttpResponse::InternalServerError()
+                    .content_type("text/html")
+                    .body("<html>Internal Server Error</html>")))
+            }
+            FilesMode::Normal => {}
+        }
+        if !self.bearer_ok(req) {
+            return Some(Ok(
+                HttpResponse::Unauthorized().json(json!({"ocs": {"meta": {"status": "failure",
+                "statuscode": 997, "message": "Current user is not logged in"}, "data": []}})),
+            ));
+        }
+        let response = if path.ends_with("/filesinfo") {
+            let ids: Vec<String> = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("fileIds").cloned())
+                .and_then(|v| v.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                .collect();
+            let data: serde_json::Map<String, serde_json::Value> =
+                ids.iter().map(|id| (id.clone(), file_record(id))).collect();
+            ocs_json(1, serde_json::Value::Object(data))
+        } else if path.contains("/fileinfo/") {
+            let id = path.rsplit('/').next().unwrap_or_default();
+            ocs_json(1, file_record(id))
+        } else if path.ends_with("/direct") {
+            let id = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("fileId").cloned())
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            match id.as_str() {
+                "123" => ocs_json(2, json!({"url": format!("{base}/remote.php/direct/dl-token-123")})),
+                "124" => HttpResponse::Forbidden().json(json!({"ocs": {"meta": {"status": "failure", "statuscode": 403, "message": ""}, "data": []}})),
+                _ => HttpResponse::NotFound().json(json!({"ocs": {"meta": {"status": "failure", "statuscode": 404, "message": ""}, "data": []}})),
+            }
+        } else {
+            let inner = path.trim_start_matches(&format!("/remote.php/dav/files/{NEXTCLOUD_USER}"));
+            if inner.trim_matches('/').is_empty() {
+                HttpResponse::build(actix_web::http::StatusCode::MULTI_STATUS)
+                    .content_type("application/xml; charset=utf-8")
+                    .body(user_listing())
+            } else {
+                HttpResponse::NotFound().finish()
+            }
+        };
+        Some(Ok(response))
+    }
 }
 
 impl OAuthServer {
@@ -81,6 +247,8 @@ impl OAuthServer {
             access_token: None,
             refresh_token: None,
             token_requests: Vec::new(),
+            files_mode: FilesMode::Normal,
+            file_requests: Vec::new(),
         }
     }
 
@@ -219,6 +387,17 @@ async fn answer(
     }
     if path == "/ocs/v1.php/cloud/user" {
         return lock(&oauth).cloud_user(&req);
+    }
+    let base = format!("http://{}", req.connection_info().host());
+    let files = lock(&oauth).files(&req, &body, &base);
+    match files {
+        Some(Ok(response)) => return response,
+        // Silent: hold the request far beyond any client timeout.
+        Some(Err(())) => {
+            tokio::time::sleep(std::time::Duration::from_secs(120)).await;
+            return HttpResponse::Ok().finish();
+        }
+        None => {}
     }
     let is_capabilities = path == "/ocs/v2.php/cloud/capabilities";
     let is_check_config = path == "/index.php/apps/integration_openproject/check-config";

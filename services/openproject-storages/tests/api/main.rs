@@ -4,6 +4,7 @@
 mod api_tokens;
 mod errors;
 mod fake_nextcloud;
+mod file_links;
 mod helpers;
 mod oauth_clients;
 mod oauth_server;

@@ -1,0 +1,411 @@
+//! File links (openproject-storages.md §10): visibility, the bulk create with its checks in
+//! order, and the live status from Nextcloud's `filesinfo`.
+
+use std::collections::HashMap;
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::time::now_millis;
+use storage_protocol::{
+    file_links::{messages as msg, FileInfoRecord, FilesInfo, LinkStatus, MAX_ELEMENTS},
+    hal::{messages::property_format, ErrorId, HalError},
+    openproject::API_BASE,
+};
+
+use super::{
+    filters,
+    host::{id_from_href, HostError},
+    permissions::{Access, Permission},
+    storages::visible_storages,
+    work_packages::{find_visible as find_work_package, visible_links},
+};
+use crate::db::{
+    file_links::{FileLink, NewFileLink, OriginRefresh, ProjectStorage},
+    storages::Storage,
+    users::User,
+    work_packages::WorkPackage,
+    Conn,
+};
+
+const MIME_TYPE_MAX: usize = 255;
+
+/// A link with everything its representation names.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub link: FileLink,
+    pub storage: Storage,
+    pub container: WorkPackage,
+    pub creator: Option<User>,
+    pub can_manage: bool,
+}
+
+fn show(conn: &mut Conn, access: &Access, links: Vec<FileLink>) -> Result<Vec<Shown>, HostError> {
+    let storages = Storage::all(conn)?;
+    let containers = WorkPackage::find_many(
+        conn,
+        &links.iter().map(|l| l.container_id).collect::<Vec<_>>(),
+    )?;
+    let creators = User::find_many(
+        conn,
+        &links
+            .iter()
+            .filter_map(|l| l.creator_id)
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(links
+        .into_iter()
+        .filter_map(|link| {
+            let container = containers
+                .iter()
+                .find(|w| w.id == link.container_id)?
+                .clone();
+            Some(Shown {
+                storage: storages.iter().find(|s| s.id == link.storage_id)?.clone(),
+                creator: link
+                    .creator_id
+                    .and_then(|id| creators.iter().find(|u| u.id == id).cloned()),
+                can_manage: access.allowed(container.project_id, Permission::ManageFileLinks),
+                container,
+                link,
+            })
+        })
+        .collect())
+}
+
+/// `GET /api/v3/work_packages/{id}/file_links`: visible links, oldest first, optionally of
+/// some storages. An invisible work package is 404.
+pub fn of_work_package(
+    conn: &mut Conn,
+    user: &User,
+    wp_id: i64,
+    storage_filter: Option<Vec<i64>>,
+) -> Result<Vec<Shown>, HostError> {
+    let (wp, access) = find_work_package(conn, user, wp_id)?;
+    let project_storages = ProjectStorage::all(conn)?;
+    let mut links = visible_links(
+        FileLink::of_container(conn, wp.id)?,
+        std::slice::from_ref(&wp),
+        &project_storages,
+        &access,
+    );
+    if let Some(ids) = storage_filter {
+        links.retain(|l| ids.contains(&l.storage_id));
+    }
+    show(conn, &access, links)
+}
+
+/// A single visible link (§10.1), else 404.
+pub fn find_visible(conn: &mut Conn, user: &User, id: i64) -> Result<Shown, HostError> {
+    let access = Access::load(conn, user)?;
+    let link = FileLink::find(conn, id)?.ok_or(HostError::NotFound)?;
+    let containers = WorkPackage::find_many(conn, &[link.container_id])?;
+    let project_storages = ProjectStorage::all(conn)?;
+    let visible = visible_links(vec![link], &containers, &project_storages, &access);
+    show(conn, &access, visible)?
+        .pop()
+        .ok_or(HostError::NotFound)
+}
+
+/// `DELETE /api/v3/file_links/{id}`: invisible → 404, without `manage_file_links` → 403.
+pub fn delete(conn: &mut Conn, user: &User, id: i64) -> Result<(), HostError> {
+    let shown = find_visible(conn, user, id)?;
+    if !shown.can_manage {
+        return Err(HostError::Forbidden);
+    }
+    FileLink::delete(conn, id)?;
+    Ok(())
+}
+
+/// An ISO 8601 date-time of `originData`, as unix milliseconds.
+fn origin_time(value: &Value, property: &str) -> Result<Option<i64>, HostError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.timestamp_millis()))
+            .map_err(|_| format_error(property, s)),
+        other => Err(format_error(property, &other.to_string())),
+    }
+}
+
+fn format_error(property: &str, actual: &str) -> HostError {
+    HostError::Hal(Box::new(HalError::new(
+        ErrorId::PropertyFormatError,
+        property_format(property, msg::DATE_TIME_FORMAT, actual),
+    )))
+}
+
+fn text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// One element's storage, by `_links.storage.href` or `_links.storageUrl.href`.
+enum StorageRef {
+    Missing,
+    Unknown,
+    Found(Box<Storage>),
+}
+
+fn resolve_storage(element: &Value, visible: &[Storage]) -> StorageRef {
+    let links = element.get("_links");
+    let href = |name: &str| links?.get(name)?.get("href")?.as_str().map(str::to_string);
+    if let Some(href) = href("storage") {
+        return id_from_href(&href, &format!("{API_BASE}/storages/"))
+            .and_then(|id| visible.iter().find(|s| s.id == id).cloned())
+            .map_or(StorageRef::Unknown, |s| StorageRef::Found(Box::new(s)));
+    }
+    if let Some(url) = href("storageUrl") {
+        return visible
+            .iter()
+            .find(|s| filters::host_matches(&url, s.host.as_deref()))
+            .cloned()
+            .map_or(StorageRef::Unknown, |s| StorageRef::Found(Box::new(s)));
+    }
+    StorageRef::Missing
+}
+
+/// `POST /api/v3/work_packages/{id}/file_links`, checks in the order of §10.3; all elements in
+/// one transaction, duplicates returning the existing link.
+pub fn create(
+    conn: &mut Conn,
+    user: &User,
+    wp_id: i64,
+    body: &Value,
+) -> Result<Vec<Shown>, HostError> {
+    conn.transaction(|conn| {
+        let (wp, access) = find_work_package(conn, user, wp_id)?;
+        let Some(elements) = body
+            .get("_embedded")
+            .and_then(|e| e.get("elements"))
+            .and_then(Value::as_array)
+        else {
+            return Err(HostError::Hal(Box::new(
+                HalError::new(ErrorId::PropertyMissingError, msg::ELEMENTS_MISSING)
+                    .with_attribute("_embedded/elements"),
+            )));
+        };
+        if elements.len() > MAX_ELEMENTS {
+            return Err(HostError::Invalid(vec![HalError::violation(
+                "_embedded/elements",
+                msg::too_many(elements.len()),
+            )]));
+        }
+        if !access.allowed(wp.project_id, Permission::ManageFileLinks) {
+            return Err(HostError::Forbidden);
+        }
+        let visible = visible_storages(conn, user)?;
+        let enabled: Vec<i64> = ProjectStorage::all(conn)?
+            .into_iter()
+            .filter(|ps| ps.project_id == wp.project_id)
+            .map(|ps| ps.storage_id)
+            .collect();
+        let mut errors = Vec::new();
+        let mut rows = Vec::new();
+        let now = now_millis();
+        for element in elements {
+            let origin = element.get("originData").unwrap_or(&Value::Null);
+            let storage = match resolve_storage(element, &visible) {
+                StorageRef::Missing => {
+                    errors.push(HalError::violation("storage", msg::STORAGE_BLANK));
+                    None
+                }
+                StorageRef::Unknown => {
+                    errors.push(HalError::violation("storage", msg::STORAGE_NOT_EXIST));
+                    None
+                }
+                StorageRef::Found(storage) if !enabled.contains(&storage.id) => {
+                    errors.push(HalError::violation("storage", msg::STORAGE_NOT_LINKED));
+                    None
+                }
+                StorageRef::Found(storage) => Some(*storage),
+            };
+            let origin_id = text(origin.get("id"))
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            if origin_id.is_empty() {
+                errors.push(HalError::violation("originId", msg::ORIGIN_BLANK));
+            }
+            let name = text(origin.get("name")).unwrap_or_default();
+            if name.trim().is_empty() {
+                errors.push(HalError::violation("originName", msg::ORIGIN_NAME_BLANK));
+            }
+            let mime_type = text(origin.get("mimeType"));
+            if mime_type
+                .as_deref()
+                .is_some_and(|m| m.chars().count() > MIME_TYPE_MAX)
+            {
+                errors.push(HalError::violation(
+                    "originMimeType",
+                    msg::ORIGIN_MIME_TYPE_TOO_LONG,
+                ));
+            }
+            // A value that does not parse is the request's format, reported alone.
+            let created_at = origin_time(
+                origin.get("createdAt").unwrap_or(&Value::Null),
+                "originData.createdAt",
+            )?;
+            let updated_at = origin_time(
+                origin.get("lastModifiedAt").unwrap_or(&Value::Null),
+                "originData.lastModifiedAt",
+            )?;
+            if let Some(storage) = storage {
+                rows.push(NewFileLink {
+                    storage_id: storage.id,
+                    container_id: wp.id,
+                    origin_id,
+                    origin_name: name,
+                    origin_mime_type: mime_type,
+                    origin_created_at: created_at,
+                    origin_updated_at: updated_at,
+                    origin_created_by_name: text(origin.get("createdByName")),
+                    origin_last_modified_by_name: text(origin.get("lastModifiedByName")),
+                    creator_id: Some(user.id),
+                    created_at: now,
+                    updated_at: now,
+                });
+            }
+        }
+        if !errors.is_empty() {
+            return Err(HostError::Invalid(errors));
+        }
+        let mut links: Vec<FileLink> = Vec::new();
+        for row in rows {
+            let link = match FileLink::find_existing(conn, row.storage_id, wp.id, &row.origin_id)? {
+                Some(existing) => existing,
+                None => FileLink::insert(conn, &row)?,
+            };
+            if !links.iter().any(|l| l.id == link.id) {
+                links.push(link);
+            }
+        }
+        show(conn, &access, links)
+    })
+}
+
+/// The status and refreshed origin data of each link from one `filesinfo` answer per storage.
+pub fn statuses_from(
+    links: &[FileLink],
+    answers: &HashMap<i64, Option<FilesInfo>>,
+) -> Vec<(LinkStatus, Option<OriginRefresh>)> {
+    links
+        .iter()
+        .map(|link| {
+            let record = answers
+                .get(&link.storage_id)
+                .and_then(Option::as_ref)
+                .and_then(|info| info.get(&link.origin_id));
+            match record {
+                None => (LinkStatus::Error, None),
+                Some(record) => {
+                    let status = LinkStatus::from_statuscode(record.statuscode);
+                    let refresh =
+                        (status == LinkStatus::ViewAllowed).then(|| refresh_from(link, record));
+                    (status, refresh)
+                }
+            }
+        })
+        .collect()
+}
+
+fn refresh_from(link: &FileLink, record: &FileInfoRecord) -> OriginRefresh {
+    let seconds = |s: Option<i64>| s.filter(|s| *s > 0).map(|s| s * 1000);
+    OriginRefresh {
+        origin_name: record
+            .name
+            .clone()
+            .unwrap_or_else(|| link.origin_name.clone()),
+        origin_mime_type: record
+            .mimetype
+            .clone()
+            .or_else(|| link.origin_mime_type.clone()),
+        origin_created_at: seconds(record.ctime).or(link.origin_created_at),
+        origin_updated_at: seconds(record.mtime).or(link.origin_updated_at),
+        origin_created_by_name: record
+            .owner_name
+            .clone()
+            .or_else(|| link.origin_created_by_name.clone()),
+        origin_last_modified_by_name: record
+            .modifier_name
+            .clone()
+            .or_else(|| link.origin_last_modified_by_name.clone()),
+    }
+}
+
+/// Stores refreshed origin data and applies it to the links in memory.
+pub fn apply_refresh(
+    conn: &mut Conn,
+    links: &mut [Shown],
+    refreshes: &[Option<OriginRefresh>],
+) -> diesel::QueryResult<()> {
+    for (shown, refresh) in links.iter_mut().zip(refreshes) {
+        let Some(r) = refresh else { continue };
+        FileLink::refresh_origin(conn, shown.link.id, r)?;
+        shown.link.origin_name = r.origin_name.clone();
+        shown.link.origin_mime_type = r.origin_mime_type.clone();
+        shown.link.origin_created_at = r.origin_created_at;
+        shown.link.origin_updated_at = r.origin_updated_at;
+        shown.link.origin_created_by_name = r.origin_created_by_name.clone();
+        shown.link.origin_last_modified_by_name = r.origin_last_modified_by_name.clone();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn link(storage_id: i64, origin: &str) -> FileLink {
+        FileLink {
+            id: 1,
+            storage_id,
+            container_id: 1,
+            origin_id: origin.into(),
+            origin_name: "old".into(),
+            origin_mime_type: None,
+            origin_created_at: None,
+            origin_updated_at: None,
+            origin_created_by_name: None,
+            origin_last_modified_by_name: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn statuses_by_record() {
+        let info: FilesInfo =
+            serde_json::from_value(storage_protocol::fixtures::load("op_nc_filesinfo")).unwrap();
+        let answers = HashMap::from([(1, Some(info)), (2, None)]);
+        let links = [
+            link(1, "123"),
+            link(1, "124"),
+            link(1, "125"),
+            link(1, "126"),
+            link(2, "123"),
+        ];
+        let result = statuses_from(&links, &answers);
+        let statuses: Vec<LinkStatus> = result.iter().map(|(s, _)| *s).collect();
+        assert_eq!(
+            statuses,
+            [
+                LinkStatus::ViewAllowed,
+                LinkStatus::ViewNotAllowed,
+                LinkStatus::NotFound,
+                LinkStatus::Error,
+                LinkStatus::Error
+            ]
+        );
+        let refreshed = result[0].1.as_ref().unwrap();
+        assert_eq!(refreshed.origin_name, "plan.pdf");
+        assert_eq!(refreshed.origin_updated_at, Some(1_704_189_600_000));
+        assert_eq!(refreshed.origin_created_at, None, "ctime 0 is unknown");
+        assert_eq!(
+            refreshed.origin_last_modified_by_name.as_deref(),
+            Some("Bob")
+        );
+    }
+}

@@ -1,0 +1,704 @@
+//! Work packages and notifications (openproject-storages.md §5): write bodies with their rules,
+//! optimistic locking, the list filters, and the `assigned` notification rule.
+
+use diesel::Connection;
+use serde_json::Value;
+use service_kit::time::now_millis;
+use storage_protocol::{
+    hal::{ErrorId, HalError},
+    openproject::API_BASE,
+    work_packages::{messages as msg, REASON_ASSIGNED},
+};
+
+use super::{
+    filters::{self, Filter},
+    host::{href_of, id_from_href, HostError},
+    permissions::{Access, Permission},
+};
+use crate::db::{
+    file_links::{FileLink, ProjectStorage},
+    projects::Project,
+    storages::Storage,
+    users::User,
+    work_packages::{Enumerations, NewNotification, Notification, WorkPackage, WorkPackageRecord},
+    Conn,
+};
+
+const SUBJECT_MAX: usize = 255;
+
+pub const LIST_FILTERS: &[(&str, &[&str])] = &[
+    ("id", &["="]),
+    ("project", &["="]),
+    ("status", &["o", "c", "="]),
+    ("assignee", &["="]),
+    ("typeahead", &["**"]),
+    ("file_link_origin_id", &["="]),
+    ("storage_id", &["="]),
+    ("storage_url", &["="]),
+    ("linkable_to_storage_id", &["="]),
+    ("linkable_to_storage_url", &["="]),
+];
+
+pub const AVAILABLE_PROJECTS_FILTERS: &[(&str, &[&str])] = &[
+    ("typeahead", &["**"]),
+    ("storageId", &["="]),
+    ("storageUrl", &["="]),
+    ("userAction", &["&=", "="]),
+];
+
+/// A link property of a write body: absent, `{href: null}`, or an href.
+#[derive(Debug, Clone, PartialEq)]
+enum LinkValue {
+    Absent,
+    Null,
+    Href(String),
+    Invalid,
+}
+
+fn link_value(body: &Value, name: &str) -> LinkValue {
+    let Some(link) = body.get("_links").and_then(|l| l.get(name)) else {
+        return LinkValue::Absent;
+    };
+    match link.get("href") {
+        _ if link.is_null() => LinkValue::Null,
+        None | Some(Value::Null) => LinkValue::Null,
+        Some(Value::String(href)) => LinkValue::Href(href.clone()),
+        Some(_) => LinkValue::Invalid,
+    }
+}
+
+/// A date property: absent, null, or `YYYY-MM-DD`.
+fn date_value(body: &Value, key: &str) -> Result<Option<Option<String>>, ()> {
+    match body.get(key) {
+        None => Ok(None),
+        Some(Value::Null) => Ok(Some(None)),
+        Some(Value::String(s)) if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() => {
+            Ok(Some(Some(s.clone())))
+        }
+        Some(_) => Err(()),
+    }
+}
+
+/// Applies a write body to `base` (the current record, or the defaults), collecting every
+/// failed rule in the order of §5.2.
+fn apply(
+    conn: &mut Conn,
+    body: &Value,
+    mut record: WorkPackageRecord,
+    enumerations: &Enumerations,
+) -> Result<WorkPackageRecord, HostError> {
+    let mut errors = Vec::new();
+    match body.get("subject") {
+        None => {}
+        Some(Value::String(s)) => record.subject = s.trim().to_string(),
+        Some(_) => record.subject = String::new(),
+    }
+    if record.subject.is_empty() {
+        errors.push(HalError::violation("subject", msg::SUBJECT_BLANK));
+    } else if record.subject.chars().count() > SUBJECT_MAX {
+        errors.push(HalError::violation("subject", msg::SUBJECT_TOO_LONG));
+    }
+    if let Some(raw) = body
+        .get("description")
+        .and_then(|d| d.get("raw"))
+        .and_then(Value::as_str)
+    {
+        record.description = raw.to_string();
+    }
+    match link_value(body, "assignee") {
+        LinkValue::Absent => {}
+        LinkValue::Null => record.assignee_id = None,
+        LinkValue::Href(href) => {
+            let assignee = id_from_href(&href, &format!("{API_BASE}/users/"))
+                .map(|id| User::find(conn, id))
+                .transpose()?
+                .flatten();
+            let allowed = match &assignee {
+                Some(user) => Access::load(conn, user)?
+                    .allowed(record.project_id, Permission::ViewWorkPackages),
+                None => false,
+            };
+            match assignee {
+                Some(user) if allowed => record.assignee_id = Some(user.id),
+                _ => errors.push(HalError::violation("assignee", msg::ASSIGNEE_INVALID)),
+            }
+        }
+        LinkValue::Invalid => errors.push(HalError::violation("assignee", msg::ASSIGNEE_INVALID)),
+    }
+    let mut enumerated =
+        |name: &str, prefix: &str, message: &str, known: &dyn Fn(i64) -> bool| match link_value(
+            body, name,
+        ) {
+            LinkValue::Absent => None,
+            LinkValue::Href(href) => match id_from_href(&href, &format!("{API_BASE}/{prefix}/")) {
+                Some(id) if known(id) => Some(id),
+                _ => {
+                    errors.push(HalError::violation(name, message));
+                    None
+                }
+            },
+            LinkValue::Null | LinkValue::Invalid => {
+                errors.push(HalError::violation(name, message));
+                None
+            }
+        };
+    if let Some(id) = enumerated("type", "types", msg::TYPE_INVALID, &|id| {
+        enumerations.type_(id).is_some()
+    }) {
+        record.type_id = id;
+    }
+    if let Some(id) = enumerated("status", "statuses", msg::STATUS_INVALID, &|id| {
+        enumerations.status(id).is_some()
+    }) {
+        record.status_id = id;
+    }
+    if let Some(id) = enumerated("priority", "priorities", msg::PRIORITY_INVALID, &|id| {
+        enumerations.priority(id).is_some()
+    }) {
+        record.priority_id = id;
+    }
+    match date_value(body, "startDate") {
+        Ok(Some(date)) => record.start_date = date,
+        Ok(None) => {}
+        Err(()) => errors.push(HalError::violation("startDate", msg::START_DATE_INVALID)),
+    }
+    match date_value(body, "dueDate") {
+        Ok(Some(date)) => record.due_date = date,
+        Ok(None) => {}
+        Err(()) => errors.push(HalError::violation("dueDate", msg::DUE_DATE_INVALID)),
+    }
+    if errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(HostError::Invalid(errors))
+    }
+}
+
+/// The `assigned` notification when a work package gets an assignee other than the actor.
+fn notify_assignee(
+    conn: &mut Conn,
+    wp: &WorkPackage,
+    previous_assignee: Option<i64>,
+    actor_id: i64,
+) -> diesel::QueryResult<()> {
+    let Some(assignee) = wp.assignee_id else {
+        return Ok(());
+    };
+    if Some(assignee) == previous_assignee || assignee == actor_id {
+        return Ok(());
+    }
+    let now = now_millis();
+    Notification::insert(
+        conn,
+        &NewNotification {
+            recipient_id: assignee,
+            actor_id: Some(actor_id),
+            project_id: wp.project_id,
+            resource_id: wp.id,
+            reason: REASON_ASSIGNED,
+            read_ian: false,
+            created_at: now,
+            updated_at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Where a create names its project: the path, or `_links.project` of the body.
+pub enum ProjectRef {
+    Path(String),
+    Body,
+}
+
+/// `POST /api/v3/work_packages` or `/api/v3/projects/{id}/work_packages`.
+pub fn create(
+    conn: &mut Conn,
+    user: &User,
+    project: ProjectRef,
+    body: &Value,
+) -> Result<WorkPackage, HostError> {
+    conn.transaction(|conn| {
+        let access = Access::load(conn, user)?;
+        let project = match project {
+            ProjectRef::Path(raw) => super::projects::find_visible(conn, user, &raw)?.0,
+            ProjectRef::Body => href_of(body, "project")
+                .and_then(|h| id_from_href(h, &format!("{API_BASE}/projects/")))
+                .filter(|id| access.sees_project(*id))
+                .map(|id| Project::find(conn, id))
+                .transpose()?
+                .flatten()
+                .ok_or_else(|| {
+                    HostError::Invalid(vec![HalError::violation("project", msg::PROJECT_BLANK)])
+                })?,
+        };
+        if !access.allowed(project.id, Permission::AddWorkPackages) {
+            return Err(HostError::Forbidden);
+        }
+        let enumerations = Enumerations::load(conn)?;
+        let default = |ids: Vec<(i64, bool)>| {
+            ids.iter()
+                .find(|(_, d)| *d)
+                .or(ids.first())
+                .map_or(0, |(id, _)| *id)
+        };
+        let now = now_millis();
+        let base = WorkPackageRecord {
+            project_id: project.id,
+            subject: String::new(),
+            description: String::new(),
+            start_date: None,
+            due_date: None,
+            type_id: default(
+                enumerations
+                    .types
+                    .iter()
+                    .map(|t| (t.id, t.is_default))
+                    .collect(),
+            ),
+            status_id: default(
+                enumerations
+                    .statuses
+                    .iter()
+                    .map(|t| (t.id, t.is_default))
+                    .collect(),
+            ),
+            priority_id: default(
+                enumerations
+                    .priorities
+                    .iter()
+                    .map(|t| (t.id, t.is_default))
+                    .collect(),
+            ),
+            author_id: Some(user.id),
+            assignee_id: None,
+            lock_version: 0,
+            created_at: now,
+            updated_at: now,
+        };
+        let record = apply(conn, body, base, &enumerations)?;
+        let wp = WorkPackage::insert(conn, &record)?;
+        notify_assignee(conn, &wp, None, user.id)?;
+        Ok(wp)
+    })
+}
+
+/// A work package the user sees (`view_work_packages`), else 404.
+pub fn find_visible(
+    conn: &mut Conn,
+    user: &User,
+    id: i64,
+) -> Result<(WorkPackage, Access), HostError> {
+    let access = Access::load(conn, user)?;
+    let wp = WorkPackage::find(conn, id)?
+        .filter(|wp| access.allowed(wp.project_id, Permission::ViewWorkPackages))
+        .ok_or(HostError::NotFound)?;
+    Ok((wp, access))
+}
+
+/// `PATCH /api/v3/work_packages/{id}` with the current `lockVersion`.
+pub fn update(
+    conn: &mut Conn,
+    user: &User,
+    id: i64,
+    body: &Value,
+) -> Result<WorkPackage, HostError> {
+    conn.transaction(|conn| {
+        let (wp, access) = find_visible(conn, user, id)?;
+        if !access.allowed(wp.project_id, Permission::EditWorkPackages) {
+            return Err(HostError::Forbidden);
+        }
+        let conflict = || HostError::Hal(Box::new(HalError::of(ErrorId::UpdateConflict)));
+        let lock_version = body
+            .get("lockVersion")
+            .and_then(Value::as_i64)
+            .ok_or_else(conflict)?;
+        if lock_version != wp.lock_version {
+            return Err(conflict());
+        }
+        let enumerations = Enumerations::load(conn)?;
+        let base = WorkPackageRecord {
+            project_id: wp.project_id,
+            subject: wp.subject.clone(),
+            description: wp.description.clone(),
+            start_date: wp.start_date.clone(),
+            due_date: wp.due_date.clone(),
+            type_id: wp.type_id,
+            status_id: wp.status_id,
+            priority_id: wp.priority_id,
+            author_id: wp.author_id,
+            assignee_id: wp.assignee_id,
+            lock_version: wp.lock_version + 1,
+            created_at: wp.created_at,
+            updated_at: now_millis(),
+        };
+        let record = apply(conn, body, base, &enumerations)?;
+        let updated = WorkPackage::update_locked(conn, wp.id, wp.lock_version, &record)?
+            .ok_or_else(conflict)?;
+        notify_assignee(conn, &updated, wp.assignee_id, user.id)?;
+        Ok(updated)
+    })
+}
+
+/// File links the user sees (§10.1): work package visible, `view_file_links` in its project,
+/// the storage enabled there.
+pub fn visible_links(
+    links: Vec<FileLink>,
+    work_packages: &[WorkPackage],
+    project_storages: &[ProjectStorage],
+    access: &Access,
+) -> Vec<FileLink> {
+    links
+        .into_iter()
+        .filter(|link| {
+            work_packages
+                .iter()
+                .find(|wp| wp.id == link.container_id)
+                .is_some_and(|wp| {
+                    access.allowed(wp.project_id, Permission::ViewWorkPackages)
+                        && access.allowed(wp.project_id, Permission::ViewFileLinks)
+                        && project_storages.iter().any(|ps| {
+                            ps.project_id == wp.project_id && ps.storage_id == link.storage_id
+                        })
+                })
+        })
+        .collect()
+}
+
+/// A sort key of `sortBy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortField {
+    Id,
+    Subject,
+    CreatedAt,
+    UpdatedAt,
+}
+
+/// `sortBy`: `[[field, "asc"|"desc"], …]`, default `[["id","asc"]]`.
+pub fn parse_sort(raw: Option<&str>) -> Result<Vec<(SortField, bool)>, HostError> {
+    let Some(raw) = raw else {
+        return Ok(vec![(SortField::Id, true)]);
+    };
+    let parsed: Vec<Vec<String>> =
+        serde_json::from_str(raw).map_err(|_| HostError::InvalidQuery)?;
+    parsed
+        .into_iter()
+        .map(|pair| {
+            let [field, direction] = pair.as_slice() else {
+                return Err(HostError::InvalidQuery);
+            };
+            let field = match field.as_str() {
+                "id" => SortField::Id,
+                "subject" => SortField::Subject,
+                "createdAt" | "created_at" => SortField::CreatedAt,
+                "updatedAt" | "updated_at" => SortField::UpdatedAt,
+                _ => return Err(HostError::InvalidQuery),
+            };
+            match direction.as_str() {
+                "asc" => Ok((field, true)),
+                "desc" => Ok((field, false)),
+                _ => Err(HostError::InvalidQuery),
+            }
+        })
+        .collect()
+}
+
+/// The work packages the user sees matching the filters (§5.2), sorted.
+pub fn list(
+    conn: &mut Conn,
+    user: &User,
+    only_project: Option<i64>,
+    filters: &[Filter],
+    sort: &[(SortField, bool)],
+) -> Result<(Vec<WorkPackage>, Access), HostError> {
+    let access = Access::load(conn, user)?;
+    let mut projects = access.projects_with(Permission::ViewWorkPackages);
+    if let Some(project) = only_project {
+        projects.retain(|p| *p == project);
+    }
+    let mut wps = WorkPackage::in_projects(conn, &projects)?;
+    let needs_links = filters.iter().any(|f| {
+        matches!(
+            f.name.as_str(),
+            "file_link_origin_id" | "storage_id" | "storage_url"
+        )
+    });
+    let project_storages = ProjectStorage::all(conn)?;
+    let storages = Storage::all(conn)?;
+    let links = if needs_links {
+        visible_links(FileLink::all(conn)?, &wps, &project_storages, &access)
+    } else {
+        Vec::new()
+    };
+    let enumerations = Enumerations::load(conn)?;
+    let storage_ids_for = |f: &Filter| -> Vec<i64> {
+        if f.name.ends_with("_url") {
+            storages
+                .iter()
+                .filter(|s| {
+                    f.values
+                        .iter()
+                        .any(|v| filters::host_matches(v, s.host.as_deref()))
+                })
+                .map(|s| s.id)
+                .collect()
+        } else {
+            filters::ids(&f.values)
+        }
+    };
+    for f in filters {
+        match f.name.as_str() {
+            "id" => {
+                let ids = filters::ids(&f.values);
+                wps.retain(|wp| ids.contains(&wp.id));
+            }
+            "project" => {
+                let ids = filters::ids(&f.values);
+                wps.retain(|wp| ids.contains(&wp.project_id));
+            }
+            "status" => {
+                let closed = |wp: &WorkPackage| {
+                    enumerations
+                        .status(wp.status_id)
+                        .is_some_and(|s| s.is_closed)
+                };
+                match f.operator.as_str() {
+                    "o" => wps.retain(|wp| !closed(wp)),
+                    "c" => wps.retain(closed),
+                    _ => {
+                        let ids = filters::ids(&f.values);
+                        wps.retain(|wp| ids.contains(&wp.status_id));
+                    }
+                }
+            }
+            "assignee" => {
+                let ids: Vec<i64> = f
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        if v == "me" {
+                            Some(user.id)
+                        } else {
+                            v.parse().ok()
+                        }
+                    })
+                    .collect();
+                wps.retain(|wp| wp.assignee_id.is_some_and(|a| ids.contains(&a)));
+            }
+            "typeahead" => {
+                let needles: Vec<String> =
+                    f.values.iter().map(|v| v.trim().to_lowercase()).collect();
+                wps.retain(|wp| {
+                    needles.iter().all(|needle| {
+                        wp.subject.to_lowercase().contains(needle.as_str())
+                            || needle
+                                .strip_prefix('#')
+                                .unwrap_or(needle)
+                                .parse::<i64>()
+                                .is_ok_and(|id| id == wp.id)
+                    })
+                });
+            }
+            "file_link_origin_id" => wps.retain(|wp| {
+                links
+                    .iter()
+                    .any(|l| l.container_id == wp.id && f.values.contains(&l.origin_id))
+            }),
+            "storage_id" | "storage_url" => {
+                let ids = storage_ids_for(f);
+                wps.retain(|wp| {
+                    links
+                        .iter()
+                        .any(|l| l.container_id == wp.id && ids.contains(&l.storage_id))
+                });
+            }
+            _ => {
+                // linkable_to_storage_id / linkable_to_storage_url
+                let ids = storage_ids_for(f);
+                wps.retain(|wp| {
+                    access.allowed(wp.project_id, Permission::ManageFileLinks)
+                        && project_storages.iter().any(|ps| {
+                            ps.project_id == wp.project_id && ids.contains(&ps.storage_id)
+                        })
+                });
+            }
+        }
+    }
+    wps.sort_by(|a, b| {
+        for (field, ascending) in sort {
+            let ordering = match field {
+                SortField::Id => a.id.cmp(&b.id),
+                SortField::Subject => a.subject.to_lowercase().cmp(&b.subject.to_lowercase()),
+                SortField::CreatedAt => a.created_at.cmp(&b.created_at),
+                SortField::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+            };
+            let ordering = if *ascending {
+                ordering
+            } else {
+                ordering.reverse()
+            };
+            if ordering != std::cmp::Ordering::Equal {
+                return ordering;
+            }
+        }
+        a.id.cmp(&b.id)
+    });
+    Ok((wps, access))
+}
+
+/// `GET /api/v3/work_packages/available_projects`: projects where the caller holds
+/// `add_work_packages`, filtered, by name.
+pub fn available_projects(
+    conn: &mut Conn,
+    user: &User,
+    filters: &[Filter],
+) -> Result<Vec<Project>, HostError> {
+    let access = Access::load(conn, user)?;
+    let ids = access.projects_with(Permission::AddWorkPackages);
+    let mut projects = Project::find_many(conn, &ids)?;
+    let project_storages = ProjectStorage::all(conn)?;
+    let storages = Storage::all(conn)?;
+    for f in filters {
+        match f.name.as_str() {
+            "typeahead" => {
+                let needles: Vec<String> = f.values.iter().map(|v| v.to_lowercase()).collect();
+                projects.retain(|p| {
+                    needles
+                        .iter()
+                        .all(|n| p.name.to_lowercase().contains(n.as_str()))
+                });
+            }
+            "storageId" | "storageUrl" => {
+                let storage_ids: Vec<i64> = if f.name == "storageUrl" {
+                    storages
+                        .iter()
+                        .filter(|s| {
+                            f.values
+                                .iter()
+                                .any(|v| filters::host_matches(v, s.host.as_deref()))
+                        })
+                        .map(|s| s.id)
+                        .collect()
+                } else {
+                    filters::ids(&f.values)
+                };
+                projects.retain(|p| {
+                    project_storages
+                        .iter()
+                        .any(|ps| ps.project_id == p.id && storage_ids.contains(&ps.storage_id))
+                });
+            }
+            _ => {
+                let wanted: Vec<Option<Permission>> = f
+                    .values
+                    .iter()
+                    .map(|v| match v.as_str() {
+                        "work_packages/read" => Some(Permission::ViewWorkPackages),
+                        "work_packages/create" => Some(Permission::AddWorkPackages),
+                        "work_packages/update" => Some(Permission::EditWorkPackages),
+                        "file_links/view" => Some(Permission::ViewFileLinks),
+                        "file_links/manage" => Some(Permission::ManageFileLinks),
+                        _ => None,
+                    })
+                    .collect();
+                let holds = |p: &Project, w: &Option<Permission>| {
+                    w.is_some_and(|perm| access.allowed(p.id, perm))
+                };
+                if f.operator == "&=" {
+                    projects.retain(|p| wanted.iter().all(|w| holds(p, w)));
+                } else {
+                    projects.retain(|p| wanted.iter().any(|w| holds(p, w)));
+                }
+            }
+        }
+    }
+    projects.sort_by(|a, b| {
+        a.name
+            .to_lowercase()
+            .cmp(&b.name.to_lowercase())
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(projects)
+}
+
+pub const NOTIFICATION_FILTERS: &[(&str, &[&str])] = &[
+    ("readIAN", &["="]),
+    ("resourceId", &["="]),
+    ("resourceType", &["="]),
+    ("reason", &["="]),
+    ("project", &["="]),
+    ("id", &["="]),
+];
+
+/// The caller's notifications matching the filters, newest first, while the caller sees the
+/// work package.
+pub fn notifications(
+    conn: &mut Conn,
+    user: &User,
+    filters: &[Filter],
+) -> Result<(Vec<Notification>, Vec<WorkPackage>), HostError> {
+    let access = Access::load(conn, user)?;
+    let mut all = Notification::of_recipient(conn, user.id)?;
+    let wps = WorkPackage::find_many(conn, &all.iter().map(|n| n.resource_id).collect::<Vec<_>>())?;
+    all.retain(|n| {
+        wps.iter()
+            .find(|wp| wp.id == n.resource_id)
+            .is_some_and(|wp| access.allowed(wp.project_id, Permission::ViewWorkPackages))
+    });
+    for f in filters {
+        let ids = filters::ids(&f.values);
+        match f.name.as_str() {
+            "readIAN" => {
+                let wanted: Vec<bool> = f
+                    .values
+                    .iter()
+                    .filter_map(|v| match v.as_str() {
+                        "t" | "true" => Some(true),
+                        "f" | "false" => Some(false),
+                        _ => None,
+                    })
+                    .collect();
+                all.retain(|n| wanted.contains(&n.read_ian));
+            }
+            "resourceId" => all.retain(|n| ids.contains(&n.resource_id)),
+            "resourceType" => {
+                let work_packages = f.values.iter().any(|v| v == "WorkPackage");
+                all.retain(|_| work_packages);
+            }
+            "reason" => all.retain(|n| f.values.contains(&n.reason)),
+            "project" => all.retain(|n| ids.contains(&n.project_id)),
+            _ => all.retain(|n| ids.contains(&n.id)),
+        }
+    }
+    Ok((all, wps))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sorting() {
+        assert_eq!(parse_sort(None).unwrap(), vec![(SortField::Id, true)]);
+        assert_eq!(
+            parse_sort(Some(r#"[["updatedAt","desc"]]"#)).unwrap(),
+            vec![(SortField::UpdatedAt, false)]
+        );
+        assert!(parse_sort(Some(r#"[["nope","asc"]]"#)).is_err());
+        assert!(parse_sort(Some(r#"[["id","up"]]"#)).is_err());
+        assert!(parse_sort(Some("x")).is_err());
+    }
+
+    #[test]
+    fn links_and_dates() {
+        let body = serde_json::json!({"_links": {"assignee": {"href": null}, "type": {"href": "/api/v3/types/1"}},
+                                      "startDate": "2024-02-30", "dueDate": null});
+        assert_eq!(link_value(&body, "assignee"), LinkValue::Null);
+        assert_eq!(
+            link_value(&body, "type"),
+            LinkValue::Href("/api/v3/types/1".into())
+        );
+        assert_eq!(link_value(&body, "status"), LinkValue::Absent);
+        assert_eq!(date_value(&body, "startDate"), Err(()));
+        assert_eq!(date_value(&body, "dueDate"), Ok(Some(None)));
+    }
+}

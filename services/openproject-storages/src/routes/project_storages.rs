@@ -1,0 +1,152 @@
+//! Project storages (openproject-storages.md §9).
+
+use actix_web::{delete, get, http::StatusCode, post, web, HttpResponse};
+use storage_protocol::{
+    file_links::nextcloud_file_urls, hal::Collection, storages::nextcloud_urls,
+};
+
+use super::{hal, projects::Query};
+use crate::{
+    domain::{
+        connections::UserBound,
+        files, filters,
+        host::HostError,
+        project_storages::{self as domain, Shown},
+    },
+    error::ApiError,
+    extract::{parse_id, Caller, JsonBody},
+    nextcloud::Probe,
+    representers::host as rep,
+    state::State,
+};
+
+fn represent(shown: &Shown) -> storage_protocol::projects::ProjectStorage {
+    rep::project_storage(
+        &shown.project_storage,
+        &shown.project,
+        &shown.storage,
+        shown.creator.as_ref(),
+        shown.can_read_files,
+    )
+}
+
+/// GET /api/v3/project_storages: visible ones, unpaginated, by id; filters storageId,
+/// projectId, storageUrl (and their snake_case spellings).
+#[utoipa::path(responses((status = 200, description = "Collection of project storages"), (status = 400, description = "InvalidQuery")))]
+#[get("/project_storages")]
+pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResponse, ApiError> {
+    let filters = filters::parse(query.get("filters").map(String::as_str), domain::FILTERS)
+        .map_err(HostError::from)?;
+    let user = caller.user.clone();
+    let shown = state
+        .db
+        .run(move |conn| domain::list(conn, &user, &filters))
+        .await?;
+    let self_href = match query.get("filters") {
+        Some(raw) => format!(
+            "/api/v3/project_storages?filters={}",
+            url::form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>()
+        ),
+        None => "/api/v3/project_storages".to_string(),
+    };
+    Ok(hal(
+        StatusCode::OK,
+        &Collection::unpaged(self_href, shown.iter().map(represent).collect()),
+    ))
+}
+
+/// GET /api/v3/project_storages/{id}
+#[utoipa::path(responses((status = 200, description = "ProjectStorage"), (status = 404, description = "Not visible")))]
+#[get("/project_storages/{id}")]
+pub async fn get(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    let (shown, _) = state
+        .db
+        .run(move |conn| domain::find_visible(conn, &user, id))
+        .await?;
+    Ok(hal(StatusCode::OK, &represent(&shown)))
+}
+
+/// GET /api/v3/project_storages/{id}/open: 303 to the project folder when the caller may read
+/// it, else to the files app.
+#[utoipa::path(responses((status = 303, description = "To Nextcloud")))]
+#[get("/project_storages/{id}/open")]
+pub async fn open(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    let (shown, _) = state
+        .db
+        .run(move |conn| domain::find_visible(conn, &user, id))
+        .await?;
+    let host = shown.storage.host.clone().ok_or_else(ApiError::not_found)?;
+    let mut location = nextcloud_urls::files_app(&host);
+    if let Some(folder) = shown.project_storage.project_folder_id.as_deref() {
+        let nextcloud = &state.nextcloud;
+        let outcome = files::user_call(
+            &state,
+            caller.user.id,
+            &shown.storage,
+            |host, token| async move { nextcloud.fileinfo(&host, token.expose(), folder).await },
+        )
+        .await;
+        if let UserBound::Answered(Probe::Ok(record)) = outcome {
+            if record.statuscode == 200 {
+                location = nextcloud_file_urls::open_file(&host, folder, false);
+            }
+        }
+    }
+    Ok(HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish())
+}
+
+/// POST /api/v3/project_storages (Extension): enables a storage in a project.
+#[utoipa::path(responses((status = 201, description = "ProjectStorage"), (status = 422, description = "Validation failed"), (status = 403, description = "Without manage_files_in_project")))]
+#[post("/project_storages")]
+pub async fn create(
+    state: State,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.user.clone();
+    let (shown, _) = state
+        .db
+        .run(move |conn| {
+            let created = domain::create(conn, &user, &body.0)?;
+            domain::find_visible(conn, &user, created.id)
+        })
+        .await?;
+    tracing::info!(
+        project_storage_id = shown.project_storage.id,
+        "storage enabled in project"
+    );
+    Ok(hal(StatusCode::CREATED, &represent(&shown)))
+}
+
+/// DELETE /api/v3/project_storages/{id} (Extension): with the project's file links to the
+/// storage.
+#[utoipa::path(responses((status = 204, description = "Deleted")))]
+#[delete("/project_storages/{id}")]
+pub async fn delete(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    state
+        .db
+        .run(move |conn| domain::delete(conn, &user, id))
+        .await?;
+    tracing::info!(project_storage_id = id, "project storage deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

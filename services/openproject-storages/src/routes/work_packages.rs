@@ -1,0 +1,521 @@
+//! Work packages, statuses, types, priorities and notifications (openproject-storages.md §5).
+
+use actix_web::{get, http::StatusCode, patch, post, web, HttpResponse};
+use serde::Serialize;
+use service_kit::time::now_millis;
+use storage_protocol::hal::Collection;
+
+use super::{
+    hal,
+    projects::{paging, Query},
+};
+use crate::{
+    db::{
+        projects::Project,
+        users::User,
+        work_packages::{Enumerations, Notification, WorkPackage},
+        Conn,
+    },
+    domain::{
+        filters::{self, Filter},
+        host::{page, HostError},
+        permissions::{Access, Permission},
+        work_packages::{self as domain, ProjectRef},
+    },
+    error::ApiError,
+    extract::{parse_id, Caller, JsonBody},
+    representers::host as rep,
+    state::State,
+};
+
+/// Work packages as the wire shows them to the holder of `access`.
+pub fn represent(
+    conn: &mut Conn,
+    access: &Access,
+    wps: &[WorkPackage],
+) -> Result<Vec<storage_protocol::work_packages::WorkPackage>, HostError> {
+    let enumerations = Enumerations::load(conn)?;
+    let projects = Project::find_many(conn, &wps.iter().map(|w| w.project_id).collect::<Vec<_>>())?;
+    let user_ids: Vec<i64> = wps
+        .iter()
+        .flat_map(|w| [w.author_id, w.assignee_id])
+        .flatten()
+        .collect();
+    let users = User::find_many(conn, &user_ids)?;
+    let find_user = |id: Option<i64>| id.and_then(|id| users.iter().find(|u| u.id == id));
+    Ok(wps
+        .iter()
+        .filter_map(|wp| {
+            let project = projects.iter().find(|p| p.id == wp.project_id)?;
+            Some(rep::work_package(
+                wp,
+                &rep::WorkPackageContext {
+                    project,
+                    enumerations: &enumerations,
+                    author: find_user(wp.author_id),
+                    assignee: find_user(wp.assignee_id),
+                    can_manage_file_links: access
+                        .allowed(wp.project_id, Permission::ManageFileLinks),
+                    can_edit: access.allowed(wp.project_id, Permission::EditWorkPackages),
+                },
+            ))
+        })
+        .collect())
+}
+
+fn one(
+    conn: &mut Conn,
+    access: &Access,
+    wp: WorkPackage,
+) -> Result<storage_protocol::work_packages::WorkPackage, HostError> {
+    represent(conn, access, &[wp])?
+        .pop()
+        .ok_or(HostError::NotFound)
+}
+
+/// The filters of a work-package list; absent means open ones only.
+fn list_filters(query: &Query) -> Result<Vec<Filter>, HostError> {
+    match query.get("filters") {
+        None => Ok(vec![Filter {
+            name: "status".into(),
+            operator: "o".into(),
+            values: Vec::new(),
+        }]),
+        Some(raw) => Ok(filters::parse(Some(raw), domain::LIST_FILTERS)?),
+    }
+}
+
+#[derive(Serialize)]
+struct WorkPackageCollection<T> {
+    #[serde(flatten)]
+    inner: Collection<T>,
+}
+
+async fn list_in(
+    state: State,
+    caller: Caller,
+    query: Query,
+    project: Option<String>,
+) -> Result<HttpResponse, ApiError> {
+    let filters = list_filters(&query)?;
+    let sort = domain::parse_sort(query.get("sortBy").map(String::as_str))?;
+    let user = caller.user.clone();
+    let paging = paging(&query);
+    let self_href = match &project {
+        Some(p) => format!("/api/v3/projects/{p}/work_packages"),
+        None => "/api/v3/work_packages".to_string(),
+    };
+    let elements = state
+        .db
+        .run(move |conn| {
+            let only = match project {
+                Some(raw) => Some(
+                    crate::domain::projects::find_visible(conn, &user, &raw)?
+                        .0
+                        .id,
+                ),
+                None => None,
+            };
+            let (wps, access) = domain::list(conn, &user, only, &filters, &sort)?;
+            represent(conn, &access, &wps)
+        })
+        .await?;
+    let mut collection = page(&paging, &self_href, elements);
+    collection.type_ = "WorkPackageCollection".into();
+    Ok(hal(
+        StatusCode::OK,
+        &WorkPackageCollection { inner: collection },
+    ))
+}
+
+/// GET /api/v3/work_packages: filters, sortBy, paging (§5.2).
+#[utoipa::path(responses((status = 200, description = "WorkPackageCollection"), (status = 400, description = "InvalidQuery")))]
+#[get("/work_packages")]
+pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResponse, ApiError> {
+    list_in(state, caller, query, None).await
+}
+
+/// GET /api/v3/projects/{id}/work_packages
+#[utoipa::path(responses((status = 200, description = "WorkPackageCollection")))]
+#[get("/projects/{id}/work_packages")]
+pub async fn list_of_project(
+    state: State,
+    caller: Caller,
+    query: Query,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    list_in(state, caller, query, Some(id.into_inner())).await
+}
+
+/// GET /api/v3/work_packages/available_projects: where the caller may add work packages.
+#[utoipa::path(responses((status = 200, description = "Collection of projects")))]
+#[get("/work_packages/available_projects")]
+pub async fn available_projects(
+    state: State,
+    caller: Caller,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let filters = filters::parse(
+        query.get("filters").map(String::as_str),
+        domain::AVAILABLE_PROJECTS_FILTERS,
+    )
+    .map_err(HostError::from)?;
+    let user = caller.user.clone();
+    let projects = state
+        .db
+        .run(move |conn| domain::available_projects(conn, &user, &filters))
+        .await?;
+    Ok(hal(
+        StatusCode::OK,
+        &page(
+            &paging(&query),
+            "/api/v3/work_packages/available_projects",
+            projects.iter().map(rep::project).collect(),
+        ),
+    ))
+}
+
+/// GET /api/v3/work_packages/{id}
+#[utoipa::path(responses((status = 200, description = "WorkPackage"), (status = 404, description = "Not visible")))]
+#[get("/work_packages/{id}")]
+pub async fn get(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    let wp = state
+        .db
+        .run(move |conn| {
+            let (wp, access) = domain::find_visible(conn, &user, id)?;
+            one(conn, &access, wp)
+        })
+        .await?;
+    Ok(hal(StatusCode::OK, &wp))
+}
+
+async fn create_in(
+    state: State,
+    caller: Caller,
+    body: JsonBody,
+    project: ProjectRef,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.user.clone();
+    let wp = state
+        .db
+        .run(move |conn| {
+            let wp = domain::create(conn, &user, project, &body.0)?;
+            let access = Access::load(conn, &user)?;
+            one(conn, &access, wp)
+        })
+        .await?;
+    Ok(hal(StatusCode::CREATED, &wp))
+}
+
+/// POST /api/v3/work_packages (project in `_links.project`)
+#[utoipa::path(responses((status = 201, description = "WorkPackage"), (status = 422, description = "Validation failed")))]
+#[post("/work_packages")]
+pub async fn create(
+    state: State,
+    caller: Caller,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    create_in(state, caller, body, ProjectRef::Body).await
+}
+
+/// POST /api/v3/projects/{id}/work_packages
+#[utoipa::path(responses((status = 201, description = "WorkPackage"), (status = 422, description = "Validation failed")))]
+#[post("/projects/{id}/work_packages")]
+pub async fn create_in_project(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    create_in(state, caller, body, ProjectRef::Path(id.into_inner())).await
+}
+
+/// PATCH /api/v3/work_packages/{id}: with the current lockVersion (409 otherwise).
+#[utoipa::path(responses((status = 200, description = "WorkPackage"), (status = 409, description = "UpdateConflict")))]
+#[patch("/work_packages/{id}")]
+pub async fn update(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    let wp = state
+        .db
+        .run(move |conn| {
+            let wp = domain::update(conn, &user, id, &body.0)?;
+            let access = Access::load(conn, &user)?;
+            one(conn, &access, wp)
+        })
+        .await?;
+    Ok(hal(StatusCode::OK, &wp))
+}
+
+/// GET /api/v3/statuses
+#[utoipa::path(responses((status = 200, description = "Collection of statuses")))]
+#[get("/statuses")]
+pub async fn list_statuses(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    let e = state.db.query(Enumerations::load).await?;
+    Ok(hal(
+        StatusCode::OK,
+        &Collection::unpaged(
+            "/api/v3/statuses",
+            e.statuses.iter().map(rep::status).collect(),
+        ),
+    ))
+}
+
+/// GET /api/v3/statuses/{id}
+#[utoipa::path(responses((status = 200, description = "Status")))]
+#[get("/statuses/{id}")]
+pub async fn get_status(
+    state: State,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let e = state.db.query(Enumerations::load).await?;
+    let found = e.status(id).ok_or_else(ApiError::not_found)?;
+    Ok(hal(StatusCode::OK, &rep::status(found)))
+}
+
+/// GET /api/v3/types
+#[utoipa::path(responses((status = 200, description = "Collection of types")))]
+#[get("/types")]
+pub async fn list_types(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    let e = state.db.query(Enumerations::load).await?;
+    Ok(hal(
+        StatusCode::OK,
+        &Collection::unpaged("/api/v3/types", e.types.iter().map(rep::type_).collect()),
+    ))
+}
+
+/// GET /api/v3/types/{id}
+#[utoipa::path(responses((status = 200, description = "Type")))]
+#[get("/types/{id}")]
+pub async fn get_type(
+    state: State,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let e = state.db.query(Enumerations::load).await?;
+    let found = e.type_(id).ok_or_else(ApiError::not_found)?;
+    Ok(hal(StatusCode::OK, &rep::type_(found)))
+}
+
+/// GET /api/v3/priorities
+#[utoipa::path(responses((status = 200, description = "Collection of priorities")))]
+#[get("/priorities")]
+pub async fn list_priorities(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
+    let e = state.db.query(Enumerations::load).await?;
+    Ok(hal(
+        StatusCode::OK,
+        &Collection::unpaged(
+            "/api/v3/priorities",
+            e.priorities.iter().map(rep::priority).collect(),
+        ),
+    ))
+}
+
+/// GET /api/v3/priorities/{id}
+#[utoipa::path(responses((status = 200, description = "Priority")))]
+#[get("/priorities/{id}")]
+pub async fn get_priority(
+    state: State,
+    _caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let e = state.db.query(Enumerations::load).await?;
+    let found = e.priority(id).ok_or_else(ApiError::not_found)?;
+    Ok(hal(StatusCode::OK, &rep::priority(found)))
+}
+
+fn represent_notifications(
+    conn: &mut Conn,
+    notifications: &[Notification],
+    wps: &[WorkPackage],
+) -> Result<Vec<storage_protocol::work_packages::Notification>, HostError> {
+    let projects = Project::find_many(
+        conn,
+        &notifications
+            .iter()
+            .map(|n| n.project_id)
+            .collect::<Vec<_>>(),
+    )?;
+    let actors = User::find_many(
+        conn,
+        &notifications
+            .iter()
+            .filter_map(|n| n.actor_id)
+            .collect::<Vec<_>>(),
+    )?;
+    Ok(notifications
+        .iter()
+        .filter_map(|n| {
+            Some(rep::notification(
+                n,
+                projects.iter().find(|p| p.id == n.project_id)?,
+                n.actor_id.and_then(|id| actors.iter().find(|u| u.id == id)),
+                wps.iter().find(|w| w.id == n.resource_id)?,
+            ))
+        })
+        .collect())
+}
+
+fn notification_filters(query: &Query) -> Result<Vec<Filter>, HostError> {
+    Ok(filters::parse(
+        query.get("filters").map(String::as_str),
+        domain::NOTIFICATION_FILTERS,
+    )?)
+}
+
+/// GET /api/v3/notifications: the caller's, newest first; filters (§5.3).
+#[utoipa::path(responses((status = 200, description = "Collection of notifications")))]
+#[get("/notifications")]
+pub async fn list_notifications(
+    state: State,
+    caller: Caller,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    let filters = notification_filters(&query)?;
+    let user = caller.user.clone();
+    let elements = state
+        .db
+        .run(move |conn| {
+            let (found, wps) = domain::notifications(conn, &user, &filters)?;
+            represent_notifications(conn, &found, &wps)
+        })
+        .await?;
+    Ok(hal(
+        StatusCode::OK,
+        &page(&paging(&query), "/api/v3/notifications", elements),
+    ))
+}
+
+async fn mark_all(
+    state: State,
+    caller: Caller,
+    query: Query,
+    read: bool,
+) -> Result<HttpResponse, ApiError> {
+    let filters = notification_filters(&query)?;
+    let user = caller.user.clone();
+    state
+        .db
+        .run(move |conn| {
+            let (found, _) = domain::notifications(conn, &user, &filters)?;
+            let ids: Vec<i64> = found.iter().map(|n| n.id).collect();
+            Notification::set_read(conn, &ids, read, now_millis())?;
+            Ok::<_, HostError>(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /api/v3/notifications/read_ian?filters=…
+#[utoipa::path(responses((status = 204, description = "Marked read")))]
+#[post("/notifications/read_ian")]
+pub async fn read_all(
+    state: State,
+    caller: Caller,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    mark_all(state, caller, query, true).await
+}
+
+/// POST /api/v3/notifications/unread_ian?filters=…
+#[utoipa::path(responses((status = 204, description = "Marked unread")))]
+#[post("/notifications/unread_ian")]
+pub async fn unread_all(
+    state: State,
+    caller: Caller,
+    query: Query,
+) -> Result<HttpResponse, ApiError> {
+    mark_all(state, caller, query, false).await
+}
+
+/// One of the caller's notifications by id, else 404.
+fn own_notification(
+    conn: &mut Conn,
+    user: &User,
+    id: i64,
+) -> Result<(Notification, Vec<WorkPackage>), HostError> {
+    let id_filter = Filter {
+        name: "id".into(),
+        operator: "=".into(),
+        values: vec![id.to_string()],
+    };
+    let (mut found, wps) = domain::notifications(conn, user, &[id_filter])?;
+    Ok((found.pop().ok_or(HostError::NotFound)?, wps))
+}
+
+/// GET /api/v3/notifications/{id}
+#[utoipa::path(responses((status = 200, description = "Notification"), (status = 404, description = "Not the caller's")))]
+#[get("/notifications/{id}")]
+pub async fn get_notification(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    let mut shown = state
+        .db
+        .run(move |conn| {
+            let (n, wps) = own_notification(conn, &user, id)?;
+            represent_notifications(conn, &[n], &wps)
+        })
+        .await?;
+    let n = shown.pop().ok_or_else(ApiError::not_found)?;
+    Ok(hal(StatusCode::OK, &n))
+}
+
+async fn mark_one(
+    state: State,
+    caller: Caller,
+    id: &str,
+    read: bool,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(id)?;
+    let user = caller.user.clone();
+    state
+        .db
+        .run(move |conn| {
+            let (n, _) = own_notification(conn, &user, id)?;
+            Notification::set_read(conn, &[n.id], read, now_millis())?;
+            Ok::<_, HostError>(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// POST /api/v3/notifications/{id}/read_ian
+#[utoipa::path(responses((status = 204, description = "Marked read")))]
+#[post("/notifications/{id}/read_ian")]
+pub async fn read_one(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    mark_one(state, caller, &id, true).await
+}
+
+/// POST /api/v3/notifications/{id}/unread_ian
+#[utoipa::path(responses((status = 204, description = "Marked unread")))]
+#[post("/notifications/{id}/unread_ian")]
+pub async fn unread_one(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    mark_one(state, caller, &id, false).await
+}
