@@ -10,6 +10,7 @@ mod oauth_resources;
 mod pages;
 mod project_storages;
 mod projects;
+mod storage_files;
 mod storages;
 mod users;
 mod work_packages;
@@ -62,6 +63,8 @@ fn api(cfg: &mut ServiceConfig) {
         .service(project_storages::open)
         .service(project_storages::create)
         .service(project_storages::delete)
+        .service(storage_files::list)
+        .service(storage_files::get)
         .service(file_links::list)
         .service(file_links::create)
         .service(file_links::get)

@@ -1171,3 +1171,80 @@ async fn deleting_the_storage_removes_its_project_storages_and_file_links() {
         200
     );
 }
+
+#[tokio::test]
+async fn storage_files_are_listed_and_read_with_the_users_token() {
+    let w = world().await;
+    let app = &w.app;
+    let files = format!("/api/v3/storages/{}/files", w.storage_id);
+    assert_eq!(app.user_get("carol", &files).await.status(), 404);
+    assert_eq!(
+        app.user_get("bob", &files).await.status(),
+        401,
+        "no Nextcloud token"
+    );
+    w.connect("alice", PASSWORD).await;
+    let response = app.user_get("alice", &format!("{files}?parent=/")).await;
+    assert_eq!(response.status(), 200);
+    let listing = body(response).await;
+    assert_eq!(listing["_type"], "StorageFiles");
+    assert_eq!(listing["parent"]["name"], "Root");
+    assert_eq!(listing["parent"]["location"], "/");
+    assert_eq!(listing["ancestors"], json!([]));
+    assert_eq!(
+        listing["_links"]["self"]["href"],
+        "urn:openproject-org:api:v3:storages:storage_files:no_link_provided"
+    );
+    let children = listing["files"].as_array().unwrap();
+    assert_eq!(children.len(), 2);
+    assert_eq!(children[0]["name"], "Folder");
+    assert_eq!(children[0]["mimeType"], "application/x-op-directory");
+    assert_eq!(children[0]["location"], "/Folder");
+    assert_eq!(children[0]["permissions"], json!(["readable", "writeable"]));
+    assert_eq!(children[1]["id"], "123");
+    assert_eq!(children[1]["mimeType"], "application/pdf");
+    assert_eq!(children[1]["lastModifiedAt"], "2024-01-02T10:00:00.000Z");
+    assert_eq!(
+        children[1]["_links"]["self"]["href"],
+        format!("/api/v3/storages/{}/files/123", w.storage_id)
+    );
+    let requests = w.nextcloud.oauth().file_requests.clone();
+    assert!(requests.iter().any(|r| r.path
+        == format!(
+            "/remote.php/dav/files/{}/",
+            crate::fake_nextcloud::NEXTCLOUD_USER
+        )));
+    // A missing folder maps to OutboundRequest:NotFound.
+    let response = app
+        .user_get("alice", &format!("{files}?parent=/Nope"))
+        .await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        body(response).await["errorIdentifier"],
+        "urn:openproject-org:api:v3:errors:OutboundRequest:NotFound"
+    );
+    // One file's info.
+    let file = body(app.user_get("alice", &format!("{files}/123")).await).await;
+    assert_eq!(file["_type"], "StorageFile");
+    assert_eq!(file["name"], "plan (renamed).pdf");
+    assert_eq!(file["location"], "/plan (renamed).pdf");
+    assert_eq!(file["createdByName"], "Alice");
+    for (id, urn) in [
+        ("124", "OutboundRequest:Forbidden"),
+        ("999", "OutboundRequest:NotFound"),
+    ] {
+        let response = app.user_get("alice", &format!("{files}/{id}")).await;
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            body(response).await["errorIdentifier"],
+            format!("urn:openproject-org:api:v3:errors:{urn}")
+        );
+    }
+    w.nextcloud.oauth().files_mode = FilesMode::Broken;
+    let response = app.user_get("alice", &format!("{files}/123")).await;
+    assert_eq!(response.status(), 500);
+    assert_eq!(
+        body(response).await["message"],
+        "An internal error has occurred. The file storage could not be reached."
+    );
+}
