@@ -124,6 +124,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    direct_downloads (token_digest) {
+        token_digest -> Text,
+        uid -> Text,
+        file_id -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
@@ -143,4 +152,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     oauth_pending_authorizations,
     openproject_token_refreshes,
     file_nodes,
+    direct_downloads,
 );

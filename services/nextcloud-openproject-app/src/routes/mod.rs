@@ -8,6 +8,7 @@ use crate::error::ApiError;
 pub mod admin;
 pub mod capabilities;
 pub mod cloud_users;
+pub mod direct;
 pub mod fileinfo;
 pub mod home;
 pub mod integration;
@@ -53,6 +54,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(fileinfo::filesinfo),
         )
         .configure(openproject_api_routes)
+        .route(
+            "/ocs/{version:v[12]}.php/apps/dav/api/v1/direct",
+            web::post().to(direct::create),
+        )
+        .route(
+            "/remote.php/direct/{token}",
+            web::get().to(direct::by_token),
+        )
         .route("/remote.php/dav", web::route().to(webdav::dav_root))
         .route("/remote.php/dav/", web::route().to(webdav::dav_root))
         .route(
@@ -133,6 +142,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             &app("config"),
             web::put().to(openproject_connection::put_config),
+        )
+        .route(
+            &app("direct/{token}/{file_name}"),
+            web::get().to(direct::by_token_and_name),
         );
     }
 }

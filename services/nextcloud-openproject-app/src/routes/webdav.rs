@@ -208,7 +208,7 @@ fn instance_id(state: &AppState) -> String {
     format!("oc{}", &digest[..10])
 }
 
-fn http_date(unix_secs: i64) -> String {
+pub(crate) fn http_date(unix_secs: i64) -> String {
     let time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs.max(0) as u64);
     header::HttpDate::from(time).to_string()
 }
@@ -254,7 +254,7 @@ async fn get(
 }
 
 /// The file in pieces, read on blocking threads.
-fn read_stream(
+pub(crate) fn read_stream(
     file: std::fs::File,
 ) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
     futures_util::stream::unfold(Some(file), |file| async move {

@@ -6,6 +6,7 @@ mod authentication;
 mod capabilities;
 mod check_config;
 mod cloud_user;
+mod direct;
 mod errors;
 mod fake_openproject;
 mod fileinfo;

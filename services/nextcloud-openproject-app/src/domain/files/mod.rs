@@ -6,6 +6,7 @@
 //! Every write runs in one serialized transaction ([`FILES_LOCK`]) so sizes and etags of the
 //! ancestors stay consistent across replicas.
 
+pub mod direct;
 pub mod info;
 pub mod ops;
 pub mod store;
