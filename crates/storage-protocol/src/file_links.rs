@@ -1,7 +1,5 @@
 //! File links, storage files and the Nextcloud file-info records OpenProject reads
-//! (openproject-storages.md §10–§12, nextcloud-openproject-app.md §5).
-
-use std::collections::BTreeMap;
+//! (openproject-storages.md §10–§12). The `filesinfo` records are [`crate::files`]'s.
 
 use serde::{Deserialize, Serialize};
 
@@ -183,48 +181,6 @@ pub struct StorageFiles {
     pub links: StorageFileLinks,
 }
 
-/// `POST OCSAPP/filesinfo` body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FilesInfoRequest {
-    pub file_ids: Vec<String>,
-}
-
-/// One record of `fileinfo`/`filesinfo` (nextcloud-openproject-app.md §5); error records carry
-/// only `status` and `statuscode`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileInfoRecord {
-    pub status: String,
-    pub statuscode: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mtime: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ctime: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mimetype: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub owner_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifier_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub modifier_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub dav_permissions: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-}
-
-/// `filesinfo` data: one record per requested id, keyed by the id as a string.
-pub type FilesInfo = BTreeMap<String, FileInfoRecord>;
-
 /// DAV permission letters to StorageFile `permissions` (§11).
 pub fn storage_permissions(dav: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -286,7 +242,7 @@ mod tests {
         assert_round_trip::<FileLink>("op_file_link");
         assert_round_trip::<FileLinkWrite>("op_file_link_write");
         assert_round_trip::<StorageFiles>("op_storage_files");
-        assert_round_trip::<FilesInfo>("op_nc_filesinfo");
+        assert_round_trip::<crate::files::FilesInfo>("op_nc_filesinfo");
     }
 
     #[test]

@@ -13,9 +13,8 @@ use oauth2::{
 use reqwest::{header, Client, Method, StatusCode};
 use serde_json::Value;
 use service_kit::crypto::SecretString;
-use storage_protocol::file_links::{
-    nextcloud_file_urls, FileInfoRecord, FilesInfo, FilesInfoRequest,
-};
+use storage_protocol::file_links::nextcloud_file_urls;
+use storage_protocol::files::{FileInfoRecord, FilesInfo, FilesInfoRequest};
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };

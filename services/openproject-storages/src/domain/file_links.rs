@@ -7,7 +7,8 @@ use diesel::Connection;
 use serde_json::Value;
 use service_kit::time::now_millis;
 use storage_protocol::{
-    file_links::{messages as msg, FileInfoRecord, FilesInfo, LinkStatus, MAX_ELEMENTS},
+    file_links::{messages as msg, LinkStatus, MAX_ELEMENTS},
+    files::{FileInfo, FileInfoRecord, FilesInfo},
     hal::{messages::property_format, ErrorId, HalError},
     openproject::API_BASE,
 };
@@ -275,7 +276,15 @@ pub fn create(
         for row in rows {
             let link = match FileLink::find_existing(conn, row.storage_id, wp.id, &row.origin_id)? {
                 Some(existing) => existing,
-                None => FileLink::insert(conn, &row)?,
+                // A concurrent request may insert the same link first: its row is the answer.
+                None => match conn.transaction(|conn| FileLink::insert(conn, &row)) {
+                    Ok(link) => link,
+                    Err(e) if service_kit::db::is_unique_violation(&e) => {
+                        FileLink::find_existing(conn, row.storage_id, wp.id, &row.origin_id)?
+                            .ok_or(HostError::Db(e))?
+                    }
+                    Err(e) => return Err(e.into()),
+                },
             };
             if !links.iter().any(|l| l.id == link.id) {
                 links.push(link);
@@ -299,38 +308,28 @@ pub fn statuses_from(
                 .and_then(|info| info.get(&link.origin_id));
             match record {
                 None => (LinkStatus::Error, None),
-                Some(record) => {
-                    let status = LinkStatus::from_statuscode(record.statuscode);
-                    let refresh =
-                        (status == LinkStatus::ViewAllowed).then(|| refresh_from(link, record));
-                    (status, refresh)
+                Some(FileInfoRecord::Found(info)) if info.statuscode == 200 => {
+                    (LinkStatus::ViewAllowed, Some(refresh_from(info)))
                 }
+                Some(record) => (
+                    LinkStatus::from_statuscode(i64::from(record.statuscode())),
+                    None,
+                ),
             }
         })
         .collect()
 }
 
-fn refresh_from(link: &FileLink, record: &FileInfoRecord) -> OriginRefresh {
-    let seconds = |s: Option<i64>| s.filter(|s| *s > 0).map(|s| s * 1000);
+/// Nextcloud's current values; a `ctime` of 0 means unknown.
+fn refresh_from(info: &FileInfo) -> OriginRefresh {
+    let seconds = |s: i64| (s > 0).then_some(s * 1000);
     OriginRefresh {
-        origin_name: record
-            .name
-            .clone()
-            .unwrap_or_else(|| link.origin_name.clone()),
-        origin_mime_type: record
-            .mimetype
-            .clone()
-            .or_else(|| link.origin_mime_type.clone()),
-        origin_created_at: seconds(record.ctime).or(link.origin_created_at),
-        origin_updated_at: seconds(record.mtime).or(link.origin_updated_at),
-        origin_created_by_name: record
-            .owner_name
-            .clone()
-            .or_else(|| link.origin_created_by_name.clone()),
-        origin_last_modified_by_name: record
-            .modifier_name
-            .clone()
-            .or_else(|| link.origin_last_modified_by_name.clone()),
+        origin_name: info.name.clone(),
+        origin_mime_type: Some(info.mimetype.clone()),
+        origin_created_at: seconds(info.ctime),
+        origin_updated_at: seconds(info.mtime),
+        origin_created_by_name: Some(info.owner_name.clone()),
+        origin_last_modified_by_name: info.modifier_name.clone(),
     }
 }
 

@@ -5,9 +5,10 @@ use service_kit::time::iso8601_millis;
 use storage_protocol::{
     dav::Entry,
     file_links::{
-        storage_file_href, storage_permissions, FileInfoRecord, StorageFile, StorageFileLinks,
-        StorageFiles, DIRECTORY_MIME_TYPE, NO_LINK_PROVIDED,
+        storage_file_href, storage_permissions, StorageFile, StorageFileLinks, StorageFiles,
+        DIRECTORY_MIME_TYPE, NO_LINK_PROVIDED,
     },
+    files::FileInfo,
     hal::Link,
 };
 
@@ -148,38 +149,26 @@ pub fn listing(
     })
 }
 
-/// A StorageFile from a `fileinfo` record with `statuscode` 200.
-pub fn from_record(storage_id: i64, requested_id: &str, record: &FileInfoRecord) -> StorageFile {
-    let location = record
-        .path
-        .as_deref()
-        .map(|p| normalize_location(p.strip_prefix("files").unwrap_or(p)))
-        .unwrap_or_else(|| "/".to_string());
-    let seconds = |s: Option<i64>| s.filter(|s| *s > 0).map(|s| iso8601_millis(s * 1000));
+/// A StorageFile from a `fileinfo` record of an accessible file.
+pub fn from_record(storage_id: i64, info: &FileInfo) -> StorageFile {
+    let location = normalize_location(info.path.strip_prefix("files").unwrap_or(&info.path));
+    let seconds = |s: i64| (s > 0).then(|| iso8601_millis(s * 1000));
     let mut shown = file(
         storage_id,
-        record
-            .id
-            .map_or_else(|| requested_id.to_string(), |id| id.to_string()),
+        info.id.to_string(),
         location,
         FileFields {
-            size: record.size,
-            mime_type: record.mimetype.clone(),
-            created_at: seconds(record.ctime),
-            last_modified_at: seconds(record.mtime),
-            created_by_name: record.owner_name.clone(),
-            last_modified_by_name: record.modifier_name.clone(),
-            permissions: record
-                .dav_permissions
-                .as_deref()
-                .map(storage_permissions)
-                .unwrap_or_default(),
+            size: u64::try_from(info.size).ok(),
+            mime_type: Some(info.mimetype.clone()),
+            created_at: seconds(info.ctime),
+            last_modified_at: seconds(info.mtime),
+            created_by_name: Some(info.owner_name.clone()),
+            last_modified_by_name: info.modifier_name.clone(),
+            permissions: storage_permissions(&info.dav_permissions),
         },
     );
-    if let Some(name) = &record.name {
-        shown.name = name.clone();
-        shown.links.self_.title = Some(name.clone());
-    }
+    shown.name = info.name.clone();
+    shown.links.self_.title = Some(info.name.clone());
     shown
 }
 
@@ -242,9 +231,12 @@ mod tests {
 
     #[test]
     fn records() {
-        let info: storage_protocol::file_links::FilesInfo =
+        let info: storage_protocol::files::FilesInfo =
             serde_json::from_value(storage_protocol::fixtures::load("op_nc_filesinfo")).unwrap();
-        let shown = from_record(1, "123", &info["123"]);
+        let Some(storage_protocol::files::FileInfoRecord::Found(found)) = info.get("123") else {
+            panic!("a found record");
+        };
+        let shown = from_record(1, found);
         assert_eq!(shown.location, "/plan.pdf");
         assert_eq!(shown.name, "plan.pdf");
         assert_eq!(shown.created_at, None);

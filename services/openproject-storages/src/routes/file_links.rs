@@ -41,7 +41,7 @@ async fn live_statuses(
     state: &AppState,
     user_id: i64,
     links: &[Shown],
-) -> HashMap<i64, Option<storage_protocol::file_links::FilesInfo>> {
+) -> HashMap<i64, Option<storage_protocol::files::FilesInfo>> {
     let mut by_storage: Vec<(crate::db::storages::Storage, Vec<String>)> = Vec::new();
     for shown in links {
         match by_storage

@@ -99,7 +99,7 @@ pub async fn open(
         )
         .await;
         if let UserBound::Answered(Probe::Ok(record)) = outcome {
-            if record.statuscode == 200 {
+            if record.statuscode() == 200 {
                 location = nextcloud_file_urls::open_file(&host, folder, false);
             }
         }

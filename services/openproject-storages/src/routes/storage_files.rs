@@ -2,6 +2,7 @@
 //! with the caller's Nextcloud token.
 
 use actix_web::{get, http::StatusCode, web, HttpResponse};
+use storage_protocol::files::FileInfoRecord;
 
 use super::{hal, projects::Query};
 use crate::{
@@ -111,11 +112,11 @@ pub async fn get(
         UserBound::Answered(Probe::Ok(record)) => record,
         other => return Err(files::failure(other)),
     };
-    if record.statuscode != 200 {
-        return Err(files::record_failure(record.statuscode));
+    match record {
+        FileInfoRecord::Found(info) if info.statuscode == 200 => Ok(hal(
+            StatusCode::OK,
+            &storage_files::from_record(storage.id, &info),
+        )),
+        other => Err(files::record_failure(i64::from(other.statuscode()))),
     }
-    Ok(hal(
-        StatusCode::OK,
-        &storage_files::from_record(storage.id, &file_id, &record),
-    ))
 }
