@@ -1066,6 +1066,40 @@ async fn work_packages_filters_sorting_locking_and_notifications() {
     assert!(wp["_links"].get("addFileLink").is_none());
     assert!(wp["_links"].get("update").is_none());
 
+    // The project's own list, and a create without a project.
+    let in_project = body(
+        app.user_get(
+            "alice",
+            &format!("/api/v3/projects/{}/work_packages", w.project_id),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(ids(&in_project), [w.wp_id]);
+    assert_eq!(
+        in_project["_links"]["self"]["href"],
+        format!("/api/v3/projects/{}/work_packages", w.project_id)
+    );
+    let response = app
+        .user_json(
+            "alice",
+            Method::POST,
+            "/api/v3/work_packages",
+            Some(&json!({"subject": "x"})),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert_eq!(messages(&body(response).await), ["Project can't be blank."]);
+    let response = app
+        .user_json(
+            "carol",
+            Method::GET,
+            &format!("/api/v3/projects/{}/work_packages", w.project_id),
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 404);
+
     // available_projects.
     let projects = body(
         app.user_get("alice", "/api/v3/work_packages/available_projects")

@@ -377,6 +377,32 @@ async fn only_admins_write_and_other_users_see_no_storage_outside_their_projects
         assert_eq!(response.status(), 404, "{path}");
         assert_eq!(body(response).await, fixture("op_error_not_found"));
     }
+
+    // A project admin (manage_files_in_project) sees every storage; a member sees the storage
+    // once it is enabled in a project where they hold view_file_links (§6.1).
+    let project = app.create_project("One").await;
+    app.enable_module(project, "storages").await;
+    let bob = app.create_user("bob").await;
+    app.add_member(project, bob, crate::helpers::PROJECT_ADMIN_ROLE)
+        .await;
+    let alice_id = app.create_user("alice2").await;
+    app.add_member(project, alice_id, crate::helpers::MEMBER_ROLE)
+        .await;
+    let seen = |login: &'static str| {
+        let app = &app;
+        async move { body(app.user_get(login, "/api/v3/storages").await).await["total"].clone() }
+    };
+    assert_eq!(seen("bob").await, 1);
+    assert_eq!(seen("alice2").await, 0);
+    app.enable_storage(project, id).await;
+    assert_eq!(seen("alice2").await, 1);
+    assert_eq!(
+        app.user_get("alice2", &format!("/api/v3/storages/{id}"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(seen("alice").await, 0);
 }
 
 #[tokio::test]
@@ -824,6 +850,21 @@ async fn deleting_a_storage_removes_everything_that_hangs_off_it() {
     let credentials = body(add_credentials(&app, id, "nc-id", "nc-secret").await).await;
     let alice = app.create_user("alice").await;
     seed_token(&app, alice, credentials["id"].as_i64().unwrap()).await;
+    // A project storage and a file link hang off it too.
+    let project = app.create_project("One").await;
+    app.enable_module(project, "storages").await;
+    let project_storage = app.enable_storage(project, id).await;
+    let wp = app.create_work_package(project, "Roadmap").await;
+    let response = app
+        .admin_json(
+            reqwest::Method::POST,
+            &format!("/api/v3/work_packages/{wp}/file_links"),
+            &json!({"_embedded": {"elements": [{"originData": {"id": "1", "name": "a.txt"},
+                    "_links": {"storage": {"href": format!("/api/v3/storages/{id}")}}}]}}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let link = body(response).await["_embedded"]["elements"][0]["id"].clone();
 
     let response = app
         .as_admin(
@@ -842,6 +883,8 @@ async fn deleting_a_storage_removes_everything_that_hangs_off_it() {
             .unwrap()
             .to_string(),
         format!("/api/v3/oauth_client_credentials/{}", credentials["id"]),
+        format!("/api/v3/project_storages/{project_storage}"),
+        format!("/api/v3/file_links/{link}"),
     ] {
         assert_eq!(
             app.as_admin(app.get(&path)).send().await.unwrap().status(),
