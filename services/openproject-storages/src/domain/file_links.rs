@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::Connection;
 use serde_json::Value;
-use service_kit::time::now_millis;
+use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     file_links::{messages as msg, LinkStatus, MAX_ELEMENTS},
     files::{FileInfo, FileInfoRecord, FilesInfo},
@@ -27,6 +27,9 @@ use crate::db::{
     work_packages::WorkPackage,
     Conn,
 };
+
+/// Read-then-write work on these rows runs one at a time across replicas ("LINK").
+const FILE_LINKS_LOCK: i64 = 0x4c49_4e4b;
 
 const MIME_TYPE_MAX: usize = 255;
 
@@ -176,7 +179,7 @@ pub fn create(
     wp_id: i64,
     body: &Value,
 ) -> Result<Vec<Shown>, HostError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, FILE_LINKS_LOCK, |conn| {
         let (wp, access) = find_work_package(conn, user, wp_id)?;
         let Some(elements) = body
             .get("_embedded")

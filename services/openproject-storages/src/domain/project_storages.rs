@@ -1,9 +1,8 @@
 //! Project storages (openproject-storages.md §9): visibility, filters, and the Extension
 //! endpoints that enable a storage in a project and remove it with its file links.
 
-use diesel::Connection;
 use serde_json::Value;
-use service_kit::time::now_millis;
+use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::HalError,
     openproject::API_BASE,
@@ -22,6 +21,9 @@ use crate::db::{
     users::User,
     Conn,
 };
+
+/// Read-then-write work on these rows runs one at a time across replicas ("PSTO").
+const PROJECT_STORAGES_LOCK: i64 = 0x5053_544f;
 
 pub const FILTERS: &[(&str, &[&str])] = &[
     ("storageId", &["="]),
@@ -113,7 +115,7 @@ fn folder_id(href: &str) -> Option<String> {
 
 /// `POST /api/v3/project_storages`, checks in the order of §9.2.
 pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStorage, HostError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, PROJECT_STORAGES_LOCK, |conn| {
         let access = Access::load(conn, user)?;
         // 1. The project.
         let project_href = href_of(body, "project");

@@ -3,9 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use diesel::Connection;
 use serde_json::Value;
-use service_kit::time::now_millis;
+use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::HalError,
     openproject::API_BASE,
@@ -22,6 +21,9 @@ use crate::db::{
     users::User,
     Conn,
 };
+
+/// Read-then-write work on these rows runs one at a time across replicas ("PROJ").
+const PROJECTS_LOCK: i64 = 0x5052_4f4a;
 
 const NAME_MAX: usize = 255;
 const IDENTIFIER_MAX: usize = 100;
@@ -65,7 +67,7 @@ pub fn create_project(conn: &mut Conn, body: &Value) -> Result<Project, HostErro
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    conn.transaction(|conn| {
+    serialized_transaction(conn, PROJECTS_LOCK, |conn| {
         let mut errors = Vec::new();
         if name.is_empty() {
             errors.push(HalError::violation("name", msg::NAME_BLANK));
@@ -170,7 +172,7 @@ pub fn create_membership(conn: &mut Conn, body: &Value) -> Result<Membership, Ho
                 .collect()
         })
         .unwrap_or_default();
-    conn.transaction(|conn| {
+    serialized_transaction(conn, PROJECTS_LOCK, |conn| {
         let mut errors = Vec::new();
         let project = match project_id {
             Some(id) => Project::find(conn, id)?,

@@ -1,9 +1,8 @@
 //! Work packages and notifications (openproject-storages.md §5): write bodies with their rules,
 //! optimistic locking, the list filters, and the `assigned` notification rule.
 
-use diesel::Connection;
 use serde_json::Value;
-use service_kit::time::now_millis;
+use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::{ErrorId, HalError},
     openproject::API_BASE,
@@ -23,6 +22,9 @@ use crate::db::{
     work_packages::{Enumerations, NewNotification, Notification, WorkPackage, WorkPackageRecord},
     Conn,
 };
+
+/// Read-then-write work on these rows runs one at a time across replicas ("WKPG").
+const WORK_PACKAGES_LOCK: i64 = 0x574b_5047;
 
 const SUBJECT_MAX: usize = 255;
 
@@ -217,7 +219,7 @@ pub fn create(
     project: ProjectRef,
     body: &Value,
 ) -> Result<WorkPackage, HostError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, WORK_PACKAGES_LOCK, |conn| {
         let access = Access::load(conn, user)?;
         let project = match project {
             ProjectRef::Path(raw) => super::projects::find_visible(conn, user, &raw)?.0,
@@ -302,7 +304,7 @@ pub fn update(
     id: i64,
     body: &Value,
 ) -> Result<WorkPackage, HostError> {
-    conn.transaction(|conn| {
+    serialized_transaction(conn, WORK_PACKAGES_LOCK, |conn| {
         let (wp, access) = find_visible(conn, user, id)?;
         if !access.allowed(wp.project_id, Permission::EditWorkPackages) {
             return Err(HostError::Forbidden);
