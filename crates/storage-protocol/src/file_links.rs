@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::{hal::Link, openproject::API_BASE};
 
 pub const MAX_ELEMENTS: usize = 20;
-pub const DIRECTORY_MIME_TYPE: &str = "application/x-op-directory";
+/// Folders' mime type, as Nextcloud reports it.
+pub use crate::files::MIME_DIRECTORY as DIRECTORY_MIME_TYPE;
 pub const NO_LINK_PROVIDED: &str =
     "urn:openproject-org:api:v3:storages:storage_files:no_link_provided";
 
@@ -60,18 +61,8 @@ impl LinkStatus {
     }
 }
 
-/// `originData` of a file link; unknown values are null.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct OriginData {
-    pub id: String,
-    pub name: String,
-    pub mime_type: Option<String>,
-    pub created_at: Option<String>,
-    pub last_modified_at: Option<String>,
-    pub created_by_name: Option<String>,
-    pub last_modified_by_name: Option<String>,
-}
+/// `originData` of a file link: the same body Nextcloud sends when it creates links.
+pub use crate::files::OriginData;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
