@@ -80,6 +80,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for front in ["/index.php", ""] {
         cfg.route(&format!("{front}/apps/files"), web::get().to(home::files))
             .route(&format!("{front}/apps/files/"), web::get().to(home::files))
+            .route(
+                &format!("{front}/f/{{file_id}}"),
+                web::get().to(home::file_link),
+            )
             .route(&format!("{front}/login"), web::get().to(login::form))
             .route(&format!("{front}/login"), web::post().to(login::submit))
             .route(&format!("{front}/logout"), web::get().to(login::logout))

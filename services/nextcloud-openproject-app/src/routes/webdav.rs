@@ -25,7 +25,7 @@ use crate::{
         },
     },
     error::{xml_escape, ApiError},
-    security::MaybeUser,
+    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 
@@ -68,6 +68,10 @@ pub async fn handle(
     }
     let user = caller.require_user()?.clone();
     let target = DavPath::parse(req.uri().path(), &user)?;
+    // Cookie sessions write only with the page's token (Basic and Bearer never need one).
+    if matches!(req.method().as_str(), "PUT" | "MKCOL" | "DELETE" | "MOVE") {
+        check_csrf(&state, &req, &user, None)?;
+    }
     match req.method().as_str() {
         "GET" | "HEAD" => get(&req, &state, &user, target).await,
         "PUT" => put(&req, payload, &state, &user, target).await,

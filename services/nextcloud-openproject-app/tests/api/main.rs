@@ -10,6 +10,7 @@ mod direct;
 mod errors;
 mod fake_openproject;
 mod fileinfo;
+mod files_pages;
 mod helpers;
 mod is_valid_op_instance;
 mod oauth_server;

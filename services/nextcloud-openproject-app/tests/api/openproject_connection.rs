@@ -483,7 +483,8 @@ async fn tokens_are_refreshed_lazily_once_per_user() {
     );
     c.op.answer_tokens_with(TokenAnswer::Issue {
         expires_in: 7200,
-        delay: Duration::from_millis(300),
+        // Long enough that every caller arrives while the refresh runs, even on a loaded machine.
+        delay: Duration::from_millis(1500),
     });
     let callers = (0..6).map(|_| access_token(&c.app, &secret_box, &http));
     let results = futures_util::future::join_all(callers).await;
@@ -592,7 +593,8 @@ async fn concurrent_callers_share_one_failed_refresh_and_nothing_secret_is_logge
     );
     c.op.answer_tokens_with(TokenAnswer::Refuse {
         error: "invalid_grant",
-        delay: Duration::from_millis(300),
+        // Long enough that every caller arrives while the refresh runs, even on a loaded machine.
+        delay: Duration::from_millis(1500),
     });
     let logs = Logs::default();
     let writer = logs.clone();
