@@ -142,6 +142,7 @@ pub async fn enable_module(
     state: State,
     caller: Caller,
     path: web::Path<(String, String)>,
+    _body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     switch(state, caller, path, true).await
 }

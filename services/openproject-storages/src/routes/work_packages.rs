@@ -428,6 +428,7 @@ pub async fn read_all(
     state: State,
     caller: Caller,
     query: Query,
+    _body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     mark_all(state, caller, query, true).await
 }
@@ -439,6 +440,7 @@ pub async fn unread_all(
     state: State,
     caller: Caller,
     query: Query,
+    _body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     mark_all(state, caller, query, false).await
 }
@@ -505,6 +507,7 @@ pub async fn read_one(
     state: State,
     caller: Caller,
     id: web::Path<String>,
+    _body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     mark_one(state, caller, &id, true).await
 }
@@ -516,6 +519,7 @@ pub async fn unread_one(
     state: State,
     caller: Caller,
     id: web::Path<String>,
+    _body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     mark_one(state, caller, &id, false).await
 }

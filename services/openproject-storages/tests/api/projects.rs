@@ -304,6 +304,17 @@ async fn modules_are_switched_with_select_project_modules() {
             format!("/api/v3/projects/{p1}")
         );
     }
+    // A body, if any, follows the API's content-type rule.
+    let response = app
+        .client
+        .put(app.url(&path))
+        .basic_auth("alice", Some(crate::helpers::PASSWORD))
+        .header("Content-Type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 415);
     let response = app.user_json("alice", Method::DELETE, &path, None).await;
     assert_eq!(
         body(response).await["enabled"],
