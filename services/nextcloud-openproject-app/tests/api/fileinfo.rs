@@ -212,3 +212,63 @@ async fn team_folder_items_belong_to_the_requester() {
     assert_eq!(data["name"], "OpenProject");
     assert_eq!(data["dav_permissions"], "RMGDNVCK");
 }
+
+/// OpenProject's way in: the user's Nextcloud access token on filesinfo and PROPFIND.
+#[tokio::test]
+async fn openproject_reads_with_the_users_bearer_token() {
+    use crate::oauth_server::{setup_with, tokens, ALICE};
+    let app = spawn_app().await;
+    app.create_user(ALICE.0, ALICE.1).await;
+    let client = setup_with(&app, "http://op.example", "op-client").await;
+    let response = app
+        .api
+        .put(app.url("/remote.php/dav/files/alice/plan.pdf"))
+        .basic_auth(ALICE.0, Some(ALICE.1))
+        .body("abc")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let token = tokens(&app, &client).await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let response = app
+        .api
+        .request(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            app.url("/remote.php/dav/files/alice/"),
+        )
+        .bearer_auth(&token)
+        .header("Depth", "1")
+        .body(storage_protocol::dav::PROPFIND_BODY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 207);
+    let entries =
+        storage_protocol::dav::parse_multistatus(&response.text().await.unwrap()).unwrap();
+    let id = entries[1].file_id.clone().unwrap();
+    let response = app
+        .api
+        .post(app.url(&format!("/ocs/v1.php/{OCSAPP}/filesinfo")))
+        .bearer_auth(&token)
+        .header("OCS-APIRequest", "true")
+        .header("Accept", "application/json")
+        .json(&json!({"fileIds": [id]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_and_json(response).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["ocs"]["data"][&id]["name"], "plan.pdf");
+    // A token that is not valid authenticates nobody.
+    let response = app
+        .api
+        .head(app.url("/remote.php/dav"))
+        .bearer_auth("not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}

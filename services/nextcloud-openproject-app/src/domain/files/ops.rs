@@ -270,3 +270,125 @@ pub fn move_node(
         removed_keys,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::db::{test_db, users};
+
+    fn user(conn: &mut AnyConnection, uid: &str) -> Viewer {
+        users::insert(
+            conn,
+            &users::NewUserRow {
+                uid,
+                uid_lower: uid.to_lowercase(),
+                display_name: uid,
+                email: None,
+                enabled: true,
+                password_hash: "x",
+                created_at: 0,
+                updated_at: 0,
+            },
+        )
+        .unwrap();
+        Viewer::load(conn, uid).unwrap()
+    }
+
+    fn path(p: &str) -> Vec<String> {
+        p.split('/').map(str::to_string).collect()
+    }
+
+    fn upload(
+        conn: &mut AnyConnection,
+        store: &ContentStore,
+        viewer: &Viewer,
+        at: &str,
+        content: &[u8],
+    ) -> PutOutcome {
+        let (mut file, mut staged) = store.begin().unwrap();
+        ContentStore::write(&mut file, &mut staged, content).unwrap();
+        file.flush().unwrap();
+        put(conn, store, viewer, &path(at), &staged, "text/plain").unwrap()
+    }
+
+    fn size(conn: &mut AnyConnection, viewer: &Viewer, at: &str) -> i64 {
+        let segments = if at.is_empty() { vec![] } else { path(at) };
+        resolve(conn, viewer, &segments).unwrap().unwrap().node.size
+    }
+
+    #[test]
+    fn sizes_follow_puts_moves_and_deletes() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        let dir = std::env::temp_dir().join(format!("ncoa-ops-{}", uuid::Uuid::new_v4()));
+        let store = ContentStore::open(&dir).unwrap();
+        let alice = user(conn, "alice");
+        mkcol(conn, &alice, &path("a")).unwrap();
+        mkcol(conn, &alice, &path("a/b")).unwrap();
+        let first = upload(conn, &store, &alice, "a/b/f.txt", b"12345");
+        assert!(first.created);
+        assert_eq!(size(conn, &alice, ""), 5);
+        assert_eq!(size(conn, &alice, "a"), 5);
+
+        let replaced = upload(conn, &store, &alice, "a/b/f.txt", b"12");
+        assert!(!replaced.created);
+        assert_eq!(replaced.node.node.id, first.node.node.id);
+        assert_eq!(
+            replaced.replaced_key.as_deref(),
+            Some(first.node.node.content_key.as_deref().unwrap())
+        );
+        assert_eq!(size(conn, &alice, "a/b"), 2);
+
+        mkcol(conn, &alice, &path("c")).unwrap();
+        let moved = move_node(conn, &alice, &path("a/b"), &path("c/b2"), true).unwrap();
+        assert!(!moved.replaced);
+        assert_eq!(size(conn, &alice, "a"), 0);
+        assert_eq!(size(conn, &alice, "c"), 2);
+        assert_eq!(size(conn, &alice, ""), 2);
+        let again = resolve(conn, &alice, &path("c/b2/f.txt")).unwrap().unwrap();
+        assert_eq!(again.node.id, first.node.node.id);
+
+        let keys = delete(conn, &alice, &path("c")).unwrap();
+        assert_eq!(keys, vec![replaced.node.node.content_key.clone().unwrap()]);
+        assert_eq!(size(conn, &alice, ""), 0);
+        assert!(resolve(conn, &alice, &path("c/b2/f.txt"))
+            .unwrap()
+            .is_none());
+        assert!(matches!(
+            delete(conn, &alice, &[]),
+            Err(FileError::Forbidden(_))
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refusals_name_their_reason() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        let alice = user(conn, "alice");
+        mkcol(conn, &alice, &path("a")).unwrap();
+        assert!(matches!(
+            mkcol(conn, &alice, &path("a")),
+            Err(FileError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            mkcol(conn, &alice, &path("x/y")),
+            Err(FileError::ParentMissing)
+        ));
+        mkcol(conn, &alice, &path("b")).unwrap();
+        assert!(matches!(
+            move_node(conn, &alice, &path("a"), &path("b"), false),
+            Err(FileError::DestinationExists)
+        ));
+        assert!(matches!(
+            move_node(conn, &alice, &path("a"), &path("a/inside"), true),
+            Err(FileError::Forbidden(_))
+        ));
+        assert!(matches!(
+            move_node(conn, &alice, &path("nope"), &path("b/n"), true),
+            Err(FileError::NotFound)
+        ));
+    }
+}
