@@ -71,3 +71,38 @@ pub fn median(mut runs: Vec<Figures>) -> Figures {
     runs.sort_by(|a, b| a.requests_per_second.total_cmp(&b.requests_per_second));
     runs[runs.len() / 2]
 }
+
+/// Sends `total` requests at a fixed `rate` per second, whatever the answers' latency (an open
+/// loop: a slow answer does not slow the arrivals), and reports the latencies.
+pub async fn open_loop<F, Fut>(rate: u32, total: usize, step: Arc<F>) -> Figures
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut requests = Vec::with_capacity(total);
+    for _ in 0..total {
+        ticks.tick().await;
+        let step = step.clone();
+        requests.push(tokio::spawn(async move {
+            let begun = Instant::now();
+            step().await;
+            begun.elapsed()
+        }));
+    }
+    let mut latencies = Vec::with_capacity(total);
+    for request in requests {
+        latencies.push(request.await.expect("request finished"));
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+    Figures {
+        requests: latencies.len(),
+        requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
+        p50: at(0.50),
+        p99: at(0.99),
+    }
+}

@@ -5,8 +5,10 @@
 mod load;
 mod oauth;
 mod peer;
+mod reads;
 mod reference;
 mod resources;
+mod setup;
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -26,6 +28,15 @@ async fn main() {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         services.push((binary, ready_after, service.rss_kib()));
     }
+
+    // The setup, timed on a pair of its own.
+    let mut setup_times = Vec::new();
+    for _ in 0..RUNS {
+        let fresh = spawn_pair();
+        setup_times.push(setup::wall_time(&fresh).await);
+    }
+    setup_times.sort();
+    let setup_time = setup_times[setup_times.len() / 2];
 
     let pair = spawn_pair();
     let integration = pair.set_up_integration().await;
@@ -53,6 +64,15 @@ async fn main() {
         .await,
     ));
 
+    for read in reads::prepare(&pair, &integration).await {
+        let (closed, steady) = reads::measure(&read, RUNS).await;
+        rows.push((read.name.clone(), closed));
+        rows.push((
+            format!("{} at a steady {} req/s", read.name, reads::STEADY_RATE),
+            steady,
+        ));
+    }
+
     match peer::token_load(RUNS).await {
         Ok(figures) => rows.push((
             "Peer: node oidc-provider POST /token (client_credentials, in-memory store)".into(),
@@ -73,6 +93,11 @@ async fn main() {
             resources::mebibytes(loaded)
         );
     }
+    let _ = writeln!(
+        report,
+        "\nSetup steps 1–5 through both APIs (median of {RUNS} fresh pairs): {:.0} ms",
+        setup_time.as_secs_f64() * 1000.0
+    );
     println!("{report}");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");

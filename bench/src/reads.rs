@@ -1,0 +1,201 @@
+//! Bearer-authenticated reads, each measured at full speed (closed loop) and at a fixed 1,000
+//! requests per second (open loop, for the latency a steady load sees): Nextcloud's `filesinfo`
+//! of 20 files with a token OpenProject holds, OpenProject's storage, and a work package's file
+//! links with their live status (OpenProject asking Nextcloud in turn).
+
+use std::sync::Arc;
+
+use integration_tests::{
+    flows::connect_openproject_user_to_nextcloud, json_of, Browser, Integration, Pair, ADMIN,
+    NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
+};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+use crate::load::{self, Figures};
+
+pub const STEADY_RATE: u32 = 1_000;
+pub const STEADY_REQUESTS: usize = 3_000;
+
+/// A GET or POST that the load repeats as it is.
+#[derive(Clone)]
+pub struct Read {
+    pub name: String,
+    method: Method,
+    url: String,
+    bearer: String,
+    body: Option<serde_json::Value>,
+}
+
+/// What the reads need: 20 files of the admin in Nextcloud, linked to a work package in a
+/// project with the storage, the admin connected both ways.
+pub async fn prepare(pair: &Pair, integration: &Integration) -> Vec<Read> {
+    let op_browser = Browser::new();
+    pair.sign_in_to_openproject(&op_browser, ADMIN, OPS_ADMIN_PASSWORD)
+        .await;
+    connect_openproject_user_to_nextcloud(
+        pair,
+        &op_browser,
+        integration,
+        ADMIN,
+        NCOA_ADMIN_PASSWORD,
+    )
+    .await;
+    let op_token = pair.openproject_tokens(&op_browser, integration).await;
+    let nc_browser = Browser::new();
+    pair.sign_in_to_nextcloud(&nc_browser, ADMIN, NCOA_ADMIN_PASSWORD)
+        .await;
+    let nc_token = pair.nextcloud_tokens(&nc_browser, integration).await;
+
+    let mut file_ids = Vec::new();
+    for i in 0..20 {
+        let response = pair
+            .client
+            .put(format!(
+                "{}/remote.php/dav/files/{ADMIN}/bench-{i}.txt",
+                pair.nextcloud.url
+            ))
+            .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
+            .body(format!("file {i}"))
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let id: i64 = response.headers()["OC-FileId"]
+            .to_str()
+            .expect("OC-FileId")
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .expect("numeric file id");
+        file_ids.push(id);
+    }
+
+    let (_, project) = json_of(
+        pair.op(Method::POST, "/api/v3/projects")
+            .json(&json!({"name": "Bench"})),
+    )
+    .await;
+    let project_id = project["id"].as_i64().expect("project");
+    json_of(pair.op(
+        Method::PUT,
+        &format!("/api/v3/projects/{project_id}/modules/storages"),
+    ))
+    .await;
+    json_of(
+        pair.op(Method::POST, "/api/v3/project_storages")
+            .json(&json!({
+        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
+                   "storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}})),
+    )
+    .await;
+    let (_, wp) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/projects/{project_id}/work_packages"),
+        )
+        .json(&json!({"subject": "Bench"})),
+    )
+    .await;
+    let wp = wp["id"].as_i64().expect("work package");
+    let elements: Vec<_> = file_ids
+        .iter()
+        .map(|id| json!({"originData": {"id": id.to_string(), "name": format!("bench-{id}.txt"), "mimeType": "text/plain"},
+                         "_links": {"storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}}))
+        .collect();
+    let (status, links) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/work_packages/{wp}/file_links"),
+        )
+        .json(&json!({"_type": "Collection", "_embedded": {"elements": elements}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{links}");
+
+    vec![
+        Read {
+            name: "Nextcloud POST filesinfo of 20 files (Bearer held by OpenProject)".into(),
+            method: Method::POST,
+            url: format!(
+                "{}/ocs/v1.php/apps/integration_openproject/filesinfo",
+                pair.nextcloud.url
+            ),
+            bearer: nc_token.access_token,
+            body: Some(json!({"fileIds": file_ids})),
+        },
+        Read {
+            name: "OpenProject GET /api/v3/storages/{id} (Bearer)".into(),
+            method: Method::GET,
+            url: format!(
+                "{}/api/v3/storages/{}",
+                pair.openproject.url, integration.storage_id
+            ),
+            bearer: op_token.access_token.clone(),
+            body: None,
+        },
+        Read {
+            name: "OpenProject GET a work package's 20 file links, live status (Bearer)".into(),
+            method: Method::GET,
+            url: format!(
+                "{}/api/v3/work_packages/{wp}/file_links",
+                pair.openproject.url
+            ),
+            bearer: op_token.access_token,
+            body: None,
+        },
+    ]
+}
+
+async fn send(client: &reqwest::Client, read: &Read) {
+    let mut request = client
+        .request(read.method.clone(), &read.url)
+        .bearer_auth(&read.bearer)
+        .header("OCS-APIRequest", "true")
+        .header("Accept", "application/json");
+    if let Some(body) = &read.body {
+        request = request.json(body);
+    }
+    let response = request.send().await.expect("read request");
+    assert!(
+        response.status().is_success(),
+        "{}: {}",
+        read.name,
+        response.status()
+    );
+    let _ = response.bytes().await;
+}
+
+/// The median closed-loop run, and one open-loop run at [`STEADY_RATE`].
+pub async fn measure(read: &Read, runs: usize) -> (Figures, Figures) {
+    let client = reqwest::Client::new();
+    let closed = {
+        let (client, read) = (client.clone(), read.clone());
+        Arc::new(move |state: ()| {
+            let (client, read) = (client.clone(), read.clone());
+            async move {
+                send(&client, &read).await;
+                state
+            }
+        })
+    };
+    let mut figures = Vec::new();
+    for _ in 0..runs {
+        let states = vec![(); load::CONCURRENCY];
+        figures.push(
+            load::closed_loop(states, load::REQUESTS, closed.clone())
+                .await
+                .0,
+        );
+    }
+    let steady = {
+        let read = read.clone();
+        Arc::new(move || {
+            let (client, read) = (client.clone(), read.clone());
+            async move { send(&client, &read).await }
+        })
+    };
+    let open = load::open_loop(STEADY_RATE, STEADY_REQUESTS, steady).await;
+    (load::median(figures), open)
+}
