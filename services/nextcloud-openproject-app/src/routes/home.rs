@@ -108,6 +108,7 @@ pub async fn files(
                 .db
                 .run(move |conn| {
                     let viewer = files::Viewer::load(conn, &uid)?;
+                    files::ensure_roots(conn, &viewer)?;
                     let Some(folder) =
                         files::resolve(conn, &viewer, &segments)?.filter(|f| f.node.is_folder)
                     else {

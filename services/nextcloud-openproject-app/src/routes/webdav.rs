@@ -175,6 +175,7 @@ async fn read<T: Send + 'static>(
         .db
         .run(move |conn| {
             let viewer = Viewer::load(conn, &uid)?;
+            files::ensure_roots(conn, &viewer)?;
             work(conn, &viewer).map_err(ApiError::from)
         })
         .await

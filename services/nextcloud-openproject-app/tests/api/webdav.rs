@@ -460,3 +460,19 @@ async fn the_team_folder_is_mounted_for_its_group() {
     let (status, _, _) = propfind(&app, "bob", "/remote.php/dav/files/bob/OpenProject/", "0").await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_root() {
+    let app = spawn_app().await;
+    app.setup_team_folder().await;
+    app.add_user("alice", &["OpenProject"]).await;
+    let listings = (0..8).map(|_| propfind(&app, "alice", "/remote.php/dav/files/alice/", "1"));
+    let mut ids = Vec::new();
+    for (status, entries, xml) in futures_util::future::join_all(listings).await {
+        assert_eq!(status, 207, "{xml}");
+        assert_eq!(entries.len(), 2);
+        ids.push(entries[0].file_id.clone());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one root for everyone");
+}

@@ -199,6 +199,26 @@ pub fn team_root(conn: &mut AnyConnection, team_folder: i64) -> Result<FileNodeR
     )?)
 }
 
+/// Creates the viewer's roots when missing, under the files lock so concurrent first requests
+/// do not race on them. Reads call it before [`resolve`]; writes need not (they hold the lock).
+pub fn ensure_roots(conn: &mut AnyConnection, viewer: &Viewer) -> Result<(), FileError> {
+    let user_missing = file_nodes::user_root(conn, &viewer.uid)?.is_none();
+    let team_missing = match viewer.team_folder {
+        Some(team) => file_nodes::team_root(conn, team)?.is_none(),
+        None => false,
+    };
+    if !user_missing && !team_missing {
+        return Ok(());
+    }
+    service_kit::db::serialized_transaction(conn, FILES_LOCK, |conn| {
+        user_root(conn, &viewer.uid)?;
+        if let Some(team) = viewer.team_folder {
+            team_root(conn, team)?;
+        }
+        Ok(())
+    })
+}
+
 /// The node at `segments` in the viewer's view, `None` when missing. Roots are created on
 /// first use, so call it inside the operation's transaction.
 pub fn resolve(
