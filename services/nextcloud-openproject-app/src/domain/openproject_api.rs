@@ -184,6 +184,23 @@ impl Session<'_> {
     }
 }
 
+/// The user's unread notifications (`GET /api/v3/notifications`, unread only, all pages);
+/// `Ok(None)` when the answer has no elements.
+pub async fn unread_notifications(session: &Session<'_>) -> Result<Option<Vec<Value>>, CallError> {
+    let answer = session
+        .call(
+            Method::GET,
+            "/api/v3/notifications",
+            &[
+                ("pageSize", "-1".into()),
+                ("filters", unread_notifications_filter()),
+            ],
+            None,
+        )
+        .await?;
+    Ok(elements(&answer.body).cloned())
+}
+
 /// `_embedded.elements` of a collection.
 pub fn elements(body: &Value) -> Option<&Vec<Value>> {
     body.get("_embedded")?.get("elements")?.as_array()

@@ -8,6 +8,7 @@ use crate::error::ApiError;
 pub mod admin;
 pub mod capabilities;
 pub mod cloud_users;
+pub mod dashboard;
 pub mod direct;
 pub mod fileinfo;
 pub mod home;
@@ -83,6 +84,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 &format!("{front}/f/{{file_id}}"),
                 web::get().to(home::file_link),
+            )
+            .route(
+                &format!("{front}/apps/dashboard/"),
+                web::get().to(dashboard::get),
+            )
+            .route(
+                &format!("{front}/apps/dashboard"),
+                web::get().to(dashboard::get),
             )
             .route(&format!("{front}/login"), web::get().to(login::form))
             .route(&format!("{front}/login"), web::post().to(login::submit))

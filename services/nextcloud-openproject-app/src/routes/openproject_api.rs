@@ -81,22 +81,9 @@ pub async fn notifications(
         Ok(session) => session,
         Err(e) => return as_notifications(format, e),
     };
-    let answer = session
-        .call(
-            Method::GET,
-            "/api/v3/notifications",
-            &[
-                ("pageSize", "-1".into()),
-                ("filters", api::unread_notifications_filter()),
-            ],
-            None,
-        )
-        .await;
-    match answer {
-        Ok(answer) => match elements(&answer.body) {
-            Some(list) => format.ok(list),
-            None => Ok(malformed(format)),
-        },
+    match api::unread_notifications(&session).await {
+        Ok(Some(list)) => format.ok(list),
+        Ok(None) => Ok(malformed(format)),
         Err(e) => as_notifications(format, e),
     }
 }

@@ -408,3 +408,52 @@ async fn file_links_url_configuration_projects_statuses_and_avatars() {
     let (status, _) = w.call("GET", "alice", "v2", "types/3", None).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_unread_notifications() {
+    let w = world().await;
+    let alice = crate::helpers::browser();
+    w.app.login(&alice, "alice", "alice-alice-pw").await;
+    let page = alice
+        .get(w.app.url("/index.php/apps/dashboard/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(page.contains("data-work-package-id=\"42\""), "{page}");
+    assert!(page.contains(&format!("href=\"{}/work_packages/42\"", w.op.url)));
+    assert!(page.contains("Roadmap"));
+
+    let bob = crate::helpers::browser();
+    w.app.login(&bob, "bob", "bob-bob-pw").await;
+    let page = bob
+        .get(w.app.url("/index.php/apps/dashboard/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"not-connected\""), "{page}");
+
+    w.op.fail_api_with(Some(500));
+    let page = alice
+        .get(w.app.url("/index.php/apps/dashboard/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"notifications-error\""), "{page}");
+
+    let anonymous = w
+        .app
+        .api
+        .get(w.app.url("/index.php/apps/dashboard/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+}
