@@ -352,6 +352,13 @@ async fn put(
     if target.segments.is_empty() {
         return Err(ApiError::MethodNotAllowed("the target is a folder".into()));
     }
+    // Sync clients keep their local modification time (unix seconds, as Nextcloud reads it).
+    let client_mtime = req
+        .headers()
+        .get("X-OC-Mtime")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split('.').next()?.parse::<i64>().ok())
+        .filter(|t| *t > 0);
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
     let store = state.files.clone();
     let segments = target.segments.clone();
@@ -359,7 +366,7 @@ async fn put(
     let outcome = {
         let staged_key = staged.key.clone();
         let result = write(state, user, move |conn, viewer| {
-            let outcome = ops::put(conn, &store, viewer, &segments, &staged, mime);
+            let outcome = ops::put(conn, &store, viewer, &segments, &staged, mime, client_mtime);
             if outcome.is_err() {
                 store.discard(&staged);
             }
@@ -381,7 +388,11 @@ async fn put(
     } else {
         StatusCode::NO_CONTENT
     };
-    Ok(HttpResponse::build(status)
+    let mut response = HttpResponse::build(status);
+    if client_mtime.is_some() {
+        response.insert_header(("X-OC-MTime", "accepted"));
+    }
+    Ok(response
         .insert_header(("OC-FileId", oc_id(state, outcome.node.node.id)))
         .insert_header(("OC-ETag", etag.clone()))
         .insert_header((header::ETAG, etag))

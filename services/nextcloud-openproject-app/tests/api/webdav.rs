@@ -476,3 +476,23 @@ async fn concurrent_first_requests_share_one_root() {
     ids.dedup();
     assert_eq!(ids.len(), 1, "one root for everyone");
 }
+
+#[tokio::test]
+async fn sync_clients_keep_their_modification_time() {
+    let app = spawn_app().await;
+    app.add_user("alice", &[]).await;
+    let response = app
+        .dav("PUT", "alice", "/remote.php/dav/files/alice/old.txt")
+        .header("X-OC-Mtime", "1500000000")
+        .body("old")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["X-OC-MTime"], "accepted");
+    let (_, entries, _) = propfind(&app, "alice", "/remote.php/dav/files/alice/old.txt", "0").await;
+    assert_eq!(
+        entries[0].last_modified.as_deref(),
+        Some("Fri, 14 Jul 2017 02:40:00 GMT")
+    );
+}

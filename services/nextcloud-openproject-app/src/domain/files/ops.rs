@@ -51,7 +51,8 @@ pub struct PutOutcome {
 }
 
 /// PUT: creates the file or replaces its content; the writer becomes the modifier. The staged
-/// content is moved into place before the transaction commits.
+/// content is moved into place before the transaction commits. `client_mtime` is the
+/// modification time a client asks for (`X-OC-MTime`); folders above get the time of the write.
 pub fn put(
     conn: &mut AnyConnection,
     store: &ContentStore,
@@ -59,8 +60,10 @@ pub fn put(
     segments: &[String],
     staged: &Staged,
     mime_type: &str,
+    client_mtime: Option<i64>,
 ) -> Result<PutOutcome, FileError> {
     let now = now_secs();
+    let mtime = client_mtime.unwrap_or(now);
     let outcome = match resolve(conn, viewer, segments)? {
         Some(existing) if existing.node.is_folder => {
             return Err(FileError::NotAllowed("the target is a folder"));
@@ -75,7 +78,7 @@ pub fn put(
                     size: staged.size,
                     mime_type,
                     etag: &etag,
-                    mtime: now,
+                    mtime,
                     modifier: &viewer.uid,
                 },
             )?;
@@ -110,7 +113,7 @@ pub fn put(
                     mime_type,
                     content_key: Some(&staged.key),
                     etag: &new_etag(),
-                    mtime: now,
+                    mtime,
                     ctime: now,
                     modifier_uid: Some(&viewer.uid),
                 },
@@ -310,7 +313,7 @@ mod tests {
         let (mut file, mut staged) = store.begin().unwrap();
         ContentStore::write(&mut file, &mut staged, content).unwrap();
         file.flush().unwrap();
-        put(conn, store, viewer, &path(at), &staged, "text/plain").unwrap()
+        put(conn, store, viewer, &path(at), &staged, "text/plain", None).unwrap()
     }
 
     fn size(conn: &mut AnyConnection, viewer: &Viewer, at: &str) -> i64 {
