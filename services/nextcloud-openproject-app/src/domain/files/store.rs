@@ -12,6 +12,9 @@ use service_kit::crypto;
 
 const STAGING: &str = "staging";
 const KEY_LEN: usize = 40;
+/// Staging files older than this are left over from interrupted uploads (a replica sharing the
+/// directory may be writing younger ones).
+const STALE_STAGING: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 #[derive(Debug, Clone)]
 pub struct ContentStore {
@@ -27,9 +30,23 @@ pub struct Staged {
 }
 
 impl ContentStore {
-    /// Creates the directory (and its staging area) when missing.
+    /// Creates the directory (and its staging area) when missing, and removes stale staging
+    /// files.
     pub fn open(dir: &Path) -> io::Result<Self> {
-        std::fs::create_dir_all(dir.join(STAGING))?;
+        let staging = dir.join(STAGING);
+        std::fs::create_dir_all(&staging)?;
+        let now = std::time::SystemTime::now();
+        for entry in std::fs::read_dir(&staging)?.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| now.duration_since(modified).ok())
+                .is_some_and(|age| age > STALE_STAGING);
+            if stale {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         Ok(Self {
             dir: dir.to_path_buf(),
         })
@@ -116,6 +133,20 @@ mod tests {
         store.remove(std::slice::from_ref(&staged.key));
         assert!(store.read(&staged.key).is_err());
         assert!(store.read("../etc/passwd").is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn stale_staging_files_are_removed_on_open() {
+        let dir = std::env::temp_dir().join(format!("ncoa-store-{}", uuid::Uuid::new_v4()));
+        let store = ContentStore::open(&dir).unwrap();
+        let (old, old_staged) = store.begin().unwrap();
+        old.set_modified(std::time::SystemTime::now() - 2 * STALE_STAGING)
+            .unwrap();
+        let (_young, young_staged) = store.begin().unwrap();
+        ContentStore::open(&dir).unwrap();
+        assert!(!old_staged.path.exists());
+        assert!(young_staged.path.exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
