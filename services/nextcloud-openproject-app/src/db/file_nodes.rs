@@ -192,7 +192,7 @@ pub fn set_tree(
 
 pub fn delete(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<usize> {
     let mut deleted = 0;
-    // Deepest first would not matter: the parent key cascades.
+    // Callers list children before their parents; the parent key cascades as well.
     for chunk in ids.chunks(500) {
         deleted +=
             diesel::delete(file_nodes::table.filter(file_nodes::id.eq_any(chunk))).execute(conn)?;
