@@ -184,7 +184,7 @@ pub async fn openproject_access_token(
             })
             .await?;
         if claimed {
-            let result = refresh_holding_lease(op, uid).await;
+            let result = refresh_holding_lease(op, uid, waited).await;
             let owner = uid.to_string();
             op.db
                 .run(move |conn| {
@@ -211,9 +211,12 @@ async fn refresh_running(op: OpenProject<'_>, uid: &str) -> Result<bool, ApiErro
         .await
 }
 
+/// `waited`: the caller found another refresh running before it got the lease, so that one
+/// has ended since (stored tokens still stale means it failed).
 async fn refresh_holding_lease(
     op: OpenProject<'_>,
     uid: &str,
+    waited: bool,
 ) -> Result<SecretString, AccessTokenError> {
     // Read again under the lease: a refresh may have finished since the caller looked.
     let stored = read_stored(op, uid).await?;
@@ -222,6 +225,11 @@ async fn refresh_holding_lease(
     };
     if stored.is_fresh(now_millis() / 1000) {
         return Ok(token);
+    }
+    if waited {
+        // The refresh this caller waited for ended between its last look and its claim, and
+        // failed (it was logged): share that outcome rather than repeat it.
+        return Err(AccessTokenError::RefreshFailed);
     }
     let Some(refresh_token) = stored.refresh_token else {
         tracing::warn!("Failed to refresh token: no refresh token is stored");
