@@ -181,36 +181,14 @@ impl NextcloudClient {
         password: &str,
         path: &str,
     ) -> Probe<Vec<storage_protocol::dav::Entry>> {
-        let method = Method::from_bytes(b"PROPFIND").expect("PROPFIND is a valid method");
-        let response = match self
+        let request = self
             .user_bound
             .request(
-                method,
+                propfind_method(),
                 nextcloud_urls::dav_files(host, OPENPROJECT_SYSTEM_USER, path),
             )
-            .basic_auth(OPENPROJECT_SYSTEM_USER, Some(password))
-            .header("Depth", "1")
-            .header(header::CONTENT_TYPE, "application/xml")
-            .body(storage_protocol::dav::PROPFIND_BODY)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => return Probe::Unreachable,
-        };
-        let status = response.status();
-        if status != StatusCode::MULTI_STATUS {
-            return Probe::Status(status);
-        }
-        match response
-            .text()
-            .await
-            .ok()
-            .and_then(|body| storage_protocol::dav::parse_multistatus(&body).ok())
-        {
-            Some(entries) => Probe::Ok(entries),
-            None => Probe::Unparseable,
-        }
+            .basic_auth(OPENPROJECT_SYSTEM_USER, Some(password));
+        list_folder(request).await
     }
 }
 
@@ -288,33 +266,14 @@ impl NextcloudClient {
         user: &str,
         path: &str,
     ) -> Probe<Vec<storage_protocol::dav::Entry>> {
-        let method = Method::from_bytes(b"PROPFIND").expect("PROPFIND is a valid method");
-        let response = match self
+        let request = self
             .user_bound
-            .request(method, nextcloud_urls::dav_files(host, user, path))
-            .bearer_auth(access_token)
-            .header("Depth", "1")
-            .header(header::CONTENT_TYPE, "application/xml")
-            .body(storage_protocol::dav::PROPFIND_BODY)
-            .send()
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => return Probe::Unreachable,
-        };
-        let status = response.status();
-        if status != StatusCode::MULTI_STATUS {
-            return Probe::Status(status);
-        }
-        match response
-            .text()
-            .await
-            .ok()
-            .and_then(|body| storage_protocol::dav::parse_multistatus(&body).ok())
-        {
-            Some(entries) => Probe::Ok(entries),
-            None => Probe::Unparseable,
-        }
+            .request(
+                propfind_method(),
+                nextcloud_urls::dav_files(host, user, path),
+            )
+            .bearer_auth(access_token);
+        list_folder(request).await
     }
 }
 
@@ -457,6 +416,37 @@ fn grant<RE: std::error::Error + 'static>(
         Err(RequestTokenError::Request(_)) => TokenGrant::Unreachable,
         // The body of a parse error may hold anything the server sent: it is dropped unread.
         Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => TokenGrant::Invalid,
+    }
+}
+
+fn propfind_method() -> Method {
+    Method::from_bytes(b"PROPFIND").expect("PROPFIND is a valid method")
+}
+
+/// Sends an authenticated `PROPFIND` with `Depth: 1` and reads the `207 Multi-Status` answer.
+async fn list_folder(request: reqwest::RequestBuilder) -> Probe<Vec<storage_protocol::dav::Entry>> {
+    let response = match request
+        .header("Depth", "1")
+        .header(header::CONTENT_TYPE, "application/xml")
+        .body(storage_protocol::dav::PROPFIND_BODY)
+        .send()
+        .await
+    {
+        Ok(response) => response,
+        Err(_) => return Probe::Unreachable,
+    };
+    let status = response.status();
+    if status != StatusCode::MULTI_STATUS {
+        return Probe::Status(status);
+    }
+    match response
+        .text()
+        .await
+        .ok()
+        .and_then(|body| storage_protocol::dav::parse_multistatus(&body).ok())
+    {
+        Some(entries) => Probe::Ok(entries),
+        None => Probe::Unparseable,
     }
 }
 
