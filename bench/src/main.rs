@@ -1,7 +1,8 @@
 //! `make bench`: the two services (release builds, SQLite) under load. Each scenario reports
 //! requests per second and p50/p99 latency, the median of several runs; the report is printed
-//! and written to `target/bench/report.md`.
+//! and written to `target/bench/report.md`, with a chart in `target/bench/report.svg`.
 
+mod chart;
 mod load;
 mod oauth;
 mod peer;
@@ -102,6 +103,7 @@ async fn main() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
     std::fs::create_dir_all(&dir).expect("target/bench");
     std::fs::write(dir.join("report.md"), &report).expect("report written");
+    std::fs::write(dir.join("report.svg"), chart::svg(&rows, &ceiling)).expect("chart written");
 }
 
 fn render(rows: &[(String, Figures)], ceiling: &Figures) -> String {
