@@ -56,7 +56,8 @@ fn auth_scheme(req: &HttpRequest) -> String {
         .to_string()
 }
 
-fn client_address(req: &HttpRequest) -> String {
+/// The client's address as the failed-login throttle counts it (the TCP peer).
+pub fn client_address(req: &HttpRequest) -> String {
     req.peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default()

@@ -14,11 +14,10 @@ use storage_protocol::{
     oauth::{
         Introspection, OpenProjectTokenResponse, ServerMetadata, TokenInfo, TokenInfoApplication,
     },
-    openproject::SESSION_COOKIE,
     storages::API_V3_SCOPE,
 };
 
-use super::pages::{page, redirect};
+use super::pages::{login_location, page, redirect, session_id};
 use crate::{
     db::oauth_applications::OAuthApplication,
     domain::oauth_server::{
@@ -26,7 +25,7 @@ use crate::{
         ClientCredentials, TokenError, TokenFailure, TokenParams, ValidAuthorization,
     },
     error::ApiError,
-    extract::{declared_length, read_limited, MaybeCaller},
+    extract::{client_address, declared_length, read_limited, MaybeCaller},
     state::{AppState, State},
 };
 
@@ -63,18 +62,6 @@ fn oauth_error(status: StatusCode, error: &'static str, description: Option<Stri
         error,
         description,
     }
-}
-
-fn session_id(req: &HttpRequest) -> String {
-    req.cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default()
-}
-
-fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
 }
 
 /// The outcome of the authorize checks as a response: an error page, or a redirect.
@@ -117,13 +104,7 @@ pub async fn authorize(
     caller: MaybeCaller,
 ) -> Result<HttpResponse, ApiError> {
     let Some(caller) = caller.0 else {
-        let full_url = format!(
-            "{}{}",
-            state.public_url,
-            req.uri().path_and_query().map_or("/", |p| p.as_str())
-        );
-        let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
-        return Ok(redirect(&format!("/login?back_url={back}")));
+        return Ok(redirect(&login_location(&state, &req)));
     };
     let params: AuthorizeParams =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();

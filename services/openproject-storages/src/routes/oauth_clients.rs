@@ -13,7 +13,7 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use service_kit::auth::removal_cookie;
 use storage_protocol::oauth::openproject_client::{messages, StateCookie, STATE_COOKIE_PREFIX};
 
-use super::pages::flash_cookie;
+use super::pages::{flash_cookie, login_location};
 use crate::{
     domain::connections::{
         authorization::{
@@ -60,13 +60,7 @@ fn found(location: &str) -> HttpResponseBuilder {
 
 /// No session: to the login page, which comes back to this very URL.
 fn to_login(state: &AppState, req: &HttpRequest) -> HttpResponse {
-    let full_url = format!(
-        "{}{}",
-        state.public_url,
-        req.uri().path_and_query().map_or("/", |p| p.as_str())
-    );
-    let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
-    found(&format!("/login?back_url={back}")).finish()
+    found(&login_location(state, req)).finish()
 }
 
 /// Cookie names are tokens: a state that is not one names no cookie of ours.

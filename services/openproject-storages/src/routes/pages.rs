@@ -14,8 +14,8 @@ use crate::{
     db::sessions,
     domain::authentication::{self, AuthError},
     error::ApiError,
-    extract::MaybeCaller,
-    state::State,
+    extract::{client_address, MaybeCaller},
+    state::{AppState, State},
 };
 
 const SESSION_LIFETIME_MILLIS: i64 = 8 * 60 * 60 * 1000;
@@ -76,6 +76,24 @@ pub(super) fn page(
         .body(html))
 }
 
+/// The login page, coming back to this very URL once signed in.
+pub(super) fn login_location(state: &AppState, req: &HttpRequest) -> String {
+    let full_url = format!(
+        "{}{}",
+        state.public_url,
+        req.uri().path_and_query().map_or("/", |p| p.as_str())
+    );
+    let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
+    format!("/login?back_url={back}")
+}
+
+/// The browser's session id (empty without one), which CSRF tokens are bound to.
+pub(super) fn session_id(req: &HttpRequest) -> String {
+    req.cookie(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default()
+}
+
 pub(super) fn redirect(location: &str) -> HttpResponse {
     HttpResponse::Found()
         .insert_header((header::LOCATION, location))
@@ -90,18 +108,9 @@ pub async fn home(
     caller: MaybeCaller,
 ) -> Result<HttpResponse, ApiError> {
     let Some(caller) = caller.0 else {
-        let full_url = format!(
-            "{}{}",
-            state.public_url,
-            req.uri().path_and_query().map_or("/", |p| p.as_str())
-        );
-        let back: String = url::form_urlencoded::byte_serialize(full_url.as_bytes()).collect();
-        return Ok(redirect(&format!("/login?back_url={back}")));
+        return Ok(redirect(&login_location(&state, &req)));
     };
-    let session_id = req
-        .cookie(SESSION_COOKIE)
-        .map(|c| c.value().to_string())
-        .unwrap_or_default();
+    let session_id = session_id(&req);
     let expires = (now_millis() + SESSION_LIFETIME_MILLIS) / 1000;
     let csrf_token = state.csrf.issue(&session_id, expires);
     let user = &caller.user;
@@ -191,10 +200,7 @@ pub async fn login(
             actix_web::http::StatusCode::FORBIDDEN,
         );
     }
-    let address = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default();
+    let address = client_address(&req);
     let user = match authentication::login_with_password(
         &state,
         form.username.trim(),
