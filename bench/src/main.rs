@@ -20,6 +20,12 @@ use load::Figures;
 /// How many times each scenario runs; the median run is reported.
 const RUNS: usize = 3;
 
+/// `BENCH_ONLY=<text>` runs only the load scenarios whose name contains `<text>` (for profiling
+/// one of them); start-up, memory and setup are measured either way.
+fn selected(name: &str) -> bool {
+    std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(&only))
+}
+
 #[tokio::main]
 async fn main() {
     // Start-up and idle memory, each service alone on an empty database.
@@ -48,24 +54,32 @@ async fn main() {
         ceiling,
     ));
 
-    let op_chains = oauth::openproject_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
-    rows.push((
-        "OpenProject POST /oauth/token (refresh_token grant, rotation persisted)".into(),
-        oauth::refresh_load(&pair.openproject.url, "/oauth/token", op_chains, RUNS).await,
-    ));
-    let nc_chains = oauth::nextcloud_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
-    rows.push((
-        "Nextcloud POST /index.php/apps/oauth2/api/v1/token (refresh_token grant, both tokens rotated)".into(),
-        oauth::refresh_load(
+    const OP_REFRESH: &str =
+        "OpenProject POST /oauth/token (refresh_token grant, rotation persisted)";
+    if selected(OP_REFRESH) {
+        let chains =
+            oauth::openproject_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
+        let figures =
+            oauth::refresh_load(&pair.openproject.url, "/oauth/token", chains, RUNS).await;
+        rows.push((OP_REFRESH.into(), figures));
+    }
+    const NC_REFRESH: &str = "Nextcloud POST /index.php/apps/oauth2/api/v1/token (refresh_token grant, both tokens rotated)";
+    if selected(NC_REFRESH) {
+        let chains = oauth::nextcloud_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
+        let figures = oauth::refresh_load(
             &pair.nextcloud.url,
             "/index.php/apps/oauth2/api/v1/token",
-            nc_chains,
+            chains,
             RUNS,
         )
-        .await,
-    ));
+        .await;
+        rows.push((NC_REFRESH.into(), figures));
+    }
 
     for read in reads::prepare(&pair, &integration).await {
+        if !selected(&read.name) {
+            continue;
+        }
         let (closed, steady) = reads::measure(&read, RUNS).await;
         rows.push((read.name.clone(), closed));
         rows.push((
@@ -74,12 +88,13 @@ async fn main() {
         ));
     }
 
-    match peer::token_load(RUNS).await {
-        Ok(figures) => rows.push((
-            "Peer: node oidc-provider POST /token (client_credentials, in-memory store)".into(),
-            figures,
-        )),
-        Err(reason) => eprintln!("peer reference skipped: {reason}"),
+    const PEER: &str =
+        "Peer: node oidc-provider POST /token (client_credentials, in-memory store)";
+    if selected(PEER) {
+        match peer::token_load(RUNS).await {
+            Ok(figures) => rows.push((PEER.into(), figures)),
+            Err(reason) => eprintln!("peer reference skipped: {reason}"),
+        }
     }
 
     let loaded = [pair.openproject.rss_kib(), pair.nextcloud.rss_kib()];
