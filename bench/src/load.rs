@@ -12,6 +12,7 @@ use std::{
 
 pub const CONCURRENCY: usize = 8;
 pub const REQUESTS: usize = 2_000;
+pub const WARM_UP_REQUESTS: usize = 500;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Figures {
@@ -64,6 +65,24 @@ where
         p99: at(0.99),
     };
     (figures, states)
+}
+
+/// A shorter warm-up run that is not counted (connection pools, caches, a JIT), then `runs`
+/// counted runs of [`REQUESTS`] requests; the median run and the states the workers ended with.
+pub async fn measured<S, F, Fut>(runs: usize, states: Vec<S>, step: Arc<F>) -> (Figures, Vec<S>)
+where
+    S: Send + 'static,
+    F: Fn(S) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = S> + Send,
+{
+    let (_, mut states) = closed_loop(states, WARM_UP_REQUESTS, step.clone()).await;
+    let mut figures = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let (run, next) = closed_loop(states, REQUESTS, step.clone()).await;
+        figures.push(run);
+        states = next;
+    }
+    (median(figures), states)
 }
 
 /// The run with the median rate among `runs`.

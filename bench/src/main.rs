@@ -3,6 +3,7 @@
 //! and written to `target/bench/report.md`, with a chart in `target/bench/report.svg`.
 
 mod chart;
+mod cores;
 mod load;
 mod oauth;
 mod peer;
@@ -26,26 +27,48 @@ fn selected(name: &str) -> bool {
     std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(&only))
 }
 
-#[tokio::main]
-async fn main() {
-    // Start-up and idle memory, each service alone on an empty database.
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some(reference::SERVER_ARGUMENT) {
+        reference::serve().expect("the ceiling's server runs");
+        return;
+    }
+    // Start-up and idle memory, each service alone on an empty database, before the cores are
+    // split, so each starts as it would in production.
     let mut services = Vec::new();
     for binary in ["openproject-storages", "nextcloud-openproject-app"] {
         let (service, ready_after) = resources::cold_start(binary);
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        std::thread::sleep(std::time::Duration::from_millis(500));
         services.push((binary, ready_after, service.rss_kib()));
     }
+    let cores = cores::pin_client();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the load generator's runtime")
+        .block_on(load_scenarios(services, cores));
+}
 
+/// A pair of services, moved to the server cores.
+fn pinned_pair() -> integration_tests::Pair {
+    let pair = spawn_pair();
+    cores::pin_server(pair.openproject.pid());
+    cores::pin_server(pair.nextcloud.pid());
+    pair
+}
+
+type ColdStart = (&'static str, std::time::Duration, Option<u64>);
+
+async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     // The setup, timed on a pair of its own.
     let mut setup_times = Vec::new();
     for _ in 0..RUNS {
-        let fresh = spawn_pair();
+        let fresh = pinned_pair();
         setup_times.push(setup::wall_time(&fresh).await);
     }
     setup_times.sort();
     let setup_time = setup_times[setup_times.len() / 2];
 
-    let pair = spawn_pair();
+    let pair = pinned_pair();
     let integration = pair.set_up_integration().await;
     let mut rows: Vec<(String, Figures)> = Vec::new();
     let ceiling = reference::ceiling(RUNS).await;
@@ -88,8 +111,7 @@ async fn main() {
         ));
     }
 
-    const PEER: &str =
-        "Peer: node oidc-provider POST /token (client_credentials, in-memory store)";
+    const PEER: &str = "Peer: node oidc-provider POST /token (client_credentials, in-memory store)";
     if selected(PEER) {
         match peer::token_load(RUNS).await {
             Ok(figures) => rows.push((PEER.into(), figures)),
@@ -109,6 +131,7 @@ async fn main() {
             resources::mebibytes(loaded)
         );
     }
+    let _ = writeln!(report, "\nCores: {cores}.");
     let _ = writeln!(
         report,
         "\nSetup steps 1–5 through both APIs (median of {RUNS} fresh pairs): {:.0} ms",

@@ -61,7 +61,7 @@ pub async fn nextcloud_refresh_chains(
 }
 
 /// `runs` runs of `load::REQUESTS` refresh grants at `base` + `path`; the median run.
-pub async fn refresh_load(base: &str, path: &str, mut chains: Vec<Chain>, runs: usize) -> Figures {
+pub async fn refresh_load(base: &str, path: &str, chains: Vec<Chain>, runs: usize) -> Figures {
     let url = Arc::new(format!("{base}{path}"));
     let client = reqwest::Client::new();
     let step = Arc::new(move |chain: Chain| {
@@ -93,11 +93,5 @@ pub async fn refresh_load(base: &str, path: &str, mut chains: Vec<Chain>, runs: 
             }
         }
     });
-    let mut figures = Vec::new();
-    for _ in 0..runs {
-        let (run, rotated) = load::closed_loop(chains, load::REQUESTS, step.clone()).await;
-        figures.push(run);
-        chains = rotated;
-    }
-    load::median(figures)
+    load::measured(runs, chains, step).await.0
 }

@@ -49,6 +49,7 @@ fn start() -> Result<Peer, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("node is not available: {e}"))?;
+    crate::cores::pin_server(child.id());
     let stdout = child.stdout.take().ok_or("no stdout")?;
     let line = BufReader::new(stdout)
         .lines()
@@ -92,15 +93,7 @@ pub async fn token_load(runs: usize) -> Result<Figures, String> {
             state
         }
     });
-    let mut figures = Vec::new();
-    for _ in 0..runs {
-        let states = vec![(); load::CONCURRENCY];
-        figures.push(
-            load::closed_loop(states, load::REQUESTS, step.clone())
-                .await
-                .0,
-        );
-    }
+    let (figures, _) = load::measured(runs, vec![(); load::CONCURRENCY], step).await;
     drop(peer);
-    Ok(load::median(figures))
+    Ok(figures)
 }

@@ -180,15 +180,7 @@ pub async fn measure(read: &Read, runs: usize) -> (Figures, Figures) {
             }
         })
     };
-    let mut figures = Vec::new();
-    for _ in 0..runs {
-        let states = vec![(); load::CONCURRENCY];
-        figures.push(
-            load::closed_loop(states, load::REQUESTS, closed.clone())
-                .await
-                .0,
-        );
-    }
+    let (closed_figures, _) = load::measured(runs, vec![(); load::CONCURRENCY], closed).await;
     let steady = {
         let read = read.clone();
         Arc::new(move || {
@@ -197,5 +189,5 @@ pub async fn measure(read: &Read, runs: usize) -> (Figures, Figures) {
         })
     };
     let open = load::open_loop(STEADY_RATE, STEADY_REQUESTS, steady).await;
-    (load::median(figures), open)
+    (closed_figures, open)
 }

@@ -112,9 +112,14 @@ pub fn start_logging(
 }
 
 impl Service {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory of the process in KiB (`VmRSS` of `/proc/<pid>/status`), when readable.
     pub fn rss_kib(&self) -> Option<u64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
         status
             .lines()
             .find(|l| l.starts_with("VmRSS:"))?

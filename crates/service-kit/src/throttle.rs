@@ -49,6 +49,25 @@ pub fn decide(
     Ok(policy.decide(failures(conn, policy, address, now)?))
 }
 
+/// What to do with an attempt that counts against every one of `keys` (say, the client address
+/// and the client id): refused when any key is over the limit, else the longest delay owed.
+pub fn decide_all(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    keys: &[String],
+    now: i64,
+) -> QueryResult<ThrottleDecision> {
+    let mut longest: Option<std::time::Duration> = None;
+    for key in keys {
+        match decide(conn, policy, key, now)? {
+            ThrottleDecision::Refuse => return Ok(ThrottleDecision::Refuse),
+            ThrottleDecision::Delay(d) => longest = Some(longest.map_or(d, |l| l.max(d))),
+            ThrottleDecision::Allow => {}
+        }
+    }
+    Ok(longest.map_or(ThrottleDecision::Allow, ThrottleDecision::Delay))
+}
+
 /// Counts one failure: restarts the window when it has passed.
 pub fn record_failure(
     conn: &mut AnyConnection,

@@ -264,14 +264,19 @@ fn load(
 pub async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError> {
     let policy = state.throttle;
     let address = client_address.to_string();
-    let failures = state
+    let decision = state
         .db
         .run(move |conn| {
-            service_kit::throttle::failures(conn, &policy, &address, now_millis())
+            service_kit::throttle::decide(conn, &policy, &address, now_millis())
                 .map_err(ApiError::from)
         })
         .await?;
-    match policy.decide(failures) {
+    obey(decision, client_address).await
+}
+
+/// Waits out a throttle delay (at most 5 s), or refuses the request.
+pub async fn obey(decision: ThrottleDecision, client_address: &str) -> Result<(), ApiError> {
+    match decision {
         ThrottleDecision::Allow => Ok(()),
         ThrottleDecision::Delay(delay) => {
             tokio::time::sleep(delay.min(Duration::from_secs(5))).await;

@@ -6,8 +6,9 @@ use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
 use service_kit::{
-    auth::{parse_authorization, Credentials},
+    auth::{parse_authorization, Credentials, ThrottleDecision},
     crypto::SecretString,
+    time::now_millis,
 };
 use storage_protocol::oauth::{
     nextcloud::{TokenError, CLIENT_NOT_AUTHORIZED, CONSENT_PATH},
@@ -204,13 +205,27 @@ pub async fn token(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let address = client_address(&req);
-    authentication::throttle(&state, &address).await?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let params = token_params(&req, &raw);
-    let answer = state
+    let (policy, checked_address) = (state.throttle, address.clone());
+    // The throttle is read in the same trip to the database as the grant: one blocking hop. A
+    // refused address gets no grant; a delayed one gets its answer after the delay.
+    let (decision, answer) = state
         .db
-        .run(move |conn| oauth_server::token(conn, &params).map_err(ApiError::from))
+        .run(move |conn| {
+            let decision =
+                service_kit::throttle::decide(conn, &policy, &checked_address, now_millis())?;
+            let answer = match decision {
+                ThrottleDecision::Refuse => None,
+                _ => Some(oauth_server::token(conn, &params)?),
+            };
+            Ok::<_, ApiError>((decision, answer))
+        })
         .await?;
+    authentication::obey(decision, &address).await?;
+    let Some(answer) = answer else {
+        return Err(ApiError::TooManyRequests);
+    };
     let mut response = match &answer {
         Ok(_) => HttpResponse::Ok(),
         Err(_) => HttpResponse::BadRequest(),

@@ -314,38 +314,12 @@ fn throttle_keys(req: &HttpRequest, credentials: Option<&ClientCredentials>) -> 
     keys
 }
 
-/// Refuses the request when any key is over the limit; otherwise the delay owed on failure.
-async fn throttle_check(
-    state: &AppState,
-    keys: &[String],
-) -> Result<Option<std::time::Duration>, ApiError> {
-    let policy = state.throttle;
-    let keys = keys.to_vec();
-    let decisions = state
-        .db
-        .query(move |conn| {
-            keys.iter()
-                .map(|key| throttle::decide(conn, &policy, key, now_millis()))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
-    let mut delay = None;
-    for decision in decisions {
-        match decision {
-            ThrottleDecision::Refuse => {
-                return Err(oauth_error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "too_many_requests",
-                    Some("Too many failed requests. Please try again later.".into()),
-                ))
-            }
-            ThrottleDecision::Delay(d) => {
-                delay = Some(delay.map_or(d, |c: std::time::Duration| c.max(d)))
-            }
-            ThrottleDecision::Allow => {}
-        }
-    }
-    Ok(delay)
+fn too_many_requests() -> ApiError {
+    oauth_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        Some("Too many failed requests. Please try again later.".into()),
+    )
 }
 
 async fn record_failure(
@@ -383,11 +357,22 @@ pub async fn token(
         params.client_secret.as_deref(),
     );
     let keys = throttle_keys(&req, credentials.as_ref());
-    let delay = throttle_check(&state, &keys).await?;
-    let result = state
+    let (policy, checked_keys) = (state.throttle, keys.clone());
+    // The throttle is read in the same trip to the database as the grant: one blocking hop.
+    let (decision, result) = state
         .db
-        .run(move |conn| Ok::<_, ApiError>(domain::token(conn, credentials.as_ref(), &params)))
+        .run(move |conn| {
+            let decision = throttle::decide_all(conn, &policy, &checked_keys, now_millis())?;
+            let result = (decision != ThrottleDecision::Refuse)
+                .then(|| domain::token(conn, credentials.as_ref(), &params));
+            Ok::<_, ApiError>((decision, result))
+        })
         .await?;
+    let (delay, result) = match (decision, result) {
+        (ThrottleDecision::Delay(delay), Some(result)) => (Some(delay), result),
+        (ThrottleDecision::Allow, Some(result)) => (None, result),
+        _ => return Err(too_many_requests()),
+    };
     let pair = match result {
         Ok(pair) => pair,
         Err(TokenFailure::Db(e)) => return Err(e.into()),
