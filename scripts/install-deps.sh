@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what building and testing need and a fresh Debian machine may lack:
-# a C compiler (bundled SQLite), libpq (diesel's PostgreSQL backend) and the psql client.
+# a C compiler (bundled SQLite and libpq), OpenSSL headers (libpq's TLS) and the psql client.
 set -euo pipefail
 missing=()
 command -v cc >/dev/null || missing+=(gcc)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
-[ -e /usr/include/postgresql/libpq-fe.h ] || missing+=(libpq-dev)
+dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v psql >/dev/null || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"

@@ -16,6 +16,7 @@ use diesel::{
     Connection, PgConnection, SqliteConnection,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::crypto::SecretKey;
 
@@ -159,18 +160,28 @@ pub struct Migrations {
 impl Db {
     /// Opens the pool (creating the SQLite file's folder when needed).
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
-        let (conn_url, max_size) = match url {
+        let (conn_url, max_size, min_idle) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     fs::create_dir_all(parent)?;
                 }
                 enable_wal(path)?;
-                (path.display().to_string(), 8)
+                // Connections to a local file open in microseconds: keep one while idle (each
+                // holds the parsed schema and a page cache) and open more under load.
+                (path.display().to_string(), 8, 1)
             }
-            DatabaseUrl::Postgres(url) => (url.clone(), 16),
+            DatabaseUrl::Postgres(url) => (url.clone(), 16, 4),
         };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
+            .min_idle(Some(min_idle))
+            // Opening and reaping connections is rare work: one thread, not r2d2's default three.
+            .thread_pool(Arc::new(
+                ScheduledThreadPool::builder()
+                    .num_threads(1)
+                    .thread_name_pattern("db-pool")
+                    .build(),
+            ))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<AnyConnection>::new(conn_url))

@@ -31,7 +31,9 @@ enum Command {
     Migrate,
 }
 
-#[tokio::main]
+// Requests run on actix's worker threads, each with a runtime of its own; this one only starts
+// the server and waits for a signal, so one thread is enough.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {

@@ -36,7 +36,12 @@ fn main() -> ExitCode {
         }
     };
     service_kit::telemetry::init(&settings.common.log);
-    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime starts");
+    // Requests run on actix's worker threads, each with a runtime of its own; this one only
+    // starts the server and waits for a signal, so one thread is enough.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts");
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Migrate => startup::open_database(&settings).map(|_| ()),

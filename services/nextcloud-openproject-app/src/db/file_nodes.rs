@@ -52,6 +52,14 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FileNodeRow
         .optional()
 }
 
+/// The nodes among `ids` that exist, in no particular order.
+pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<FileNodeRow>> {
+    file_nodes::table
+        .filter(file_nodes::id.eq_any(ids))
+        .select(FileNodeRow::as_select())
+        .load(conn)
+}
+
 pub fn user_root(conn: &mut AnyConnection, uid: &str) -> QueryResult<Option<FileNodeRow>> {
     file_nodes::table
         .filter(file_nodes::owner_uid.eq(uid))

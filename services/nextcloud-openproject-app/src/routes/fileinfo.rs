@@ -3,11 +3,11 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use storage_protocol::files::{messages, FileInfoRecord, FilesInfo, MAX_FILES_INFO_IDS};
+use storage_protocol::files::{messages, FilesInfo, MAX_FILES_INFO_IDS};
 
 use crate::{
     body,
-    domain::files::{info, Viewer},
+    domain::files::{info, Memo, Viewer},
     error::{ApiError, OcsFormat},
     security::{check_csrf, MaybeUser},
     state::AppState,
@@ -26,7 +26,7 @@ pub async fn fileinfo(
         .db
         .run(move |conn| {
             let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(info::record(conn, &viewer, &file_id)?)
+            Ok::<_, ApiError>(info::record(conn, &viewer, &file_id, &mut Memo::default())?)
         })
         .await?;
     match record.statuscode() {
@@ -54,12 +54,7 @@ pub async fn filesinfo(
         .db
         .run(move |conn| {
             let viewer = Viewer::load(conn, &uid)?;
-            let mut records: Vec<(String, FileInfoRecord)> = Vec::with_capacity(ids.len());
-            for id in ids {
-                let record = info::record(conn, &viewer, &id)?;
-                records.push((id, record));
-            }
-            Ok::<_, ApiError>(FilesInfo(records))
+            Ok::<_, ApiError>(FilesInfo(info::records(conn, &viewer, ids)?))
         })
         .await?;
     format.ok(records)

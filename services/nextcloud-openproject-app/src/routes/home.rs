@@ -189,10 +189,12 @@ pub async fn file_link(
                 .db
                 .run(move |conn| {
                     let viewer = files::Viewer::load(conn, &uid)?;
-                    Ok::<_, ApiError>(match files::info::lookup(conn, &viewer, id)? {
-                        files::info::Lookup::Visible(located) => Some(*located),
-                        _ => None,
-                    })
+                    Ok::<_, ApiError>(
+                        match files::info::lookup(conn, &viewer, id, &mut files::Memo::default())? {
+                            files::info::Lookup::Visible(located) => Some(*located),
+                            _ => None,
+                        },
+                    )
                 })
                 .await?
         }

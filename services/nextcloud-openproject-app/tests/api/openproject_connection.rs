@@ -320,8 +320,12 @@ async fn the_redirect_exchanges_the_code_and_stores_the_connection() {
         pref(&c.app, "refresh_token").as_deref(),
         Some("op-refresh-1")
     );
-    for key in ["token", "refresh_token"] {
-        assert!(!raw_pref(&c.app, key).unwrap().contains("op-"), "{key}");
+    // Stored sealed: the plaintext is nowhere in the row (a sealed value is URL-safe base64,
+    // which may contain "op-" by chance, so the whole token is what must be absent).
+    for (key, plaintext) in [("token", "op-access-1"), ("refresh_token", "op-refresh-1")] {
+        let raw = raw_pref(&c.app, key).unwrap();
+        assert!(raw.starts_with("v1."), "{key} is not sealed");
+        assert!(!raw.contains(plaintext), "{key}");
     }
     let expires_at: i64 = pref(&c.app, "token_expires_at").unwrap().parse().unwrap();
     assert!((expires_at - (now_millis() / 1000 + 7200)).abs() <= 5);

@@ -82,6 +82,18 @@ pub struct OriginRefresh {
     pub origin_last_modified_by_name: Option<String>,
 }
 
+impl OriginRefresh {
+    /// True when `link` already holds exactly these values.
+    pub fn is_stored_in(&self, link: &FileLink) -> bool {
+        self.origin_name == link.origin_name
+            && self.origin_mime_type == link.origin_mime_type
+            && self.origin_created_at == link.origin_created_at
+            && self.origin_updated_at == link.origin_updated_at
+            && self.origin_created_by_name == link.origin_created_by_name
+            && self.origin_last_modified_by_name == link.origin_last_modified_by_name
+    }
+}
+
 /// Database methods
 impl ProjectStorage {
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<ProjectStorage>> {

@@ -297,7 +297,8 @@ pub fn create(
     })
 }
 
-/// The status and refreshed origin data of each link from one `filesinfo` answer per storage.
+/// The status of each link from one `filesinfo` answer per storage, and its origin data where
+/// Nextcloud's differs from what is stored.
 pub fn statuses_from(
     links: &[FileLink],
     answers: &HashMap<i64, Option<FilesInfo>>,
@@ -312,7 +313,9 @@ pub fn statuses_from(
             match record {
                 None => (LinkStatus::Error, None),
                 Some(FileInfoRecord::Found(info)) if info.statuscode == 200 => {
-                    (LinkStatus::ViewAllowed, Some(refresh_from(info)))
+                    let refresh = refresh_from(info);
+                    let changed = !refresh.is_stored_in(link);
+                    (LinkStatus::ViewAllowed, changed.then_some(refresh))
                 }
                 Some(record) => (
                     LinkStatus::from_statuscode(i64::from(record.statuscode())),
@@ -336,15 +339,22 @@ fn refresh_from(info: &FileInfo) -> OriginRefresh {
     }
 }
 
-/// Stores refreshed origin data and applies it to the links in memory.
+/// Stores refreshed origin data (one transaction) and applies it to the links in memory.
 pub fn apply_refresh(
     conn: &mut Conn,
     links: &mut [Shown],
     refreshes: &[Option<OriginRefresh>],
 ) -> diesel::QueryResult<()> {
+    conn.transaction(|conn| {
+        for (shown, refresh) in links.iter().zip(refreshes) {
+            if let Some(r) = refresh {
+                FileLink::refresh_origin(conn, shown.link.id, r)?;
+            }
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
     for (shown, refresh) in links.iter_mut().zip(refreshes) {
         let Some(r) = refresh else { continue };
-        FileLink::refresh_origin(conn, shown.link.id, r)?;
         shown.link.origin_name = r.origin_name.clone();
         shown.link.origin_mime_type = r.origin_mime_type.clone();
         shown.link.origin_created_at = r.origin_created_at;
@@ -409,5 +419,17 @@ mod tests {
             refreshed.origin_last_modified_by_name.as_deref(),
             Some("Bob")
         );
+
+        // Once stored, the same answer refreshes nothing: reads do not write.
+        let mut current = link(1, "123");
+        current.origin_name = refreshed.origin_name.clone();
+        current.origin_mime_type = refreshed.origin_mime_type.clone();
+        current.origin_created_at = refreshed.origin_created_at;
+        current.origin_updated_at = refreshed.origin_updated_at;
+        current.origin_created_by_name = refreshed.origin_created_by_name.clone();
+        current.origin_last_modified_by_name = refreshed.origin_last_modified_by_name.clone();
+        let again = statuses_from(std::slice::from_ref(&current), &answers);
+        assert_eq!(again[0].0, LinkStatus::ViewAllowed);
+        assert!(again[0].1.is_none());
     }
 }

@@ -104,15 +104,17 @@ pub async fn list(
         let raw: Vec<_> = links.iter().map(|s| s.link.clone()).collect();
         let computed = domain::statuses_from(&raw, &answers);
         let refreshes: Vec<_> = computed.iter().map(|(_, r)| r.clone()).collect();
-        let mut shown = links;
-        shown = state
-            .db
-            .run(move |conn| {
-                domain::apply_refresh(conn, &mut shown, &refreshes)?;
-                Ok::<_, HostError>(shown)
-            })
-            .await?;
-        links = shown;
+        if refreshes.iter().any(Option::is_some) {
+            let mut shown = links;
+            shown = state
+                .db
+                .run(move |conn| {
+                    domain::apply_refresh(conn, &mut shown, &refreshes)?;
+                    Ok::<_, HostError>(shown)
+                })
+                .await?;
+            links = shown;
+        }
         computed.into_iter().map(|(s, _)| Some(s)).collect()
     };
     let elements = links

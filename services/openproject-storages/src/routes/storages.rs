@@ -145,8 +145,17 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let storage = visible(&state, &caller, &id).await?;
-    let details = one_detail(&state, storage).await?;
+    let id = parse_id(&id)?;
+    let user = caller.user.clone();
+    // Finding the storage and what hangs off it share one trip to the database.
+    let details = state
+        .db
+        .query(move |conn| match domain::find_visible(conn, &user, id)? {
+            Some(storage) => Ok(domain::details(conn, vec![storage])?.pop()),
+            None => Ok(None),
+        })
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(hal(
         StatusCode::OK,
         &represent(&state, &caller, &details, None).await,

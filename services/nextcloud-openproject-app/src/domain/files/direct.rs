@@ -5,7 +5,7 @@ use service_kit::{crypto, db::AnyConnection};
 
 use super::{
     info::{lookup, Lookup},
-    now_secs, FileError, Located, Viewer,
+    now_secs, FileError, Located, Memo, Viewer,
 };
 use crate::db::direct_downloads;
 
@@ -33,7 +33,7 @@ pub fn create(
     file_id: i64,
     lifetime_secs: i64,
 ) -> Result<String, DirectError> {
-    let located = match lookup(conn, viewer, file_id)? {
+    let located = match lookup(conn, viewer, file_id, &mut Memo::default())? {
         Lookup::Visible(located) => located,
         Lookup::Forbidden | Lookup::NotFound => return Err(DirectError::NotAccessible),
     };
@@ -65,8 +65,10 @@ pub fn resolve(conn: &mut AnyConnection, token: &str) -> Result<Option<Located>,
         return Ok(None);
     };
     let viewer = Viewer::load(conn, &uid)?;
-    Ok(match lookup(conn, &viewer, file_id)? {
-        Lookup::Visible(located) if !located.node.is_folder => Some(*located),
-        _ => None,
-    })
+    Ok(
+        match lookup(conn, &viewer, file_id, &mut Memo::default())? {
+            Lookup::Visible(located) if !located.node.is_folder => Some(*located),
+            _ => None,
+        },
+    )
 }

@@ -5,8 +5,7 @@ use storage_protocol::files::{
     FileInfo, FileInfoRecord, FileInfoStatus, MIME_DIRECTORY, PATH_PREFIX,
 };
 
-use super::{locate, FileError, Located, Viewer};
-use crate::db::{file_nodes, users};
+use super::{locate, FileError, Located, Memo, Viewer};
 
 /// A node the viewer may see, or why not.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,14 +16,41 @@ pub enum Lookup {
     NotFound,
 }
 
-pub fn lookup(conn: &mut AnyConnection, viewer: &Viewer, id: i64) -> Result<Lookup, FileError> {
-    let Some(node) = file_nodes::find(conn, id)? else {
+pub fn lookup(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    id: i64,
+    memo: &mut Memo,
+) -> Result<Lookup, FileError> {
+    let Some(node) = memo.node(conn, id)? else {
         return Ok(Lookup::NotFound);
     };
-    Ok(match locate(conn, viewer, node)? {
+    Ok(match locate(conn, viewer, node, memo)? {
         Some(located) => Lookup::Visible(Box::new(located)),
         None => Lookup::Forbidden,
     })
+}
+
+/// The records of `raw_ids` in their order; the nodes are read in one query.
+pub fn records(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    raw_ids: Vec<String>,
+) -> Result<Vec<(String, FileInfoRecord)>, FileError> {
+    let mut memo = Memo::default();
+    let ids: Vec<i64> = raw_ids.iter().filter_map(|raw| parse(raw)).collect();
+    memo.preload(conn, &ids)?;
+    raw_ids
+        .into_iter()
+        .map(|raw| {
+            let record = record(conn, viewer, &raw, &mut memo)?;
+            Ok((raw, record))
+        })
+        .collect()
+}
+
+fn parse(raw_id: &str) -> Option<i64> {
+    raw_id.trim().parse().ok()
 }
 
 /// The record of one id as given (non-numeric ids are not found).
@@ -32,13 +58,14 @@ pub fn record(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     raw_id: &str,
+    memo: &mut Memo,
 ) -> Result<FileInfoRecord, FileError> {
-    let Ok(id) = raw_id.trim().parse::<i64>() else {
+    let Some(id) = parse(raw_id) else {
         return Ok(FileInfoRecord::Status(FileInfoStatus::not_found()));
     };
-    Ok(match lookup(conn, viewer, id)? {
+    Ok(match lookup(conn, viewer, id, memo)? {
         Lookup::Visible(located) => {
-            FileInfoRecord::Found(Box::new(file_info(conn, viewer, &located)?))
+            FileInfoRecord::Found(Box::new(file_info(conn, viewer, &located, memo)?))
         }
         Lookup::Forbidden => FileInfoRecord::Status(FileInfoStatus::forbidden()),
         Lookup::NotFound => FileInfoRecord::Status(FileInfoStatus::not_found()),
@@ -50,17 +77,23 @@ pub fn file_info(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     located: &Located,
+    memo: &mut Memo,
 ) -> Result<FileInfo, FileError> {
     let node = &located.node;
     let (owner_id, owner_name) = match &node.owner_uid {
         Some(owner) if *owner != viewer.uid => {
-            let name = users::find(conn, owner)?.map_or_else(|| owner.clone(), |u| u.display_name);
+            let name = memo
+                .display_name(conn, owner)?
+                .unwrap_or_else(|| owner.clone());
             (owner.clone(), name)
         }
         _ => (viewer.uid.clone(), viewer.display_name.clone()),
     };
     let modifier = match &node.modifier_uid {
-        Some(uid) => users::find(conn, uid)?.map(|u| (u.uid, u.display_name)),
+        Some(uid) if *uid == viewer.uid => Some((uid.clone(), viewer.display_name.clone())),
+        Some(uid) => memo
+            .display_name(conn, uid)?
+            .map(|name| (uid.clone(), name)),
         None => None,
     };
     let mut path = format!("{PATH_PREFIX}{}", located.path.join("/"));
@@ -110,7 +143,7 @@ pub fn link_data(
     viewer: &Viewer,
     id: i64,
 ) -> Result<Option<FileInfoLink>, FileError> {
-    Ok(match lookup(conn, viewer, id)? {
+    Ok(match lookup(conn, viewer, id, &mut Memo::default())? {
         Lookup::Visible(located) => Some(FileInfoLink {
             id: located.node.id,
             name: located.name().to_string(),

@@ -11,6 +11,8 @@ pub mod info;
 pub mod ops;
 pub mod store;
 
+use std::collections::HashMap;
+
 use service_kit::{crypto, db::AnyConnection, time::now_millis};
 use storage_protocol::{files::permissions, integration_app::TEAM_FOLDER};
 
@@ -279,12 +281,69 @@ pub fn children(
     Ok(found)
 }
 
+/// Rows read while answering one request, so that a batch of ids reads each node, folder and
+/// user once (the ids of a `filesinfo` in one query, their shared folders once).
+#[derive(Debug, Default)]
+pub struct Memo {
+    nodes: HashMap<i64, Option<FileNodeRow>>,
+    display_names: HashMap<String, Option<String>>,
+}
+
+impl Memo {
+    /// Reads the nodes `ids` not read yet, in one query.
+    pub fn preload(&mut self, conn: &mut AnyConnection, ids: &[i64]) -> Result<(), FileError> {
+        let missing: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.nodes.contains_key(id))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        for id in &missing {
+            self.nodes.insert(*id, None);
+        }
+        for row in file_nodes::find_many(conn, &missing)? {
+            self.nodes.insert(row.id, Some(row));
+        }
+        Ok(())
+    }
+
+    pub fn node(
+        &mut self,
+        conn: &mut AnyConnection,
+        id: i64,
+    ) -> Result<Option<FileNodeRow>, FileError> {
+        if let Some(known) = self.nodes.get(&id) {
+            return Ok(known.clone());
+        }
+        let found = file_nodes::find(conn, id)?;
+        self.nodes.insert(id, found.clone());
+        Ok(found)
+    }
+
+    /// A user's display name, `None` for an unknown user.
+    pub fn display_name(
+        &mut self,
+        conn: &mut AnyConnection,
+        uid: &str,
+    ) -> Result<Option<String>, FileError> {
+        if let Some(known) = self.display_names.get(uid) {
+            return Ok(known.clone());
+        }
+        let found = users::find(conn, uid)?.map(|u| u.display_name);
+        self.display_names.insert(uid.to_string(), found.clone());
+        Ok(found)
+    }
+}
+
 /// The path of any node in the viewer's view (walking up to its root), `None` when the viewer
 /// cannot see it.
 pub fn locate(
     conn: &mut AnyConnection,
     viewer: &Viewer,
     node: FileNodeRow,
+    memo: &mut Memo,
 ) -> Result<Option<Located>, FileError> {
     if !viewer.can_access(&node) {
         return Ok(None);
@@ -295,7 +354,7 @@ pub fn locate(
         path.push(node.name.clone());
     }
     while let Some(id) = parent {
-        let Some(up) = file_nodes::find(conn, id)? else {
+        let Some(up) = memo.node(conn, id)? else {
             return Ok(None);
         };
         if up.parent_id.is_some() {
