@@ -3,21 +3,27 @@
 //! peer) to the cores before it, so a server never competes with the client for a core and
 //! every server gets the same CPU budget as the ceiling.
 
-use std::process::Command;
+use std::{process::Command, sync::OnceLock};
 
 /// The cores as `(servers, client)` lists for `taskset -c`, or `None` on a single core (or
 /// without `taskset`), where everything shares the one core.
 fn layout() -> Option<(String, String)> {
-    let cores = std::thread::available_parallelism().ok()?.get();
-    if cores < 2 {
-        return None;
-    }
-    let servers = if cores == 2 {
-        "0".to_string()
-    } else {
-        format!("0-{}", cores - 2)
-    };
-    Some((servers, (cores - 1).to_string()))
+    // Counted once, before this process is pinned: afterwards it would see only its own core.
+    static LAYOUT: OnceLock<Option<(String, String)>> = OnceLock::new();
+    LAYOUT
+        .get_or_init(|| {
+            let cores = std::thread::available_parallelism().ok()?.get();
+            if cores < 2 {
+                return None;
+            }
+            let servers = if cores == 2 {
+                "0".to_string()
+            } else {
+                format!("0-{}", cores - 2)
+            };
+            Some((servers, (cores - 1).to_string()))
+        })
+        .clone()
 }
 
 fn taskset(cpus: &str, pid: u32) -> bool {

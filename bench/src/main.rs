@@ -23,8 +23,13 @@ const RUNS: usize = 3;
 
 /// `BENCH_ONLY=<text>` runs only the load scenarios whose name contains `<text>` (for profiling
 /// one of them); start-up, memory and setup are measured either way.
+/// Says on stderr which scenario runs next (for a profiler to attach to the right moment).
 fn selected(name: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(&only))
+    let selected = std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(&only));
+    if selected {
+        eprintln!("bench: measuring {name}");
+    }
+    selected
 }
 
 fn main() {

@@ -212,7 +212,7 @@ pub async fn token(
     // refused address gets no grant; a delayed one gets its answer after the delay.
     let (decision, answer) = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let decision =
                 service_kit::throttle::decide(conn, &policy, &checked_address, now_millis())?;
             let answer = match decision {

@@ -226,6 +226,20 @@ impl Membership {
         diesel::delete(memberships::table.find(id)).execute(conn)
     }
 
+    /// `(membership id, role id)` pairs of all of a user's memberships, in one query that is
+    /// prepared once (an `IN` list of membership ids would be prepared on every call).
+    pub fn roles_of_user(conn: &mut Conn, user_id: i64) -> QueryResult<Vec<(i64, i64)>> {
+        membership_roles::table
+            .inner_join(memberships::table)
+            .filter(memberships::user_id.eq(user_id))
+            .order((
+                membership_roles::membership_id.asc(),
+                membership_roles::role_id.asc(),
+            ))
+            .select((membership_roles::membership_id, membership_roles::role_id))
+            .load(conn)
+    }
+
     /// `(membership id, role id)` pairs of these memberships.
     pub fn roles_of(conn: &mut Conn, membership_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
         membership_roles::table

@@ -132,8 +132,7 @@ impl Access {
             memberships.iter().map(|m| m.project_id).collect()
         };
         let roles = Role::all(conn)?;
-        let membership_ids: Vec<i64> = memberships.iter().map(|m| m.id).collect();
-        let pairs = Membership::roles_of(conn, &membership_ids)?;
+        let pairs = Membership::roles_of_user(conn, user.id)?;
         let mut roles_by_project: HashMap<i64, Vec<String>> = HashMap::new();
         for membership in &memberships {
             let keys = pairs

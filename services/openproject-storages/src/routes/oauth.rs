@@ -361,7 +361,7 @@ pub async fn token(
     // The throttle is read in the same trip to the database as the grant: one blocking hop.
     let (decision, result) = state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             let decision = throttle::decide_all(conn, &policy, &checked_keys, now_millis())?;
             let result = (decision != ThrottleDecision::Refuse)
                 .then(|| domain::token(conn, credentials.as_ref(), &params));
