@@ -177,6 +177,10 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
             .min_idle(Some(min_idle))
+            // A server may drop a PostgreSQL connection, so each checkout is pinged first; a
+            // connection to a local SQLite file cannot go stale, and the ping was a parsed
+            // statement on every request.
+            .test_on_check_out(!url.is_sqlite())
             // Opening and reaping connections is rare work: one thread, not r2d2's default three.
             .thread_pool(Arc::new(
                 ScheduledThreadPool::builder()
