@@ -68,6 +68,10 @@ impl OAuthApplication {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthApplication>> {
+        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
+        if let [id] = storage_ids {
+            return Ok(Self::for_storage(conn, *id)?.into_iter().collect());
+        }
         oauth_applications::table
             .filter(oauth_applications::storage_id.eq_any(storage_ids))
             .select(OAuthApplication::as_select())

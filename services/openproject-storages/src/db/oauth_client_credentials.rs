@@ -49,6 +49,10 @@ impl OAuthClientCredentials {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthClientCredentials>> {
+        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
+        if let [id] = storage_ids {
+            return Ok(Self::for_storage(conn, *id)?.into_iter().collect());
+        }
         oauth_client_credentials::table
             .filter(oauth_client_credentials::storage_id.eq_any(storage_ids))
             .select(OAuthClientCredentials::as_select())

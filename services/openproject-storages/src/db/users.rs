@@ -82,6 +82,12 @@ impl User {
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<User>> {
+        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
+        match ids {
+            [] => return Ok(Vec::new()),
+            [id] => return Ok(Self::find(conn, *id)?.into_iter().collect()),
+            _ => {}
+        }
         users::table
             .filter(users::id.eq_any(ids))
             .select(User::as_select())

@@ -621,31 +621,10 @@ pub fn details(
     storages: Vec<Storage>,
 ) -> diesel::QueryResult<Vec<StorageDetails>> {
     let ids: Vec<i64> = storages.iter().map(|s| s.id).collect();
-    // One storage (a GET) reads by key: statements that can be prepared once. (An `IN` list
-    // is prepared anew each time.)
-    let (applications, credentials) = match ids[..] {
-        [id] => (
-            OAuthApplication::for_storage(conn, id)?
-                .into_iter()
-                .collect(),
-            OAuthClientCredentials::for_storage(conn, id)?
-                .into_iter()
-                .collect(),
-        ),
-        _ => (
-            OAuthApplication::for_storages(conn, &ids)?,
-            OAuthClientCredentials::for_storages(conn, &ids)?,
-        ),
-    };
-    let owners = match applications
-        .iter()
-        .filter_map(|a| a.owner_id)
-        .collect::<Vec<_>>()[..]
-    {
-        [] => Vec::new(),
-        [id] => User::find(conn, id)?.into_iter().collect(),
-        ref many => User::find_many(conn, many)?,
-    };
+    let applications = OAuthApplication::for_storages(conn, &ids)?;
+    let credentials = OAuthClientCredentials::for_storages(conn, &ids)?;
+    let owner_ids: Vec<i64> = applications.iter().filter_map(|a| a.owner_id).collect();
+    let owners = User::find_many(conn, &owner_ids)?;
     Ok(storages
         .into_iter()
         .map(|storage| {
@@ -677,7 +656,7 @@ pub fn visible_storages(conn: &mut Conn, user: &User) -> diesel::QueryResult<Vec
         return Storage::all(conn);
     }
     let access = Access::load(conn, user)?;
-    if sees_all_storages(user, &access) {
+    if access.anywhere(Permission::ManageFilesInProject) {
         return Storage::all(conn);
     }
     let projects = access.projects_with(Permission::ViewFileLinks);
@@ -696,10 +675,6 @@ pub fn find_visible(conn: &mut Conn, user: &User, id: i64) -> diesel::QueryResul
     Ok(visible_storages(conn, user)?
         .into_iter()
         .find(|s| s.id == id))
-}
-
-fn sees_all_storages(user: &User, access: &Access) -> bool {
-    user.is_active_admin() || access.anywhere(Permission::ManageFilesInProject)
 }
 
 #[cfg(test)]
