@@ -22,8 +22,8 @@ use load::Figures;
 const RUNS: usize = 3;
 
 /// `BENCH_ONLY=<text>` runs only the load scenarios whose name contains `<text>` (for profiling
-/// one of them); start-up, memory and setup are measured either way.
-/// Says on stderr which scenario runs next (for a profiler to attach to the right moment).
+/// one of them); start-up, memory and setup are measured either way. A selected scenario is
+/// announced on stderr before it runs, so a profiler can attach at the right moment.
 fn selected(name: &str) -> bool {
     let selected = std::env::var("BENCH_ONLY").map_or(true, |only| name.contains(&only));
     if selected {
