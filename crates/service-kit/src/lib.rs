@@ -3,6 +3,7 @@
 //!
 //! Nothing here knows about OpenProject or Nextcloud; the wire lives in `storage-protocol`.
 
+pub mod allocator;
 pub mod auth;
 pub mod config;
 pub mod crypto;

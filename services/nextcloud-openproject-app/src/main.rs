@@ -9,6 +9,9 @@ use nextcloud_openproject_app::{
 };
 use service_kit::config::ConfigError;
 
+#[global_allocator]
+static ALLOCATOR: service_kit::allocator::Allocator = service_kit::allocator::Allocator;
+
 #[derive(Parser)]
 #[command(
     version,
@@ -35,6 +38,7 @@ enum Command {
 // the server and waits for a signal, so one thread is enough.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    service_kit::allocator::configure();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,

@@ -5,6 +5,9 @@ use std::{path::PathBuf, process::ExitCode};
 use clap::{Parser, Subcommand};
 use openproject_storages::{config::Settings, startup};
 
+#[global_allocator]
+static ALLOCATOR: service_kit::allocator::Allocator = service_kit::allocator::Allocator;
+
 #[derive(Parser)]
 #[command(
     version,
@@ -27,6 +30,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    service_kit::allocator::configure();
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
