@@ -5,9 +5,10 @@ use std::{
     fmt,
     fs::{self, File, OpenOptions},
     io::Write,
+    panic::{catch_unwind, AssertUnwindSafe},
     path::{Path, PathBuf},
-    sync::{mpsc, Arc, Mutex, PoisonError},
-    time::Duration,
+    sync::{mpsc, Arc},
+    time::{Duration, Instant},
 };
 
 use diesel::{
@@ -84,7 +85,7 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
             // No automatic checkpoints: left on, the commit that crosses the threshold copies
             // the log into the database and syncs it, and while readers pin older frames every
             // following commit retries (a tenth of a token request's time under load). The
-            // pool's checkpointer thread does it instead ([`Checkpointer`]).
+            // pool's writer thread does it instead ([`GroupCommit`]).
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
@@ -103,6 +104,9 @@ pub enum DbError {
     Query(#[from] diesel::result::Error),
     #[error("database task was cancelled")]
     Cancelled,
+    /// A group of writes that this one was part of could not be committed.
+    #[error("database: {0}")]
+    Group(String),
 }
 
 /// The pool plus which backend it talks to.
@@ -110,39 +114,152 @@ pub enum DbError {
 pub struct Db {
     pool: Pool,
     sqlite: bool,
-    /// SQLite: stops the checkpointer when the last clone is dropped.
-    _checkpointer: Option<Arc<Checkpointer>>,
-    /// SQLite: the turn of [`Db::write`] work.
-    writer: Option<Arc<Mutex<()>>>,
+    /// SQLite: where [`Db::write`] work is queued.
+    writer: Option<GroupCommit>,
 }
 
-/// Copies an SQLite database's write-ahead log back into the database once a second, off the
-/// request path (passive: never waits for readers or writers). Dropping it stops the thread.
-struct Checkpointer {
-    _stop: mpsc::Sender<()>,
+/// [`Db::write`] work as the writer thread runs it: the work itself, which returns how to deliver
+/// its result once the outcome of the commit is known.
+type WriteJob = Box<dyn FnOnce(&mut AnyConnection) -> Delivery + Send>;
+type Delivery = Box<dyn FnOnce(Result<(), DbError>) + Send>;
+
+/// SQLite's group commit: one thread runs the [`Db::write`] work, and the work queued while it
+/// was busy runs together in one transaction, each piece in a savepoint of its own where it opens
+/// a transaction. SQLite admits one writer at a time and a commit costs a log write per page it
+/// changed; grants queued on a lock cost a commit and two thread switches each, grouped they
+/// share one. Nobody is answered before the commit that holds their writes: a group that fails
+/// to commit fails every piece in it.
+///
+/// The same thread copies the write-ahead log back into the database (a passive checkpoint,
+/// which waits for nobody) once a second and after every [`GroupCommit::CHECKPOINT_AFTER`]
+/// groups, after answering. Automatic checkpoints are off: they ran inside the commit that
+/// crossed the threshold. And under a steady stream of commits a checkpoint from another thread
+/// never catches up with the log, which then only grows (330 MB in a few seconds of token
+/// grants), every commit writing to new pages of the file; checkpointed between this thread's
+/// own commits, the log is restarted from its beginning by the next one.
+///
+/// The thread ends when the last `Db` clone is dropped.
+#[derive(Clone)]
+struct GroupCommit {
+    jobs: mpsc::Sender<WriteJob>,
 }
 
-impl Checkpointer {
-    const EVERY: Duration = Duration::from_secs(1);
+impl GroupCommit {
+    /// The most pieces of work one transaction holds.
+    const MAX_GROUP: usize = 32;
+    const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+    const CHECKPOINT_AFTER: usize = 256;
 
     fn start(pool: Pool) -> std::io::Result<Self> {
-        let (stop, stopped) = mpsc::channel::<()>();
+        let (jobs, queue) = mpsc::channel::<WriteJob>();
         std::thread::Builder::new()
-            .name("sqlite-checkpoint".into())
-            .stack_size(128 * 1024)
+            .name("sqlite-writer".into())
             .spawn(move || {
-                while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(Self::EVERY) {
-                    let checkpointed =
-                        pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-                            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
-                                .map_err(|e| e.to_string())
-                        });
-                    if let Err(error) = checkpointed {
-                        tracing::warn!(%error, "checkpointing the SQLite log failed");
+                let (mut groups, mut checkpointed) = (0, Instant::now());
+                loop {
+                    match queue.recv_timeout(Self::CHECKPOINT_EVERY) {
+                        Ok(first) => {
+                            let mut group = vec![first];
+                            group.extend(queue.try_iter().take(Self::MAX_GROUP - 1));
+                            Self::run(&pool, group);
+                            groups += 1;
+                        }
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Disconnected) => return,
+                    }
+                    if groups >= Self::CHECKPOINT_AFTER
+                        || checkpointed.elapsed() >= Self::CHECKPOINT_EVERY
+                    {
+                        Self::checkpoint(&pool);
+                        (groups, checkpointed) = (0, Instant::now());
                     }
                 }
             })?;
-        Ok(Self { _stop: stop })
+        Ok(Self { jobs })
+    }
+
+    fn checkpoint(pool: &Pool) {
+        let checkpointed = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
+            conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+                .map_err(|e| e.to_string())
+        });
+        if let Err(error) = checkpointed {
+            tracing::warn!(%error, "checkpointing the SQLite log failed");
+        }
+    }
+
+    fn run(pool: &Pool, group: Vec<WriteJob>) {
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(error) => return Self::fail(group, &error.to_string()),
+        };
+        let conn: &mut AnyConnection = &mut conn;
+        let begun = match conn {
+            AnyConnection::Sqlite(sqlite) => {
+                AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+            }
+            AnyConnection::Postgresql(_) => unreachable!("group commit is for SQLite"),
+        };
+        if let Err(error) = begun {
+            return Self::fail(group, &error.to_string());
+        }
+        let mut deliveries = Vec::with_capacity(group.len());
+        for job in group {
+            match catch_unwind(AssertUnwindSafe(|| job(conn))) {
+                Ok(delivery) => deliveries.push(delivery),
+                Err(_) => {
+                    // A bug: its answer was dropped with it, the work after it is dropped
+                    // unanswered (both callers see `Cancelled`), what ran before is undone. The
+                    // transaction stays open in diesel's books, so the pool discards the
+                    // connection.
+                    let _ = conn.batch_execute("ROLLBACK");
+                    let outcome = "a write in the same transaction failed; nothing was written";
+                    for delivery in deliveries {
+                        delivery(Err(DbError::Group(outcome.into())));
+                    }
+                    return;
+                }
+            }
+        }
+        let committed = <AnyConnection as TransactionManager<AnyConnection>>::commit_transaction(
+            conn,
+        )
+        .map_err(|error| {
+            let _ =
+                <AnyConnection as TransactionManager<AnyConnection>>::rollback_transaction(conn);
+            error.to_string()
+        });
+        for delivery in deliveries {
+            delivery(committed.clone().map_err(DbError::Group));
+        }
+    }
+
+    /// A group that could not start: its work never runs, and dropping it drops the answers, so
+    /// each caller sees [`DbError::Cancelled`]; the cause is logged here.
+    fn fail(group: Vec<WriteJob>, why: &str) {
+        tracing::error!(error = why, "a group of database writes could not start");
+        drop(group);
+    }
+
+    /// Queues `work`; its result arrives once the group it runs in has committed.
+    async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+        let span = tracing::Span::current();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = span.in_scope(|| work(conn));
+            Box::new(move |committed: Result<(), DbError>| {
+                let _ = answer.send(committed.map_err(E::from).and(result));
+            })
+        });
+        self.jobs
+            .send(job)
+            .map_err(|_| E::from(DbError::Cancelled))?;
+        answered.await.map_err(|_| E::from(DbError::Cancelled))?
     }
 }
 
@@ -192,15 +309,14 @@ impl Db {
             .connection_customizer(Box::new(ConnectionSetup))
             .build(ConnectionManager::<AnyConnection>::new(conn_url))
             .map_err(|e| anyhow::anyhow!("cannot connect to the database {url:?}: {e}"))?;
-        let checkpointer = match url {
-            DatabaseUrl::Sqlite(_) => Some(Arc::new(Checkpointer::start(pool.clone())?)),
+        let writer = match url {
+            DatabaseUrl::Sqlite(_) => Some(GroupCommit::start(pool.clone())?),
             DatabaseUrl::Postgres(_) => None,
         };
         Ok(Self {
             pool,
             sqlite: url.is_sqlite(),
-            _checkpointer: checkpointer,
-            writer: url.is_sqlite().then(|| Arc::new(Mutex::new(()))),
+            writer,
         })
     }
 
@@ -220,41 +336,31 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.run_gated(None, work).await
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
     }
 
-    /// [`Db::run`] for hot work that writes (token grants): on SQLite one such task runs at a
-    /// time in this process. SQLite admits one writer, and a writer that finds the lock taken
-    /// polls it with sleeps of 1, 2, 5… ms, while a write here takes a fraction of one; queued
-    /// on a mutex instead, the next writer starts the moment the last one commits.
+    /// [`Db::run`] for hot work that writes (token grants). On SQLite it joins the group commit
+    /// ([`GroupCommit`]): it runs inside a transaction shared with the writes queued beside it,
+    /// so a `transaction` it opens is a savepoint, and statements outside one are undone only if
+    /// the shared commit fails. On PostgreSQL it is [`Db::run`].
     pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
     where
         F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        self.run_gated(self.writer.clone(), work).await
-    }
-
-    async fn run_gated<T, E, F>(&self, gate: Option<Arc<Mutex<()>>>, work: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
-        T: Send + 'static,
-        E: From<DbError> + Send + 'static,
-    {
-        let pool = self.pool.clone();
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _entered = span.enter();
-            // The gate before the connection: a queued writer holds no connection.
-            let _turn = gate
-                .as_deref()
-                .map(|gate| gate.lock().unwrap_or_else(PoisonError::into_inner));
-            let mut conn = pool.get().map_err(DbError::from)?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|_| E::from(DbError::Cancelled))?
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.run(work).await,
+        }
     }
 
     /// [`Db::run`] for work that fails only with a database error.
@@ -393,6 +499,14 @@ where
         });
     }
     if let AnyConnection::Sqlite(sqlite) = conn {
+        let enclosed = AnsiTransactionManager::transaction_manager_status_mut(sqlite)
+            .transaction_depth()?
+            .is_some();
+        if enclosed {
+            // Inside a transaction already (a group commit's, which began IMMEDIATE): a
+            // savepoint, and the enclosing transaction holds the lock.
+            return conn.transaction(work);
+        }
         // Through the inner connection's manager, whose state the enum's manager delegates to:
         // nested `transaction` calls inside `work` become savepoints as usual.
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
@@ -455,6 +569,97 @@ mod tests {
         let err = resolve_secret_key(None, &pg, "OPS_SECRET_KEY").unwrap_err();
         assert_eq!(err.variable, "OPS_SECRET_KEY");
         fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn sqlite_db(label: &str) -> (PathBuf, Db) {
+        let dir = std::env::temp_dir().join(format!("kit-{label}-{}", uuid::Uuid::new_v4()));
+        let db = Db::connect(&DatabaseUrl::Sqlite(dir.join("x.db"))).unwrap();
+        db.get()
+            .unwrap()
+            .batch_execute("CREATE TABLE t (v TEXT NOT NULL UNIQUE)")
+            .unwrap();
+        (dir, db)
+    }
+
+    fn values(db: &Db) -> Vec<String> {
+        use diesel::{sql_query, sql_types::Text, QueryableByName, RunQueryDsl};
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            v: String,
+        }
+        let rows: Vec<Row> = sql_query("SELECT v FROM t ORDER BY v")
+            .load(&mut *db.get().unwrap())
+            .unwrap();
+        rows.into_iter().map(|r| r.v).collect()
+    }
+
+    fn insert(conn: &mut AnyConnection, v: &str) -> diesel::QueryResult<usize> {
+        conn.batch_execute(&format!("INSERT INTO t VALUES ('{v}')"))
+            .map(|()| 1)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn grouped_writes_each_get_their_own_result_after_the_commit() {
+        let (dir, db) = sqlite_db("group");
+        let writes = (0..64).map(|i| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                db.write(move |conn| {
+                    // Every third write fails inside a transaction of its own (a savepoint in
+                    // the group): only its own insert is undone.
+                    conn.transaction(|conn| {
+                        insert(conn, &format!("{i:02}"))?;
+                        if i % 3 == 0 {
+                            return Err(DbError::Cancelled);
+                        }
+                        Ok(i)
+                    })
+                })
+                .await
+            })
+        });
+        let results: Vec<Result<i32, DbError>> = futures_join(writes).await;
+        for (i, result) in results.iter().enumerate() {
+            match result {
+                Ok(value) => assert_eq!(*value as usize, i),
+                Err(_) => assert_eq!(i % 3, 0, "write {i} failed"),
+            }
+        }
+        let expected: Vec<String> = (0..64)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("{i:02}"))
+            .collect();
+        assert_eq!(values(&db), expected);
+        drop(db);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_write_that_panics_undoes_its_group_and_the_writer_goes_on() {
+        let (dir, db) = sqlite_db("panic");
+        let panicked: Result<(), DbError> = db
+            .write(|conn| {
+                insert(conn, "lost")?;
+                panic!("a bug in a write");
+            })
+            .await;
+        assert!(matches!(panicked, Err(DbError::Cancelled)), "{panicked:?}");
+        let written: Result<usize, DbError> = db
+            .write(|conn| insert(conn, "kept").map_err(DbError::from))
+            .await;
+        assert_eq!(written.unwrap(), 1);
+        assert_eq!(values(&db), ["kept"]);
+        drop(db);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
+        let mut out = Vec::new();
+        for handle in handles {
+            out.push(handle.await.unwrap());
+        }
+        out
     }
 
     #[test]
