@@ -54,6 +54,7 @@ mod tests {
             requests_per_second: rate,
             p50: Duration::from_millis(1),
             p99: Duration::from_millis(2),
+            cpu_per_request: None,
         }
     }
 

@@ -11,7 +11,8 @@ use std::{
 };
 
 pub const CONCURRENCY: usize = 8;
-pub const REQUESTS: usize = 2_000;
+/// Long enough for the CPU figure (counted in 10 ms ticks) to be read to about 1%.
+pub const REQUESTS: usize = 5_000;
 pub const WARM_UP_REQUESTS: usize = 500;
 
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +21,27 @@ pub struct Figures {
     pub requests_per_second: f64,
     pub p50: Duration,
     pub p99: Duration,
+    /// CPU time (user and system) the server processes spent per request, when measured. Unlike
+    /// the rate, it hardly depends on what else the machine is doing.
+    pub cpu_per_request: Option<Duration>,
+}
+
+/// The CPU time (user and system, all threads, living and ended) the processes `pids` have used
+/// so far, from `/proc/<pid>/stat`; `None` where that cannot be read.
+pub fn cpu_time(pids: &[u32]) -> Option<Duration> {
+    // /proc counts in USER_HZ, fixed at 100 in Linux's interface to user space.
+    const TICKS_PER_SECOND: u64 = 100;
+    let mut ticks = 0;
+    for pid in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (which may hold spaces): state is the first, utime the
+        // 12th and stime the 13th.
+        let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+        let user: u64 = fields.next()?.parse().ok()?;
+        let system: u64 = fields.next()?.parse().ok()?;
+        ticks += user + system;
+    }
+    (!pids.is_empty()).then(|| Duration::from_millis(ticks * 1000 / TICKS_PER_SECOND))
 }
 
 /// Runs one worker per state in `states`; `step` sends one request with the worker's state and
@@ -63,13 +85,20 @@ where
         requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
+        cpu_per_request: None,
     };
     (figures, states)
 }
 
 /// A shorter warm-up run that is not counted (connection pools, caches, a JIT), then `runs`
-/// counted runs of [`REQUESTS`] requests; the median run and the states the workers ended with.
-pub async fn measured<S, F, Fut>(runs: usize, states: Vec<S>, step: Arc<F>) -> (Figures, Vec<S>)
+/// counted runs of [`REQUESTS`] requests; the median run, with the CPU time the server processes
+/// `servers` spent on it, and the states the workers ended with.
+pub async fn measured<S, F, Fut>(
+    runs: usize,
+    servers: &[u32],
+    states: Vec<S>,
+    step: Arc<F>,
+) -> (Figures, Vec<S>)
 where
     S: Send + 'static,
     F: Fn(S) -> Fut + Send + Sync + 'static,
@@ -78,7 +107,11 @@ where
     let (_, mut states) = closed_loop(states, WARM_UP_REQUESTS, step.clone()).await;
     let mut figures = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let (run, next) = closed_loop(states, REQUESTS, step.clone()).await;
+        let cpu_before = cpu_time(servers);
+        let (mut run, next) = closed_loop(states, REQUESTS, step.clone()).await;
+        run.cpu_per_request = cpu_before
+            .zip(cpu_time(servers))
+            .map(|(before, after)| (after - before) / run.requests as u32);
         figures.push(run);
         states = next;
     }
@@ -123,5 +156,6 @@ where
         requests_per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
         p50: at(0.50),
         p99: at(0.99),
+        cpu_per_request: None,
     }
 }

@@ -74,6 +74,7 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     let setup_time = setup_times[setup_times.len() / 2];
 
     let pair = pinned_pair();
+    let servers = [pair.openproject.pid(), pair.nextcloud.pid()];
     let integration = pair.set_up_integration().await;
     let mut rows: Vec<(String, Figures)> = Vec::new();
     let ceiling = reference::ceiling(RUNS).await;
@@ -87,8 +88,14 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     if selected(OP_REFRESH) {
         let chains =
             oauth::openproject_refresh_chains(&pair, &integration, load::CONCURRENCY).await;
-        let figures =
-            oauth::refresh_load(&pair.openproject.url, "/oauth/token", chains, RUNS).await;
+        let figures = oauth::refresh_load(
+            &pair.openproject.url,
+            "/oauth/token",
+            &servers,
+            chains,
+            RUNS,
+        )
+        .await;
         rows.push((OP_REFRESH.into(), figures));
     }
     const NC_REFRESH: &str = "Nextcloud POST /index.php/apps/oauth2/api/v1/token (refresh_token grant, both tokens rotated)";
@@ -97,6 +104,7 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
         let figures = oauth::refresh_load(
             &pair.nextcloud.url,
             "/index.php/apps/oauth2/api/v1/token",
+            &servers,
             chains,
             RUNS,
         )
@@ -104,24 +112,25 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
         rows.push((NC_REFRESH.into(), figures));
     }
 
-    for read in reads::prepare(&pair, &integration).await {
-        if !selected(&read.name) {
-            continue;
-        }
-        let (closed, steady) = reads::measure(&read, RUNS).await;
-        rows.push((read.name.clone(), closed));
-        rows.push((
-            format!("{} at a steady {} req/s", read.name, reads::STEADY_RATE),
-            steady,
-        ));
-    }
-
+    // The peer right after the token endpoints, so that the ratios compare neighbouring runs.
     const PEER: &str = "Peer: node oidc-provider POST /token (client_credentials, in-memory store)";
     if selected(PEER) {
         match peer::token_load(RUNS).await {
             Ok(figures) => rows.push((PEER.into(), figures)),
             Err(reason) => eprintln!("peer reference skipped: {reason}"),
         }
+    }
+
+    for read in reads::prepare(&pair, &integration).await {
+        if !selected(&read.name) {
+            continue;
+        }
+        let (closed, steady) = reads::measure(&read, &servers, RUNS).await;
+        rows.push((read.name.clone(), closed));
+        rows.push((
+            format!("{} at a steady {} req/s", read.name, reads::STEADY_RATE),
+            steady,
+        ));
     }
 
     let loaded = [pair.openproject.rss_kib(), pair.nextcloud.rss_kib()];
@@ -151,17 +160,21 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
 
 fn render(rows: &[(String, Figures)], ceiling: &Figures) -> String {
     let mut out = String::from(
-        "| Scenario | req/s | of ceiling | p50 ms | p99 ms | requests |\n|---|---:|---:|---:|---:|---:|\n",
+        "| Scenario | req/s | of ceiling | p50 ms | p99 ms | requests | server CPU µs/request |\n|---|---:|---:|---:|---:|---:|---:|\n",
     );
     for (name, figures) in rows {
         let _ = writeln!(
             out,
-            "| {name} | {:.0} | {:.0}% | {:.2} | {:.2} | {} |",
+            "| {name} | {:.0} | {:.0}% | {:.2} | {:.2} | {} | {} |",
             figures.requests_per_second,
             100.0 * figures.requests_per_second / ceiling.requests_per_second,
             figures.p50.as_secs_f64() * 1000.0,
             figures.p99.as_secs_f64() * 1000.0,
-            figures.requests
+            figures.requests,
+            figures.cpu_per_request.map_or_else(
+                || "–".into(),
+                |cpu| format!("{:.0}", cpu.as_secs_f64() * 1e6)
+            )
         );
     }
     out

@@ -60,8 +60,15 @@ pub async fn nextcloud_refresh_chains(
     chains
 }
 
-/// `runs` runs of `load::REQUESTS` refresh grants at `base` + `path`; the median run.
-pub async fn refresh_load(base: &str, path: &str, chains: Vec<Chain>, runs: usize) -> Figures {
+/// `runs` runs of `load::REQUESTS` refresh grants at `base` + `path`; the median run, with the
+/// CPU time of the processes `servers`.
+pub async fn refresh_load(
+    base: &str,
+    path: &str,
+    servers: &[u32],
+    chains: Vec<Chain>,
+    runs: usize,
+) -> Figures {
     let url = Arc::new(format!("{base}{path}"));
     let client = reqwest::Client::new();
     let step = Arc::new(move |chain: Chain| {
@@ -93,5 +100,5 @@ pub async fn refresh_load(base: &str, path: &str, chains: Vec<Chain>, runs: usiz
             }
         }
     });
-    load::measured(runs, chains, step).await.0
+    load::measured(runs, servers, chains, step).await.0
 }

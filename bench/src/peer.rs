@@ -93,7 +93,8 @@ pub async fn token_load(runs: usize) -> Result<Figures, String> {
             state
         }
     });
-    let (figures, _) = load::measured(runs, vec![(); load::CONCURRENCY], step).await;
+    let (figures, _) =
+        load::measured(runs, &[peer.child.id()], vec![(); load::CONCURRENCY], step).await;
     drop(peer);
     Ok(figures)
 }

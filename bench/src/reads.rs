@@ -167,8 +167,9 @@ async fn send(client: &reqwest::Client, read: &Read) {
     let _ = response.bytes().await;
 }
 
-/// The median closed-loop run, and one open-loop run at [`STEADY_RATE`].
-pub async fn measure(read: &Read, runs: usize) -> (Figures, Figures) {
+/// The median closed-loop run (with the CPU time of the processes `servers`), and one open-loop
+/// run at [`STEADY_RATE`].
+pub async fn measure(read: &Read, servers: &[u32], runs: usize) -> (Figures, Figures) {
     let client = reqwest::Client::new();
     let closed = {
         let (client, read) = (client.clone(), read.clone());
@@ -180,7 +181,8 @@ pub async fn measure(read: &Read, runs: usize) -> (Figures, Figures) {
             }
         })
     };
-    let (closed_figures, _) = load::measured(runs, vec![(); load::CONCURRENCY], closed).await;
+    let (closed_figures, _) =
+        load::measured(runs, servers, vec![(); load::CONCURRENCY], closed).await;
     let steady = {
         let read = read.clone();
         Arc::new(move || {

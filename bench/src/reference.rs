@@ -77,7 +77,8 @@ pub async fn ceiling(runs: usize) -> Figures {
             state
         }
     });
-    let (figures, _) = load::measured(runs, vec![(); load::CONCURRENCY], step).await;
+    let (figures, _) =
+        load::measured(runs, &[server.0.id()], vec![(); load::CONCURRENCY], step).await;
     drop(server);
     figures
 }
