@@ -399,16 +399,22 @@ pub fn rotate(
                 )?)
             }
             Rotation::GraceUntilSuccessorUsed => {
-                retire_predecessor(conn, row)?;
+                // The claim also marks this pair as used, which retires its predecessor.
                 let still_valid = diesel::update(
                     oauth_tokens::table
                         .find(row.id)
                         .filter(oauth_tokens::revoked_at.is_null()),
                 )
-                .set(oauth_tokens::rotated_at.eq(now))
+                .set((
+                    oauth_tokens::rotated_at.eq(now),
+                    oauth_tokens::previous_id.eq(None::<i64>),
+                ))
                 .execute(conn)?;
                 if still_valid == 0 {
                     return Err(GrantError::Replayed);
+                }
+                if let Some(previous) = row.previous_id {
+                    revoke_pair(conn, previous, now)?;
                 }
                 Ok(insert_pair(
                     conn,
@@ -434,19 +440,23 @@ pub fn rotate(
 /// The first use of a pair revokes the pair it replaced (grace rotation).
 fn retire_predecessor(conn: &mut Conn, row: &TokenRow) -> QueryResult<()> {
     if let Some(previous) = row.previous_id {
-        let now = now_millis();
-        diesel::update(
-            oauth_tokens::table
-                .find(previous)
-                .filter(oauth_tokens::revoked_at.is_null()),
-        )
-        .set(oauth_tokens::revoked_at.eq(now))
-        .execute(conn)?;
+        revoke_pair(conn, previous, now_millis())?;
         diesel::update(oauth_tokens::table.find(row.id))
             .set(oauth_tokens::previous_id.eq(None::<i64>))
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// Revokes the pair `id` unless it is revoked already.
+fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .find(id)
+            .filter(oauth_tokens::revoked_at.is_null()),
+    )
+    .set(oauth_tokens::revoked_at.eq(now))
+    .execute(conn)
 }
 
 /// The live, unexpired access token `access_token`, if any. Its first use retires the pair it
@@ -492,13 +502,7 @@ pub fn revoke(conn: &mut Conn, client_pk: i64, token: &str) -> QueryResult<Revok
     if row.client_pk != client_pk {
         return Ok(RevokeOutcome::OtherClient);
     }
-    diesel::update(
-        oauth_tokens::table
-            .find(row.id)
-            .filter(oauth_tokens::revoked_at.is_null()),
-    )
-    .set(oauth_tokens::revoked_at.eq(now_millis()))
-    .execute(conn)?;
+    revoke_pair(conn, row.id, now_millis())?;
     Ok(RevokeOutcome::Revoked)
 }
 

@@ -421,6 +421,8 @@ pub fn login_url(redirect: Option<&str>) -> String {
     }
 }
 
+const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// The OCS version and body format of a request (README §4.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OcsFormat {
@@ -453,10 +455,18 @@ impl OcsFormat {
         })
     }
 
-    /// A success envelope around `data`.
+    /// A success envelope around `data`. JSON is written straight from `data`; XML goes through
+    /// a `Value` tree.
     pub fn ok(&self, data: impl serde::Serialize) -> Result<HttpResponse, ApiError> {
-        let data = serde_json::to_value(data)
-            .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("OCS data")))?;
+        let unexpected = |e| ApiError::Unexpected(anyhow::Error::new(e).context("OCS data"));
+        if self.json {
+            let body =
+                serde_json::to_vec(&OcsEnvelope::ok(self.version, data)).map_err(unexpected)?;
+            return Ok(HttpResponse::Ok()
+                .content_type(JSON_CONTENT_TYPE)
+                .body(body));
+        }
+        let data = serde_json::to_value(data).map_err(unexpected)?;
         Ok(self.respond(StatusCode::OK, &OcsEnvelope::ok(self.version, data)))
     }
 
@@ -472,7 +482,7 @@ impl OcsFormat {
         let mut builder = HttpResponse::build(status);
         if self.json {
             builder
-                .content_type("application/json; charset=utf-8")
+                .content_type(JSON_CONTENT_TYPE)
                 .body(serde_json::to_string(envelope).unwrap_or_else(|_| json!({}).to_string()))
         } else {
             builder
