@@ -194,14 +194,16 @@ impl GroupCommit {
             Err(error) => return Self::fail(group, &error.to_string()),
         };
         let conn: &mut AnyConnection = &mut conn;
+        // Only started for SQLite; the other arm keeps a misuse from panicking the thread.
         let begun = match conn {
             AnyConnection::Sqlite(sqlite) => {
                 AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+                    .map_err(|error| error.to_string())
             }
-            AnyConnection::Postgresql(_) => unreachable!("group commit is for SQLite"),
+            AnyConnection::Postgresql(_) => Err("group commit is for SQLite".to_string()),
         };
         if let Err(error) = begun {
-            return Self::fail(group, &error.to_string());
+            return Self::fail(group, &error);
         }
         let mut deliveries = Vec::with_capacity(group.len());
         for job in group {
