@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::{schema::oauth_applications, Conn};
+use super::{by_keys, schema::oauth_applications, Conn};
 
 /// OpenProject's OAuth application for one storage: Nextcloud is its client.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -68,14 +68,12 @@ impl OAuthApplication {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthApplication>> {
-        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
-        if let [id] = storage_ids {
-            return Ok(Self::for_storage(conn, *id)?.into_iter().collect());
-        }
-        oauth_applications::table
-            .filter(oauth_applications::storage_id.eq_any(storage_ids))
-            .select(OAuthApplication::as_select())
-            .load(conn)
+        by_keys(conn, storage_ids, Self::for_storage, |conn, storage_ids| {
+            oauth_applications::table
+                .filter(oauth_applications::storage_id.eq_any(storage_ids))
+                .select(OAuthApplication::as_select())
+                .load(conn)
+        })
     }
 
     pub fn insert(conn: &mut Conn, row: &NewOAuthApplication<'_>) -> QueryResult<OAuthApplication> {

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::{schema::oauth_client_credentials, Conn};
+use super::{by_keys, schema::oauth_client_credentials, Conn};
 
 /// Nextcloud's OAuth client for OpenProject, as OpenProject holds it for one storage.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -49,14 +49,12 @@ impl OAuthClientCredentials {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthClientCredentials>> {
-        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
-        if let [id] = storage_ids {
-            return Ok(Self::for_storage(conn, *id)?.into_iter().collect());
-        }
-        oauth_client_credentials::table
-            .filter(oauth_client_credentials::storage_id.eq_any(storage_ids))
-            .select(OAuthClientCredentials::as_select())
-            .load(conn)
+        by_keys(conn, storage_ids, Self::for_storage, |conn, storage_ids| {
+            oauth_client_credentials::table
+                .filter(oauth_client_credentials::storage_id.eq_any(storage_ids))
+                .select(OAuthClientCredentials::as_select())
+                .load(conn)
+        })
     }
 
     pub fn insert(

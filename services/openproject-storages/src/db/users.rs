@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use storage_protocol::openproject::UserStatus;
 
-use super::{schema::users, Conn};
+use super::{by_keys, schema::users, Conn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 /// Field order is the table's column order: inserts read back `users::all_columns`.
@@ -82,16 +82,12 @@ impl User {
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<User>> {
-        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
-        match ids {
-            [] => return Ok(Vec::new()),
-            [id] => return Ok(Self::find(conn, *id)?.into_iter().collect()),
-            _ => {}
-        }
-        users::table
-            .filter(users::id.eq_any(ids))
-            .select(User::as_select())
-            .load(conn)
+        by_keys(conn, ids, Self::find, |conn, ids| {
+            users::table
+                .filter(users::id.eq_any(ids))
+                .select(User::as_select())
+                .load(conn)
+        })
     }
 
     /// Logins are unique regardless of case.

@@ -4,6 +4,7 @@
 use diesel::prelude::*;
 
 use super::{
+    by_keys,
     schema::{notifications, priorities, statuses, types, work_packages},
     Conn,
 };
@@ -166,16 +167,12 @@ impl WorkPackage {
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<WorkPackage>> {
-        // One id by key: a statement prepared once (diesel prepares an `IN` list anew each call).
-        match ids {
-            [] => return Ok(Vec::new()),
-            [id] => return Ok(Self::find(conn, *id)?.into_iter().collect()),
-            _ => {}
-        }
-        work_packages::table
-            .filter(work_packages::id.eq_any(ids))
-            .select(WorkPackage::as_select())
-            .load(conn)
+        by_keys(conn, ids, Self::find, |conn, ids| {
+            work_packages::table
+                .filter(work_packages::id.eq_any(ids))
+                .select(WorkPackage::as_select())
+                .load(conn)
+        })
     }
 
     pub fn insert(conn: &mut Conn, row: &WorkPackageRecord) -> QueryResult<WorkPackage> {

@@ -1,7 +1,7 @@
 //! File links (openproject-storages.md §10): visibility, the bulk create with its checks in
 //! order, and the live status from Nextcloud's `filesinfo`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use diesel::Connection;
 use serde_json::Value;
@@ -45,20 +45,16 @@ pub struct Shown {
 
 fn show(conn: &mut Conn, access: &Access, links: Vec<FileLink>) -> Result<Vec<Shown>, HostError> {
     let storages = Storage::all(conn)?;
-    // Each id once: a work package's links share it, and usually their creator.
-    let distinct = |ids: Vec<i64>| {
-        ids.into_iter()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect::<Vec<_>>()
-    };
     let containers = WorkPackage::find_many(
         conn,
-        &distinct(links.iter().map(|l| l.container_id).collect()),
+        &links.iter().map(|l| l.container_id).collect::<Vec<_>>(),
     )?;
     let creators = User::find_many(
         conn,
-        &distinct(links.iter().filter_map(|l| l.creator_id).collect()),
+        &links
+            .iter()
+            .filter_map(|l| l.creator_id)
+            .collect::<Vec<_>>(),
     )?;
     Ok(links
         .into_iter()
