@@ -112,7 +112,8 @@ fn migrate_subcommand_prepares_an_empty_database() {
                 .unwrap();
             assert!(
                 output.status.success(),
-                "{binary_name}: {}",
+                "{binary_name}: {}: {}",
+                output.status,
                 String::from_utf8_lossy(&output.stderr)
             );
         }

@@ -13,7 +13,7 @@ use std::{
 
 use diesel::{
     connection::{AnsiTransactionManager, SimpleConnection, TransactionManager},
-    r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection},
+    r2d2::{self, CustomizeConnection, ManageConnection, PooledConnection, R2D2Connection},
     Connection, PgConnection, SqliteConnection,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
@@ -29,8 +29,42 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
-pub type Pool = r2d2::Pool<ConnectionManager<AnyConnection>>;
-pub type PooledConn = PooledConnection<ConnectionManager<AnyConnection>>;
+pub type Pool = r2d2::Pool<Connector>;
+pub type PooledConn = PooledConnection<Connector>;
+
+/// Opens the pool's connections with the backend the URL names. (diesel's `ConnectionManager`
+/// for a `MultiConnection` tries each backend in turn: every SQLite connection first went
+/// through libpq, which touched OpenSSL; a pool thread doing so while the process exited crashed
+/// on OpenSSL's freed locks.)
+#[derive(Debug)]
+pub struct Connector {
+    url: DatabaseUrl,
+}
+
+impl ManageConnection for Connector {
+    type Connection = AnyConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Sqlite(path) => {
+                SqliteConnection::establish(&path.display().to_string()).map(AnyConnection::Sqlite)
+            }
+            DatabaseUrl::Postgres(url) => {
+                PgConnection::establish(url).map(AnyConnection::Postgresql)
+            }
+        }
+        .map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
 
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseUrl {
@@ -281,7 +315,7 @@ pub struct Migrations {
 impl Db {
     /// Opens the pool (creating the SQLite file's folder when needed).
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
-        let (conn_url, max_size, min_idle) = match url {
+        let (max_size, min_idle) = match url {
             DatabaseUrl::Sqlite(path) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
                     fs::create_dir_all(parent)?;
@@ -289,9 +323,9 @@ impl Db {
                 enable_wal(path)?;
                 // Connections to a local file open in microseconds: keep one while idle (each
                 // holds the parsed schema and a page cache) and open more under load.
-                (path.display().to_string(), 8, 1)
+                (8, 1)
             }
-            DatabaseUrl::Postgres(url) => (url.clone(), 16, 4),
+            DatabaseUrl::Postgres(_) => (16, 4),
         };
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
@@ -309,7 +343,7 @@ impl Db {
             ))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(ConnectionSetup))
-            .build(ConnectionManager::<AnyConnection>::new(conn_url))
+            .build(Connector { url: url.clone() })
             .map_err(|e| anyhow::anyhow!("cannot connect to the database {url:?}: {e}"))?;
         let writer = match url {
             DatabaseUrl::Sqlite(_) => Some(GroupCommit::start(pool.clone())?),
