@@ -41,6 +41,14 @@ pub struct Connector {
     url: DatabaseUrl,
 }
 
+/// A PostgreSQL connection. OpenSSL (which libpq uses) is initialized first without its exit
+/// handler: that handler frees OpenSSL's locks while other threads may still be opening
+/// connections (a pool's helper thread), which crashed processes as they exited.
+pub fn establish_postgres(url: &str) -> diesel::ConnectionResult<PgConnection> {
+    openssl_sys::init();
+    PgConnection::establish(url)
+}
+
 impl ManageConnection for Connector {
     type Connection = AnyConnection;
     type Error = r2d2::Error;
@@ -50,9 +58,7 @@ impl ManageConnection for Connector {
             DatabaseUrl::Sqlite(path) => {
                 SqliteConnection::establish(&path.display().to_string()).map(AnyConnection::Sqlite)
             }
-            DatabaseUrl::Postgres(url) => {
-                PgConnection::establish(url).map(AnyConnection::Postgresql)
-            }
+            DatabaseUrl::Postgres(url) => establish_postgres(url).map(AnyConnection::Postgresql),
         }
         .map_err(r2d2::Error::ConnectionError)
     }

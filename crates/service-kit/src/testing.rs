@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use diesel::{connection::SimpleConnection, Connection, PgConnection};
+use diesel::connection::SimpleConnection;
 
 use crate::db::DatabaseUrl;
 
@@ -37,8 +37,8 @@ impl TestDatabase {
                 std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.into());
             let server = server.trim_end_matches('/').to_string();
             let name = format!("test_{label}_{id}").replace('-', "_");
-            let mut admin =
-                PgConnection::establish(&format!("{server}/postgres")).unwrap_or_else(|e| {
+            let mut admin = crate::db::establish_postgres(&format!("{server}/postgres"))
+                .unwrap_or_else(|e| {
                     panic!("TEST_DATABASE=postgres but {server} is unreachable: {e}")
                 });
             admin
@@ -74,7 +74,8 @@ impl Drop for TestDatabase {
                 let _ = std::fs::remove_dir_all(dir);
             }
             Cleanup::Postgres { server, name } => {
-                if let Ok(mut admin) = PgConnection::establish(&format!("{server}/postgres")) {
+                if let Ok(mut admin) = crate::db::establish_postgres(&format!("{server}/postgres"))
+                {
                     let _ = admin
                         .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
                 }
