@@ -21,6 +21,9 @@ use scheduled_thread_pool::ScheduledThreadPool;
 
 use crate::crypto::SecretKey;
 
+mod id_list;
+pub use id_list::{id_in, IdIn, IntegerKey};
+
 /// One connection type over both backends. Only column types both share are used (README of the
 /// workspace: integers, text, booleans; instants as BIGINT unix milliseconds).
 #[derive(diesel::MultiConnection)]
@@ -565,26 +568,6 @@ where
     }
 }
 
-/// Rows by a list of integer keys, each key read once. A single distinct key is read with
-/// `by_key`, a statement prepared once: diesel prepares an `IN` list anew on every call, and a
-/// list often names one row (the links of one work package share it). Several keys are read with
-/// `by_list`; none reads nothing.
-pub fn by_keys<T>(
-    conn: &mut AnyConnection,
-    keys: &[i64],
-    by_key: impl FnOnce(&mut AnyConnection, i64) -> diesel::QueryResult<Option<T>>,
-    by_list: impl FnOnce(&mut AnyConnection, &[i64]) -> diesel::QueryResult<Vec<T>>,
-) -> diesel::QueryResult<Vec<T>> {
-    let mut distinct = keys.to_vec();
-    distinct.sort_unstable();
-    distinct.dedup();
-    match distinct.as_slice() {
-        [] => Ok(Vec::new()),
-        [key] => Ok(by_key(conn, *key)?.into_iter().collect()),
-        many => by_list(conn, many),
-    }
-}
-
 /// True when `error` is a unique-constraint violation (two replicas racing on the same insert).
 pub fn is_unique_violation(error: &diesel::result::Error) -> bool {
     matches!(
@@ -693,26 +676,6 @@ mod tests {
             .map(|i| format!("{i:02}"))
             .collect();
         assert_eq!(values(&db), expected);
-        drop(db);
-        fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn keys_are_read_once_each_and_a_single_key_by_key() {
-        let (dir, db) = sqlite_db("keys");
-        let conn = &mut *db.get().unwrap();
-        let read = |conn: &mut AnyConnection, keys: &[i64]| {
-            by_keys(
-                conn,
-                keys,
-                |_, key| Ok(Some(format!("key {key}"))),
-                |_, keys| Ok(vec![format!("list {keys:?}")]),
-            )
-            .unwrap()
-        };
-        assert!(read(conn, &[]).is_empty());
-        assert_eq!(read(conn, &[7, 7, 7]), ["key 7"]);
-        assert_eq!(read(conn, &[9, 7, 9]), ["list [7, 9]"]);
         drop(db);
         fs::remove_dir_all(dir).unwrap();
     }

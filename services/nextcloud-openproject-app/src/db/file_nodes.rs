@@ -1,7 +1,7 @@
 //! `file_nodes`: files and folders of users' trees and of the team folder.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{id_in, AnyConnection};
 
 use super::schema::file_nodes;
 
@@ -55,7 +55,7 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FileNodeRow
 /// The nodes among `ids` that exist, in no particular order.
 pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<FileNodeRow>> {
     file_nodes::table
-        .filter(file_nodes::id.eq_any(ids))
+        .filter(id_in(file_nodes::id, ids))
         .select(FileNodeRow::as_select())
         .load(conn)
 }
@@ -186,26 +186,18 @@ pub fn set_tree(
     owner_uid: Option<&str>,
     team_folder_id: Option<i64>,
 ) -> QueryResult<usize> {
-    let mut changed = 0;
-    for chunk in ids.chunks(500) {
-        changed += diesel::update(file_nodes::table.filter(file_nodes::id.eq_any(chunk)))
-            .set((
-                file_nodes::owner_uid.eq(owner_uid),
-                file_nodes::team_folder_id.eq(team_folder_id),
-            ))
-            .execute(conn)?;
-    }
-    Ok(changed)
+    diesel::update(file_nodes::table.filter(id_in(file_nodes::id, ids)))
+        .set((
+            file_nodes::owner_uid.eq(owner_uid),
+            file_nodes::team_folder_id.eq(team_folder_id),
+        ))
+        .execute(conn)
 }
 
+/// Deletes the nodes in one statement: a folder and its subtree go together, whatever the order
+/// of `ids` (foreign keys are checked at the end of the statement).
 pub fn delete(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<usize> {
-    let mut deleted = 0;
-    // Callers list children before their parents; the parent key cascades as well.
-    for chunk in ids.chunks(500) {
-        deleted +=
-            diesel::delete(file_nodes::table.filter(file_nodes::id.eq_any(chunk))).execute(conn)?;
-    }
-    Ok(deleted)
+    diesel::delete(file_nodes::table.filter(id_in(file_nodes::id, ids))).execute(conn)
 }
 
 /// Ids and content keys of a folder's whole subtree (not the folder itself).
@@ -216,24 +208,21 @@ pub fn descendants(
     let mut found = Vec::new();
     let mut level = vec![folder];
     while !level.is_empty() {
-        let mut next = Vec::new();
-        for chunk in level.chunks(500) {
-            let rows: Vec<(i64, bool, Option<String>)> = file_nodes::table
-                .filter(file_nodes::parent_id.eq_any(chunk))
-                .select((
-                    file_nodes::id,
-                    file_nodes::is_folder,
-                    file_nodes::content_key,
-                ))
-                .load(conn)?;
-            for (id, is_folder, key) in rows {
-                if is_folder {
-                    next.push(id);
-                }
-                found.push((id, key));
+        let rows: Vec<(i64, bool, Option<String>)> = file_nodes::table
+            .filter(id_in(file_nodes::parent_id, &level))
+            .select((
+                file_nodes::id,
+                file_nodes::is_folder,
+                file_nodes::content_key,
+            ))
+            .load(conn)?;
+        level.clear();
+        for (id, is_folder, key) in rows {
+            if is_folder {
+                level.push(id);
             }
+            found.push((id, key));
         }
-        level = next;
     }
     Ok(found)
 }

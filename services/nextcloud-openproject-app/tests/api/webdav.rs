@@ -160,7 +160,19 @@ async fn upload_download_list_and_delete() {
     );
     assert!(xml.contains("<oc:fileid>"));
 
-    // DELETE a folder recursively; its ids are gone.
+    // DELETE a folder recursively, two levels deep; its ids are gone.
+    let response = app
+        .dav(
+            "MKCOL",
+            "alice",
+            "/remote.php/dav/files/alice/Documents/Deeper",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let (status, _) = app.upload("alice", "Documents/Deeper/deep.txt", "").await;
+    assert_eq!(status, 201);
     let response = app
         .dav("DELETE", "alice", "/remote.php/dav/files/alice/Documents")
         .send()
@@ -183,6 +195,14 @@ async fn upload_download_list_and_delete() {
         body.contains("<s:exception>Sabre\\DAV\\Exception\\NotFound</s:exception>"),
         "{body}"
     );
+    let (status, _, _) = propfind(
+        &app,
+        "alice",
+        "/remote.php/dav/files/alice/Documents/Deeper/deep.txt",
+        "0",
+    )
+    .await;
+    assert_eq!(status, 404);
     let (_, entries, _) = propfind(&app, "alice", "/remote.php/dav/files/alice/", "1").await;
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[0].size, Some(1));

@@ -14,7 +14,7 @@ pub mod storages;
 pub mod users;
 pub mod work_packages;
 
-pub use service_kit::db::{by_keys, AnyConnection as Conn};
+pub use service_kit::db::{id_in, AnyConnection as Conn};
 
 const SQLITE: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("migrations/sqlite");

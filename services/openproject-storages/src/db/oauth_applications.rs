@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::{by_keys, schema::oauth_applications, Conn};
+use super::{id_in, schema::oauth_applications, Conn};
 
 /// OpenProject's OAuth application for one storage: Nextcloud is its client.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -68,12 +68,10 @@ impl OAuthApplication {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthApplication>> {
-        by_keys(conn, storage_ids, Self::for_storage, |conn, storage_ids| {
-            oauth_applications::table
-                .filter(oauth_applications::storage_id.eq_any(storage_ids))
-                .select(OAuthApplication::as_select())
-                .load(conn)
-        })
+        oauth_applications::table
+            .filter(id_in(oauth_applications::storage_id, storage_ids))
+            .select(OAuthApplication::as_select())
+            .load(conn)
     }
 
     pub fn insert(conn: &mut Conn, row: &NewOAuthApplication<'_>) -> QueryResult<OAuthApplication> {

@@ -1,6 +1,6 @@
 use diesel::prelude::*;
 
-use super::{by_keys, schema::oauth_client_credentials, Conn};
+use super::{id_in, schema::oauth_client_credentials, Conn};
 
 /// Nextcloud's OAuth client for OpenProject, as OpenProject holds it for one storage.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -49,12 +49,10 @@ impl OAuthClientCredentials {
         conn: &mut Conn,
         storage_ids: &[i64],
     ) -> QueryResult<Vec<OAuthClientCredentials>> {
-        by_keys(conn, storage_ids, Self::for_storage, |conn, storage_ids| {
-            oauth_client_credentials::table
-                .filter(oauth_client_credentials::storage_id.eq_any(storage_ids))
-                .select(OAuthClientCredentials::as_select())
-                .load(conn)
-        })
+        oauth_client_credentials::table
+            .filter(id_in(oauth_client_credentials::storage_id, storage_ids))
+            .select(OAuthClientCredentials::as_select())
+            .load(conn)
     }
 
     pub fn insert(

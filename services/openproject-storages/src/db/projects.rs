@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::{
+    id_in,
     schema::{membership_roles, memberships, project_modules, projects, roles},
     Conn,
 };
@@ -78,7 +79,7 @@ impl Project {
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<Project>> {
         projects::table
-            .filter(projects::id.eq_any(ids))
+            .filter(id_in(projects::id, ids))
             .order(projects::id.asc())
             .select(Project::as_select())
             .load(conn)
@@ -179,7 +180,7 @@ impl Membership {
 
     pub fn of_projects(conn: &mut Conn, project_ids: &[i64]) -> QueryResult<Vec<Membership>> {
         memberships::table
-            .filter(memberships::project_id.eq_any(project_ids))
+            .filter(id_in(memberships::project_id, project_ids))
             .order(memberships::id.asc())
             .select(Membership::as_select())
             .load(conn)
@@ -243,7 +244,7 @@ impl Membership {
     /// `(membership id, role id)` pairs of these memberships.
     pub fn roles_of(conn: &mut Conn, membership_ids: &[i64]) -> QueryResult<Vec<(i64, i64)>> {
         membership_roles::table
-            .filter(membership_roles::membership_id.eq_any(membership_ids))
+            .filter(id_in(membership_roles::membership_id, membership_ids))
             .order((
                 membership_roles::membership_id.asc(),
                 membership_roles::role_id.asc(),

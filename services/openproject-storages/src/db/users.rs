@@ -1,7 +1,7 @@
 use diesel::prelude::*;
 use storage_protocol::openproject::UserStatus;
 
-use super::{by_keys, schema::users, Conn};
+use super::{id_in, schema::users, Conn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 /// Field order is the table's column order: inserts read back `users::all_columns`.
@@ -82,12 +82,10 @@ impl User {
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<User>> {
-        by_keys(conn, ids, Self::find, |conn, ids| {
-            users::table
-                .filter(users::id.eq_any(ids))
-                .select(User::as_select())
-                .load(conn)
-        })
+        users::table
+            .filter(id_in(users::id, ids))
+            .select(User::as_select())
+            .load(conn)
     }
 
     /// Logins are unique regardless of case.

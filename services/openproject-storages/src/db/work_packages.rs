@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 
 use super::{
-    by_keys,
+    id_in,
     schema::{notifications, priorities, statuses, types, work_packages},
     Conn,
 };
@@ -160,19 +160,17 @@ impl WorkPackage {
 
     pub fn in_projects(conn: &mut Conn, project_ids: &[i64]) -> QueryResult<Vec<WorkPackage>> {
         work_packages::table
-            .filter(work_packages::project_id.eq_any(project_ids))
+            .filter(id_in(work_packages::project_id, project_ids))
             .order(work_packages::id.asc())
             .select(WorkPackage::as_select())
             .load(conn)
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<WorkPackage>> {
-        by_keys(conn, ids, Self::find, |conn, ids| {
-            work_packages::table
-                .filter(work_packages::id.eq_any(ids))
-                .select(WorkPackage::as_select())
-                .load(conn)
-        })
+        work_packages::table
+            .filter(id_in(work_packages::id, ids))
+            .select(WorkPackage::as_select())
+            .load(conn)
     }
 
     pub fn insert(conn: &mut Conn, row: &WorkPackageRecord) -> QueryResult<WorkPackage> {
@@ -220,7 +218,7 @@ impl Notification {
     }
 
     pub fn set_read(conn: &mut Conn, ids: &[i64], read: bool, now: i64) -> QueryResult<usize> {
-        diesel::update(notifications::table.filter(notifications::id.eq_any(ids)))
+        diesel::update(notifications::table.filter(id_in(notifications::id, ids)))
             .set((
                 notifications::read_ian.eq(read),
                 notifications::updated_at.eq(now),

@@ -193,8 +193,6 @@ fn remove_node(conn: &mut AnyConnection, target: &Located) -> Result<Vec<String>
             keys.extend(key);
         }
     }
-    // Children first, so no row ever points at a deleted parent.
-    ids.reverse();
     file_nodes::delete(conn, &ids)?;
     propagate(conn, target.node.parent_id, -target.node.size, now_secs())?;
     Ok(keys)
