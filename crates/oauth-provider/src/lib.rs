@@ -13,6 +13,7 @@ pub mod schema;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 use service_kit::{
     crypto::{constant_time_eq, digest, random_hex},
     db::AnyConnection as Conn,
@@ -220,7 +221,7 @@ pub fn issue_code(
             oauth_codes::created_at.eq(now),
             oauth_codes::expires_at.eq(now + policy.code_ttl_secs * 1000),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(code)
 }
 
@@ -229,8 +230,8 @@ pub fn issue_code(
 pub fn find_code(conn: &mut Conn, code: &str) -> QueryResult<CodeState> {
     let Some(row) = oauth_codes::table
         .filter(oauth_codes::code_digest.eq(digest(code)))
-        .select(CodeRow::as_select())
-        .first(conn)
+        .select(CodeRow::columns())
+        .first_on::<CodeRow>(conn)
         .optional()?
     else {
         return Ok(CodeState::Unknown);
@@ -240,7 +241,7 @@ pub fn find_code(conn: &mut Conn, code: &str) -> QueryResult<CodeState> {
         return Ok(CodeState::Replayed);
     }
     if row.expires_at <= now_millis() {
-        diesel::delete(oauth_codes::table.find(row.id)).execute(conn)?;
+        diesel::delete(oauth_codes::table.find(row.id)).execute_on(conn)?;
         return Ok(CodeState::Expired);
     }
     Ok(CodeState::Usable(Box::new(row)))
@@ -285,7 +286,7 @@ pub fn redeem_code(
                 .filter(oauth_codes::consumed_at.is_null()),
         )
         .set(oauth_codes::consumed_at.eq(now_millis()))
-        .execute(conn)?;
+        .execute_on(conn)?;
         if consumed == 0 {
             return Err(GrantError::Replayed);
         }
@@ -332,7 +333,7 @@ fn insert_pair(
             oauth_tokens::previous_id.eq(previous_id),
             oauth_tokens::created_at.eq(now),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(TokenPair {
         access_token,
         refresh_token,
@@ -348,8 +349,8 @@ fn insert_pair(
 pub fn find_refresh(conn: &mut Conn, refresh_token: &str) -> QueryResult<RefreshState> {
     let Some(row) = oauth_tokens::table
         .filter(oauth_tokens::refresh_digest.eq(digest(refresh_token)))
-        .select(TokenRow::as_select())
-        .first(conn)
+        .select(TokenRow::columns())
+        .first_on::<TokenRow>(conn)
         .optional()?
     else {
         return Ok(RefreshState::Unknown);
@@ -384,7 +385,7 @@ pub fn rotate(
                     oauth_tokens::revoked_at.eq(now),
                     oauth_tokens::rotated_at.eq(now),
                 ))
-                .execute(conn)?;
+                .execute_on(conn)?;
                 if claimed == 0 {
                     return Err(GrantError::Replayed);
                 }
@@ -409,7 +410,7 @@ pub fn rotate(
                     oauth_tokens::rotated_at.eq(now),
                     oauth_tokens::previous_id.eq(None::<i64>),
                 ))
-                .execute(conn)?;
+                .execute_on(conn)?;
                 if still_valid == 0 {
                     return Err(GrantError::Replayed);
                 }
@@ -443,7 +444,7 @@ fn retire_predecessor(conn: &mut Conn, row: &TokenRow) -> QueryResult<()> {
         revoke_pair(conn, previous, now_millis())?;
         diesel::update(oauth_tokens::table.find(row.id))
             .set(oauth_tokens::previous_id.eq(None::<i64>))
-            .execute(conn)?;
+            .execute_on(conn)?;
     }
     Ok(())
 }
@@ -456,7 +457,7 @@ fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
             .filter(oauth_tokens::revoked_at.is_null()),
     )
     .set(oauth_tokens::revoked_at.eq(now))
-    .execute(conn)
+    .execute_on(conn)
 }
 
 /// The live, unexpired access token `access_token`, if any. Its first use retires the pair it
@@ -467,8 +468,8 @@ pub fn authenticate_access(conn: &mut Conn, access_token: &str) -> QueryResult<O
         .filter(oauth_tokens::access_digest.eq(digest(access_token)))
         .filter(oauth_tokens::revoked_at.is_null())
         .filter(oauth_tokens::access_expires_at.gt(now))
-        .select(TokenRow::as_select())
-        .first(conn)
+        .select(TokenRow::columns())
+        .first_on::<TokenRow>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -488,8 +489,8 @@ fn find_pair(conn: &mut Conn, token: &str) -> QueryResult<Option<TokenRow>> {
                 .eq(&token_digest)
                 .or(oauth_tokens::refresh_digest.eq(&token_digest)),
         )
-        .select(TokenRow::as_select())
-        .first(conn)
+        .select(TokenRow::columns())
+        .first_on::<TokenRow>(conn)
         .optional()
 }
 
@@ -530,7 +531,7 @@ pub fn revoke_family(conn: &mut Conn, family_id: &str) -> QueryResult<usize> {
             .filter(oauth_tokens::revoked_at.is_null()),
     )
     .set(oauth_tokens::revoked_at.eq(now_millis()))
-    .execute(conn)
+    .execute_on(conn)
 }
 
 /// Revokes every token a client holds for one user (e.g. when the user is locked or removed).
@@ -542,7 +543,7 @@ pub fn revoke_subject(conn: &mut Conn, client_pk: i64, subject: &str) -> QueryRe
             .filter(oauth_tokens::revoked_at.is_null()),
     )
     .set(oauth_tokens::revoked_at.eq(now_millis()))
-    .execute(conn)
+    .execute_on(conn)
 }
 
 /// Whether the user already holds a live pair of this client with exactly `scope` (the consent
@@ -560,7 +561,7 @@ pub fn has_live_grant(
         .filter(oauth_tokens::scope.eq(scope))
         .filter(oauth_tokens::revoked_at.is_null())
         .select(oauth_tokens::id)
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     Ok(found.is_some())
 }
@@ -572,8 +573,8 @@ pub fn introspect(conn: &mut Conn, client_pk: i64, token: &str) -> QueryResult<O
         .filter(oauth_tokens::access_digest.eq(digest(token)))
         .filter(oauth_tokens::revoked_at.is_null())
         .filter(oauth_tokens::access_expires_at.gt(now))
-        .select(TokenRow::as_select())
-        .first(conn)
+        .select(TokenRow::columns())
+        .first_on::<TokenRow>(conn)
         .optional()?;
     Ok(row.filter(|r| r.client_pk == client_pk))
 }

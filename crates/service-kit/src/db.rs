@@ -22,7 +22,9 @@ use scheduled_thread_pool::ScheduledThreadPool;
 use crate::crypto::SecretKey;
 
 mod id_list;
+mod on_backend;
 pub use id_list::{id_in, IdIn, IntegerKey};
+pub use on_backend::{QueryOnBackend, SelectColumns};
 
 /// One connection type over both backends. Only column types both share are used (README of the
 /// workspace: integers, text, booleans; instants as BIGINT unix milliseconds).

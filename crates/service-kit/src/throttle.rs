@@ -6,6 +6,7 @@
 //!                             failures BIGINT NOT NULL, window_started_at BIGINT NOT NULL);
 //! ```
 
+use crate::db::QueryOnBackend;
 use diesel::prelude::*;
 
 use crate::{
@@ -31,7 +32,7 @@ pub fn failures(
     let row: Option<(i64, i64)> = auth_failures::table
         .find(address)
         .select((auth_failures::failures, auth_failures::window_started_at))
-        .first(conn)
+        .first_on(conn)
         .optional()?;
     Ok(match row {
         Some((count, started)) if now - started < policy.window_millis => count,
@@ -83,7 +84,7 @@ pub fn record_failure(
             .filter(auth_failures::window_started_at.gt(window_start)),
     )
     .set(auth_failures::failures.eq(auth_failures::failures + 1))
-    .execute(conn)?;
+    .execute_on(conn)?;
     if bumped > 0 {
         return Ok(());
     }
@@ -93,7 +94,7 @@ pub fn record_failure(
                 auth_failures::failures.eq(1),
                 auth_failures::window_started_at.eq(now),
             ))
-            .execute(conn)?;
+            .execute_on(conn)?;
     if restarted > 0 {
         return Ok(());
     }
@@ -103,13 +104,13 @@ pub fn record_failure(
             auth_failures::failures.eq(1),
             auth_failures::window_started_at.eq(now),
         ))
-        .execute(conn);
+        .execute_on(conn);
     match inserted {
         // Another replica inserted the row first: count on it.
         Err(e) if crate::db::is_unique_violation(&e) => {
             diesel::update(auth_failures::table.filter(auth_failures::client_address.eq(address)))
                 .set(auth_failures::failures.eq(auth_failures::failures + 1))
-                .execute(conn)
+                .execute_on(conn)
                 .map(drop)
         }
         other => other.map(drop),
@@ -118,7 +119,7 @@ pub fn record_failure(
 
 /// A successful login clears the address's record.
 pub fn clear(conn: &mut AnyConnection, address: &str) -> QueryResult<()> {
-    diesel::delete(auth_failures::table.find(address)).execute(conn)?;
+    diesel::delete(auth_failures::table.find(address)).execute_on(conn)?;
     Ok(())
 }
 

@@ -95,7 +95,7 @@ mod tests {
 
     use super::id_in;
     use crate::{
-        db::{AnyConnection, Db},
+        db::{AnyConnection, Db, QueryOnBackend},
         testing::TestDatabase,
     };
 
@@ -112,7 +112,7 @@ mod tests {
             .filter(id_in(numbers::id, ids))
             .order(numbers::id)
             .select(numbers::name)
-            .load(conn)
+            .load_on(conn)
             .unwrap()
     }
 
@@ -145,7 +145,7 @@ mod tests {
             .filter(id_in(numbers::parent, &[1]))
             .order(numbers::id)
             .select(numbers::id)
-            .load(conn)
+            .load_on(conn)
             .unwrap();
         assert_eq!(children, [2, 3]);
     }

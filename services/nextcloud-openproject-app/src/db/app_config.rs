@@ -2,7 +2,7 @@
 //! callers seal secrets before storing them.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::app_config;
 
@@ -10,7 +10,7 @@ pub fn get(conn: &mut AnyConnection, app: &str, key: &str) -> QueryResult<Option
     app_config::table
         .find((app, key))
         .select(app_config::value)
-        .first(conn)
+        .first_on(conn)
         .optional()
 }
 
@@ -19,7 +19,7 @@ pub fn all(conn: &mut AnyConnection, app: &str) -> QueryResult<Vec<(String, Stri
     app_config::table
         .filter(app_config::app.eq(app))
         .select((app_config::config_key, app_config::value))
-        .load(conn)
+        .load_on(conn)
 }
 
 /// Sets `key` to `value`. Update, then insert when nothing was updated (no `ON CONFLICT`
@@ -27,7 +27,7 @@ pub fn all(conn: &mut AnyConnection, app: &str) -> QueryResult<Vec<(String, Stri
 pub fn set(conn: &mut AnyConnection, app: &str, key: &str, value: &str) -> QueryResult<()> {
     let updated = diesel::update(app_config::table.find((app, key)))
         .set(app_config::value.eq(value))
-        .execute(conn)?;
+        .execute_on(conn)?;
     if updated == 0 {
         diesel::insert_into(app_config::table)
             .values((
@@ -35,11 +35,11 @@ pub fn set(conn: &mut AnyConnection, app: &str, key: &str, value: &str) -> Query
                 app_config::config_key.eq(key),
                 app_config::value.eq(value),
             ))
-            .execute(conn)?;
+            .execute_on(conn)?;
     }
     Ok(())
 }
 
 pub fn delete(conn: &mut AnyConnection, app: &str, key: &str) -> QueryResult<usize> {
-    diesel::delete(app_config::table.find((app, key))).execute(conn)
+    diesel::delete(app_config::table.find((app, key))).execute_on(conn)
 }

@@ -1,7 +1,7 @@
 //! `app_passwords`: named per user, stored as the SHA-256 digest of the password only.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::{app_passwords, users};
 
@@ -21,7 +21,7 @@ pub fn insert(
             app_passwords::created_at.eq(now),
         ))
         .returning(app_passwords::id)
-        .get_result(conn)
+        .get_result_on(conn)
 }
 
 /// The uid owning the app password with this digest, when its owner's id matches `login`
@@ -36,7 +36,7 @@ pub fn owner(
         .filter(app_passwords::token_digest.eq(token_digest))
         .filter(users::uid_lower.eq(login.to_lowercase()))
         .select(users::uid)
-        .first(conn)
+        .first_on(conn)
         .optional()
 }
 
@@ -47,7 +47,7 @@ pub fn delete_named(conn: &mut AnyConnection, uid: &str, name: &str) -> QueryRes
             .filter(app_passwords::uid.eq(uid))
             .filter(app_passwords::name.eq(name)),
     )
-    .execute(conn)
+    .execute_on(conn)
 }
 
 pub fn exists_named(conn: &mut AnyConnection, uid: &str, name: &str) -> QueryResult<bool> {
@@ -56,5 +56,5 @@ pub fn exists_named(conn: &mut AnyConnection, uid: &str, name: &str) -> QueryRes
             .filter(app_passwords::uid.eq(uid))
             .filter(app_passwords::name.eq(name)),
     ))
-    .get_result(conn)
+    .get_result_on(conn)
 }

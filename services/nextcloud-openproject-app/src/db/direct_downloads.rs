@@ -1,7 +1,7 @@
 //! `direct_downloads`: tokens of direct download links, by digest.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::direct_downloads;
 
@@ -19,7 +19,7 @@ pub fn insert(
             direct_downloads::file_id.eq(file_id),
             direct_downloads::expires_at.eq(expires_at),
         ))
-        .execute(conn)
+        .execute_on(conn)
         .map(|_| ())
 }
 
@@ -33,12 +33,12 @@ pub fn find_valid(
         .filter(direct_downloads::token_digest.eq(token_digest))
         .filter(direct_downloads::expires_at.gt(now))
         .select((direct_downloads::uid, direct_downloads::file_id))
-        .first(conn)
+        .first_on(conn)
         .optional()
 }
 
 /// Deletes the tokens expired at `now`.
 pub fn purge_expired(conn: &mut AnyConnection, now: i64) -> QueryResult<usize> {
     diesel::delete(direct_downloads::table.filter(direct_downloads::expires_at.le(now)))
-        .execute(conn)
+        .execute_on(conn)
 }

@@ -1,7 +1,7 @@
 //! `file_nodes`: files and folders of users' trees and of the team folder.
 
 use diesel::prelude::*;
-use service_kit::db::{id_in, AnyConnection};
+use service_kit::db::{id_in, AnyConnection, QueryOnBackend, SelectColumns};
 
 use super::schema::file_nodes;
 
@@ -47,8 +47,8 @@ pub struct NewFileNodeRow<'a> {
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FileNodeRow>> {
     file_nodes::table
         .find(id)
-        .select(FileNodeRow::as_select())
-        .first(conn)
+        .select(FileNodeRow::columns())
+        .first_on::<FileNodeRow>(conn)
         .optional()
 }
 
@@ -56,16 +56,16 @@ pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FileNodeRow
 pub fn find_many(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<Vec<FileNodeRow>> {
     file_nodes::table
         .filter(id_in(file_nodes::id, ids))
-        .select(FileNodeRow::as_select())
-        .load(conn)
+        .select(FileNodeRow::columns())
+        .load_on::<FileNodeRow>(conn)
 }
 
 pub fn user_root(conn: &mut AnyConnection, uid: &str) -> QueryResult<Option<FileNodeRow>> {
     file_nodes::table
         .filter(file_nodes::owner_uid.eq(uid))
         .filter(file_nodes::parent_id.is_null())
-        .select(FileNodeRow::as_select())
-        .first(conn)
+        .select(FileNodeRow::columns())
+        .first_on::<FileNodeRow>(conn)
         .optional()
 }
 
@@ -76,8 +76,8 @@ pub fn team_root(
     file_nodes::table
         .filter(file_nodes::team_folder_id.eq(team_folder_id))
         .filter(file_nodes::parent_id.is_null())
-        .select(FileNodeRow::as_select())
-        .first(conn)
+        .select(FileNodeRow::columns())
+        .first_on::<FileNodeRow>(conn)
         .optional()
 }
 
@@ -89,8 +89,8 @@ pub fn child(
     file_nodes::table
         .filter(file_nodes::parent_id.eq(parent))
         .filter(file_nodes::name.eq(name))
-        .select(FileNodeRow::as_select())
-        .first(conn)
+        .select(FileNodeRow::columns())
+        .first_on::<FileNodeRow>(conn)
         .optional()
 }
 
@@ -99,8 +99,8 @@ pub fn children(conn: &mut AnyConnection, parent: i64) -> QueryResult<Vec<FileNo
     file_nodes::table
         .filter(file_nodes::parent_id.eq(parent))
         .order(file_nodes::name.asc())
-        .select(FileNodeRow::as_select())
-        .load(conn)
+        .select(FileNodeRow::columns())
+        .load_on::<FileNodeRow>(conn)
 }
 
 /// Inserts a node and returns it.
@@ -108,11 +108,11 @@ pub fn insert(conn: &mut AnyConnection, row: &NewFileNodeRow<'_>) -> QueryResult
     let id: i64 = diesel::insert_into(file_nodes::table)
         .values(row)
         .returning(file_nodes::id)
-        .get_result(conn)?;
+        .get_result_on(conn)?;
     file_nodes::table
         .find(id)
-        .select(FileNodeRow::as_select())
-        .first(conn)
+        .select(FileNodeRow::columns())
+        .first_on::<FileNodeRow>(conn)
 }
 
 /// New content of a file.
@@ -140,7 +140,7 @@ pub fn set_content(
             file_nodes::mtime.eq(change.mtime),
             file_nodes::modifier_uid.eq(change.modifier),
         ))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 /// A folder changed below: its size moves by `size_delta`, and it gets a new etag and mtime.
@@ -157,7 +157,7 @@ pub fn touch_folder(
             file_nodes::etag.eq(etag),
             file_nodes::mtime.eq(mtime),
         ))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 /// Moves a node (and so its subtree) under another parent, possibly in another tree.
@@ -176,7 +176,7 @@ pub fn relocate(
             file_nodes::owner_uid.eq(owner_uid),
             file_nodes::team_folder_id.eq(team_folder_id),
         ))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 /// Sets the tree of nodes (the descendants of a moved folder).
@@ -191,13 +191,13 @@ pub fn set_tree(
             file_nodes::owner_uid.eq(owner_uid),
             file_nodes::team_folder_id.eq(team_folder_id),
         ))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 /// Deletes the nodes in one statement: a folder and its subtree go together, whatever the order
 /// of `ids` (foreign keys are checked at the end of the statement).
 pub fn delete(conn: &mut AnyConnection, ids: &[i64]) -> QueryResult<usize> {
-    diesel::delete(file_nodes::table.filter(id_in(file_nodes::id, ids))).execute(conn)
+    diesel::delete(file_nodes::table.filter(id_in(file_nodes::id, ids))).execute_on(conn)
 }
 
 /// Ids and content keys of a folder's whole subtree (not the folder itself).
@@ -215,7 +215,7 @@ pub fn descendants(
                 file_nodes::is_folder,
                 file_nodes::content_key,
             ))
-            .load(conn)?;
+            .load_on(conn)?;
         level.clear();
         for (id, is_folder, key) in rows {
             if is_folder {

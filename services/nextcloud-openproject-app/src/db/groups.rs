@@ -1,7 +1,7 @@
 //! `groups` and `group_members` (with the sub-admin flag).
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::{group_members, groups};
 
@@ -12,7 +12,7 @@ pub fn exists(conn: &mut AnyConnection, gid: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         groups::table.filter(groups::gid.eq(gid)),
     ))
-    .get_result(conn)
+    .get_result_on(conn)
 }
 
 /// The groups of `uid`, sorted by name.
@@ -21,7 +21,7 @@ pub fn of_user(conn: &mut AnyConnection, uid: &str) -> QueryResult<Vec<String>> 
         .filter(group_members::uid.eq(uid))
         .select(group_members::gid)
         .order(group_members::gid.asc())
-        .load(conn)
+        .load_on(conn)
 }
 
 pub fn is_member(conn: &mut AnyConnection, gid: &str, uid: &str) -> QueryResult<bool> {
@@ -30,7 +30,7 @@ pub fn is_member(conn: &mut AnyConnection, gid: &str, uid: &str) -> QueryResult<
             .filter(group_members::gid.eq(gid))
             .filter(group_members::uid.eq(uid)),
     ))
-    .get_result(conn)
+    .get_result_on(conn)
 }
 
 pub fn add_member(
@@ -45,14 +45,14 @@ pub fn add_member(
             group_members::uid.eq(uid),
             group_members::is_subadmin.eq(is_subadmin),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
 pub fn insert(conn: &mut AnyConnection, gid: &str) -> QueryResult<()> {
     diesel::insert_into(groups::table)
         .values(groups::gid.eq(gid))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -62,6 +62,6 @@ pub fn membership(conn: &mut AnyConnection, gid: &str, uid: &str) -> QueryResult
         .filter(group_members::gid.eq(gid))
         .filter(group_members::uid.eq(uid))
         .select(group_members::is_subadmin)
-        .first(conn)
+        .first_on(conn)
         .optional()
 }

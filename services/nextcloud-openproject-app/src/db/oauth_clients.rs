@@ -3,7 +3,7 @@
 //! a client here ends everything it issued in the same statement.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend, SelectColumns};
 
 use super::schema::oauth_clients;
 
@@ -34,14 +34,14 @@ pub fn insert(conn: &mut AnyConnection, row: &NewOAuthClientRow<'_>) -> QueryRes
     diesel::insert_into(oauth_clients::table)
         .values(row)
         .returning(oauth_clients::id)
-        .get_result(conn)
+        .get_result_on(conn)
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<OAuthClientRow>> {
     oauth_clients::table
         .find(id)
-        .select(OAuthClientRow::as_select())
-        .first(conn)
+        .select(OAuthClientRow::columns())
+        .first_on::<OAuthClientRow>(conn)
         .optional()
 }
 
@@ -52,26 +52,26 @@ pub fn find_by_identifier(
 ) -> QueryResult<Option<OAuthClientRow>> {
     oauth_clients::table
         .filter(oauth_clients::client_identifier.eq(client_identifier))
-        .select(OAuthClientRow::as_select())
-        .first(conn)
+        .select(OAuthClientRow::columns())
+        .first_on::<OAuthClientRow>(conn)
         .optional()
 }
 
 /// Every client, oldest first.
 pub fn all(conn: &mut AnyConnection) -> QueryResult<Vec<OAuthClientRow>> {
     oauth_clients::table
-        .select(OAuthClientRow::as_select())
+        .select(OAuthClientRow::columns())
         .order(oauth_clients::id.asc())
-        .load(conn)
+        .load_on::<OAuthClientRow>(conn)
 }
 
 pub fn set_redirect_uri(conn: &mut AnyConnection, id: i64, uri: &str) -> QueryResult<usize> {
     diesel::update(oauth_clients::table.find(id))
         .set(oauth_clients::redirect_uri.eq(uri))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 /// Deletes every client (and, through the foreign keys, everything they issued).
 pub fn delete_all(conn: &mut AnyConnection) -> QueryResult<usize> {
-    diesel::delete(oauth_clients::table).execute(conn)
+    diesel::delete(oauth_clients::table).execute_on(conn)
 }

@@ -2,7 +2,7 @@
 //! by the SHA-256 digest of a random id. Rows die with their client or their user.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend, SelectColumns};
 
 use super::schema::oauth_pending_authorizations as pending;
 
@@ -36,7 +36,7 @@ pub struct NewPendingRow<'a> {
 pub fn insert(conn: &mut AnyConnection, row: &NewPendingRow<'_>) -> QueryResult<()> {
     diesel::insert_into(pending::table)
         .values(row)
-        .execute(conn)
+        .execute_on(conn)
         .map(drop)
 }
 
@@ -51,17 +51,17 @@ pub fn find_live(
         .filter(pending::id_digest.eq(id_digest))
         .filter(pending::uid.eq(uid))
         .filter(pending::expires_at.gt(now))
-        .select(PendingRow::as_select())
-        .first(conn)
+        .select(PendingRow::columns())
+        .first_on::<PendingRow>(conn)
         .optional()
 }
 
 /// Deletes one request; the rows deleted tell whether this caller consumed it.
 pub fn delete(conn: &mut AnyConnection, id_digest: &str) -> QueryResult<usize> {
-    diesel::delete(pending::table.find(id_digest)).execute(conn)
+    diesel::delete(pending::table.find(id_digest)).execute_on(conn)
 }
 
 /// Removes requests that expired before `now`.
 pub fn delete_expired(conn: &mut AnyConnection, now: i64) -> QueryResult<usize> {
-    diesel::delete(pending::table.filter(pending::expires_at.le(now))).execute(conn)
+    diesel::delete(pending::table.filter(pending::expires_at.le(now))).execute_on(conn)
 }

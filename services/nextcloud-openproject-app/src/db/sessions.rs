@@ -1,7 +1,7 @@
 //! `sessions`: browser sessions, keyed by the SHA-256 digest of the cookie value.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::sessions;
 
@@ -19,7 +19,7 @@ pub fn insert(
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -33,15 +33,15 @@ pub fn find_live(
         .filter(sessions::id_digest.eq(id_digest))
         .filter(sessions::expires_at.gt(now))
         .select((sessions::uid, sessions::expires_at))
-        .first(conn)
+        .first_on(conn)
         .optional()
 }
 
 pub fn delete(conn: &mut AnyConnection, id_digest: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::id_digest.eq(id_digest))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::id_digest.eq(id_digest))).execute_on(conn)
 }
 
 /// Removes sessions that expired before `now`.
 pub fn delete_expired(conn: &mut AnyConnection, now: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute_on(conn)
 }

@@ -1,7 +1,7 @@
 //! `team_folders`: the team folder records (what a folder holds comes with the files).
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend, SelectColumns};
 
 use super::schema::team_folders;
 
@@ -33,8 +33,8 @@ pub struct NewTeamFolderRow<'a> {
 pub fn find_by_name(conn: &mut AnyConnection, name: &str) -> QueryResult<Option<TeamFolderRow>> {
     team_folders::table
         .filter(team_folders::name.eq(name))
-        .select(TeamFolderRow::as_select())
-        .first(conn)
+        .select(TeamFolderRow::columns())
+        .first_on::<TeamFolderRow>(conn)
         .optional()
 }
 
@@ -43,5 +43,5 @@ pub fn insert(conn: &mut AnyConnection, row: &NewTeamFolderRow<'_>) -> QueryResu
     diesel::insert_into(team_folders::table)
         .values(row)
         .returning(team_folders::id)
-        .get_result(conn)
+        .get_result_on(conn)
 }

@@ -2,7 +2,7 @@
 //! user's OpenProject token, on any replica. Each statement is a single conditional write.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::openproject_token_refreshes as leases;
 
@@ -14,13 +14,13 @@ pub fn claim(conn: &mut AnyConnection, uid: &str, now: i64, until: i64) -> Query
             .filter(leases::locked_until.le(now)),
     )
     .set(leases::locked_until.eq(until))
-    .execute(conn)?;
+    .execute_on(conn)?;
     if taken_over > 0 {
         return Ok(true);
     }
     let inserted = diesel::insert_into(leases::table)
         .values((leases::uid.eq(uid), leases::locked_until.eq(until)))
-        .execute(conn);
+        .execute_on(conn);
     match inserted {
         Ok(_) => Ok(true),
         // A live lease exists (or another caller inserted it first).
@@ -36,7 +36,7 @@ pub fn release(conn: &mut AnyConnection, uid: &str, until: i64) -> QueryResult<(
             .filter(leases::uid.eq(uid))
             .filter(leases::locked_until.eq(until)),
     )
-    .execute(conn)
+    .execute_on(conn)
     .map(drop)
 }
 
@@ -46,6 +46,6 @@ pub fn is_held(conn: &mut AnyConnection, uid: &str, now: i64) -> QueryResult<boo
         .filter(leases::uid.eq(uid))
         .filter(leases::locked_until.gt(now))
         .count()
-        .get_result(conn)?;
+        .get_result_on(conn)?;
     Ok(held > 0)
 }

@@ -2,7 +2,7 @@
 //! plain strings; callers seal secrets before storing them. Rows die with their user.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend};
 
 use super::schema::user_preferences;
 
@@ -15,7 +15,7 @@ pub fn get(
     user_preferences::table
         .find((uid, app, key))
         .select(user_preferences::value)
-        .first(conn)
+        .first_on(conn)
         .optional()
 }
 
@@ -30,7 +30,7 @@ pub fn of_user(
         .filter(user_preferences::app.eq(app))
         .select((user_preferences::config_key, user_preferences::value))
         .order(user_preferences::config_key.asc())
-        .load(conn)
+        .load_on(conn)
 }
 
 /// Sets `key` to `value` for `uid`: update, else insert; an insert that lost a race to a
@@ -45,7 +45,7 @@ pub fn set(
     let update = |conn: &mut AnyConnection| {
         diesel::update(user_preferences::table.find((uid, app, key)))
             .set(user_preferences::value.eq(value))
-            .execute(conn)
+            .execute_on(conn)
     };
     if update(conn)? > 0 {
         return Ok(());
@@ -57,7 +57,7 @@ pub fn set(
             user_preferences::config_key.eq(key),
             user_preferences::value.eq(value),
         ))
-        .execute(conn);
+        .execute_on(conn);
     match inserted {
         Err(e) if service_kit::db::is_unique_violation(&e) => update(conn).map(drop),
         other => other.map(drop),
@@ -75,7 +75,7 @@ pub fn delete_keys(
         .filter(user_preferences::app.eq(app))
         .filter(user_preferences::config_key.eq_any(keys));
     match uid {
-        Some(uid) => diesel::delete(rows.filter(user_preferences::uid.eq(uid))).execute(conn),
-        None => diesel::delete(rows).execute(conn),
+        Some(uid) => diesel::delete(rows.filter(user_preferences::uid.eq(uid))).execute_on(conn),
+        None => diesel::delete(rows).execute_on(conn),
     }
 }

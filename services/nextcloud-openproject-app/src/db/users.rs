@@ -2,7 +2,7 @@
 //! display name, email, enabled flag and argon2 password hash.
 
 use diesel::prelude::*;
-use service_kit::db::AnyConnection;
+use service_kit::db::{AnyConnection, QueryOnBackend, SelectColumns};
 
 use super::schema::users;
 
@@ -37,15 +37,15 @@ pub struct NewUserRow<'a> {
 pub fn find(conn: &mut AnyConnection, login: &str) -> QueryResult<Option<UserRow>> {
     users::table
         .filter(users::uid_lower.eq(login.to_lowercase()))
-        .select(UserRow::as_select())
-        .first(conn)
+        .select(UserRow::columns())
+        .first_on::<UserRow>(conn)
         .optional()
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &NewUserRow<'_>) -> QueryResult<()> {
     diesel::insert_into(users::table)
         .values(row)
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -61,7 +61,7 @@ pub fn set_password_hash(
             users::password_hash.eq(password_hash),
             users::updated_at.eq(now),
         ))
-        .execute(conn)
+        .execute_on(conn)
 }
 
 pub fn set_enabled(
@@ -72,5 +72,5 @@ pub fn set_enabled(
 ) -> QueryResult<usize> {
     diesel::update(users::table.filter(users::uid.eq(uid)))
         .set((users::enabled.eq(enabled), users::updated_at.eq(now)))
-        .execute(conn)
+        .execute_on(conn)
 }

@@ -2,6 +2,7 @@
 //! storage ON DELETE CASCADE.
 
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{
     schema::{file_links, project_storages, work_packages},
@@ -99,15 +100,15 @@ impl ProjectStorage {
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<ProjectStorage>> {
         project_storages::table
             .order(project_storages::id.asc())
-            .select(ProjectStorage::as_select())
-            .load(conn)
+            .select(ProjectStorage::columns())
+            .load_on::<ProjectStorage>(conn)
     }
 
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<ProjectStorage>> {
         project_storages::table
             .find(id)
-            .select(ProjectStorage::as_select())
-            .first(conn)
+            .select(ProjectStorage::columns())
+            .first_on::<ProjectStorage>(conn)
             .optional()
     }
 
@@ -119,8 +120,8 @@ impl ProjectStorage {
         project_storages::table
             .filter(project_storages::project_id.eq(project_id))
             .filter(project_storages::storage_id.eq(storage_id))
-            .select(ProjectStorage::as_select())
-            .first(conn)
+            .select(ProjectStorage::columns())
+            .first_on::<ProjectStorage>(conn)
             .optional()
     }
 
@@ -128,7 +129,7 @@ impl ProjectStorage {
         diesel::insert_into(project_storages::table)
             .values(row)
             .returning(project_storages::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// Deletes the project storage and every file link to its storage on work packages of its
@@ -143,8 +144,8 @@ impl ProjectStorage {
                     .filter(file_links::storage_id.eq(project_storage.storage_id))
                     .filter(file_links::container_id.eq_any(containers)),
             )
-            .execute(conn)?;
-            diesel::delete(project_storages::table.find(project_storage.id)).execute(conn)?;
+            .execute_on(conn)?;
+            diesel::delete(project_storages::table.find(project_storage.id)).execute_on(conn)?;
             Ok(())
         })
     }
@@ -155,16 +156,16 @@ impl FileLink {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<FileLink>> {
         file_links::table
             .find(id)
-            .select(FileLink::as_select())
-            .first(conn)
+            .select(FileLink::columns())
+            .first_on::<FileLink>(conn)
             .optional()
     }
 
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<FileLink>> {
         file_links::table
             .order(file_links::id.asc())
-            .select(FileLink::as_select())
-            .load(conn)
+            .select(FileLink::columns())
+            .load_on::<FileLink>(conn)
     }
 
     /// A work package's links, oldest first.
@@ -172,8 +173,8 @@ impl FileLink {
         file_links::table
             .filter(file_links::container_id.eq(container_id))
             .order(file_links::id.asc())
-            .select(FileLink::as_select())
-            .load(conn)
+            .select(FileLink::columns())
+            .load_on::<FileLink>(conn)
     }
 
     pub fn find_existing(
@@ -186,8 +187,8 @@ impl FileLink {
             .filter(file_links::storage_id.eq(storage_id))
             .filter(file_links::container_id.eq(container_id))
             .filter(file_links::origin_id.eq(origin_id))
-            .select(FileLink::as_select())
-            .first(conn)
+            .select(FileLink::columns())
+            .first_on::<FileLink>(conn)
             .optional()
     }
 
@@ -195,16 +196,16 @@ impl FileLink {
         diesel::insert_into(file_links::table)
             .values(row)
             .returning(file_links::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     pub fn refresh_origin(conn: &mut Conn, id: i64, refresh: &OriginRefresh) -> QueryResult<usize> {
         diesel::update(file_links::table.find(id))
             .set(refresh)
-            .execute(conn)
+            .execute_on(conn)
     }
 
     pub fn delete(conn: &mut Conn, id: i64) -> QueryResult<usize> {
-        diesel::delete(file_links::table.find(id)).execute(conn)
+        diesel::delete(file_links::table.find(id)).execute_on(conn)
     }
 }

@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{id_in, schema::oauth_applications, Conn};
 
@@ -40,8 +41,8 @@ impl OAuthApplication {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<OAuthApplication>> {
         oauth_applications::table
             .find(id)
-            .select(OAuthApplication::as_select())
-            .first(conn)
+            .select(OAuthApplication::columns())
+            .first_on::<OAuthApplication>(conn)
             .optional()
     }
 
@@ -51,16 +52,16 @@ impl OAuthApplication {
     ) -> QueryResult<Option<OAuthApplication>> {
         oauth_applications::table
             .filter(oauth_applications::client_id.eq(client_id))
-            .select(OAuthApplication::as_select())
-            .first(conn)
+            .select(OAuthApplication::columns())
+            .first_on::<OAuthApplication>(conn)
             .optional()
     }
 
     pub fn for_storage(conn: &mut Conn, storage_id: i64) -> QueryResult<Option<OAuthApplication>> {
         oauth_applications::table
             .filter(oauth_applications::storage_id.eq(storage_id))
-            .select(OAuthApplication::as_select())
-            .first(conn)
+            .select(OAuthApplication::columns())
+            .first_on::<OAuthApplication>(conn)
             .optional()
     }
 
@@ -70,15 +71,15 @@ impl OAuthApplication {
     ) -> QueryResult<Vec<OAuthApplication>> {
         oauth_applications::table
             .filter(id_in(oauth_applications::storage_id, storage_ids))
-            .select(OAuthApplication::as_select())
-            .load(conn)
+            .select(OAuthApplication::columns())
+            .load_on::<OAuthApplication>(conn)
     }
 
     pub fn insert(conn: &mut Conn, row: &NewOAuthApplication<'_>) -> QueryResult<OAuthApplication> {
         diesel::insert_into(oauth_applications::table)
             .values(row)
             .returning(oauth_applications::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// Name and redirect URI follow the storage (§6.7 PATCH).
@@ -97,7 +98,7 @@ impl OAuthApplication {
             oauth_applications::redirect_uri.eq(redirect_uri),
             oauth_applications::updated_at.eq(now),
         ))
-        .execute(conn)
+        .execute_on(conn)
     }
 
     /// Deletes the application of a storage; its grants and tokens go with it (ON DELETE CASCADE).
@@ -105,6 +106,6 @@ impl OAuthApplication {
         diesel::delete(
             oauth_applications::table.filter(oauth_applications::storage_id.eq(storage_id)),
         )
-        .execute(conn)
+        .execute_on(conn)
     }
 }

@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{id_in, schema::oauth_client_credentials, Conn};
 
@@ -29,8 +30,8 @@ impl OAuthClientCredentials {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<OAuthClientCredentials>> {
         oauth_client_credentials::table
             .find(id)
-            .select(OAuthClientCredentials::as_select())
-            .first(conn)
+            .select(OAuthClientCredentials::columns())
+            .first_on::<OAuthClientCredentials>(conn)
             .optional()
     }
 
@@ -40,8 +41,8 @@ impl OAuthClientCredentials {
     ) -> QueryResult<Option<OAuthClientCredentials>> {
         oauth_client_credentials::table
             .filter(oauth_client_credentials::storage_id.eq(storage_id))
-            .select(OAuthClientCredentials::as_select())
-            .first(conn)
+            .select(OAuthClientCredentials::columns())
+            .first_on::<OAuthClientCredentials>(conn)
             .optional()
     }
 
@@ -51,8 +52,8 @@ impl OAuthClientCredentials {
     ) -> QueryResult<Vec<OAuthClientCredentials>> {
         oauth_client_credentials::table
             .filter(id_in(oauth_client_credentials::storage_id, storage_ids))
-            .select(OAuthClientCredentials::as_select())
-            .load(conn)
+            .select(OAuthClientCredentials::columns())
+            .load_on::<OAuthClientCredentials>(conn)
     }
 
     pub fn insert(
@@ -62,7 +63,7 @@ impl OAuthClientCredentials {
         diesel::insert_into(oauth_client_credentials::table)
             .values(row)
             .returning(oauth_client_credentials::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// Deletes a storage's credentials; every user's tokens for them go with them (ON DELETE
@@ -72,6 +73,6 @@ impl OAuthClientCredentials {
             oauth_client_credentials::table
                 .filter(oauth_client_credentials::storage_id.eq(storage_id)),
         )
-        .execute(conn)
+        .execute_on(conn)
     }
 }

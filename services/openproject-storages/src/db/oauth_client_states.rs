@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{schema::oauth_client_states, Conn};
 
@@ -35,7 +36,7 @@ impl OAuthClientState {
     pub fn insert(conn: &mut Conn, row: &NewOAuthClientState<'_>) -> QueryResult<usize> {
         diesel::insert_into(oauth_client_states::table)
             .values(row)
-            .execute(conn)
+            .execute_on(conn)
     }
 
     pub fn find_by_digest(
@@ -44,8 +45,8 @@ impl OAuthClientState {
     ) -> QueryResult<Option<OAuthClientState>> {
         oauth_client_states::table
             .filter(oauth_client_states::state_digest.eq(state_digest))
-            .select(OAuthClientState::as_select())
-            .first(conn)
+            .select(OAuthClientState::columns())
+            .first_on::<OAuthClientState>(conn)
             .optional()
     }
 
@@ -62,7 +63,7 @@ impl OAuthClientState {
             oauth_client_states::consumed_at.eq(now),
             oauth_client_states::code_verifier_sealed.eq(None::<String>),
         ))
-        .execute(conn)
+        .execute_on(conn)
     }
 
     /// Forgets states (and the digests of used ones) created before `cutoff`.
@@ -70,6 +71,6 @@ impl OAuthClientState {
         diesel::delete(
             oauth_client_states::table.filter(oauth_client_states::created_at.lt(cutoff)),
         )
-        .execute(conn)
+        .execute_on(conn)
     }
 }

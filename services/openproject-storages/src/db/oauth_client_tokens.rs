@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use service_kit::db::serialized_transaction;
+use service_kit::db::{serialized_transaction, QueryOnBackend, SelectColumns};
 
 use super::{schema::oauth_client_tokens, Conn};
 
@@ -57,8 +57,8 @@ impl OAuthClientToken {
         oauth_client_tokens::table
             .filter(oauth_client_tokens::user_id.eq(user_id))
             .filter(oauth_client_tokens::oauth_client_credentials_id.eq(credentials_id))
-            .select(OAuthClientToken::as_select())
-            .first(conn)
+            .select(OAuthClientToken::columns())
+            .first_on::<OAuthClientToken>(conn)
             .optional()
     }
 
@@ -79,7 +79,7 @@ impl OAuthClientToken {
                     .filter(oauth_client_tokens::user_id.eq(user_id))
                     .filter(oauth_client_tokens::oauth_client_credentials_id.eq(credentials_id)),
             )
-            .execute(conn)?;
+            .execute_on(conn)?;
             diesel::insert_into(oauth_client_tokens::table)
                 .values((
                     oauth_client_tokens::oauth_client_credentials_id.eq(credentials_id),
@@ -92,7 +92,7 @@ impl OAuthClientToken {
                     oauth_client_tokens::updated_at.eq(version),
                 ))
                 .returning(oauth_client_tokens::all_columns)
-                .get_result(conn)
+                .get_result_on(conn)
         })
     }
 
@@ -115,7 +115,7 @@ impl OAuthClientToken {
                 ),
         )
         .set(oauth_client_tokens::refresh_claimed_at.eq(now))
-        .execute(conn)
+        .execute_on(conn)
     }
 
     /// Stores the refreshed pair if this caller's claim still holds; 0 when the row was replaced,
@@ -141,7 +141,7 @@ impl OAuthClientToken {
             oauth_client_tokens::refresh_claimed_at.eq(None::<i64>),
             oauth_client_tokens::refreshed_at.eq(now),
         ))
-        .execute(conn)
+        .execute_on(conn)
     }
 
     /// Deletes the row after this caller's refresh failed, if its claim still holds.
@@ -156,7 +156,7 @@ impl OAuthClientToken {
                 .filter(oauth_client_tokens::updated_at.eq(claimed.updated_at))
                 .filter(oauth_client_tokens::refresh_claimed_at.eq(claimed_at)),
         )
-        .execute(conn)
+        .execute_on(conn)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Projects, their enabled modules, the seeded roles and memberships (openproject-storages.md §4).
 
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{
     id_in,
@@ -64,16 +65,16 @@ impl Project {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<Project>> {
         projects::table
             .find(id)
-            .select(Project::as_select())
-            .first(conn)
+            .select(Project::columns())
+            .first_on::<Project>(conn)
             .optional()
     }
 
     pub fn find_by_identifier(conn: &mut Conn, identifier: &str) -> QueryResult<Option<Project>> {
         projects::table
             .filter(projects::identifier.eq(identifier))
-            .select(Project::as_select())
-            .first(conn)
+            .select(Project::columns())
+            .first_on::<Project>(conn)
             .optional()
     }
 
@@ -81,29 +82,29 @@ impl Project {
         projects::table
             .filter(id_in(projects::id, ids))
             .order(projects::id.asc())
-            .select(Project::as_select())
-            .load(conn)
+            .select(Project::columns())
+            .load_on::<Project>(conn)
     }
 
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<Project>> {
         projects::table
             .order(projects::id.asc())
-            .select(Project::as_select())
-            .load(conn)
+            .select(Project::columns())
+            .load_on::<Project>(conn)
     }
 
     pub fn insert(conn: &mut Conn, row: &NewProject<'_>) -> QueryResult<Project> {
         diesel::insert_into(projects::table)
             .values(row)
             .returning(projects::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// `(project id, module name)` of every enabled module.
     pub fn all_modules(conn: &mut Conn) -> QueryResult<Vec<(i64, String)>> {
         project_modules::table
             .select((project_modules::project_id, project_modules::name))
-            .load(conn)
+            .load_on(conn)
     }
 
     pub fn modules(conn: &mut Conn, project_id: i64) -> QueryResult<Vec<String>> {
@@ -111,7 +112,7 @@ impl Project {
             .filter(project_modules::project_id.eq(project_id))
             .order(project_modules::name.asc())
             .select(project_modules::name)
-            .load(conn)
+            .load_on(conn)
     }
 
     /// Idempotent.
@@ -120,14 +121,14 @@ impl Project {
             .filter(project_modules::project_id.eq(project_id))
             .filter(project_modules::name.eq(name))
             .count()
-            .get_result::<i64>(conn)?;
+            .get_result_on::<i64>(conn)?;
         if present == 0 {
             diesel::insert_into(project_modules::table)
                 .values((
                     project_modules::project_id.eq(project_id),
                     project_modules::name.eq(name),
                 ))
-                .execute(conn)?;
+                .execute_on(conn)?;
         }
         Ok(())
     }
@@ -138,7 +139,7 @@ impl Project {
                 .filter(project_modules::project_id.eq(project_id))
                 .filter(project_modules::name.eq(name)),
         )
-        .execute(conn)?;
+        .execute_on(conn)?;
         Ok(())
     }
 }
@@ -148,15 +149,15 @@ impl Role {
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<Role>> {
         roles::table
             .order(roles::id.asc())
-            .select(Role::as_select())
-            .load(conn)
+            .select(Role::columns())
+            .load_on::<Role>(conn)
     }
 
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<Role>> {
         roles::table
             .find(id)
-            .select(Role::as_select())
-            .first(conn)
+            .select(Role::columns())
+            .first_on::<Role>(conn)
             .optional()
     }
 }
@@ -166,31 +167,31 @@ impl Membership {
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<Membership>> {
         memberships::table
             .order(memberships::id.asc())
-            .select(Membership::as_select())
-            .load(conn)
+            .select(Membership::columns())
+            .load_on::<Membership>(conn)
     }
 
     pub fn of_user(conn: &mut Conn, user_id: i64) -> QueryResult<Vec<Membership>> {
         memberships::table
             .filter(memberships::user_id.eq(user_id))
             .order(memberships::id.asc())
-            .select(Membership::as_select())
-            .load(conn)
+            .select(Membership::columns())
+            .load_on::<Membership>(conn)
     }
 
     pub fn of_projects(conn: &mut Conn, project_ids: &[i64]) -> QueryResult<Vec<Membership>> {
         memberships::table
             .filter(id_in(memberships::project_id, project_ids))
             .order(memberships::id.asc())
-            .select(Membership::as_select())
-            .load(conn)
+            .select(Membership::columns())
+            .load_on::<Membership>(conn)
     }
 
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<Membership>> {
         memberships::table
             .find(id)
-            .select(Membership::as_select())
-            .first(conn)
+            .select(Membership::columns())
+            .first_on::<Membership>(conn)
             .optional()
     }
 
@@ -199,7 +200,7 @@ impl Membership {
             .filter(memberships::project_id.eq(project_id))
             .filter(memberships::user_id.eq(user_id))
             .count()
-            .get_result::<i64>(conn)?
+            .get_result_on::<i64>(conn)?
             > 0)
     }
 
@@ -211,20 +212,20 @@ impl Membership {
         let membership: Membership = diesel::insert_into(memberships::table)
             .values(row)
             .returning(memberships::all_columns)
-            .get_result(conn)?;
+            .get_result_on(conn)?;
         for role_id in role_ids {
             diesel::insert_into(membership_roles::table)
                 .values((
                     membership_roles::membership_id.eq(membership.id),
                     membership_roles::role_id.eq(role_id),
                 ))
-                .execute(conn)?;
+                .execute_on(conn)?;
         }
         Ok(membership)
     }
 
     pub fn delete(conn: &mut Conn, id: i64) -> QueryResult<usize> {
-        diesel::delete(memberships::table.find(id)).execute(conn)
+        diesel::delete(memberships::table.find(id)).execute_on(conn)
     }
 
     /// `(membership id, role id)` pairs of all of a user's memberships, in one query that is
@@ -238,7 +239,7 @@ impl Membership {
                 membership_roles::role_id.asc(),
             ))
             .select((membership_roles::membership_id, membership_roles::role_id))
-            .load(conn)
+            .load_on(conn)
     }
 
     /// `(membership id, role id)` pairs of these memberships.
@@ -250,6 +251,6 @@ impl Membership {
                 membership_roles::role_id.asc(),
             ))
             .select((membership_roles::membership_id, membership_roles::role_id))
-            .load(conn)
+            .load_on(conn)
     }
 }

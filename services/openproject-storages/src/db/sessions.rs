@@ -1,6 +1,7 @@
 //! Browser sessions: the cookie holds a random id, the table only its digest.
 
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{schema::sessions, users::User, Conn};
 use crate::db::schema::users;
@@ -19,7 +20,7 @@ pub fn create(
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
         ))
-        .execute(conn)?;
+        .execute_on(conn)?;
     Ok(())
 }
 
@@ -29,20 +30,20 @@ pub fn find_user(conn: &mut Conn, id_digest: &str, now: i64) -> QueryResult<Opti
         .inner_join(users::table)
         .filter(sessions::id_digest.eq(id_digest))
         .filter(sessions::expires_at.gt(now))
-        .select(User::as_select())
-        .first(conn)
+        .select(User::columns())
+        .first_on::<User>(conn)
         .optional()
 }
 
 pub fn delete(conn: &mut Conn, id_digest: &str) -> QueryResult<usize> {
-    diesel::delete(sessions::table.find(id_digest)).execute(conn)
+    diesel::delete(sessions::table.find(id_digest)).execute_on(conn)
 }
 
 /// Ends every session of a user (locking, password change by an admin).
 pub fn delete_for_user(conn: &mut Conn, user_id: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute_on(conn)
 }
 
 pub fn purge_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
-    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute(conn)
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute_on(conn)
 }

@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{schema::storages, Conn};
 
@@ -55,58 +56,58 @@ impl Storage {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<Storage>> {
         storages::table
             .find(id)
-            .select(Storage::as_select())
-            .first(conn)
+            .select(Storage::columns())
+            .first_on::<Storage>(conn)
             .optional()
     }
 
     pub fn all(conn: &mut Conn) -> QueryResult<Vec<Storage>> {
         storages::table
             .order(storages::id.asc())
-            .select(Storage::as_select())
-            .load(conn)
+            .select(Storage::columns())
+            .load_on::<Storage>(conn)
     }
 
     /// Whether a storage other than `except` has this name (exact, as OpenProject compares).
     pub fn name_taken(conn: &mut Conn, name: &str, except: Option<i64>) -> QueryResult<bool> {
-        let mut query = storages::table
+        // No row has id 0: `except: None` excludes nothing.
+        let found = storages::table
             .filter(storages::name.eq(name))
+            .filter(storages::id.ne(except.unwrap_or(0)))
             .select(storages::id)
-            .into_boxed();
-        if let Some(id) = except {
-            query = query.filter(storages::id.ne(id));
-        }
-        Ok(query.first::<i64>(conn).optional()?.is_some())
+            .first_on::<i64>(conn)
+            .optional()?;
+        Ok(found.is_some())
     }
 
     /// Whether a storage other than `except` has this (normalised) host.
     pub fn host_taken(conn: &mut Conn, host: &str, except: Option<i64>) -> QueryResult<bool> {
-        let mut query = storages::table
+        // No row has id 0: `except: None` excludes nothing.
+        let found = storages::table
             .filter(storages::host.eq(host))
+            .filter(storages::id.ne(except.unwrap_or(0)))
             .select(storages::id)
-            .into_boxed();
-        if let Some(id) = except {
-            query = query.filter(storages::id.ne(id));
-        }
-        Ok(query.first::<i64>(conn).optional()?.is_some())
+            .first_on::<i64>(conn)
+            .optional()?;
+        Ok(found.is_some())
     }
 
     pub fn insert(conn: &mut Conn, row: &NewStorage<'_>) -> QueryResult<Storage> {
         diesel::insert_into(storages::table)
             .values(row)
             .returning(storages::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     pub fn update(conn: &mut Conn, id: i64, record: &StorageRecord<'_>) -> QueryResult<Storage> {
         diesel::update(storages::table.find(id))
             .set(record)
             .returning(storages::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// Deletes the row; rows referencing it go with it (ON DELETE CASCADE).
     pub fn delete(conn: &mut Conn, id: i64) -> QueryResult<usize> {
-        diesel::delete(storages::table.find(id)).execute(conn)
+        diesel::delete(storages::table.find(id)).execute_on(conn)
     }
 }

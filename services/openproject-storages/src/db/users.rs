@@ -1,4 +1,5 @@
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 use storage_protocol::openproject::UserStatus;
 
 use super::{id_in, schema::users, Conn};
@@ -76,24 +77,24 @@ impl User {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<User>> {
         users::table
             .find(id)
-            .select(User::as_select())
-            .first(conn)
+            .select(User::columns())
+            .first_on::<User>(conn)
             .optional()
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<User>> {
         users::table
             .filter(id_in(users::id, ids))
-            .select(User::as_select())
-            .load(conn)
+            .select(User::columns())
+            .load_on::<User>(conn)
     }
 
     /// Logins are unique regardless of case.
     pub fn find_by_login(conn: &mut Conn, login: &str) -> QueryResult<Option<User>> {
         users::table
             .filter(users::login_lower.eq(login.to_lowercase()))
-            .select(User::as_select())
-            .first(conn)
+            .select(User::columns())
+            .first_on::<User>(conn)
             .optional()
     }
 
@@ -103,39 +104,39 @@ impl User {
 
     /// True when another user than `except` has this e-mail address (case-insensitive).
     pub fn email_taken(conn: &mut Conn, email: &str, except: Option<i64>) -> QueryResult<bool> {
-        let mut query = users::table
+        // No row has id 0: `except: None` excludes nothing.
+        let found = users::table
             .filter(users::email_lower.eq(email.to_lowercase()))
+            .filter(users::id.ne(except.unwrap_or(0)))
             .select(users::id)
-            .into_boxed();
-        if let Some(id) = except {
-            query = query.filter(users::id.ne(id));
-        }
-        Ok(query.first::<i64>(conn).optional()?.is_some())
+            .first_on::<i64>(conn)
+            .optional()?;
+        Ok(found.is_some())
     }
 
     pub fn insert(conn: &mut Conn, row: &NewUserRow<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(row)
             .returning(users::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     pub fn update(conn: &mut Conn, id: i64, changes: &UserChanges) -> QueryResult<User> {
         diesel::update(users::table.find(id))
             .set(changes)
             .returning(users::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// One page, ordered by id; `page` starts at 1.
     pub fn page(conn: &mut Conn, page: i64, page_size: i64) -> QueryResult<(Vec<User>, i64)> {
-        let total = users::table.count().get_result(conn)?;
+        let total = users::table.count().get_result_on(conn)?;
         let rows = users::table
             .order(users::id.asc())
             .limit(page_size)
             .offset((page - 1).saturating_mul(page_size))
-            .select(User::as_select())
-            .load(conn)?;
+            .select(User::columns())
+            .load_on::<User>(conn)?;
         Ok((rows, total))
     }
 }

@@ -2,6 +2,7 @@
 //! (openproject-storages.md §5).
 
 use diesel::prelude::*;
+use service_kit::db::{QueryOnBackend, SelectColumns};
 
 use super::{
     id_in,
@@ -124,16 +125,16 @@ impl Enumerations {
         Ok(Self {
             statuses: statuses::table
                 .order(statuses::position.asc())
-                .select(Status::as_select())
-                .load(conn)?,
+                .select(Status::columns())
+                .load_on::<Status>(conn)?,
             types: types::table
                 .order(types::position.asc())
-                .select(Type::as_select())
-                .load(conn)?,
+                .select(Type::columns())
+                .load_on::<Type>(conn)?,
             priorities: priorities::table
                 .order(priorities::position.asc())
-                .select(Priority::as_select())
-                .load(conn)?,
+                .select(Priority::columns())
+                .load_on::<Priority>(conn)?,
         })
     }
 
@@ -153,8 +154,8 @@ impl WorkPackage {
     pub fn find(conn: &mut Conn, id: i64) -> QueryResult<Option<WorkPackage>> {
         work_packages::table
             .find(id)
-            .select(WorkPackage::as_select())
-            .first(conn)
+            .select(WorkPackage::columns())
+            .first_on::<WorkPackage>(conn)
             .optional()
     }
 
@@ -162,22 +163,22 @@ impl WorkPackage {
         work_packages::table
             .filter(id_in(work_packages::project_id, project_ids))
             .order(work_packages::id.asc())
-            .select(WorkPackage::as_select())
-            .load(conn)
+            .select(WorkPackage::columns())
+            .load_on::<WorkPackage>(conn)
     }
 
     pub fn find_many(conn: &mut Conn, ids: &[i64]) -> QueryResult<Vec<WorkPackage>> {
         work_packages::table
             .filter(id_in(work_packages::id, ids))
-            .select(WorkPackage::as_select())
-            .load(conn)
+            .select(WorkPackage::columns())
+            .load_on::<WorkPackage>(conn)
     }
 
     pub fn insert(conn: &mut Conn, row: &WorkPackageRecord) -> QueryResult<WorkPackage> {
         diesel::insert_into(work_packages::table)
             .values(row)
             .returning(work_packages::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// Writes `row` only if the stored lock version is still `expected` (optimistic locking).
@@ -194,7 +195,7 @@ impl WorkPackage {
         )
         .set(row)
         .returning(work_packages::all_columns)
-        .get_result(conn)
+        .get_result_on(conn)
         .optional()
     }
 }
@@ -205,7 +206,7 @@ impl Notification {
         diesel::insert_into(notifications::table)
             .values(row)
             .returning(notifications::all_columns)
-            .get_result(conn)
+            .get_result_on(conn)
     }
 
     /// The recipient's notifications, newest first.
@@ -213,8 +214,8 @@ impl Notification {
         notifications::table
             .filter(notifications::recipient_id.eq(recipient_id))
             .order(notifications::id.desc())
-            .select(Notification::as_select())
-            .load(conn)
+            .select(Notification::columns())
+            .load_on::<Notification>(conn)
     }
 
     pub fn set_read(conn: &mut Conn, ids: &[i64], read: bool, now: i64) -> QueryResult<usize> {
@@ -223,6 +224,6 @@ impl Notification {
                 notifications::read_ian.eq(read),
                 notifications::updated_at.eq(now),
             ))
-            .execute(conn)
+            .execute_on(conn)
     }
 }
