@@ -20,6 +20,16 @@ use diesel::{
 
 use super::AnyConnection;
 
+/// `$run` with `$inner` bound to the connection inside `$conn`, compiled once per backend.
+macro_rules! on_backend {
+    ($conn:expr, $inner:ident => $run:expr) => {
+        match $conn {
+            AnyConnection::Sqlite($inner) => $run,
+            AnyConnection::Postgresql($inner) => $run,
+        }
+    };
+}
+
 /// `RunQueryDsl`'s methods, taking an [`AnyConnection`] and running on the connection inside.
 pub trait QueryOnBackend:
     RunQueryDsl<SqliteConnection> + RunQueryDsl<PgConnection> + Sized
@@ -28,20 +38,14 @@ pub trait QueryOnBackend:
     where
         Self: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
-        match conn {
-            AnyConnection::Sqlite(conn) => RunQueryDsl::load(self, conn),
-            AnyConnection::Postgresql(conn) => RunQueryDsl::load(self, conn),
-        }
+        on_backend!(conn, conn => RunQueryDsl::load(self, conn))
     }
 
     fn get_result_on<'query, U>(self, conn: &mut AnyConnection) -> QueryResult<U>
     where
         Self: LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
-        match conn {
-            AnyConnection::Sqlite(conn) => RunQueryDsl::get_result(self, conn),
-            AnyConnection::Postgresql(conn) => RunQueryDsl::get_result(self, conn),
-        }
+        on_backend!(conn, conn => RunQueryDsl::get_result(self, conn))
     }
 
     fn first_on<'query, U>(self, conn: &mut AnyConnection) -> QueryResult<U>
@@ -50,20 +54,14 @@ pub trait QueryOnBackend:
         diesel::dsl::Limit<Self>:
             LoadQuery<'query, SqliteConnection, U> + LoadQuery<'query, PgConnection, U>,
     {
-        match conn {
-            AnyConnection::Sqlite(conn) => RunQueryDsl::first(self, conn),
-            AnyConnection::Postgresql(conn) => RunQueryDsl::first(self, conn),
-        }
+        on_backend!(conn, conn => RunQueryDsl::first(self, conn))
     }
 
     fn execute_on(self, conn: &mut AnyConnection) -> QueryResult<usize>
     where
         Self: ExecuteDsl<SqliteConnection> + ExecuteDsl<PgConnection>,
     {
-        match conn {
-            AnyConnection::Sqlite(conn) => RunQueryDsl::execute(self, conn),
-            AnyConnection::Postgresql(conn) => RunQueryDsl::execute(self, conn),
-        }
+        on_backend!(conn, conn => RunQueryDsl::execute(self, conn))
     }
 }
 
