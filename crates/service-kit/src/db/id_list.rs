@@ -14,8 +14,6 @@ use diesel::{
     QueryResult, SelectableExpression,
 };
 
-use super::MultiBackend;
-
 /// `column IN (ids)`: true for the rows whose `column` is one of `ids` (none for no ids).
 pub fn id_in<C>(column: C, ids: &[i64]) -> IdIn<C>
 where
@@ -72,15 +70,6 @@ impl<C: QueryFragment<Pg>> QueryFragment<Pg> for IdIn<C> {
         out.push_bind_param::<Text, _>(&self.ids)?;
         out.push_sql(" AS JSONB)) AS BIGINT)))");
         Ok(())
-    }
-}
-
-impl<C> QueryFragment<MultiBackend> for IdIn<C>
-where
-    C: QueryFragment<Sqlite> + QueryFragment<Pg>,
-{
-    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
-        MultiBackend::walk_variant_ast(self, pass)
     }
 }
 
