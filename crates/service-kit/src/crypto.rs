@@ -172,7 +172,8 @@ pub fn random_hex(bytes: usize) -> String {
     lower_hex(&buf)
 }
 
-fn lower_hex(bytes: &[u8]) -> String {
+/// Bytes as lowercase hex.
+pub fn lower_hex(bytes: &[u8]) -> String {
     bytes
         .iter()
         .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {

@@ -68,6 +68,9 @@ pub enum ApiError {
     /// 415 (WebDAV: MKCOL with a body).
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// 507 (WebDAV: the write would exceed the user's quota).
+    #[error("insufficient storage: {0}")]
+    InsufficientStorage(String),
     /// A 500 whose message names what failed (never the cause, which is logged).
     #[error("{message}")]
     Failed {
@@ -119,7 +122,13 @@ impl From<FileError> for ApiError {
             FileError::ParentMissing => Self::Conflict(e.to_string()),
             FileError::NotAllowed(message) => Self::MethodNotAllowed(message.into()),
             FileError::Forbidden(message) => Self::Forbidden(message.into()),
-            FileError::DestinationExists => Self::PreconditionFailed(e.to_string()),
+            FileError::DestinationExists | FileError::PreconditionFailed => {
+                Self::PreconditionFailed(e.to_string())
+            }
+            FileError::InsufficientStorage => Self::InsufficientStorage(e.to_string()),
+            FileError::BadRequest(message) => Self::BadRequest(message),
+            FileError::Checksum(e) => Self::BadRequest(e.to_string()),
+            FileError::UploadBusy => Self::Conflict(e.to_string()),
             FileError::Database(e) => e.into(),
             FileError::Io(e) => Self::Unexpected(anyhow::Error::new(e).context("file content")),
         }
@@ -248,6 +257,10 @@ impl ApiError {
                 ocs_status: Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
                 ..base(StatusCode::UNSUPPORTED_MEDIA_TYPE, false, message, 415)
             },
+            Self::InsufficientStorage(message) => Report {
+                ocs_status: Some(StatusCode::INSUFFICIENT_STORAGE),
+                ..base(StatusCode::INSUFFICIENT_STORAGE, false, message, 507)
+            },
             Self::Unexpected(_) => Report {
                 ocs_status: Some(StatusCode::INTERNAL_SERVER_ERROR),
                 ..base(
@@ -371,12 +384,15 @@ fn sabre_exception(status: StatusCode) -> &'static str {
         412 => "Sabre\\DAV\\Exception\\PreconditionFailed",
         413 => "OCA\\DAV\\Connector\\Sabre\\Exception\\EntityTooLarge",
         415 => "Sabre\\DAV\\Exception\\UnsupportedMediaType",
+        416 => "Sabre\\DAV\\Exception\\RequestedRangeNotSatisfiable",
+        507 => "Sabre\\DAV\\Exception\\InsufficientStorage",
         429 => "OCA\\DAV\\Connector\\Sabre\\Exception\\TooManyRequests",
         _ => "Sabre\\DAV\\Exception",
     }
 }
 
-/// `<d:error>` with the Sabre exception and message; 401 names the Basic realm.
+/// `<d:error>` with the Sabre exception and message; 401 names the Basic realm, 405 the
+/// methods there are.
 pub fn dav_error(status: StatusCode, message: &str) -> HttpResponse {
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>{}</s:exception><s:message>{}</s:message></d:error>",
@@ -390,6 +406,9 @@ pub fn dav_error(status: StatusCode, message: &str) -> HttpResponse {
             header::WWW_AUTHENTICATE,
             "Basic realm=\"Nextcloud\", charset=\"UTF-8\"",
         ));
+    }
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        builder.insert_header((header::ALLOW, crate::routes::webdav::ALLOW));
     }
     builder.body(body)
 }

@@ -25,6 +25,8 @@ pub struct FileNodeRow {
     pub ctime: i64,
     /// The last user who created or changed the content.
     pub modifier_uid: Option<String>,
+    /// `TYPE:hex` entries separated by spaces (files only).
+    pub checksum: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -42,6 +44,7 @@ pub struct NewFileNodeRow<'a> {
     pub mtime: i64,
     pub ctime: i64,
     pub modifier_uid: Option<&'a str>,
+    pub checksum: Option<&'a str>,
 }
 
 pub fn find(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<FileNodeRow>> {
@@ -124,6 +127,7 @@ pub struct ContentChange<'a> {
     pub etag: &'a str,
     pub mtime: i64,
     pub modifier: &'a str,
+    pub checksum: &'a str,
 }
 
 pub fn set_content(
@@ -139,6 +143,7 @@ pub fn set_content(
             file_nodes::etag.eq(change.etag),
             file_nodes::mtime.eq(change.mtime),
             file_nodes::modifier_uid.eq(change.modifier),
+            file_nodes::checksum.eq(change.checksum),
         ))
         .execute_on(conn)
 }
@@ -223,6 +228,22 @@ pub fn descendants(
             }
             found.push((id, key));
         }
+    }
+    Ok(found)
+}
+
+/// A folder's whole subtree (not the folder itself), each folder before its children.
+pub fn subtree(conn: &mut AnyConnection, folder: i64) -> QueryResult<Vec<FileNodeRow>> {
+    let mut found = Vec::new();
+    let mut level = vec![folder];
+    while !level.is_empty() {
+        let rows: Vec<FileNodeRow> = file_nodes::table
+            .filter(id_in(file_nodes::parent_id, &level))
+            .order(file_nodes::name.asc())
+            .select(FileNodeRow::columns())
+            .load_on::<FileNodeRow>(conn)?;
+        level = rows.iter().filter(|r| r.is_folder).map(|r| r.id).collect();
+        found.extend(rows);
     }
     Ok(found)
 }

@@ -12,6 +12,7 @@ pub mod schema;
 pub mod sessions;
 pub mod team_folders;
 pub mod token_refreshes;
+pub mod uploads;
 pub mod user_preferences;
 pub mod users;
 

@@ -10,6 +10,7 @@ diesel::table! {
         password_hash -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        quota_bytes -> Nullable<BigInt>,
     }
 }
 
@@ -121,6 +122,29 @@ diesel::table! {
         mtime -> BigInt,
         ctime -> BigInt,
         modifier_uid -> Nullable<Text>,
+        checksum -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> BigInt,
+        owner_uid -> Text,
+        name -> Text,
+        destination -> Nullable<Text>,
+        chunk_count -> Nullable<BigInt>,
+        assembling_since -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    upload_chunks (upload_id, name) {
+        upload_id -> BigInt,
+        name -> Text,
+        content_key -> Text,
+        size -> BigInt,
     }
 }
 
@@ -137,6 +161,7 @@ diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
 diesel::joinable!(sessions -> users (uid));
+diesel::joinable!(upload_chunks -> uploads (upload_id));
 diesel::joinable!(user_preferences -> users (uid));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -153,4 +178,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     openproject_token_refreshes,
     file_nodes,
     direct_downloads,
+    uploads,
+    upload_chunks,
 );

@@ -18,6 +18,8 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Bytes the user's own files may take; `None` is unlimited.
+    pub quota_bytes: Option<i64>,
 }
 
 #[derive(Debug, Insertable)]
@@ -72,5 +74,20 @@ pub fn set_enabled(
 ) -> QueryResult<usize> {
     diesel::update(users::table.filter(users::uid.eq(uid)))
         .set((users::enabled.eq(enabled), users::updated_at.eq(now)))
+        .execute_on(conn)
+}
+
+/// Sets the user's quota (`None`: unlimited); returns the number of users changed (0 or 1).
+pub fn set_quota(
+    conn: &mut AnyConnection,
+    uid: &str,
+    quota_bytes: Option<i64>,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::update(users::table.filter(users::uid.eq(uid)))
+        .set((
+            users::quota_bytes.eq(quota_bytes),
+            users::updated_at.eq(now),
+        ))
         .execute_on(conn)
 }

@@ -130,7 +130,7 @@ fn download(located: &Located, file: std::fs::File, file_name: &str) -> HttpResp
         .insert_header((header::LAST_MODIFIED, http_date(node.mtime)))
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .no_chunking(node.size.max(0) as u64)
-        .streaming(read_stream(file))
+        .streaming(read_stream(file, node.size.max(0) as u64))
 }
 
 /// `attachment; filename="<name>"`, quotes and backslashes escaped, control characters dropped;

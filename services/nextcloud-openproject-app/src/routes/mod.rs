@@ -69,6 +69,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/remote.php/dav/files/{tail:.*}",
             web::route().to(webdav::handle),
         )
+        .route(
+            "/remote.php/dav/uploads/{tail:.*}",
+            web::route().to(webdav::uploads),
+        )
         .route("/remote.php/webdav", web::route().to(webdav::handle))
         .route(
             "/remote.php/webdav/{tail:.*}",

@@ -248,11 +248,12 @@ async fn refusals() {
             400,
             "BadRequest",
         ),
-        // Missing parents, existing folders, bodies.
+        // Missing parents (PUT answers 404 as the real server does; MKCOL 409), existing
+        // folders, bodies.
         (
             dav("PUT", "/remote.php/dav/files/alice/no/x.txt").body("x"),
-            409,
-            "Conflict",
+            404,
+            "NotFound",
         ),
         (
             dav("MKCOL", "/remote.php/dav/files/alice/no/sub"),
@@ -313,13 +314,15 @@ async fn refusals() {
     )
     .await;
     assert_eq!(got, 405);
-    let (got, _) = sabre(
-        dav("MKCOL", "/remote.php/dav/files/alice/f")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let existing = dav("MKCOL", "/remote.php/dav/files/alice/f")
+        .send()
+        .await
+        .unwrap();
+    assert!(existing.headers()["Allow"]
+        .to_str()
+        .unwrap()
+        .contains("PROPFIND"));
+    let (got, _) = sabre(existing).await;
     assert_eq!(got, 405);
     let options = dav("OPTIONS", "/remote.php/dav/files/alice/")
         .send()

@@ -6,10 +6,13 @@
 //! Every write runs in one serialized transaction ([`FILES_LOCK`]) so sizes and etags of the
 //! ancestors stay consistent across replicas.
 
+pub mod checksum;
 pub mod direct;
 pub mod info;
 pub mod ops;
+pub mod preconditions;
 pub mod store;
+pub mod uploads;
 
 use std::collections::HashMap;
 
@@ -40,9 +43,23 @@ pub enum FileError {
     /// DELETE or MOVE of a root or of the team folder mount.
     #[error("{0}")]
     Forbidden(&'static str),
-    /// MOVE onto an existing target with `Overwrite: F`.
+    /// MOVE or COPY onto an existing target with `Overwrite: F`.
     #[error("the destination exists and overwriting is not allowed")]
     DestinationExists,
+    /// `If-Match` / `If-None-Match` refused the write.
+    #[error("An If-Match or If-None-Match header did not match the file")]
+    PreconditionFailed,
+    /// The write would take the user past their quota.
+    #[error("Insufficient space in the user's quota")]
+    InsufficientStorage,
+    /// A request the chunked-upload or copy rules refuse, with the reason for the client.
+    #[error("{0}")]
+    BadRequest(String),
+    /// Another request is assembling the same upload.
+    #[error("The upload is being assembled by another request")]
+    UploadBusy,
+    #[error(transparent)]
+    Checksum(#[from] checksum::ChecksumError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
     #[error("file content: {0}")]
@@ -57,13 +74,16 @@ pub struct Viewer {
     pub display_name: String,
     /// The team folder's id when mounted for this user.
     pub team_folder: Option<i64>,
+    /// Bytes the user's own files may take; `None` is unlimited.
+    pub quota_bytes: Option<i64>,
 }
 
 impl Viewer {
     pub fn load(conn: &mut AnyConnection, uid: &str) -> Result<Self, FileError> {
-        let display_name = users::find(conn, uid)?
-            .map(|u| u.display_name)
-            .unwrap_or_else(|| uid.to_string());
+        let (display_name, quota_bytes) = users::find(conn, uid)?.map_or_else(
+            || (uid.to_string(), None),
+            |u| (u.display_name, u.quota_bytes),
+        );
         let team_folder = match team_folders::find_by_name(conn, TEAM_FOLDER)? {
             Some(folder) => match folder.gid.as_deref() {
                 Some(gid) if groups::is_member(conn, gid, uid)? => Some(folder.id),
@@ -75,7 +95,34 @@ impl Viewer {
             uid: uid.to_string(),
             display_name,
             team_folder,
+            quota_bytes,
         })
+    }
+
+    /// The bytes still free in the user's own tree, `None` when unlimited. The team folder has
+    /// no quota.
+    pub fn free_bytes(&self, conn: &mut AnyConnection) -> Result<Option<i64>, FileError> {
+        let Some(quota) = self.quota_bytes else {
+            return Ok(None);
+        };
+        let used = user_root(conn, &self.uid)?.size;
+        Ok(Some((quota - used).max(0)))
+    }
+
+    /// Refuses a write that adds `growth` bytes to the tree of `node` beyond the user's quota.
+    pub fn check_quota(
+        &self,
+        conn: &mut AnyConnection,
+        node: &FileNodeRow,
+        growth: i64,
+    ) -> Result<(), FileError> {
+        if growth <= 0 || node.owner_uid.as_deref() != Some(self.uid.as_str()) {
+            return Ok(());
+        }
+        match self.free_bytes(conn)? {
+            Some(free) if growth > free => Err(FileError::InsufficientStorage),
+            _ => Ok(()),
+        }
     }
 
     /// True when `node` is in this viewer's tree or mounted team folder.
@@ -172,6 +219,7 @@ pub fn user_root(conn: &mut AnyConnection, uid: &str) -> Result<FileNodeRow, Fil
             mtime: now,
             ctime: now,
             modifier_uid: Some(uid),
+            checksum: None,
         },
     )?)
 }
@@ -197,6 +245,7 @@ pub fn team_root(conn: &mut AnyConnection, team_folder: i64) -> Result<FileNodeR
             mtime: now,
             ctime: now,
             modifier_uid: None,
+            checksum: None,
         },
     )?)
 }

@@ -1,15 +1,20 @@
-//! The writes of the WebDAV subset: PUT, MKCOL, DELETE, MOVE. Each takes the connection inside
-//! the caller's serialized transaction and keeps the ancestors' sizes, etags and mtimes current.
+//! The writes of the WebDAV server: PUT, MKCOL, DELETE, MOVE, COPY. Each takes the connection
+//! inside the caller's serialized transaction, keeps the ancestors' sizes, etags and mtimes
+//! current, and refuses what would take the user past their quota.
 
 use service_kit::db::AnyConnection;
 use storage_protocol::files::MIME_DIRECTORY;
 
+use std::collections::HashMap;
+
 use super::{
-    new_etag, now_secs, resolve,
+    new_etag, now_secs,
+    preconditions::{Preconditions, Verdict},
+    resolve,
     store::{ContentStore, Staged},
     FileError, Located, Viewer,
 };
-use crate::db::file_nodes::{self, NewFileNodeRow};
+use crate::db::file_nodes::{self, FileNodeRow, NewFileNodeRow};
 
 /// A folder's content changed by `size_delta`: it and every folder above it get the new size, a
 /// new etag and mtime `now`.
@@ -50,25 +55,44 @@ pub struct PutOutcome {
     pub replaced_key: Option<String>,
 }
 
+/// A file's new content, staged and checked.
+#[derive(Debug)]
+pub struct NewContent<'a> {
+    pub staged: &'a Staged,
+    pub mime_type: &'a str,
+    /// The modification time a client asks for (`X-OC-MTime`); else the time of the write.
+    pub client_mtime: Option<i64>,
+    /// The checksum entries to store (see [`super::checksum::to_store`]).
+    pub checksum: &'a str,
+}
+
 /// PUT: creates the file or replaces its content; the writer becomes the modifier. The staged
-/// content is moved into place before the transaction commits. `client_mtime` is the
-/// modification time a client asks for (`X-OC-MTime`); folders above get the time of the write.
+/// content is moved into place before the transaction commits; folders above get the time of
+/// the write.
 pub fn put(
     conn: &mut AnyConnection,
     store: &ContentStore,
     viewer: &Viewer,
     segments: &[String],
-    staged: &Staged,
-    mime_type: &str,
-    client_mtime: Option<i64>,
+    content: &NewContent<'_>,
+    preconditions: &Preconditions,
 ) -> Result<PutOutcome, FileError> {
     let now = now_secs();
-    let mtime = client_mtime.unwrap_or(now);
-    let outcome = match resolve(conn, viewer, segments)? {
+    let mtime = content.client_mtime.unwrap_or(now);
+    let staged = content.staged;
+    let existing = resolve(conn, viewer, segments)?;
+    let current = existing
+        .as_ref()
+        .map(|e| (e.node.etag.as_str(), e.node.mtime));
+    if preconditions.evaluate(current, false) != Verdict::Proceed {
+        return Err(FileError::PreconditionFailed);
+    }
+    let outcome = match existing {
         Some(existing) if existing.node.is_folder => {
             return Err(FileError::NotAllowed("the target is a folder"));
         }
         Some(existing) => {
+            viewer.check_quota(conn, &existing.node, staged.size - existing.node.size)?;
             let etag = new_etag();
             file_nodes::set_content(
                 conn,
@@ -76,10 +100,11 @@ pub fn put(
                 &file_nodes::ContentChange {
                     content_key: &staged.key,
                     size: staged.size,
-                    mime_type,
+                    mime_type: content.mime_type,
                     etag: &etag,
                     mtime,
                     modifier: &viewer.uid,
+                    checksum: content.checksum,
                 },
             )?;
             propagate(
@@ -100,6 +125,7 @@ pub fn put(
         }
         None => {
             let parent = parent_folder(conn, viewer, segments)?;
+            viewer.check_quota(conn, &parent.node, staged.size)?;
             let name = segments.last().map_or("", String::as_str);
             let node = file_nodes::insert(
                 conn,
@@ -110,12 +136,13 @@ pub fn put(
                     name,
                     is_folder: false,
                     size: staged.size,
-                    mime_type,
+                    mime_type: content.mime_type,
                     content_key: Some(&staged.key),
                     etag: &new_etag(),
                     mtime,
                     ctime: now,
                     modifier_uid: Some(&viewer.uid),
+                    checksum: Some(content.checksum),
                 },
             )?;
             propagate(conn, Some(parent.node.id), staged.size, now)?;
@@ -161,6 +188,7 @@ pub fn mkcol(
             mtime: now,
             ctime: now,
             modifier_uid: Some(&viewer.uid),
+            checksum: None,
         },
     )?;
     propagate(conn, Some(parent.node.id), 0, now)?;
@@ -204,6 +232,8 @@ pub struct MoveOutcome {
     pub replaced: bool,
     /// Content of the replaced destination, to remove after the commit.
     pub removed_keys: Vec<String>,
+    /// The moved node at its new place.
+    pub node: Located,
 }
 
 /// MOVE: renames or moves a node, keeping its id, mtime and modifier (renames and moves are not
@@ -240,6 +270,11 @@ pub fn move_node(
         None => false,
     };
     let parent = parent_folder(conn, viewer, to)?;
+    let same_tree = parent.node.owner_uid == source.node.owner_uid
+        && parent.node.team_folder_id == source.node.team_folder_id;
+    if !same_tree {
+        viewer.check_quota(conn, &parent.node, source.node.size)?;
+    }
     let name = to.last().map_or("", String::as_str);
     let now = now_secs();
     propagate(conn, source.node.parent_id, -source.node.size, now)?;
@@ -251,9 +286,7 @@ pub fn move_node(
         parent.node.owner_uid.as_deref(),
         parent.node.team_folder_id,
     )?;
-    let tree_changed = parent.node.owner_uid != source.node.owner_uid
-        || parent.node.team_folder_id != source.node.team_folder_id;
-    if tree_changed && source.node.is_folder {
+    if !same_tree && source.node.is_folder {
         let ids: Vec<i64> = file_nodes::descendants(conn, source.node.id)?
             .into_iter()
             .map(|(id, _)| id)
@@ -266,10 +299,155 @@ pub fn move_node(
         )?;
     }
     propagate(conn, Some(parent.node.id), source.node.size, now)?;
+    let node = file_nodes::find(conn, source.node.id)?.ok_or(FileError::NotFound)?;
     Ok(MoveOutcome {
         replaced,
         removed_keys,
+        node: Located {
+            node,
+            path: to.to_vec(),
+        },
     })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyOutcome {
+    /// True when the destination existed (and was replaced).
+    pub replaced: bool,
+    /// The copy (its root, for a folder).
+    pub node: Located,
+    /// Content of the replaced destination, to remove after the commit.
+    pub removed_keys: Vec<String>,
+}
+
+/// COPY: a new node (and, with `recursive`, new nodes for everything below a folder) with new
+/// ids, the same contents, checksums and mtimes; the copier is the modifier. Contents are
+/// shared by key duplicates, which are pushed to `new_keys` as they are made so that the caller
+/// can remove them if the transaction fails.
+#[allow(clippy::too_many_arguments)]
+pub fn copy_node(
+    conn: &mut AnyConnection,
+    store: &ContentStore,
+    viewer: &Viewer,
+    from: &[String],
+    to: &[String],
+    overwrite: bool,
+    recursive: bool,
+    new_keys: &mut Vec<String>,
+) -> Result<CopyOutcome, FileError> {
+    let source = resolve(conn, viewer, from)?.ok_or(FileError::NotFound)?;
+    if to.starts_with(from) {
+        return Err(FileError::Forbidden(
+            "A folder cannot be copied into itself",
+        ));
+    }
+    let existing = resolve(conn, viewer, to)?;
+    if let Some(existing) = &existing {
+        if !overwrite {
+            return Err(FileError::DestinationExists);
+        }
+        if existing.is_root() || existing.is_mount() || from.starts_with(to) {
+            return Err(FileError::Forbidden("This folder cannot be replaced"));
+        }
+    }
+    let parent = parent_folder(conn, viewer, to)?;
+    let below = if source.node.is_folder && recursive {
+        file_nodes::subtree(conn, source.node.id)?
+    } else {
+        Vec::new()
+    };
+    let size = if source.node.is_folder && !recursive {
+        0
+    } else {
+        source.node.size
+    };
+    let replaced_size = existing.as_ref().map_or(0, |e| e.node.size);
+    viewer.check_quota(conn, &parent.node, size - replaced_size)?;
+    let removed_keys = match &existing {
+        Some(existing) => remove_node(conn, existing)?,
+        None => Vec::new(),
+    };
+    let now = now_secs();
+    let name = to.last().map_or("", String::as_str);
+    let root = copy_row(
+        conn,
+        store,
+        viewer,
+        &source.node,
+        &parent.node,
+        name,
+        size,
+        now,
+        new_keys,
+    )?;
+    let mut copies: HashMap<i64, FileNodeRow> = HashMap::from([(source.node.id, root.clone())]);
+    for row in &below {
+        let Some(new_parent) = row.parent_id.and_then(|p| copies.get(&p)).cloned() else {
+            continue;
+        };
+        let copy = copy_row(
+            conn,
+            store,
+            viewer,
+            row,
+            &new_parent,
+            &row.name,
+            row.size,
+            now,
+            new_keys,
+        )?;
+        copies.insert(row.id, copy);
+    }
+    propagate(conn, Some(parent.node.id), size, now)?;
+    Ok(CopyOutcome {
+        replaced: existing.is_some(),
+        node: Located {
+            node: root,
+            path: to.to_vec(),
+        },
+        removed_keys,
+    })
+}
+
+/// One node of a copy, under `parent` (already copied).
+#[allow(clippy::too_many_arguments)]
+fn copy_row(
+    conn: &mut AnyConnection,
+    store: &ContentStore,
+    viewer: &Viewer,
+    row: &FileNodeRow,
+    parent: &FileNodeRow,
+    name: &str,
+    size: i64,
+    now: i64,
+    new_keys: &mut Vec<String>,
+) -> Result<FileNodeRow, FileError> {
+    let content_key = match &row.content_key {
+        Some(key) => {
+            let duplicate = store.duplicate(key)?;
+            new_keys.push(duplicate.clone());
+            Some(duplicate)
+        }
+        None => None,
+    };
+    Ok(file_nodes::insert(
+        conn,
+        &NewFileNodeRow {
+            owner_uid: parent.owner_uid.as_deref(),
+            team_folder_id: parent.team_folder_id,
+            parent_id: Some(parent.id),
+            name,
+            is_folder: row.is_folder,
+            size,
+            mime_type: &row.mime_type,
+            content_key: content_key.as_deref(),
+            etag: &new_etag(),
+            mtime: row.mtime,
+            ctime: now,
+            modifier_uid: Some(&viewer.uid),
+            checksum: row.checksum.as_deref(),
+        },
+    )?)
 }
 
 #[cfg(test)]
@@ -311,7 +489,22 @@ mod tests {
         let (mut file, mut staged) = store.begin().unwrap();
         ContentStore::write(&mut file, &mut staged, content).unwrap();
         file.flush().unwrap();
-        put(conn, store, viewer, &path(at), &staged, "text/plain", None).unwrap()
+        let checksum = format!("SHA1:{}", staged.sha1_hex());
+        let content = NewContent {
+            staged: &staged,
+            mime_type: "text/plain",
+            client_mtime: None,
+            checksum: &checksum,
+        };
+        put(
+            conn,
+            store,
+            viewer,
+            &path(at),
+            &content,
+            &Preconditions::default(),
+        )
+        .unwrap()
     }
 
     fn size(conn: &mut AnyConnection, viewer: &Viewer, at: &str) -> i64 {

@@ -1,14 +1,16 @@
 //! File contents in the data directory, each under a random key: uploads are written to a
 //! staging file first and renamed into place by the transaction that records them, so a reader
-//! never sees half a file and an aborted upload leaves nothing behind.
+//! never sees half a file and an aborted upload leaves nothing behind. A content never changes
+//! once in place (a new version is a new key), so a copy may share it through a hard link.
 
 use std::{
     fs::File,
-    io::{self, Write},
+    io::{self, Read, Write},
     path::{Path, PathBuf},
 };
 
 use service_kit::crypto;
+use sha1::{Digest, Sha1};
 
 const STAGING: &str = "staging";
 const KEY_LEN: usize = 40;
@@ -27,7 +29,19 @@ pub struct Staged {
     path: PathBuf,
     pub key: String,
     pub size: i64,
+    /// The SHA-1 of what was written so far.
+    hasher: Sha1,
 }
+
+impl Staged {
+    /// The content's SHA-1 as lowercase hex.
+    pub fn sha1_hex(&self) -> String {
+        crypto::lower_hex(&self.hasher.clone().finalize())
+    }
+}
+
+/// Contents are copied and assembled in pieces of this size.
+const COPY_BUFFER: usize = 1024 * 1024;
 
 impl ContentStore {
     /// Creates the directory (and its staging area) when missing, and removes stale staging
@@ -69,14 +83,64 @@ impl ContentStore {
         let key = crypto::random_alphanumeric(KEY_LEN);
         let path = self.dir.join(STAGING).join(&key);
         let file = File::create(&path)?;
-        Ok((file, Staged { path, key, size: 0 }))
+        Ok((
+            file,
+            Staged {
+                path,
+                key,
+                size: 0,
+                hasher: Sha1::new(),
+            },
+        ))
     }
 
     /// Appends a chunk to a staging file.
     pub fn write(file: &mut File, staged: &mut Staged, chunk: &[u8]) -> io::Result<()> {
         file.write_all(chunk)?;
+        staged.hasher.update(chunk);
         staged.size += chunk.len() as i64;
         Ok(())
+    }
+
+    /// A new staged content made of `keys`' contents in order (the chunks of an upload).
+    /// Blocking; on failure nothing is left behind.
+    pub fn assemble(&self, keys: &[String]) -> io::Result<Staged> {
+        let (mut file, mut staged) = self.begin()?;
+        let result = (|| {
+            let mut buffer = vec![0u8; COPY_BUFFER];
+            for key in keys {
+                let mut chunk = self.read(key)?;
+                loop {
+                    let n = chunk.read(&mut buffer)?;
+                    if n == 0 {
+                        break;
+                    }
+                    Self::write(&mut file, &mut staged, &buffer[..n])?;
+                }
+            }
+            file.flush()
+        })();
+        match result {
+            Ok(()) => Ok(staged),
+            Err(e) => {
+                self.discard(&staged);
+                Err(e)
+            }
+        }
+    }
+
+    /// A new key holding the same content as `key`: a hard link where the filesystem allows,
+    /// else a copy.
+    pub fn duplicate(&self, key: &str) -> io::Result<String> {
+        let from = self.path_of(key)?;
+        let new_key = crypto::random_alphanumeric(KEY_LEN);
+        let to = self.path_of(&new_key)?;
+        if std::fs::hard_link(&from, &to).is_err() {
+            let staging = self.dir.join(STAGING).join(&new_key);
+            std::fs::copy(&from, &staging)?;
+            std::fs::rename(&staging, &to)?;
+        }
+        Ok(new_key)
     }
 
     /// Moves the upload into place under its key.

@@ -1,0 +1,253 @@
+//! PROPFIND (spec §7.2): a 207 multistatus of the resource and, with `Depth: 1`, its children;
+//! `Depth: infinity` walks the whole subtree (OpenProject maps paths to ids with it), bounded
+//! by [`MAX_ENTRIES`].
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use storage_protocol::files::{parse_propfind, Propfind};
+
+use super::{header_str, http_date, oc_id, read, DavPath};
+use crate::{
+    domain::{
+        authentication::AuthenticatedUser,
+        files::{children, resolve, FileError, Located},
+    },
+    error::{xml_escape, ApiError},
+    state::AppState,
+};
+
+const DAV: &str = "DAV:";
+const OC: &str = "http://owncloud.org/ns";
+const NC: &str = "http://nextcloud.org/ns";
+/// The most responses one PROPFIND answers; a deeper walk is refused.
+pub const MAX_ENTRIES: usize = 10_000;
+/// `quota-available-bytes` of a tree without a quota, as Nextcloud writes it.
+const UNLIMITED: i64 = -3;
+
+/// Every property of §7.2 in allprop order: (namespace, name).
+const ALL_PROPS: [(&str, &str); 11] = [
+    (OC, "fileid"),
+    (OC, "id"),
+    (OC, "size"),
+    (DAV, "getcontentlength"),
+    (DAV, "getcontenttype"),
+    (DAV, "getlastmodified"),
+    (DAV, "getetag"),
+    (DAV, "resourcetype"),
+    (OC, "permissions"),
+    (OC, "owner-id"),
+    (OC, "owner-display-name"),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    Zero,
+    One,
+    Infinity,
+}
+
+/// Reads the request body as a propfind document; malformed XML is 400.
+pub(super) async fn request_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Propfind, ApiError> {
+    let raw = crate::body::read_limited(req, payload, state.settings.common.max_body_bytes).await?;
+    let body = std::str::from_utf8(&raw)
+        .map_err(|_| ApiError::BadRequest("The request body is not valid XML".into()))?;
+    parse_propfind(body)
+        .map_err(|_| ApiError::BadRequest("The request body is not valid XML".into()))
+}
+
+/// Whether the request wants children (`Depth` missing counts as 1, as the spec says).
+pub(super) fn wants_children(req: &HttpRequest) -> bool {
+    header_str(req, "Depth").is_none_or(|v| v.trim() != "0")
+}
+
+/// What a tree's owner sees of it beside each node.
+struct Context {
+    owner: (String, String),
+    /// Bytes free in the user's own tree; `None` without a quota.
+    free: Option<i64>,
+}
+
+/// PROPFIND — 207 multistatus.
+pub(super) async fn propfind(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    user: &AuthenticatedUser,
+    target: DavPath,
+) -> Result<HttpResponse, ApiError> {
+    let request = request_body(req, payload, state).await?;
+    let depth = match header_str(req, "Depth").map(str::trim) {
+        Some("0") => Depth::Zero,
+        Some(v) if v.eq_ignore_ascii_case("infinity") => Depth::Infinity,
+        _ => Depth::One,
+    };
+    let segments = target.segments.clone();
+    let (nodes, context) = read(state, user, move |conn, viewer| {
+        let located = resolve(conn, viewer, &segments)?.ok_or(FileError::NotFound)?;
+        let mut nodes = vec![located.clone()];
+        if located.node.is_folder && depth != Depth::Zero {
+            walk(conn, viewer, &located, depth == Depth::Infinity, &mut nodes)?;
+        }
+        let context = Context {
+            owner: (viewer.uid.clone(), viewer.display_name.clone()),
+            free: viewer.free_bytes(conn)?,
+        };
+        Ok((nodes, context))
+    })
+    .await?;
+    let mut out = Multistatus::new();
+    for located in &nodes {
+        let href = target.href(&located.path, located.node.is_folder);
+        out.response(&href, &request, |namespace, name| {
+            property(state, located, &context, namespace, name)
+        });
+    }
+    Ok(out.finish())
+}
+
+/// Appends `folder`'s children (and with `deep`, everything below, each folder before its
+/// contents) to `nodes`, refusing to go past [`MAX_ENTRIES`].
+fn walk(
+    conn: &mut service_kit::db::AnyConnection,
+    viewer: &crate::domain::files::Viewer,
+    folder: &Located,
+    deep: bool,
+    nodes: &mut Vec<Located>,
+) -> Result<(), FileError> {
+    for child in children(conn, viewer, folder)? {
+        if nodes.len() >= MAX_ENTRIES {
+            return Err(FileError::Forbidden(
+                "PROPFIND with Depth: infinity is limited to 10000 entries; use Depth: 1",
+            ));
+        }
+        let descend = deep && child.node.is_folder;
+        nodes.push(child.clone());
+        if descend {
+            walk(conn, viewer, &child, true, nodes)?;
+        }
+    }
+    Ok(())
+}
+
+/// The value of a property as XML content, `None` when it does not apply.
+fn property(
+    state: &AppState,
+    located: &Located,
+    context: &Context,
+    namespace: &str,
+    name: &str,
+) -> Option<String> {
+    let node = &located.node;
+    let text = |s: &str| Some(xml_escape(s));
+    match (namespace, name) {
+        (OC, "fileid") => Some(node.id.to_string()),
+        (OC, "id") => Some(oc_id(state, node.id)),
+        (OC, "size") => Some(node.size.to_string()),
+        (DAV, "getcontentlength") if !node.is_folder => Some(node.size.to_string()),
+        (DAV, "getcontenttype") if !node.is_folder => text(&node.mime_type),
+        (DAV, "getlastmodified") => Some(http_date(node.mtime)),
+        (DAV, "getetag") => text(&format!("\"{}\"", node.etag)),
+        (DAV, "resourcetype") if node.is_folder => Some("<d:collection/>".into()),
+        (DAV, "resourcetype") => Some(String::new()),
+        (OC, "permissions") => Some(located.permissions().into()),
+        // Team folder items are the requester's, as Nextcloud shows them.
+        (OC, "owner-id") => text(node.owner_uid.as_deref().unwrap_or(&context.owner.0)),
+        (OC, "owner-display-name") => text(&context.owner.1),
+        (OC, "checksums") if !node.is_folder => node
+            .checksum
+            .as_deref()
+            .map(|c| format!("<oc:checksum>{}</oc:checksum>", xml_escape(c))),
+        (DAV, "quota-used-bytes") if node.is_folder => Some(node.size.to_string()),
+        (DAV, "quota-available-bytes") if node.is_folder => {
+            let free = match located.in_team_folder() {
+                true => None,
+                false => context.free,
+            };
+            Some(free.unwrap_or(UNLIMITED).to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A `207 Multi-Status` document, written response by response.
+pub(super) struct Multistatus {
+    xml: String,
+}
+
+impl Multistatus {
+    pub(super) fn new() -> Self {
+        Self {
+            xml: String::from(
+                "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",
+            ),
+        }
+    }
+
+    /// One `<d:response>`: the found properties in a 200 propstat and, for named ones, those
+    /// that do not apply in a 404 propstat. `value` gives a property's XML content.
+    pub(super) fn response(
+        &mut self,
+        href: &str,
+        request: &Propfind,
+        value: impl Fn(&str, &str) -> Option<String>,
+    ) {
+        let wanted: Vec<(&str, &str)> = match request {
+            Propfind::AllProp => ALL_PROPS.to_vec(),
+            Propfind::Props(props) => props
+                .iter()
+                .map(|(ns, name)| (ns.as_str(), name.as_str()))
+                .collect(),
+        };
+        let mut found = String::new();
+        let mut missing = String::new();
+        for (namespace, name) in wanted {
+            match value(namespace, name) {
+                Some(v) => found.push_str(&element(namespace, name, Some(&v))),
+                None if matches!(request, Propfind::Props(_)) => {
+                    missing.push_str(&element(namespace, name, None));
+                }
+                None => {}
+            }
+        }
+        self.xml.push_str("<d:response><d:href>");
+        self.xml.push_str(&xml_escape(href));
+        self.xml.push_str("</d:href>");
+        for (props, status) in [(found, "200 OK"), (missing, "404 Not Found")] {
+            if !props.is_empty() {
+                self.xml.push_str(&format!(
+                    "<d:propstat><d:prop>{props}</d:prop><d:status>HTTP/1.1 {status}</d:status></d:propstat>"
+                ));
+            }
+        }
+        self.xml.push_str("</d:response>");
+    }
+
+    pub(super) fn finish(mut self) -> HttpResponse {
+        self.xml.push_str("</d:multistatus>");
+        HttpResponse::build(StatusCode::MULTI_STATUS)
+            .content_type("application/xml; charset=utf-8")
+            .body(self.xml)
+    }
+}
+
+/// A property element with the document's prefixes; a property in no namespace is written
+/// with an empty default namespace, which XML allows (an empty prefix binding it does not).
+fn element(namespace: &str, name: &str, value: Option<&str>) -> String {
+    let (open, close) = match namespace {
+        DAV => (format!("d:{name}"), format!("d:{name}")),
+        OC => (format!("oc:{name}"), format!("oc:{name}")),
+        NC => (format!("nc:{name}"), format!("nc:{name}")),
+        "" => (format!("{name} xmlns=\"\""), name.to_string()),
+        other => (
+            format!("x:{name} xmlns:x=\"{}\"", xml_escape(other)),
+            format!("x:{name}"),
+        ),
+    };
+    match value {
+        Some(v) if !v.is_empty() => format!("<{open}>{v}</{close}>"),
+        _ => format!("<{open}/>"),
+    }
+}
