@@ -255,8 +255,22 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
             .map_err(|e| PropfindError(e.to_string()))?;
         let ns = match namespace {
             ResolveResult::Bound(Namespace(ns)) => String::from_utf8_lossy(ns).into_owned(),
-            _ => String::new(),
+            ResolveResult::Unbound => String::new(),
+            ResolveResult::Unknown(prefix) => {
+                return Err(PropfindError(format!(
+                    "the prefix {} is not bound",
+                    String::from_utf8_lossy(&prefix)
+                )))
+            }
         };
+        // `xmlns:p=""` cannot bind a prefix (Namespaces in XML 1.0 §3), so `p:name` is malformed.
+        let prefixed = match &event {
+            Event::Start(start) | Event::Empty(start) => start.name().prefix().is_some(),
+            _ => false,
+        };
+        if prefixed && ns.is_empty() {
+            return Err(PropfindError("a prefix is bound to no namespace".into()));
+        }
         let is_dav = ns.as_bytes() == crate::dav::DAV_NS;
         let (start, empty) = match &event {
             Event::Start(start) => (Some(start), false),
@@ -295,6 +309,21 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn empty_prefix_bindings_and_unbound_prefixes_are_malformed() {
+        let empty =
+            r#"<d:propfind xmlns:d="DAV:" xmlns:bar=""><d:prop><bar:foo/></d:prop></d:propfind>"#;
+        assert!(parse_propfind(empty).is_err());
+        let unbound = r#"<d:propfind xmlns:d="DAV:"><d:prop><zz:foo/></d:prop></d:propfind>"#;
+        assert!(parse_propfind(unbound).is_err());
+        let no_namespace =
+            r#"<d:propfind xmlns:d="DAV:"><d:prop><foo xmlns=""/></d:prop></d:propfind>"#;
+        assert_eq!(
+            parse_propfind(no_namespace).unwrap(),
+            Propfind::Props(vec![(String::new(), "foo".into())])
+        );
+    }
     use crate::fixtures::{assert_round_trip, load};
 
     #[test]

@@ -120,9 +120,36 @@ pub struct IntegrationCapabilities {
     pub groupfolders_enabled: bool,
 }
 
+/// `files`: what the desktop client reads before it syncs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilesCapabilities {
+    /// Files over the client's chunk size go up in chunks (see `dav.chunking`).
+    pub bigfilechunking: bool,
+    pub blacklisted_files: Vec<String>,
+}
+
+/// `dav`: the chunked upload version the WebDAV server speaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DavCapabilities {
+    /// `"1.0"`: uploads under `/remote.php/dav/uploads/<user>/` (chunking v2 with a
+    /// `Destination` at MKCOL).
+    pub chunking: String,
+}
+
+/// `checksums`: the `OC-Checksum` types uploads may carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChecksumCapabilities {
+    pub supported_types: Vec<String>,
+    pub preferred_upload_type: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityMap {
     pub core: CoreCapabilities,
+    pub files: FilesCapabilities,
+    pub dav: DavCapabilities,
+    pub checksums: ChecksumCapabilities,
     pub integration_openproject: IntegrationCapabilities,
 }
 
@@ -148,6 +175,17 @@ impl Default for Capabilities {
                 core: CoreCapabilities {
                     pollinterval: 60,
                     webdav_root: "remote.php/webdav".into(),
+                },
+                files: FilesCapabilities {
+                    bigfilechunking: true,
+                    blacklisted_files: vec![".htaccess".into()],
+                },
+                dav: DavCapabilities {
+                    chunking: "1.0".into(),
+                },
+                checksums: ChecksumCapabilities {
+                    supported_types: vec!["SHA1".into()],
+                    preferred_upload_type: "SHA1".into(),
                 },
                 integration_openproject: IntegrationCapabilities {
                     app_version: APP_VERSION.into(),

@@ -107,9 +107,53 @@ pub fn provision(
     }
 }
 
+/// A quota as provisioning's `quota` value gives it: `none` or `default` (unlimited), bytes, or
+/// a size with a unit as Nextcloud writes them (`512 MB`, `1.5 GB`, `5G`; factors of 1024).
+/// `None` inside is unlimited; `Err` is an invalid value.
+pub fn parse_quota(value: &str) -> Result<Option<i64>, InvalidQuota> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("none") || value.eq_ignore_ascii_case("default") {
+        return Ok(None);
+    }
+    let split = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(split);
+    let number: f64 = number.parse().map_err(|_| InvalidQuota)?;
+    let factor: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1024.0,
+        "m" | "mb" => 1024.0 * 1024.0,
+        "g" | "gb" => 1024.0 * 1024.0 * 1024.0,
+        "t" | "tb" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(InvalidQuota),
+    };
+    let bytes = (number * factor).round();
+    if !bytes.is_finite() || bytes < 0.0 || bytes > i64::MAX as f64 {
+        return Err(InvalidQuota);
+    }
+    Ok(Some(bytes as i64))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("invalid quota value")]
+pub struct InvalidQuota;
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quotas_parse_as_nextcloud_writes_them() {
+        assert_eq!(parse_quota("none"), Ok(None));
+        assert_eq!(parse_quota("default"), Ok(None));
+        assert_eq!(parse_quota("1234"), Ok(Some(1234)));
+        assert_eq!(parse_quota("5 MB"), Ok(Some(5 * 1024 * 1024)));
+        assert_eq!(parse_quota("1.5G"), Ok(Some(1536 * 1024 * 1024)));
+        for bad in ["", "-1", "lots", "5 PB", "1.2.3 GB"] {
+            assert_eq!(parse_quota(bad), Err(InvalidQuota), "{bad}");
+        }
+    }
 
     #[test]
     fn refusals_carry_the_contract_codes() {

@@ -110,6 +110,79 @@ pub async fn create(
     })
 }
 
+/// PUT /ocs/v{1,2}.php/cloud/users/{userid} — admins edit a user: `key` and `value` from the
+/// query, a form or a JSON body. The key this host model keeps is `quota` (bytes, `5 GB`,
+/// `none`); others answer 103.
+pub async fn edit(
+    req: HttpRequest,
+    format: OcsFormat,
+    caller: MaybeUser,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.require_user()?;
+    let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
+    let json = body::is_json(&req);
+    let mut pairs = body::parse_pairs(req.query_string().as_bytes())?;
+    if json && !raw.is_empty() {
+        let body: EditUser = body::parse_json(&raw)?;
+        pairs.push(("key".into(), body.key));
+        pairs.push(("value".into(), body.value));
+    } else if !raw.is_empty() {
+        pairs.extend(body::parse_pairs(&raw)?);
+    }
+    let form_token = pairs
+        .iter()
+        .find_map(|(k, v)| (k == REQUEST_TOKEN).then_some(v.as_str()));
+    check_csrf(&state, &req, caller, form_token)?;
+    if !caller.is_admin {
+        return Err(ApiError::ocs(403, messages::MUST_BE_SUBADMIN));
+    }
+    let param = |name: &str| {
+        pairs
+            .iter()
+            .rev()
+            .find_map(|(k, v)| (k == name).then(|| v.clone()))
+            .unwrap_or_default()
+    };
+    let (key, value) = (param("key"), param("value"));
+    if key != "quota" {
+        return Err(ApiError::ocs(103, "Invalid key"));
+    }
+    let quota = provisioning::parse_quota(&value)
+        .map_err(|_| ApiError::ocs(102, format!("Invalid quota value: {value}")))?;
+    let (_, uid) = path.into_inner();
+    let changed = state
+        .db
+        .run(move |conn| {
+            let user = users::find(conn, &uid)?
+                .ok_or_else(|| ApiError::ocs(404, messages::USER_NOT_FOUND))?;
+            users::set_quota(
+                conn,
+                &user.uid,
+                quota,
+                service_kit::time::now_millis() / 1000,
+            )?;
+            Ok::<_, ApiError>(user.uid)
+        })
+        .await?;
+    tracing::info!(
+        uid = changed.as_str(),
+        by = caller.uid.as_str(),
+        "quota set"
+    );
+    format.ok(serde_json::Value::Array(vec![]))
+}
+
+/// The JSON body of an edit.
+#[derive(Debug, serde::Deserialize)]
+struct EditUser {
+    key: String,
+    #[serde(default)]
+    value: String,
+}
+
 fn refusal(error: provisioning::ProvisionError) -> ApiError {
     match error.ocs() {
         Some((code, message)) => ApiError::ocs(code, message),

@@ -47,6 +47,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(cloud_users::get),
         )
         .route(
+            "/ocs/{version:v[12]}.php/cloud/users/{userid}",
+            web::put().to(cloud_users::edit),
+        )
+        .route(
             "/ocs/{version:v[12]}.php/apps/integration_openproject/fileinfo/{file_id}",
             web::get().to(fileinfo::fileinfo),
         )

@@ -6,6 +6,7 @@ mod authentication;
 mod capabilities;
 mod check_config;
 mod cloud_user;
+mod dav_clients;
 mod direct;
 mod errors;
 mod fake_openproject;
