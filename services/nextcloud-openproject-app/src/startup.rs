@@ -88,6 +88,7 @@ impl Application {
                 settings.data_dir.display()
             )
         })?;
+        tokio::spawn(crate::housekeeping::run(db.clone(), files.clone()));
         let state = AppState {
             files,
             openproject_cache: Default::default(),

@@ -295,6 +295,76 @@ pub fn purge_expired(conn: &mut AnyConnection, now: i64) -> Result<Vec<String>, 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::{test_db, users};
+
+    fn alice(conn: &mut AnyConnection) -> Viewer {
+        users::insert(
+            conn,
+            &users::NewUserRow {
+                uid: "alice",
+                uid_lower: "alice".into(),
+                display_name: "Alice",
+                email: None,
+                enabled: true,
+                password_hash: "x",
+                created_at: 0,
+                updated_at: 0,
+            },
+        )
+        .unwrap();
+        Viewer::load(conn, "alice").unwrap()
+    }
+
+    #[test]
+    fn uploads_expire_a_day_after_their_last_chunk() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        let viewer = alice(conn);
+        let t0 = 1_000_000;
+        create(conn, &viewer, "old", None, t0).unwrap();
+        let old = find(conn, &viewer, "old").unwrap();
+        add_chunk(conn, &old, "1", "k1", 3, t0 + 10).unwrap();
+        create(conn, &viewer, "young", None, t0 + 100).unwrap();
+        // A day after the last chunk the first one goes, with its content key.
+        assert!(purge_expired(conn, t0 + 10 + EXPIRY_SECS)
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            purge_expired(conn, t0 + 11 + EXPIRY_SECS).unwrap(),
+            vec!["k1".to_string()]
+        );
+        assert!(matches!(
+            find(conn, &viewer, "old"),
+            Err(FileError::NotFound)
+        ));
+        assert!(find(conn, &viewer, "young").is_ok());
+    }
+
+    #[test]
+    fn one_request_assembles_and_chunks_wait_meanwhile() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        let viewer = alice(conn);
+        create(conn, &viewer, "u", Some("f.bin"), 0).unwrap();
+        let upload = find(conn, &viewer, "u").unwrap();
+        for (name, key) in [("2", "k2"), ("1", "k1"), ("10", "k10")] {
+            add_chunk(conn, &upload, name, key, 1, 0).unwrap();
+        }
+        let assembly = begin_assembly(conn, &upload, 5).unwrap();
+        assert_eq!(assembly.keys, ["k1", "k2", "k10"]);
+        assert_eq!(assembly.total, 3);
+        assert!(matches!(
+            begin_assembly(conn, &upload, 6),
+            Err(FileError::UploadBusy)
+        ));
+        let claimed = find(conn, &viewer, "u").unwrap();
+        assert!(matches!(
+            add_chunk(conn, &claimed, "3", "k3", 1, 6),
+            Err(FileError::UploadBusy)
+        ));
+        release(conn, upload.id).unwrap();
+        assert!(begin_assembly(conn, &upload, 7).is_ok());
+    }
 
     #[test]
     fn chunk_names_sort_by_number() {
