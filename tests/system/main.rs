@@ -2,6 +2,7 @@
 
 mod file_links;
 mod is_valid_op_instance;
+mod malformed_input;
 mod oauth_flows;
 mod processes;
 mod replicas;

@@ -32,6 +32,10 @@ pub fn parse_authorization(header: &str) -> Result<Option<Credentials>, Malforme
         let decoded = STANDARD.decode(rest).map_err(|_| MalformedAuthorization)?;
         let decoded = String::from_utf8(decoded).map_err(|_| MalformedAuthorization)?;
         let (username, password) = decoded.split_once(':').ok_or(MalformedAuthorization)?;
+        // No account or password holds a NUL, and no database may be asked for one.
+        if decoded.contains('\0') {
+            return Err(MalformedAuthorization);
+        }
         return Ok(Some(Credentials::Basic {
             username: username.to_string(),
             password: SecretString::new(password),
@@ -211,6 +215,7 @@ mod tests {
         );
         assert_eq!(parse_authorization("Digest x").unwrap(), None);
         assert!(parse_authorization("Basic !!!").is_err());
+        assert!(parse_authorization(&format!("Basic {}", STANDARD.encode("ad\0min:pw"))).is_err());
         assert!(parse_authorization(&format!("Basic {}", STANDARD.encode("nocolon"))).is_err());
         assert!(parse_authorization("Bearer").is_err());
     }

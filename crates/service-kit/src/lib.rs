@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod http_client;
+pub mod input;
 pub mod server;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]

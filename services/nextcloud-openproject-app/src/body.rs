@@ -44,14 +44,28 @@ pub fn is_json(req: &HttpRequest) -> bool {
         })
 }
 
+/// A JSON body; one holding a NUL character is as invalid as malformed JSON.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|_| ApiError::BadRequest(messages::INVALID_JSON.into()))
+    let invalid = || ApiError::BadRequest(messages::INVALID_JSON.into());
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|_| invalid())?;
+    if service_kit::input::json_has_nul(&value) {
+        return Err(invalid());
+    }
+    serde_json::from_value(value).map_err(|_| invalid())
 }
 
-/// `application/x-www-form-urlencoded` pairs in order, keys as sent (`groups[]` included).
+/// `application/x-www-form-urlencoded` pairs in order, keys as sent (`groups[]` included); a
+/// NUL character makes the form invalid.
 pub fn parse_pairs(raw: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
-    serde_urlencoded::from_bytes(raw)
-        .map_err(|_| ApiError::BadRequest(messages::INVALID_FORM.into()))
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(raw)
+        .map_err(|_| ApiError::BadRequest(messages::INVALID_FORM.into()))?;
+    if pairs
+        .iter()
+        .any(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(ApiError::BadRequest(messages::INVALID_FORM.into()));
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]

@@ -135,6 +135,15 @@ impl From<FileError> for ApiError {
     }
 }
 
+impl From<service_kit::input::NulInUrl> for ApiError {
+    fn from(part: service_kit::input::NulInUrl) -> Self {
+        match part {
+            service_kit::input::NulInUrl::Path => Self::NotFound,
+            service_kit::input::NulInUrl::Query => Self::BadRequest(messages::INVALID_QUERY.into()),
+        }
+    }
+}
+
 impl From<PreferenceError> for ApiError {
     fn from(e: PreferenceError) -> Self {
         Self::Unexpected(anyhow::Error::new(e).context("user preferences"))

@@ -36,6 +36,15 @@ pub enum ApiError {
     Unexpected(#[from] anyhow::Error),
 }
 
+impl From<service_kit::input::NulInUrl> for ApiError {
+    fn from(part: service_kit::input::NulInUrl) -> Self {
+        match part {
+            service_kit::input::NulInUrl::Path => Self::not_found(),
+            service_kit::input::NulInUrl::Query => Self::of(ErrorId::InvalidQuery),
+        }
+    }
+}
+
 impl ApiError {
     pub fn of(id: ErrorId) -> Self {
         Self::hal(HalError::of(id))

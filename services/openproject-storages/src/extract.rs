@@ -166,11 +166,14 @@ impl FromRequest for JsonBody {
                 return Ok(JsonBody(Value::Object(Default::default())));
             }
             check_content_type(content_type.as_deref())?;
-            serde_json::from_slice(&body).map(JsonBody).map_err(|e| {
-                ApiError::hal(
-                    HalError::of(ErrorId::InvalidRequestBody).with_parse_error(e.to_string()),
-                )
-            })
+            let invalid = |detail: String| {
+                ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(detail))
+            };
+            let value: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
+            if service_kit::input::json_has_nul(&value) {
+                return Err(invalid("a string holds a NUL character".into()));
+            }
+            Ok(JsonBody(value))
         })
     }
 }
@@ -270,4 +273,13 @@ mod tests {
             assert!(parse_id(bad).is_err(), "{bad}");
         }
     }
+}
+
+/// An `application/x-www-form-urlencoded` body, `None` when it is malformed or holds a NUL.
+pub fn parse_form<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Option<T> {
+    let text = std::str::from_utf8(raw).ok()?;
+    if service_kit::input::encodes_nul(text) {
+        return None;
+    }
+    serde_urlencoded::from_str(text).ok()
 }

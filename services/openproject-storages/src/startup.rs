@@ -124,6 +124,9 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .into_app()
             .configure(routes::pages)
             .configure(routes::oauth_server)
+            .wrap(from_fn(
+                service_kit::input::refuse_nul_in_url::<crate::error::ApiError>,
+            ))
             .wrap(from_fn(service_kit::server::request_span))
     })
     .listen(listener)?

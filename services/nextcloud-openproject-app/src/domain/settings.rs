@@ -176,6 +176,9 @@ fn values_of(body: &[u8], allow_empty: bool) -> Result<Map<String, Value>, Refus
     let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(body) else {
         return Err(invalid());
     };
+    if body.values().any(service_kit::input::json_has_nul) {
+        return Err(invalid());
+    }
     match body.remove("values") {
         Some(Value::Object(values)) if allow_empty || !values.is_empty() => Ok(values),
         _ => Err(invalid()),

@@ -43,7 +43,7 @@ pub async fn post(
 fn candidate_url(req: &HttpRequest, raw: &[u8], form: &[(String, String)]) -> Option<String> {
     let from_json = || match serde_json::from_slice::<Value>(raw).ok()? {
         Value::Object(mut body) => match body.remove("url")? {
-            Value::String(url) => Some(url),
+            Value::String(url) if !url.contains('\0') => Some(url),
             _ => None,
         },
         _ => None,

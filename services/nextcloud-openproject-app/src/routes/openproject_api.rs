@@ -181,7 +181,10 @@ pub async fn link_files(
         Ok(session) => session,
         Err(e) => return link_failure(format, e),
     };
-    let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    let body: Value = serde_json::from_slice(&raw)
+        .ok()
+        .filter(|body| !service_kit::input::json_has_nul(body))
+        .unwrap_or(Value::Null);
     let request = match parse_link_request(&body) {
         Ok(request) => request,
         Err(LinkRefusal::MissingKey) => return Ok(format.failure(400, json!("invalid key"))),

@@ -180,7 +180,7 @@ pub async fn decide(
     caller: MaybeCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let form: DecisionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let form: DecisionForm = crate::extract::parse_form(&body).unwrap_or_default();
     let deny = form.method.eq_ignore_ascii_case("delete");
     decision(state, req, caller, form, deny).await
 }
@@ -192,9 +192,9 @@ pub async fn deny(
     caller: MaybeCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let mut form: DecisionForm = serde_urlencoded::from_bytes(&body).unwrap_or_default();
+    let mut form: DecisionForm = crate::extract::parse_form(&body).unwrap_or_default();
     if form.params.client_id.is_none() {
-        form.params = serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+        form.params = crate::extract::parse_form(req.query_string().as_bytes()).unwrap_or_default();
     }
     decision(state, req, caller, form, true).await
 }
@@ -262,7 +262,7 @@ async fn form_body<T: for<'de> Deserialize<'de> + Default>(
         ),
         crate::extract::BodyError::Read(_) => invalid_request(),
     })?;
-    serde_urlencoded::from_bytes(&body).map_err(|_| invalid_request())
+    crate::extract::parse_form(&body).ok_or_else(invalid_request)
 }
 
 fn invalid_request() -> ApiError {

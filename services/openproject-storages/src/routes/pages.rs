@@ -200,6 +200,13 @@ pub async fn login(
             actix_web::http::StatusCode::FORBIDDEN,
         );
     }
+    // No account or password holds a NUL, and no database may be asked for one.
+    if form.username.contains('\0') || form.password.contains('\0') {
+        return failed(
+            "Invalid user or password",
+            actix_web::http::StatusCode::UNAUTHORIZED,
+        );
+    }
     let address = client_address(&req);
     let user = match authentication::login_with_password(
         &state,

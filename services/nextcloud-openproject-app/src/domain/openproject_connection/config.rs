@@ -48,7 +48,8 @@ pub fn parse_config(body: &[u8]) -> Result<ConfigChanges, String> {
     };
     let mut changes = ConfigChanges::default();
     for (key, value) in values {
-        if key.is_empty() || key.len() > MAX_KEY_LEN {
+        let unstorable = key.contains('\0') || service_kit::input::json_has_nul(&value);
+        if key.is_empty() || key.len() > MAX_KEY_LEN || unstorable {
             return Err(invalid());
         }
         if key == keys::TOKEN {
