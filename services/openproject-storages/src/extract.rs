@@ -251,6 +251,15 @@ pub fn parse_id(raw: &str) -> Result<i64, ApiError> {
         .ok_or_else(ApiError::not_found)
 }
 
+/// An `application/x-www-form-urlencoded` body, `None` when it is malformed or holds a NUL.
+pub fn parse_form<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Option<T> {
+    let text = std::str::from_utf8(raw).ok()?;
+    if service_kit::input::encodes_nul(text) {
+        return None;
+    }
+    serde_urlencoded::from_str(text).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,13 +282,4 @@ mod tests {
             assert!(parse_id(bad).is_err(), "{bad}");
         }
     }
-}
-
-/// An `application/x-www-form-urlencoded` body, `None` when it is malformed or holds a NUL.
-pub fn parse_form<T: serde::de::DeserializeOwned>(raw: &[u8]) -> Option<T> {
-    let text = std::str::from_utf8(raw).ok()?;
-    if service_kit::input::encodes_nul(text) {
-        return None;
-    }
-    serde_urlencoded::from_str(text).ok()
 }
