@@ -1,5 +1,6 @@
 //! System tests: both services as real processes on port 0 with real databases.
 
+mod concurrency;
 mod file_links;
 mod is_valid_op_instance;
 mod malformed_input;

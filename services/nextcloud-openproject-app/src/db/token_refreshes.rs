@@ -18,15 +18,13 @@ pub fn claim(conn: &mut AnyConnection, uid: &str, now: i64, until: i64) -> Query
     if taken_over > 0 {
         return Ok(true);
     }
+    // A live lease exists (or another caller inserted it first) when nothing is inserted; a
+    // conflict must not abort the caller's transaction on PostgreSQL.
     let inserted = diesel::insert_into(leases::table)
         .values((leases::uid.eq(uid), leases::locked_until.eq(until)))
-        .execute_on(conn);
-    match inserted {
-        Ok(_) => Ok(true),
-        // A live lease exists (or another caller inserted it first).
-        Err(e) if service_kit::db::is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e),
-    }
+        .on_conflict_do_nothing()
+        .execute_on(conn)?;
+    Ok(inserted == 1)
 }
 
 /// Releases the lease of `uid` if it is still the one claimed until `until`.

@@ -33,8 +33,8 @@ pub fn of_user(
         .load_on(conn)
 }
 
-/// Sets `key` to `value` for `uid`: update, else insert; an insert that lost a race to a
-/// concurrent one becomes an update.
+/// Sets `key` to `value` for `uid` in one statement, so concurrent writers of the same key
+/// neither fail nor abort the caller's transaction.
 pub fn set(
     conn: &mut AnyConnection,
     uid: &str,
@@ -42,26 +42,22 @@ pub fn set(
     key: &str,
     value: &str,
 ) -> QueryResult<()> {
-    let update = |conn: &mut AnyConnection| {
-        diesel::update(user_preferences::table.find((uid, app, key)))
-            .set(user_preferences::value.eq(value))
-            .execute_on(conn)
-    };
-    if update(conn)? > 0 {
-        return Ok(());
-    }
-    let inserted = diesel::insert_into(user_preferences::table)
+    diesel::insert_into(user_preferences::table)
         .values((
             user_preferences::uid.eq(uid),
             user_preferences::app.eq(app),
             user_preferences::config_key.eq(key),
             user_preferences::value.eq(value),
         ))
-        .execute_on(conn);
-    match inserted {
-        Err(e) if service_kit::db::is_unique_violation(&e) => update(conn).map(drop),
-        other => other.map(drop),
-    }
+        .on_conflict((
+            user_preferences::uid,
+            user_preferences::app,
+            user_preferences::config_key,
+        ))
+        .do_update()
+        .set(user_preferences::value.eq(value))
+        .execute_on(conn)
+        .map(drop)
 }
 
 /// Deletes `keys` under `app` for one user, or for every user when `uid` is `None`.

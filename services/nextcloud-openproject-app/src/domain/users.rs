@@ -1,6 +1,5 @@
 //! Users of the host model: valid ids, creation, the admin bootstrap and the wire form.
 
-use diesel::Connection;
 use service_kit::{crypto, db::AnyConnection, time::now_millis};
 use storage_protocol::nextcloud::CloudUser;
 
@@ -53,7 +52,7 @@ pub enum CreateUserError {
 /// the same id (any case) yields [`CreateUserError::Exists`].
 pub fn create(conn: &mut AnyConnection, user: &NewUser) -> Result<(), CreateUserError> {
     let now = now_millis();
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         let row = users::NewUserRow {
             uid: user.uid.as_str(),
             uid_lower: user.uid.as_str().to_lowercase(),

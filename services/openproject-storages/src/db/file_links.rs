@@ -135,7 +135,7 @@ impl ProjectStorage {
     /// Deletes the project storage and every file link to its storage on work packages of its
     /// project, in one transaction.
     pub fn delete_with_links(conn: &mut Conn, project_storage: &ProjectStorage) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        service_kit::db::write_transaction(conn, |conn| {
             let containers = work_packages::table
                 .filter(work_packages::project_id.eq(project_storage.project_id))
                 .select(work_packages::id);

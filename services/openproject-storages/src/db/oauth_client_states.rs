@@ -39,6 +39,16 @@ impl OAuthClientState {
             .execute_on(conn)
     }
 
+    /// Inserts the row unless one with its digest exists; returns whether it was inserted. A
+    /// conflict does not abort the caller's transaction.
+    pub fn insert_new(conn: &mut Conn, row: &NewOAuthClientState<'_>) -> QueryResult<bool> {
+        diesel::insert_into(oauth_client_states::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute_on(conn)
+            .map(|inserted| inserted == 1)
+    }
+
     pub fn find_by_digest(
         conn: &mut Conn,
         state_digest: &str,

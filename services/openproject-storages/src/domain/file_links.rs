@@ -345,7 +345,7 @@ pub fn apply_refresh(
     links: &mut [Shown],
     refreshes: &[Option<OriginRefresh>],
 ) -> diesel::QueryResult<()> {
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         for (shown, refresh) in links.iter().zip(refreshes) {
             if let Some(r) = refresh {
                 FileLink::refresh_origin(conn, shown.link.id, r)?;

@@ -1,7 +1,6 @@
 //! Users of the host model: reading write bodies, validation with the contract's messages, and
 //! the create/update operations.
 
-use diesel::Connection;
 use serde_json::Value;
 use service_kit::{crypto, time::now_millis};
 use storage_protocol::{
@@ -121,7 +120,7 @@ pub enum UserError {
 /// Creates a user (`POST /api/v3/users`), checking the rules in the contract's order. The
 /// password hash is computed by the caller (argon2 is slow and belongs on a blocking thread).
 pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result<User, UserError> {
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         let login = trimmed(&input.login);
         if login.is_empty() {
@@ -174,7 +173,7 @@ pub fn update(
     input: &UserInput,
     password_hash: Option<&str>,
 ) -> Result<User, UserError> {
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         check_common(conn, input, Some(user.id), false, &mut errors)?;
         if !errors.is_empty() {

@@ -1,6 +1,5 @@
 //! `GET APP/op-oauth-url` and `GET APP/oauth-redirect` (nextcloud-openproject-app.md §4).
 
-use diesel::Connection;
 use serde::Deserialize;
 use serde_json::Value;
 use service_kit::{
@@ -41,7 +40,7 @@ pub fn start_authorization(
     let settings = AdminSettings::load(conn, secret_box)?;
     let state = crypto::random_hex(16);
     let verifier = crypto::random_urlsafe(96);
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         preferences::set(conn, secret_box, uid, keys::OAUTH_STATE, &state)?;
         preferences::set(conn, secret_box, uid, keys::CODE_VERIFIER, &verifier)
     })?;
@@ -214,7 +213,7 @@ async fn record_outcome(
     let uid = uid.to_string();
     op.db
         .run(move |conn| {
-            conn.transaction(|conn| match &outcome {
+            service_kit::db::write_transaction(conn, |conn| match &outcome {
                 Ok(()) => {
                     preferences::set(
                         conn,

@@ -1,7 +1,6 @@
 //! `PUT APP/config` (nextcloud-openproject-app.md §4): the user's preferences, personal access
 //! tokens, disconnecting; and what the personal settings page shows.
 
-use diesel::Connection;
 use serde_json::Value;
 use service_kit::{
     crypto::{SecretBox, SecretString},
@@ -100,7 +99,7 @@ pub async fn update_config(
     let values = changes.values.clone();
     op.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            service_kit::db::write_transaction(conn, |conn| {
                 for (key, value) in &values {
                     match value {
                         Some(value) => preferences::set(conn, &secret_box, &owner, key, value)?,
@@ -130,7 +129,7 @@ pub async fn disconnect(op: OpenProject<'_>, uid: &str) -> Result<(), ApiError> 
     let (refresh_token, settings) = op
         .db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            service_kit::db::write_transaction(conn, |conn| {
                 // A token sealed with another key cannot be revoked; the rest goes on.
                 let refresh = preferences::get(conn, &secret_box, &owner, keys::REFRESH_TOKEN)
                     .or_else(|e| match e {
@@ -221,7 +220,7 @@ pub fn personal_state(
     secret_box: &SecretBox,
     uid: &str,
 ) -> Result<PersonalState, ApiError> {
-    conn.transaction(|conn| {
+    service_kit::db::write_transaction(conn, |conn| {
         let plain = |conn: &mut AnyConnection, key| user_preferences::get(conn, uid, APP_ID, key);
         let connected = plain(conn, keys::TOKEN)?.is_some_and(|t| !t.is_empty());
         let user_name = plain(conn, keys::USER_NAME)?.filter(|n| !n.is_empty());

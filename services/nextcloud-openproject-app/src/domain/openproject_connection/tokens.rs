@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::Connection;
 use service_kit::{
     crypto::{constant_time_eq, SecretString},
     db::AnyConnection,
@@ -89,7 +88,7 @@ pub(super) async fn store_identity(
     let uid = uid.to_string();
     op.db
         .run(move |conn| {
-            conn.transaction(|conn| {
+            service_kit::db::write_transaction(conn, |conn| {
                 preferences::set(conn, &secret_box, &uid, keys::USER_ID, &identity.id)?;
                 preferences::set(conn, &secret_box, &uid, keys::USER_NAME, &identity.name)
             })

@@ -11,7 +11,6 @@ use oauth2::{PkceCodeChallenge, PkceCodeVerifier};
 use service_kit::{
     auth::same_origin_path,
     crypto::{digest, random_urlsafe},
-    db::is_unique_violation,
     time::now_millis,
 };
 use storage_protocol::{
@@ -250,11 +249,7 @@ fn claim_unrecorded(
         expires_at: now,
         consumed_at: Some(now),
     };
-    match OAuthClientState::insert(conn, &used) {
-        Ok(_) => Ok(true),
-        Err(error) if is_unique_violation(&error) => Ok(false),
-        Err(error) => Err(error),
-    }
+    OAuthClientState::insert_new(conn, &used)
 }
 
 /// oauth.md §4.3: the checks in order, then the exchange, the remote identity and the stored
