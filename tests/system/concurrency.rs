@@ -106,14 +106,8 @@ async fn concurrent_api_token_replacements_leave_one_working_token() {
             .basic_auth("apikey", Some(token))
             .send()
     };
-    for old in issued
-        .lock()
-        .unwrap()
-        .iter()
-        .take(3)
-        .cloned()
-        .collect::<Vec<_>>()
-    {
+    let replaced: Vec<String> = issued.lock().unwrap().iter().take(3).cloned().collect();
+    for old in replaced {
         assert_eq!(me(old).await.unwrap().status(), StatusCode::UNAUTHORIZED);
     }
     assert_eq!(me(fresh).await.unwrap().status(), StatusCode::OK);
