@@ -4,6 +4,7 @@ mod file_links;
 mod is_valid_op_instance;
 mod oauth_flows;
 mod processes;
+mod real_clients;
 mod replicas;
 mod scripted_setup;
 mod secrets_in_logs;
