@@ -16,7 +16,12 @@ pub struct TempDir(PathBuf);
 
 impl TempDir {
     pub fn new(label: &str) -> Self {
-        let path = std::env::temp_dir().join(format!(
+        Self::new_in(&std::env::temp_dir(), label)
+    }
+
+    /// A folder of its own below `parent`.
+    pub fn new_in(parent: &Path, label: &str) -> Self {
+        let path = parent.join(format!(
             "{label}-{}",
             service_kit::crypto::random_alphanumeric(12)
         ));

@@ -26,7 +26,12 @@ pub struct DavServer {
 impl DavServer {
     /// A fresh service; `max_upload_bytes` raises the largest upload it accepts when given.
     pub fn spawn(max_upload_bytes: Option<u64>) -> Self {
-        let data_dir = TempDir::new("ncoa-files");
+        Self::spawn_in(&std::env::temp_dir(), max_upload_bytes)
+    }
+
+    /// [`DavServer::spawn`] with the data folder below `parent` (on the disk a test chooses).
+    pub fn spawn_in(parent: &std::path::Path, max_upload_bytes: Option<u64>) -> Self {
+        let data_dir = TempDir::new_in(parent, "ncoa-files");
         let mut extra = vec![(
             "NCOA_DATA_DIR",
             data_dir.path().to_string_lossy().into_owned(),
