@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what building and testing need and a fresh Debian machine may lack:
-# a C compiler (bundled SQLite and libpq), OpenSSL headers (libpq's TLS) and the psql client.
+# a C compiler (bundled SQLite and libpq), OpenSSL headers (libpq's TLS), the psql client, and
+# the real WebDAV clients the system tests drive (the desktop client's nextcloudcmd, rclone).
 set -euo pipefail
 missing=()
 command -v cc >/dev/null || missing+=(gcc)
 command -v pkg-config >/dev/null || missing+=(pkg-config)
 dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v psql >/dev/null || missing+=(postgresql-client)
+command -v nextcloudcmd >/dev/null || missing+=(nextcloud-desktop-cmd)
+command -v rclone >/dev/null || missing+=(rclone)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo

@@ -1,6 +1,7 @@
 //! `make bench`: the two services (release builds, SQLite) under load. Each scenario reports
 //! requests per second and p50/p99 latency, the median of several runs; the report is printed
 //! and written to `target/bench/report.md`, with a chart in `target/bench/report.svg`.
+//! A 1 GiB WebDAV upload and download close the report (`transfer.rs`).
 
 mod chart;
 mod cores;
@@ -11,6 +12,7 @@ mod reads;
 mod reference;
 mod resources;
 mod setup;
+mod transfer;
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -134,7 +136,17 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     }
 
     let loaded = [pair.openproject.rss_kib(), pair.nextcloud.rss_kib()];
+    // Large files last, on a service of their own: they need the disk, not the load generator.
+    const TRANSFER: &str = "WebDAV 1 GiB upload and download";
+    let transfers = if selected(TRANSFER) {
+        Some(transfer::measure().await)
+    } else {
+        None
+    };
     let mut report = render(&rows, &ceiling);
+    if let Some(transfers) = &transfers {
+        report.push_str(&transfer::render(transfers));
+    }
     report.push_str("\n| Service | start to ready (empty database) | idle RSS | RSS after the load above |\n|---|---:|---:|---:|\n");
     for ((binary, ready_after, idle), loaded) in services.iter().zip(loaded) {
         let _ = writeln!(

@@ -12,6 +12,8 @@ use std::{
 
 use service_kit::{crypto::SecretKey, testing::TestDatabase};
 
+pub mod clients;
+pub mod dav;
 pub mod flows;
 
 pub const ADMIN: &str = "admin";
@@ -191,6 +193,19 @@ pub fn spawn_nextcloud() -> Service {
     let db = TestDatabase::create("ncoa_sys");
     let mut env = base_env("NCOA", &db, NCOA_ADMIN_PASSWORD);
     env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
+    start("nextcloud-openproject-app", env, db)
+}
+
+/// [`spawn_nextcloud`] with `extra` variables added (they win over the defaults), e.g. its own
+/// `NCOA_DATA_DIR` or a larger `NCOA_MAX_UPLOAD_BYTES`.
+pub fn spawn_nextcloud_with(extra: &[(&str, String)]) -> Service {
+    let db = TestDatabase::create("ncoa_sys");
+    let mut env = base_env("NCOA", &db, NCOA_ADMIN_PASSWORD);
+    env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
+    for (key, value) in extra {
+        env.retain(|(k, _)| k != key);
+        env.push((key.to_string(), value.clone()));
+    }
     start("nextcloud-openproject-app", env, db)
 }
 

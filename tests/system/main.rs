@@ -6,6 +6,7 @@ mod is_valid_op_instance;
 mod malformed_input;
 mod oauth_flows;
 mod processes;
+mod real_clients;
 mod replicas;
 mod scripted_setup;
 mod secrets_in_logs;
