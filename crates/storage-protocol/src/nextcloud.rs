@@ -198,7 +198,7 @@ impl Default for Capabilities {
 }
 
 /// `data` of `GET /ocs/v{1,2}.php/cloud/user` and `…/cloud/users/{id}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudUser {
     pub id: String,
     pub enabled: bool,
@@ -209,6 +209,47 @@ pub struct CloudUser {
     pub groups: Vec<String>,
     pub language: String,
     pub backend: String,
+    pub quota: UserQuota,
+}
+
+/// A user's storage as provisioning reports it. Without a quota, `quota`, `free` and `total`
+/// are [`UserQuota::UNLIMITED`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserQuota {
+    pub free: i64,
+    pub used: i64,
+    pub total: i64,
+    /// Percent of the quota in use, two decimals.
+    pub relative: f64,
+    pub quota: i64,
+}
+
+impl UserQuota {
+    /// Nextcloud's `SPACE_UNLIMITED`.
+    pub const UNLIMITED: i64 = -3;
+
+    pub fn new(used: i64, quota: Option<i64>) -> Self {
+        match quota {
+            None => Self {
+                free: Self::UNLIMITED,
+                used,
+                total: Self::UNLIMITED,
+                relative: 0.0,
+                quota: Self::UNLIMITED,
+            },
+            Some(quota) => Self {
+                free: (quota - used).max(0),
+                used,
+                total: quota,
+                relative: if quota > 0 {
+                    (used as f64 * 10_000.0 / quota as f64).round() / 100.0
+                } else {
+                    0.0
+                },
+                quota,
+            },
+        }
+    }
 }
 
 /// Parameters of `POST /ocs/v{1,2}.php/cloud/users` (form, JSON or query).

@@ -1,7 +1,7 @@
 //! Users of the host model: valid ids, creation, the admin bootstrap and the wire form.
 
 use service_kit::{crypto, db::AnyConnection, time::now_millis};
-use storage_protocol::nextcloud::CloudUser;
+use storage_protocol::nextcloud::{CloudUser, UserQuota};
 
 use crate::db::{groups, users, users::UserRow};
 
@@ -80,7 +80,9 @@ pub fn create(conn: &mut AnyConnection, user: &NewUser) -> Result<(), CreateUser
 /// The wire form of a user with its groups.
 pub fn cloud_user(conn: &mut AnyConnection, row: UserRow) -> diesel::QueryResult<CloudUser> {
     let groups = groups::of_user(conn, &row.uid)?;
+    let used = crate::db::file_nodes::user_root(conn, &row.uid)?.map_or(0, |root| root.size);
     Ok(CloudUser {
+        quota: UserQuota::new(used, row.quota_bytes),
         id: row.uid,
         enabled: row.enabled,
         email: row.email,

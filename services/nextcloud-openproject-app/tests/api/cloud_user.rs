@@ -36,7 +36,8 @@ async fn the_current_user_as_json() {
             json!({
                 "id": "admin", "enabled": true, "email": null, "displayname": "admin",
                 "display-name": "admin", "groups": ["admin"], "language": "en",
-                "backend": "Database"
+                "backend": "Database",
+                "quota": {"free": -3, "used": 0, "total": -3, "relative": 0.0, "quota": -3}
             })
         );
     }
