@@ -9,8 +9,8 @@
 //!   this address has itself failed for this account. So failures of other accounts from the
 //!   same address, or of this account from other addresses, never stop a client that has not
 //!   failed; a distributed guesser gets one free guess per address. A success clears the pair.
-//! - *OAuth client authentication* (token, revoke, introspect) is checked first: a correct
-//!   client secret always passes. Failures are counted per client address, and the failing
+//! - *OAuth client authentication* (token, revoke, introspect), and OpenProject's API keys, are
+//!   checked first: a correct client secret or key always passes. Failures are counted per client address, and the failing
 //!   requests themselves are delayed and then refused (429). Client secrets are long random
 //!   values, so no throttle is needed to protect them, only to slow down the noise.
 //!
@@ -61,6 +61,11 @@ impl ThrottleKey {
     /// Failed OAuth client authentication from `address`.
     pub fn client_authentication(address: &str) -> Self {
         Self::digest("client-authentication", &[address])
+    }
+
+    /// Failed API-key logins from `address` (API keys name no account).
+    pub fn api_key(address: &str) -> Self {
+        Self::digest("api-key", &[address])
     }
 
     /// SHA-256 over a version tag, the kind and each part, every one length-prefixed, so no two
@@ -179,10 +184,26 @@ pub fn client_authentication_failed(
     address: &str,
     now: i64,
 ) -> QueryResult<ThrottleDecision> {
-    let key = ThrottleKey::client_authentication(address);
-    let decision = policy.decide(failures_of(conn, policy, &[&key], now)?[0]);
+    secret_failed(
+        conn,
+        policy,
+        &ThrottleKey::client_authentication(address),
+        now,
+    )
+}
+
+/// A long random secret (client secret, API key) was checked first and did not match: the
+/// answer this failure gets, from the failures counted under `key` before it; counted unless
+/// refused. The right secret is never looked at here, so it is never refused.
+pub fn secret_failed(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    key: &ThrottleKey,
+    now: i64,
+) -> QueryResult<ThrottleDecision> {
+    let decision = policy.decide(failures_of(conn, policy, &[key], now)?[0]);
     if decision != ThrottleDecision::Refuse {
-        record_failure(conn, policy, &key, now)?;
+        record_failure(conn, policy, key, now)?;
     }
     Ok(decision)
 }

@@ -96,9 +96,10 @@ pub async fn authenticate(
     }
 }
 
-/// A password or API key login, throttled per (address, login) and per login
-/// (`service_kit::throttle`): failures of other logins, or of this login from other addresses
-/// only, never refuse it. A login longer than any user's is wrong without a database trip.
+/// A password login, throttled per (address, login) and per login (`service_kit::throttle`):
+/// failures of other logins, or of this login from other addresses only, never refuse it. API
+/// keys are long random values: checked first, a correct one always passes. A login longer than
+/// any user's is wrong without a database trip.
 async fn basic(
     state: &AppState,
     username: String,
@@ -107,6 +108,9 @@ async fn basic(
 ) -> Result<Caller, AuthError> {
     if !limits::fits_chars(&username, limits::MAX_LOGIN_CHARS) {
         return Err(AuthError::WrongCredentials);
+    }
+    if username == RESERVED_LOGIN {
+        return api_key(state, &password, address).await;
     }
     let policy = state.throttle;
     let check = {
@@ -130,11 +134,7 @@ async fn basic(
     if let ThrottleDecision::Delay(delay) = check.decision {
         tokio::time::sleep(delay).await;
     }
-    let found = if username == RESERVED_LOGIN {
-        by_api_key(state, &password).await?
-    } else {
-        by_password(state, &username, &password).await?
-    };
+    let found = by_password(state, &username, &password).await?;
     match found {
         Some(caller) if caller.user.is_active() => {
             if check.pair_has_failed() {
@@ -154,6 +154,32 @@ async fn basic(
                 .await?;
             Err(AuthError::WrongCredentials)
         }
+    }
+}
+
+/// An API key (`apikey:<token>`): looked up by digest first; a miss counts against the address
+/// and is delayed, then refused past the limit.
+async fn api_key(state: &AppState, token: &str, address: &str) -> Result<Caller, AuthError> {
+    if let Some(caller) = by_api_key(state, token)
+        .await?
+        .filter(|caller| caller.user.is_active())
+    {
+        return Ok(caller);
+    }
+    let (policy, key) = (state.throttle, throttle::ThrottleKey::api_key(address));
+    let decision = state
+        .db
+        .run(move |conn| {
+            Ok::<_, AuthError>(throttle::secret_failed(conn, &policy, &key, now_millis())?)
+        })
+        .await?;
+    match decision {
+        ThrottleDecision::Refuse => Err(AuthError::Throttled),
+        ThrottleDecision::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            Err(AuthError::WrongCredentials)
+        }
+        ThrottleDecision::Allow => Err(AuthError::WrongCredentials),
     }
 }
 

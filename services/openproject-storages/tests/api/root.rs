@@ -310,3 +310,39 @@ async fn failed_logins_back_off() {
     // Another account from the same address is served.
     assert_eq!(me_as(&app, &app.client, ADMIN, ADMIN_PASSWORD).await.0, 200);
 }
+
+/// API keys are long random values, like client secrets: wrong ones from an address are
+/// refused past the limit, and a right one from that very address is still served.
+#[tokio::test]
+async fn wrong_api_keys_never_refuse_a_right_one() {
+    let app = spawn_app_with(|s| {
+        s.common.throttle = service_kit::auth::ThrottlePolicy {
+            free_failures: 3,
+            max_failures: 3,
+            window_millis: 60_000,
+        };
+    })
+    .await;
+    let created = app
+        .as_admin(app.client.post(app.url("/api/v3/users/me/api_token")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let key = body(created).await["token"].as_str().unwrap().to_string();
+    for _ in 0..3 {
+        assert_eq!(me_as(&app, &app.client, "apikey", "wrong").await.0, 401);
+    }
+    assert_eq!(me_as(&app, &app.client, "apikey", "wrong").await.0, 429);
+    assert_eq!(
+        me_as(&app, &app.client, "apikey", &key).await,
+        (200, Some(ADMIN.to_string()))
+    );
+    assert_eq!(
+        me_as(&app, &client_from("127.0.0.2"), "apikey", "wrong")
+            .await
+            .0,
+        401,
+        "counted per address"
+    );
+}
