@@ -1,5 +1,5 @@
 //! Authentication plumbing shared by both services: parsing `Authorization` headers, the cache of
-//! recently verified passwords, session cookies and the failed-login throttle policy.
+//! recently verified passwords, session cookies, request field limits and the throttle policy.
 
 use std::time::{Duration, Instant};
 
@@ -104,8 +104,37 @@ impl Default for CredentialCache {
     }
 }
 
-/// Failed logins per client address: the first few are free, then each costs a growing delay,
-/// and past the limit the address is refused (429) until the window passes.
+/// Longest request fields the logins and OAuth endpoints look at. Anything longer is refused
+/// before it reaches the database (or the throttle); real values are far shorter.
+pub mod limits {
+    /// A login name (OpenProject's rule: at most 255 characters).
+    pub const MAX_LOGIN_CHARS: usize = 255;
+    /// An OAuth client id (both sides issue 43 or 64 characters; storages accept up to 255).
+    pub const MAX_CLIENT_ID_CHARS: usize = 255;
+    /// Any other OAuth parameter: secrets, codes, tokens, verifiers, redirect URIs, scopes.
+    pub const MAX_OAUTH_FIELD_BYTES: usize = 2048;
+
+    /// Whether `value` has at most `max` characters (counted cheaply: bytes first).
+    pub fn fits_chars(value: &str, max: usize) -> bool {
+        value.len() <= max || value.chars().count() <= max
+    }
+
+    /// Whether an OAuth request's client id and other fields are all within the limits.
+    pub fn oauth_fields_fit<'a>(
+        client_id: Option<&str>,
+        others: impl IntoIterator<Item = Option<&'a str>>,
+    ) -> bool {
+        client_id.is_none_or(|id| fits_chars(id, MAX_CLIENT_ID_CHARS))
+            && others
+                .into_iter()
+                .flatten()
+                .all(|value| value.len() <= MAX_OAUTH_FIELD_BYTES)
+    }
+}
+
+/// How failures are throttled (see [`crate::throttle`] for what is counted under which key):
+/// the first few are free, then each costs a growing delay, and past the limit the attempt is
+/// refused (429) until the window passes.
 #[derive(Debug, Clone, Copy)]
 pub struct ThrottlePolicy {
     pub free_failures: i64,
@@ -131,8 +160,7 @@ pub enum ThrottleDecision {
 }
 
 impl ThrottlePolicy {
-    /// What to do with a login attempt from an address that failed `failures` times within the
-    /// window.
+    /// What to do with an attempt under a key that failed `failures` times within the window.
     pub fn decide(&self, failures: i64) -> ThrottleDecision {
         if failures >= self.max_failures {
             ThrottleDecision::Refuse
@@ -240,6 +268,18 @@ mod tests {
         assert_eq!(policy.decide(5), ThrottleDecision::Allow);
         assert!(matches!(policy.decide(6), ThrottleDecision::Delay(_)));
         assert_eq!(policy.decide(30), ThrottleDecision::Refuse);
+    }
+
+    #[test]
+    fn field_limits() {
+        assert!(limits::fits_chars(&"é".repeat(255), 255));
+        assert!(!limits::fits_chars(&"a".repeat(256), 255));
+        assert!(limits::oauth_fields_fit(Some("id"), [None, Some("x")]));
+        assert!(!limits::oauth_fields_fit(Some(&"i".repeat(256)), []));
+        assert!(!limits::oauth_fields_fit(
+            None,
+            [Some("x".repeat(2049).as_str())]
+        ));
     }
 
     #[test]

@@ -148,6 +148,8 @@ pub struct CommonSettings {
     pub max_body_bytes: usize,
     /// Failed-login throttling; not configurable from the environment, tests tighten it.
     pub throttle: crate::auth::ThrottlePolicy,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`); empty by default.
+    pub trusted_proxies: crate::client_address::TrustedProxies,
 }
 
 impl fmt::Debug for CommonSettings {
@@ -157,6 +159,7 @@ impl fmt::Debug for CommonSettings {
             .field("public_url", &self.public_url)
             .field("database_url", &self.database_url)
             .field("admin_username", &self.admin_username)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -166,7 +169,9 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl CommonSettings {
     /// Reads `LISTEN`, `PUBLIC_URL`, `DATABASE_URL`, `ADMIN_USERNAME`, `ADMIN_PASSWORD`,
-    /// `SECRET_KEY`, `LOG`, `LOG_FORMAT` and `MAX_BODY_BYTES` under the source's prefix.
+    /// `SECRET_KEY`, `LOG`, `LOG_FORMAT`, `MAX_BODY_BYTES` and `TRUSTED_PROXIES` (networks in
+    /// CIDR notation or single addresses, separated by commas or spaces, whose
+    /// `X-Forwarded-For` is believed; default none) under the source's prefix.
     pub fn from_source(
         source: &Source,
         default_listen: &str,
@@ -207,6 +212,12 @@ impl CommonSettings {
                 .map(|n| n as usize)
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
             throttle: crate::auth::ThrottlePolicy::default(),
+            trusted_proxies: source
+                .parse(
+                    "trusted_proxies",
+                    crate::client_address::TrustedProxies::parse,
+                )?
+                .unwrap_or_default(),
         })
     }
 }
@@ -242,5 +253,17 @@ mod tests {
         assert_eq!(s.listen.port(), 8081);
         assert_eq!(s.admin_username, "admin");
         assert_eq!(s.max_body_bytes, 1024 * 1024);
+        assert_eq!(s.trusted_proxies, Default::default());
+    }
+
+    #[test]
+    fn trusted_proxies_are_read_and_checked() {
+        let source = Source::from_pairs("OPS", [("trusted_proxies", "10.0.0.0/8, ::1".into())]);
+        let s = CommonSettings::from_source(&source, "127.0.0.1:8080", "x.db").unwrap();
+        assert!(s.trusted_proxies.contains("10.2.3.4".parse().unwrap()));
+        assert!(s.trusted_proxies.contains("::1".parse().unwrap()));
+        let source = Source::from_pairs("OPS", [("trusted_proxies", "10.0.0.0/40".into())]);
+        let err = CommonSettings::from_source(&source, "127.0.0.1:8080", "x.db").unwrap_err();
+        assert_eq!(err.variable, "OPS_TRUSTED_PROXIES");
     }
 }

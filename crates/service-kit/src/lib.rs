@@ -5,6 +5,7 @@
 
 pub mod allocator;
 pub mod auth;
+pub mod client_address;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -83,3 +83,36 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+#[derive(diesel::QueryableByName)]
+struct Bytes {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    bytes: i64,
+}
+
+/// The size of the database `conn` is connected to, in bytes (SQLite: its pages, the write-ahead
+/// log included; PostgreSQL: `pg_database_size`).
+pub fn database_bytes(conn: &mut crate::db::AnyConnection) -> i64 {
+    use diesel::RunQueryDsl;
+    let row: Bytes = match conn {
+        crate::db::AnyConnection::Sqlite(c) => diesel::sql_query(
+            "SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()",
+        )
+        .get_result(c),
+        crate::db::AnyConnection::Postgresql(c) => {
+            diesel::sql_query("SELECT pg_database_size(current_database()) AS bytes").get_result(c)
+        }
+    }
+    .expect("the database size is readable");
+    row.bytes
+}
+
+/// The keys of the throttle's rows (`crate::throttle`).
+pub fn throttle_keys(conn: &mut crate::db::AnyConnection) -> Vec<String> {
+    use crate::db::QueryOnBackend;
+    use diesel::QueryDsl;
+    crate::throttle::throttle_failures::table
+        .select(crate::throttle::throttle_failures::key_digest)
+        .load_on(conn)
+        .expect("the throttle table is readable")
+}

@@ -4,7 +4,9 @@
 //! Besides the common variables of [`CommonSettings::from_source`] (`NCOA_LISTEN` default
 //! `127.0.0.1:8081`, `NCOA_PUBLIC_URL`, `NCOA_DATABASE_URL` default `sqlite://data/nextcloud.db`,
 //! `NCOA_ADMIN_USERNAME`, `NCOA_ADMIN_PASSWORD`, `NCOA_SECRET_KEY`, `NCOA_LOG`, `NCOA_LOG_FORMAT`,
-//! `NCOA_MAX_BODY_BYTES`):
+//! `NCOA_MAX_BODY_BYTES`, and `NCOA_TRUSTED_PROXIES`: reverse proxies whose `X-Forwarded-For`
+//! names the client for throttling, a list of CIDR networks or addresses separated by commas or
+//! spaces, default empty):
 //!
 //! - `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` (bool, default `false`): let `is-valid-op-instance` probe
 //!   loopback and private addresses;
@@ -16,7 +18,6 @@
 use std::path::{Path, PathBuf};
 
 use service_kit::{
-    auth::ThrottlePolicy,
     config::{parse_bool, parse_u64, CommonSettings, ConfigError, Source},
     crypto::SecretKey,
     db::DatabaseUrl,
@@ -35,8 +36,6 @@ pub struct Settings {
     pub max_upload_bytes: u64,
     /// File contents, named by random keys (never by user paths).
     pub data_dir: PathBuf,
-    /// Failed-login throttle; not configurable from the environment, tests tighten it in code.
-    pub throttle: ThrottlePolicy,
 }
 
 impl Settings {
@@ -60,7 +59,6 @@ impl Settings {
             max_upload_bytes: source
                 .parse("max_upload_bytes", parse_u64)?
                 .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
-            throttle: ThrottlePolicy::default(),
         })
     }
 

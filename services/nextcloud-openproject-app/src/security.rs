@@ -4,6 +4,7 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use service_kit::client_address::TrustedProxies;
 use storage_protocol::{nextcloud::SESSION_COOKIE, ocs::OCS_API_REQUEST_HEADER};
 
 use crate::{
@@ -43,11 +44,13 @@ pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state is missing")))
 }
 
-/// The address failed logins are counted against.
+/// The address failures are counted against: the TCP peer, or the client a trusted proxy
+/// names in `X-Forwarded-For` (`NCOA_TRUSTED_PROXIES`).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|addr| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    match req.app_data::<web::Data<AppState>>() {
+        Some(state) => state.settings.common.trusted_proxies.client_address(req),
+        None => TrustedProxies::default().client_address(req),
+    }
 }
 
 impl FromRequest for MaybeUser {

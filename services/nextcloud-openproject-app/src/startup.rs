@@ -97,7 +97,7 @@ impl Application {
             secret_box: secret_key.secret_box(),
             csrf: CsrfSigner::new(&secret_key),
             credentials: CredentialCache::default(),
-            throttle: settings.throttle,
+            throttle: settings.common.throttle,
             http: service_kit::http_client::build(OPENPROJECT_CONNECT_TIMEOUT, OPENPROJECT_TIMEOUT),
             settings,
         };

@@ -10,6 +10,7 @@
 //! | `OPS_INSTANCE_NAME` | `instanceName` of the API root | `OpenProject` |
 //! | `OPS_LOG`, `OPS_LOG_FORMAT` | env-filter directive; `human` or `json` | `info`, `human` |
 //! | `OPS_MAX_BODY_BYTES` | largest JSON/form request body | 1 MiB |
+//! | `OPS_TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` names the client (CIDR list, commas or spaces) | empty |
 
 use std::path::Path;
 

@@ -56,11 +56,14 @@ fn auth_scheme(req: &HttpRequest) -> String {
         .to_string()
 }
 
-/// The client's address as the failed-login throttle counts it (the TCP peer).
+/// The client's address as the throttle counts it: the TCP peer, or the client a trusted proxy
+/// names in `X-Forwarded-For` (`OPS_TRUSTED_PROXIES`).
 pub fn client_address(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    state(req)
+        .settings
+        .common
+        .trusted_proxies
+        .client_address(req)
 }
 
 /// Resolves the caller once per request and keeps the result in the request's extensions.

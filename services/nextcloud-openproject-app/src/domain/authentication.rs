@@ -2,15 +2,18 @@
 //! our authorization server (oauth.md §3.3), or a session cookie. A Bearer token that is
 //! unknown, expired or revoked authenticates nobody and is never counted as a failure.
 //!
-//! Failed password and app-password logins are counted per client address; past the free
-//! attempts each costs a growing delay, past the limit the address is refused.
+//! Failed password and app-password logins are counted per (client address, login) and per
+//! login (`service_kit::throttle`); past the free attempts each costs a growing delay, past the
+//! limit the attempt is refused. Failures of other logins from the same address never refuse a
+//! login, nor do failures of the same login from elsewhere unless this address failed too.
 
 use std::{sync::OnceLock, time::Duration};
 
 use service_kit::{
-    auth::{parse_authorization, Credentials, ThrottleDecision},
+    auth::{limits, parse_authorization, Credentials, ThrottleDecision},
     crypto::{self, SecretString},
     db::AnyConnection,
+    throttle::{self, LoginCheck},
     time::now_millis,
 };
 
@@ -142,7 +145,9 @@ pub async fn authenticate_basic(
     login: String,
     password: SecretString,
 ) -> Result<Option<AuthenticatedUser>, ApiError> {
-    throttle(state, client_address).await?;
+    let Some(check) = throttle_login(state, client_address, &login).await? else {
+        return Ok(None);
+    };
     let (login_for_db, password_for_db) = (login.clone(), password.clone());
     let found = state
         .db
@@ -164,11 +169,14 @@ pub async fn authenticate_basic(
         Some((row, method)) => Ok(Some(
             state
                 .db
-                .run(move |conn| load(conn, row, method).map_err(ApiError::from))
+                .run(move |conn| {
+                    throttle::login_succeeded(conn, &check)?;
+                    load(conn, row, method).map_err(ApiError::from)
+                })
                 .await?,
         )),
         None => {
-            record_failure(state, client_address).await?;
+            login_failed(state, client_address, check).await?;
             Ok(None)
         }
     }
@@ -181,7 +189,9 @@ pub async fn authenticate_form(
     login: String,
     password: SecretString,
 ) -> Result<Option<String>, ApiError> {
-    throttle(state, client_address).await?;
+    let Some(check) = throttle_login(state, client_address, &login).await? else {
+        return Ok(None);
+    };
     let user = state
         .db
         .run(move |conn| users::find(conn, &login).map_err(ApiError::from))
@@ -190,6 +200,14 @@ pub async fn authenticate_form(
     match user {
         Some(row) => {
             if verify_password(state, &row, &password).await? {
+                if check.pair_has_failed() {
+                    state
+                        .db
+                        .run(move |conn| {
+                            throttle::login_succeeded(conn, &check).map_err(ApiError::from)
+                        })
+                        .await?;
+                }
                 return Ok(Some(row.uid));
             }
         }
@@ -197,7 +215,7 @@ pub async fn authenticate_form(
             argon2_verify(password, None).await?;
         }
     }
-    record_failure(state, client_address).await?;
+    login_failed(state, client_address, check).await?;
     Ok(None)
 }
 
@@ -259,19 +277,28 @@ fn load(
     })
 }
 
-/// Delays or refuses (429) an address with too many recent failures; the login form, Basic
-/// logins and the token endpoint share the count.
-pub async fn throttle(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+/// The throttle's word on a login of `login` from `client_address` (one read of both counts):
+/// waits out a delay, refuses (429) past the limit. `None` for a login longer than any user
+/// id, which is wrong at once and never reaches the database.
+async fn throttle_login(
+    state: &AppState,
+    client_address: &str,
+    login: &str,
+) -> Result<Option<LoginCheck>, ApiError> {
+    if !limits::fits_chars(login, limits::MAX_LOGIN_CHARS) {
+        return Ok(None);
+    }
     let policy = state.throttle;
-    let address = client_address.to_string();
-    let decision = state
+    let (address, account) = (client_address.to_string(), login.to_string());
+    let check = state
         .db
         .run(move |conn| {
-            service_kit::throttle::decide(conn, &policy, &address, now_millis())
+            throttle::check_login(conn, &policy, &address, &account, now_millis())
                 .map_err(ApiError::from)
         })
         .await?;
-    obey(decision, client_address).await
+    obey(check.decision, client_address).await?;
+    Ok(Some(check))
 }
 
 /// Waits out a throttle delay (at most 5 s), or refuses the request.
@@ -283,22 +310,24 @@ pub async fn obey(decision: ThrottleDecision, client_address: &str) -> Result<()
             Ok(())
         }
         ThrottleDecision::Refuse => {
-            tracing::warn!(client_address, "failed-login limit reached");
+            tracing::warn!(client_address, "failure limit reached");
             Err(ApiError::TooManyRequests)
         }
     }
 }
 
-/// Counts one failed login (or token request) of the address.
-pub async fn record_failure(state: &AppState, client_address: &str) -> Result<(), ApiError> {
+/// Counts one failed login against the pair and the login.
+async fn login_failed(
+    state: &AppState,
+    client_address: &str,
+    check: LoginCheck,
+) -> Result<(), ApiError> {
     let policy = state.throttle;
-    let address = client_address.to_string();
     tracing::info!(client_address, "failed login");
     state
         .db
         .run(move |conn| {
-            service_kit::throttle::record_failure(conn, &policy, &address, now_millis())
-                .map_err(ApiError::from)
+            throttle::login_failed(conn, &policy, &check, now_millis()).map_err(ApiError::from)
         })
         .await
 }

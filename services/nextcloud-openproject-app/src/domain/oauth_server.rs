@@ -8,6 +8,7 @@ use oauth_provider::{
     TokenPair,
 };
 use service_kit::{
+    auth::limits,
     crypto::{self, constant_time_eq, SecretString},
     db::AnyConnection,
     time::now_millis,
@@ -227,6 +228,47 @@ pub struct TokenParams {
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     pub code_verifier: Option<String>,
+}
+
+impl TokenParams {
+    /// Whether every field is within `service_kit::auth::limits`; checked before the request
+    /// reaches the database.
+    pub fn fit_the_limits(&self) -> bool {
+        limits::oauth_fields_fit(
+            self.client_id.as_deref(),
+            [
+                self.grant_type.as_deref(),
+                self.code.as_deref(),
+                self.refresh_token.as_ref().map(SecretString::expose),
+                self.client_secret.as_ref().map(SecretString::expose),
+                self.code_verifier.as_deref(),
+            ],
+        )
+    }
+}
+
+/// Whether the request names a client and its correct secret, whatever became of its grant.
+/// The throttle counts only failures of requests that do not: the holder of the secret (the
+/// OpenProject server refreshing many stale tokens, say) is never made to wait.
+pub fn presents_client_credentials(
+    conn: &mut AnyConnection,
+    params: &TokenParams,
+) -> diesel::QueryResult<bool> {
+    let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
+        return Ok(false);
+    };
+    let Some(client) = oauth_clients::find_by_identifier(conn, client_id)? else {
+        return Ok(false);
+    };
+    let secret = params
+        .client_secret
+        .as_ref()
+        .map(SecretString::expose)
+        .unwrap_or_default();
+    Ok(constant_time_eq(
+        &client.secret_digest,
+        &crypto::digest(secret),
+    ))
 }
 
 /// What the token endpoint answers: a new pair, or one of the seven refusals.

@@ -8,10 +8,11 @@ use serde_json::Value;
 use service_kit::{
     auth::{parse_authorization, Credentials, ThrottleDecision},
     crypto::SecretString,
+    throttle,
     time::now_millis,
 };
 use storage_protocol::oauth::{
-    nextcloud::{TokenError, CLIENT_NOT_AUTHORIZED, CONSENT_PATH},
+    nextcloud::{TokenError, TokenErrorCode, CLIENT_NOT_AUTHORIZED, CONSENT_PATH},
     CACHE_CONTROL_NO_STORE, PRAGMA_NO_CACHE,
 };
 
@@ -198,7 +199,9 @@ pub async fn grant(
 
 /// POST /index.php/apps/oauth2/api/v1/token — parameters from the query string, a form body or
 /// a JSON body (the body wins), HTTP Basic credentials replacing the client's. Every refusal is
-/// a 400 `{"error": …}` and counts as a failed login of the client address.
+/// a 400 `{"error": …}`. A request without its client's correct secret that fails counts
+/// against the client address, and past the limit such failures are delayed, then refused; a
+/// grant that succeeds is never refused.
 pub async fn token(
     req: HttpRequest,
     payload: web::Payload,
@@ -207,24 +210,31 @@ pub async fn token(
     let address = client_address(&req);
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let params = token_params(&req, &raw);
-    let (policy, checked_address) = (state.throttle, address.clone());
-    // The throttle is read in the same trip to the database as the grant: one blocking hop. A
-    // refused address gets no grant; a delayed one gets its answer after the delay.
-    let (decision, answer) = state
-        .db
-        .write(move |conn| {
-            let decision =
-                service_kit::throttle::decide(conn, &policy, &checked_address, now_millis())?;
-            let answer = match decision {
-                ThrottleDecision::Refuse => None,
-                _ => Some(oauth_server::token(conn, &params)?),
-            };
-            Ok::<_, ApiError>((decision, answer))
-        })
-        .await?;
-    authentication::obey(decision, &address).await?;
-    let Some(answer) = answer else {
-        return Err(ApiError::TooManyRequests);
+    let answer = if params.fit_the_limits() {
+        let (policy, failing_address) = (state.throttle, address.clone());
+        // The grant and, when it fails, the throttle: one trip to the database.
+        let (answer, decision) = state
+            .db
+            .write(move |conn| {
+                let answer = oauth_server::token(conn, &params)?;
+                let decision = match &answer {
+                    Err(_) if !oauth_server::presents_client_credentials(conn, &params)? => {
+                        throttle::client_authentication_failed(
+                            conn,
+                            &policy,
+                            &failing_address,
+                            now_millis(),
+                        )?
+                    }
+                    _ => ThrottleDecision::Allow,
+                };
+                Ok::<_, ApiError>((answer, decision))
+            })
+            .await?;
+        authentication::obey(decision, &address).await?;
+        answer
+    } else {
+        Err(TokenErrorCode::InvalidRequest)
     };
     let mut response = match &answer {
         Ok(_) => HttpResponse::Ok(),
@@ -235,10 +245,7 @@ pub async fn token(
         .insert_header(PRAGMA_NO_CACHE);
     match answer {
         Ok(issued) => Ok(response.json(issued)),
-        Err(error) => {
-            authentication::record_failure(&state, &address).await?;
-            Ok(response.json(TokenError { error }))
-        }
+        Err(error) => Ok(response.json(TokenError { error })),
     }
 }
 

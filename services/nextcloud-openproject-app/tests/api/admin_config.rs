@@ -47,7 +47,7 @@ fn admin_routes() -> Vec<(Method, &'static str, Option<Value>)> {
 async fn admin_routes_refuse_anonymous_callers_wrong_credentials_and_non_admins() {
     // Many wrong logins on purpose: keep the throttle out of the way.
     let app = spawn_app_with(|s| {
-        s.throttle = ThrottlePolicy {
+        s.common.throttle = ThrottlePolicy {
             free_failures: 1000,
             max_failures: 2000,
             window_millis: 60_000,

@@ -1,7 +1,7 @@
 use serde_json::{json, Value};
 use service_kit::auth::ThrottlePolicy;
 
-use crate::helpers::{spawn_app, spawn_app_with};
+use crate::helpers::{browser, client_from, spawn_app, spawn_app_with, TestApp};
 
 const USER: &str = "/ocs/v2.php/cloud/user?format=json";
 
@@ -70,7 +70,7 @@ async fn logins_are_case_insensitive() {
 #[tokio::test]
 async fn failed_logins_are_throttled_then_refused() {
     let app = spawn_app_with(|s| {
-        s.throttle = ThrottlePolicy {
+        s.common.throttle = ThrottlePolicy {
             free_failures: 2,
             max_failures: 4,
             window_millis: 60_000,
@@ -104,4 +104,94 @@ async fn failed_logins_are_throttled_then_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+}
+
+/// `GET /ocs/v2.php/cloud/user` with Basic credentials, sent by `from`: status and user id.
+async fn whoami_from(
+    app: &TestApp,
+    from: &reqwest::Client,
+    user: &str,
+    password: &str,
+) -> (u16, Option<String>) {
+    let response = from
+        .get(app.url(USER))
+        .basic_auth(user, Some(password))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_default();
+    (
+        status,
+        body["ocs"]["data"]["id"].as_str().map(str::to_string),
+    )
+}
+
+/// In development everything comes from 127.0.0.1: 30 failed logins of one account there must
+/// not refuse the admin's correct Basic calls, nor another user's login form.
+#[tokio::test]
+async fn failures_of_other_accounts_never_refuse_a_correct_password() {
+    let app = spawn_app_with(|s| {
+        s.common.throttle = ThrottlePolicy {
+            free_failures: 30,
+            max_failures: 30,
+            window_millis: 60_000,
+        }
+    })
+    .await;
+    app.create_user("bob", "bob-password-1").await;
+    app.create_user("carol", "carol-password-1").await;
+    for attempt in 1..=30 {
+        let (status, _) = whoami_from(&app, &app.api, "bob", "wrong").await;
+        assert_eq!(status, 401, "attempt {attempt}");
+    }
+    assert_eq!(
+        whoami_from(&app, &app.api, "bob", "bob-password-1").await.0,
+        429,
+        "bob's pair is over the limit"
+    );
+    let login = app.login(&browser(), "bob", "bob-password-1").await;
+    assert_eq!(login.status(), 429, "the form shares bob's count");
+
+    let admin = whoami_from(&app, &app.api, &app.admin_user, &app.admin_password).await;
+    assert_eq!(admin, (200, Some(app.admin_user.clone())));
+    let login = app.login(&browser(), "carol", "carol-password-1").await;
+    assert_eq!(login.status(), 303, "carol signs in");
+    assert_eq!(
+        whoami_from(&app, &client_from("127.0.0.2"), "bob", "bob-password-1").await,
+        (200, Some("bob".to_string())),
+        "bob from an address that has not failed for him"
+    );
+}
+
+/// One account guessed at from many addresses meets the account's count wherever it failed,
+/// never where it did not.
+#[tokio::test]
+async fn an_account_guessed_at_from_many_addresses_is_throttled_where_it_failed() {
+    let app = spawn_app_with(|s| {
+        s.common.throttle = ThrottlePolicy {
+            free_failures: 3,
+            max_failures: 3,
+            window_millis: 60_000,
+        }
+    })
+    .await;
+    app.create_user("bob", "bob-password-1").await;
+    for n in 2..=4 {
+        let from = client_from(&format!("127.0.0.{n}"));
+        assert_eq!(whoami_from(&app, &from, "bob", "guess").await.0, 401);
+    }
+    let guesser = client_from("127.0.0.2");
+    assert_eq!(whoami_from(&app, &guesser, "bob", "guess").await.0, 429);
+    assert_eq!(
+        whoami_from(&app, &guesser, "bob", "bob-password-1").await.0,
+        429
+    );
+    let bob = client_from("127.0.0.5");
+    assert_eq!(
+        whoami_from(&app, &bob, "bob", "bob-password-1").await.0,
+        200
+    );
+    let (admin, password) = (app.admin_user.clone(), app.admin_password.clone());
+    assert_eq!(whoami_from(&app, &guesser, &admin, &password).await.0, 200);
 }

@@ -41,7 +41,7 @@ async fn basic_requests_name_the_user_and_echo_the_header() {
 #[tokio::test]
 async fn unknown_bearer_tokens_stay_anonymous_and_are_never_throttled() {
     let app = spawn_app_with(|s| {
-        s.throttle = ThrottlePolicy {
+        s.common.throttle = ThrottlePolicy {
             free_failures: 1,
             max_failures: 2,
             window_millis: 60_000,

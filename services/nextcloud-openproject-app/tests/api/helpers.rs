@@ -63,6 +63,16 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// A client sending from another loopback address (all of 127.0.0.0/8 reaches the server):
+/// no cookies, no redirects.
+pub fn client_from(address: &str) -> Client {
+    Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
 /// A browser: keeps cookies, does not follow redirects.
 pub fn browser() -> Client {
     Client::builder()
@@ -264,6 +274,16 @@ impl TestApp {
     /// The raw stored value of an app config key of the integration app.
     pub fn db_app_config(&self, key: &str) -> Option<String> {
         app_config::get(&mut self.db.get().unwrap(), APP_ID, key).unwrap()
+    }
+
+    /// The size of the database, in bytes.
+    pub fn db_bytes(&self) -> i64 {
+        service_kit::testing::database_bytes(&mut self.db.get().unwrap())
+    }
+
+    /// The keys of the throttle's rows.
+    pub fn db_throttle_keys(&self) -> Vec<String> {
+        service_kit::testing::throttle_keys(&mut self.db.get().unwrap())
     }
 
     pub fn db_oauth_clients(&self) -> Vec<oauth_clients::OAuthClientRow> {

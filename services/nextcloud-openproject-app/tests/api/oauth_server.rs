@@ -14,7 +14,7 @@ use service_kit::{
 use storage_protocol::{fixtures::load, nextcloud::messages};
 
 use crate::helpers::{
-    assert_shape, browser, hidden_value, is_alphanumeric, spawn_app, spawn_app_with,
+    assert_shape, browser, client_from, hidden_value, is_alphanumeric, spawn_app, spawn_app_with,
     status_and_json, TestApp,
 };
 
@@ -805,7 +805,7 @@ async fn a_refresh_token_of_another_client_is_refused() {
 #[tokio::test]
 async fn bearer_tokens_that_do_not_authenticate_leave_requests_anonymous() {
     let app = spawn_app_with(|s| {
-        s.throttle = ThrottlePolicy {
+        s.common.throttle = ThrottlePolicy {
             free_failures: 1,
             max_failures: 2,
             window_millis: 60_000,
@@ -969,12 +969,23 @@ async fn codes_and_tokens_are_stored_only_as_digests() {
     }
 }
 
+/// A token call sent by `from`; status and JSON body.
+async fn token_call_from(from: &Client, app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
+    status_and_json(from.post(app.url(TOKEN)).form(form).send().await.unwrap()).await
+}
+
+fn too_many_requests() -> (u16, Value) {
+    (429, json!({ "message": messages::TOO_MANY_REQUESTS }))
+}
+
+/// The client id is public; requests without the secret, from any address, never make the real
+/// client's grants fail, nor anyone's password.
 #[tokio::test]
-async fn the_token_endpoint_is_throttled_per_address() {
+async fn failures_without_the_secret_never_refuse_a_valid_grant() {
     let app = spawn_app_with(|s| {
-        s.throttle = ThrottlePolicy {
-            free_failures: 1,
-            max_failures: 3,
+        s.common.throttle = ThrottlePolicy {
+            free_failures: 30,
+            max_failures: 30,
             window_millis: 60_000,
         }
     })
@@ -983,34 +994,187 @@ async fn the_token_endpoint_is_throttled_per_address() {
     let client = setup(&app).await;
     let browser = logged_in(&app, ALICE).await;
     let code = code_for(&app, &browser, &client, None).await;
-    for _ in 0..3 {
-        let (status, _) = exchange(&app, &client, "wrong-code", None).await;
-        assert_eq!(status, 400);
+    let guesses = [
+        ("grant_type", "authorization_code"),
+        ("code", "guessed-code"),
+        ("client_id", client.id.as_str()),
+        ("client_secret", "wrong"),
+    ];
+    for attacker in ["127.0.0.3", "127.0.0.1"] {
+        let from = client_from(attacker);
+        for attempt in 1..=30 {
+            let (status, body) = token_call_from(&from, &app, &guesses).await;
+            assert_eq!(
+                (status, body),
+                (400, error("invalid_request")),
+                "{attacker}, attempt {attempt}"
+            );
+        }
+        assert_eq!(
+            token_call_from(&from, &app, &guesses).await,
+            too_many_requests(),
+            "{attacker}: the failures are throttled"
+        );
     }
-    // Refused now, even with a good code; as the failed-login limit answers.
-    let response = app
-        .api
-        .post(app.url(TOKEN))
-        .form(&[
+    // The real client from the attacker's address: its code, then a refresh, from another.
+    let (status, pair) = token_call_from(
+        &client_from("127.0.0.1"),
+        &app,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
             ("client_id", client.id.as_str()),
             ("client_secret", client.secret.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
+    assert_eq!(whoami(&app, str_of(&pair, "access_token")).await.0, 200);
+    let (status, pair) = token_call_from(
+        &client_from("127.0.0.3"),
+        &app,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", str_of(&pair, "refresh_token")),
+            ("client_id", client.id.as_str()),
+            ("client_secret", client.secret.as_str()),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{pair}");
     assert_eq!(
-        status_and_json(response).await,
-        (429, json!({ "message": messages::TOO_MANY_REQUESTS }))
+        whoami(&app, str_of(&pair, "access_token")).await,
+        (200, Some(ALICE.0.to_string()))
     );
-    // Password logins of that address share the count.
+    // Password logins from that address are not token failures.
     let response = app
         .get_as("/ocs/v2.php/cloud/user?format=json", ALICE.0, ALICE.1)
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), 429);
+    assert_eq!(response.status(), 200);
+}
+
+/// OpenProject refreshes every stored token from its one address; many of them may be stale
+/// (a user disconnected, a reset). It holds the secret: each failure gets its real answer, so
+/// it can drop the token, and its valid grants go on.
+#[tokio::test]
+async fn stale_refreshes_of_the_real_client_never_refuse_its_valid_grants() {
+    let app = spawn_app_with(|s| {
+        s.common.throttle = ThrottlePolicy {
+            free_failures: 2,
+            max_failures: 3,
+            window_millis: 60_000,
+        }
+    })
+    .await;
+    app.create_user(ALICE.0, ALICE.1).await;
+    let client = setup(&app).await;
+    let fresh = tokens(&app, &client).await;
+    for n in 0..10 {
+        let unknown = format!("stale-refresh-token-{n}");
+        assert_eq!(
+            refresh(&app, &client, &unknown).await,
+            (400, error("invalid_request")),
+            "stale token {n}"
+        );
+    }
+    let (status, body) = refresh(&app, &client, str_of(&fresh, "refresh_token")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(whoami(&app, str_of(&body, "access_token")).await.0, 200);
+    assert!(app.db_throttle_keys().is_empty(), "nothing was counted");
+}
+
+/// Request fields are bounded before anything is stored; what the throttle stores is a
+/// fixed-size digest whatever a request sent.
+#[tokio::test]
+async fn huge_client_ids_store_nothing_and_throttle_rows_have_a_fixed_size() {
+    let app = spawn_app().await;
+    let huge = random_alphanumeric(900 * 1024);
+    let before = app.db_bytes();
+    for _ in 0..30 {
+        let (status, body) = token_call(
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", huge.as_str()),
+                ("client_secret", "wrong"),
+            ],
+        )
+        .await;
+        assert_eq!((status, body), (400, error("invalid_request")));
+    }
+    let grown = app.db_bytes() - before;
+    assert!(grown < 512 * 1024, "the database grew by {grown} bytes");
+    assert!(app.db_throttle_keys().is_empty(), "nothing was counted");
+    for n in 0..5 {
+        let id = format!("{}{n}", "c".repeat(250));
+        let (status, _) = token_call(
+            &app,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "x"),
+                ("client_id", id.as_str()),
+                ("client_secret", "wrong"),
+            ],
+        )
+        .await;
+        assert_eq!(status, 400);
+    }
+    let keys = app.db_throttle_keys();
+    assert_eq!(keys.len(), 1, "one per address: {keys:?}");
+    assert!(keys[0].len() == 64 && keys[0].bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
+/// `X-Forwarded-For` names the client only when a trusted proxy sent it.
+#[tokio::test]
+async fn forwarded_for_counts_only_from_trusted_proxies() {
+    let policy = ThrottlePolicy {
+        free_failures: 3,
+        max_failures: 3,
+        window_millis: 60_000,
+    };
+    let guess_via = |app: &TestApp, from: &Client, forwarded_for: &str| {
+        from.post(app.url(TOKEN))
+            .header("X-Forwarded-For", forwarded_for)
+            .form(&[("grant_type", "authorization_code"), ("code", "x")])
+            .send()
+    };
+
+    let app = spawn_app_with(|s| s.common.throttle = policy).await;
+    for n in 1..=3 {
+        let response = guess_via(&app, &app.api, &format!("203.0.113.{n}")).await;
+        assert_eq!(response.unwrap().status(), 400);
+    }
+    let response = guess_via(&app, &app.api, "203.0.113.9").await.unwrap();
+    assert_eq!(response.status(), 429, "all counted as the peer");
+
+    let app = spawn_app_with(|s| {
+        s.common.throttle = policy;
+        s.common.trusted_proxies =
+            service_kit::client_address::TrustedProxies::parse("127.0.0.1/32").unwrap();
+    })
+    .await;
+    for _ in 1..=3 {
+        let response = guess_via(&app, &app.api, "203.0.113.1").await.unwrap();
+        assert_eq!(response.status(), 400);
+    }
+    let response = guess_via(&app, &app.api, "198.51.100.7, 203.0.113.1").await;
+    assert_eq!(
+        response.unwrap().status(),
+        429,
+        "203.0.113.1 is over the limit"
+    );
+    let response = guess_via(&app, &app.api, "203.0.113.2").await.unwrap();
+    assert_eq!(response.status(), 400, "203.0.113.2 is another client");
+    let direct = client_from("127.0.0.2");
+    for n in 1..=3 {
+        let response = guess_via(&app, &direct, &format!("198.51.100.{n}")).await;
+        assert_eq!(response.unwrap().status(), 400);
+    }
+    let response = guess_via(&app, &direct, "198.51.100.9").await.unwrap();
+    assert_eq!(response.status(), 429, "counted as 127.0.0.2");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 //! authenticates nobody (401 on protected endpoints) and is not a failed login.
 
 use service_kit::{
-    auth::{parse_authorization, Credentials, ThrottleDecision},
+    auth::{limits, parse_authorization, Credentials, ThrottleDecision},
     crypto::{self, digest},
     throttle,
     time::now_millis,
@@ -96,50 +96,90 @@ pub async fn authenticate(
     }
 }
 
+/// A password login, throttled per (address, login) and per login (`service_kit::throttle`):
+/// failures of other logins, or of this login from other addresses only, never refuse it. API
+/// keys are long random values: checked first, a correct one always passes. A login longer than
+/// any user's is wrong without a database trip.
 async fn basic(
     state: &AppState,
     username: String,
     password: String,
     address: &str,
 ) -> Result<Caller, AuthError> {
+    if !limits::fits_chars(&username, limits::MAX_LOGIN_CHARS) {
+        return Err(AuthError::WrongCredentials);
+    }
+    if username == RESERVED_LOGIN {
+        return api_key(state, &password, address).await;
+    }
     let policy = state.throttle;
-    let address = address.to_string();
-    let decision = {
-        let address = address.clone();
+    let check = {
+        let (address, account) = (address.to_string(), username.clone());
         state
             .db
             .run(move |conn| {
-                Ok::<_, AuthError>(throttle::decide(conn, &policy, &address, now_millis())?)
+                Ok::<_, AuthError>(throttle::check_login(
+                    conn,
+                    &policy,
+                    &address,
+                    &account,
+                    now_millis(),
+                )?)
             })
             .await?
     };
-    if decision == ThrottleDecision::Refuse {
+    if check.decision == ThrottleDecision::Refuse {
         return Err(AuthError::Throttled);
     }
-    let found = if username == RESERVED_LOGIN {
-        by_api_key(state, &password).await?
-    } else {
-        by_password(state, &username, &password).await?
-    };
+    if let ThrottleDecision::Delay(delay) = check.decision {
+        tokio::time::sleep(delay).await;
+    }
+    let found = by_password(state, &username, &password).await?;
     match found {
-        Some(caller) if caller.user.is_active() => Ok(caller),
+        Some(caller) if caller.user.is_active() => {
+            if check.pair_has_failed() {
+                state
+                    .db
+                    .run(move |conn| Ok::<_, AuthError>(throttle::login_succeeded(conn, &check)?))
+                    .await?;
+            }
+            Ok(caller)
+        }
         _ => {
             state
                 .db
                 .run(move |conn| {
-                    Ok::<_, AuthError>(throttle::record_failure(
-                        conn,
-                        &policy,
-                        &address,
-                        now_millis(),
-                    )?)
+                    Ok::<_, AuthError>(throttle::login_failed(conn, &policy, &check, now_millis())?)
                 })
                 .await?;
-            if let ThrottleDecision::Delay(delay) = decision {
-                tokio::time::sleep(delay).await;
-            }
             Err(AuthError::WrongCredentials)
         }
+    }
+}
+
+/// An API key (`apikey:<token>`): looked up by digest first; a miss counts against the address
+/// and is delayed, then refused past the limit.
+async fn api_key(state: &AppState, token: &str, address: &str) -> Result<Caller, AuthError> {
+    if let Some(caller) = by_api_key(state, token)
+        .await?
+        .filter(|caller| caller.user.is_active())
+    {
+        return Ok(caller);
+    }
+    let (policy, key) = (state.throttle, throttle::ThrottleKey::api_key(address));
+    let decision = state
+        .db
+        .run(move |conn| {
+            Ok::<_, AuthError>(throttle::secret_failed(conn, &policy, &key, now_millis())?)
+        })
+        .await?;
+    match decision {
+        ThrottleDecision::Refuse => Err(AuthError::Throttled),
+        ThrottleDecision::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            Err(AuthError::WrongCredentials)
+        }
+        ThrottleDecision::Allow => Err(AuthError::WrongCredentials),
     }
 }
 

@@ -7,7 +7,10 @@ use oauth_provider::{
     RefreshState, Rotation, TokenPair, TokenRow,
 };
 use serde::Deserialize;
-use service_kit::crypto::{constant_time_eq, digest, random_urlsafe};
+use service_kit::{
+    auth::limits,
+    crypto::{constant_time_eq, digest, random_urlsafe},
+};
 use storage_protocol::storages::API_V3_SCOPE;
 
 use crate::db::{oauth_applications::OAuthApplication, users::User, Conn};
@@ -294,11 +297,39 @@ pub struct TokenParams {
     pub client_secret: Option<String>,
 }
 
+impl TokenParams {
+    /// Whether every field is within `service_kit::auth::limits`; checked before the request
+    /// reaches the database.
+    pub fn fit_the_limits(&self) -> bool {
+        limits::oauth_fields_fit(
+            self.client_id.as_deref(),
+            [
+                &self.grant_type,
+                &self.code,
+                &self.redirect_uri,
+                &self.code_verifier,
+                &self.refresh_token,
+                &self.scope,
+                &self.client_secret,
+            ]
+            .map(Option::as_deref),
+        )
+    }
+}
+
 /// Client credentials from HTTP Basic or the form.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub client_id: String,
     pub client_secret: String,
+}
+
+impl ClientCredentials {
+    /// Whether both values are within `service_kit::auth::limits` (Basic credentials replace
+    /// the form's, so they are checked apart).
+    pub fn fit_the_limits(&self) -> bool {
+        limits::oauth_fields_fit(Some(&self.client_id), [Some(self.client_secret.as_str())])
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -331,9 +362,11 @@ impl TokenError {
         }
     }
 
-    /// Failures that count as a failed client login for throttling.
-    pub fn counts_as_failure(&self) -> bool {
-        matches!(self, Self::InvalidClient | Self::InvalidGrant)
+    /// Failures that count for throttling: the client did not prove who it is. A grant that
+    /// fails for a client that did is not a guess at anything (its codes and tokens are long
+    /// random values), and never makes that client wait.
+    pub fn is_failed_client_authentication(&self) -> bool {
+        matches!(self, Self::InvalidClient)
     }
 }
 

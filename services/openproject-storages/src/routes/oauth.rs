@@ -6,7 +6,7 @@ use askama::Template;
 use oauth_provider::RevokeOutcome;
 use serde::Deserialize;
 use service_kit::{
-    auth::{parse_authorization, Credentials, ThrottleDecision},
+    auth::{limits, parse_authorization, Credentials, ThrottleDecision},
     throttle,
     time::now_millis,
 };
@@ -305,15 +305,6 @@ fn client_credentials(
     })
 }
 
-/// Throttling keys of a token request: the client address, and the client id when one is named.
-fn throttle_keys(req: &HttpRequest, credentials: Option<&ClientCredentials>) -> Vec<String> {
-    let mut keys = vec![client_address(req)];
-    if let Some(credentials) = credentials.filter(|c| !c.client_id.is_empty()) {
-        keys.push(format!("oauth-client:{}", credentials.client_id));
-    }
-    keys
-}
-
 fn too_many_requests() -> ApiError {
     oauth_error(
         StatusCode::TOO_MANY_REQUESTS,
@@ -322,25 +313,34 @@ fn too_many_requests() -> ApiError {
     )
 }
 
-async fn record_failure(
+/// The answer a failed client authentication gets once counted: 429 past the limit, else
+/// `failure` after the delay its address has earned.
+async fn throttled_failure(
+    decision: ThrottleDecision,
+    failure: ApiError,
+) -> Result<HttpResponse, ApiError> {
+    match decision {
+        ThrottleDecision::Refuse => Err(too_many_requests()),
+        ThrottleDecision::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            Err(failure)
+        }
+        ThrottleDecision::Allow => Err(failure),
+    }
+}
+
+/// Counts a failed client authentication of `address` on its own trip to the database.
+async fn client_authentication_failed(
     state: &AppState,
-    keys: Vec<String>,
-    delay: Option<std::time::Duration>,
-) -> Result<(), ApiError> {
+    address: String,
+) -> Result<ThrottleDecision, ApiError> {
     let policy = state.throttle;
-    state
+    Ok(state
         .db
         .query(move |conn| {
-            for key in &keys {
-                throttle::record_failure(conn, &policy, key, now_millis())?;
-            }
-            Ok(())
+            throttle::client_authentication_failed(conn, &policy, &address, now_millis())
         })
-        .await?;
-    if let Some(delay) = delay {
-        tokio::time::sleep(delay).await;
-    }
-    Ok(())
+        .await?)
 }
 
 /// POST /oauth/token: the authorization_code and refresh_token grants.
@@ -356,36 +356,36 @@ pub async fn token(
         params.client_id.as_deref(),
         params.client_secret.as_deref(),
     );
-    let keys = throttle_keys(&req, credentials.as_ref());
-    let (policy, checked_keys) = (state.throttle, keys.clone());
-    // The throttle is read in the same trip to the database as the grant: one blocking hop.
-    let (decision, result) = state
+    if !params.fit_the_limits() || credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
+        return Err(invalid_request());
+    }
+    let (policy, address) = (state.throttle, client_address(&req));
+    // The grant is tried first: a client with its correct secret is never refused for what
+    // others sent. A failed client authentication is counted in the same trip to the database.
+    let (result, decision) = state
         .db
         .write(move |conn| {
-            let decision = throttle::decide_all(conn, &policy, &checked_keys, now_millis())?;
-            let result = (decision != ThrottleDecision::Refuse)
-                .then(|| domain::token(conn, credentials.as_ref(), &params));
-            Ok::<_, ApiError>((decision, result))
+            let result = domain::token(conn, credentials.as_ref(), &params);
+            let decision = match &result {
+                Err(TokenFailure::Token(error)) if error.is_failed_client_authentication() => {
+                    throttle::client_authentication_failed(conn, &policy, &address, now_millis())?
+                }
+                _ => ThrottleDecision::Allow,
+            };
+            Ok::<_, ApiError>((result, decision))
         })
         .await?;
-    let (delay, result) = match (decision, result) {
-        (ThrottleDecision::Delay(delay), Some(result)) => (Some(delay), result),
-        (ThrottleDecision::Allow, Some(result)) => (None, result),
-        _ => return Err(too_many_requests()),
-    };
     let pair = match result {
         Ok(pair) => pair,
         Err(TokenFailure::Db(e)) => return Err(e.into()),
         Err(TokenFailure::Token(error)) => {
-            if error.counts_as_failure() {
-                record_failure(&state, keys, delay).await?;
-            }
             let status = if error == TokenError::InvalidClient {
                 StatusCode::UNAUTHORIZED
             } else {
                 StatusCode::BAD_REQUEST
             };
-            return Err(oauth_error(status, error.code(), Some(error.description())));
+            let failure = oauth_error(status, error.code(), Some(error.description()));
+            return throttled_failure(decision, failure).await;
         }
     };
     Ok(HttpResponse::Ok()
@@ -408,17 +408,33 @@ pub struct TokenFormParams {
     client_secret: Option<String>,
 }
 
+impl TokenFormParams {
+    /// Whether every field is within `service_kit::auth::limits`.
+    fn fit_the_limits(&self) -> bool {
+        limits::oauth_fields_fit(
+            self.client_id.as_deref(),
+            [self.token.as_deref(), self.client_secret.as_deref()],
+        )
+    }
+}
+
 /// The application authenticating a revoke or introspect call by its credentials.
 async fn authenticated_client(
     state: &AppState,
     req: &HttpRequest,
     form: &TokenFormParams,
 ) -> Result<Option<OAuthApplication>, ApiError> {
+    if !form.fit_the_limits() {
+        return Err(invalid_request());
+    }
     let credentials = client_credentials(
         req,
         form.client_id.as_deref(),
         form.client_secret.as_deref(),
     );
+    if credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
+        return Err(invalid_request());
+    }
     Ok(state
         .db
         .query(move |conn| domain::authenticate_client(conn, credentials.as_ref()))
@@ -433,9 +449,10 @@ pub async fn revoke(
 ) -> Result<HttpResponse, ApiError> {
     let mut payload = payload.into_inner();
     let form: TokenFormParams = form_body(&state, &req, &mut payload).await?;
-    let application = authenticated_client(&state, &req, &form)
-        .await?
-        .ok_or_else(invalid_client)?;
+    let Some(application) = authenticated_client(&state, &req, &form).await? else {
+        let decision = client_authentication_failed(&state, client_address(&req)).await?;
+        return throttled_failure(decision, invalid_client()).await;
+    };
     let Some(token) = form.token.filter(|t| !t.is_empty()) else {
         return Ok(HttpResponse::Ok().json(serde_json::json!({})));
     };
@@ -486,7 +503,10 @@ pub async fn introspect(
                 .map(|(_, application)| application);
         }
     }
-    let application = application.ok_or_else(invalid_client)?;
+    let Some(application) = application else {
+        let decision = client_authentication_failed(&state, client_address(&req)).await?;
+        return throttled_failure(decision, invalid_client()).await;
+    };
     let token = form.token.unwrap_or_default();
     let client_id = application.client_id.clone();
     let row = state

@@ -27,7 +27,21 @@ struct LoginPage<'a> {
     back_url: &'a str,
     username: &'a str,
     error: Option<&'a str>,
+    /// Bound to the pre-session cookie [`LOGIN_NONCE_COOKIE`] (login CSRF).
+    authenticity_token: &'a str,
 }
+
+/// The pre-session cookie the sign-in form's token is bound to: a page elsewhere can neither
+/// read the token nor make the browser send the cookie with a cross-site post (`SameSite=Lax`),
+/// so it cannot sign the browser in to an account of its choosing. Bound to the browser, not
+/// to a host name, so the form works on every name of the server (`localhost`, `127.0.0.1`).
+const LOGIN_NONCE_COOKIE: &str = "_open_project_login_nonce";
+const LOGIN_PATH: &str = "/login";
+const LOGIN_FORM_LIFETIME_MILLIS: i64 = 60 * 60 * 1000;
+
+/// Shown when a sign-in post lacks the token of a form this browser was given.
+const LOGIN_FORM_INVALID: &str =
+    "The sign-in form has expired or was sent from another site. Please sign in again.";
 
 #[derive(Template)]
 #[template(path = "home.html")]
@@ -141,19 +155,47 @@ pub struct LoginQuery {
     back_url: Option<String>,
 }
 
+/// The sign-in form with a fresh pre-session nonce cookie and the token bound to it.
+fn login_page(
+    state: &AppState,
+    status: actix_web::http::StatusCode,
+    back_url: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Result<HttpResponse, ApiError> {
+    let nonce = random_urlsafe(32);
+    let authenticity_token = state
+        .csrf
+        .issue(&nonce, (now_millis() + LOGIN_FORM_LIFETIME_MILLIS) / 1000);
+    let html = LoginPage {
+        instance_name: &state.settings.instance_name,
+        back_url,
+        username,
+        error,
+        authenticity_token: &authenticity_token,
+    }
+    .render();
+    let mut response = page(status, html)?;
+    let mut cookie = session_cookie(LOGIN_NONCE_COOKIE, nonce, state.secure_cookies());
+    cookie.set_path(LOGIN_PATH);
+    response
+        .add_cookie(&cookie)
+        .map_err(|e| anyhow::anyhow!("login cookie: {e}"))?;
+    Ok(response)
+}
+
 /// GET /login: the sign-in form.
 pub async fn login_form(
     state: State,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let page_html = LoginPage {
-        instance_name: &state.settings.instance_name,
-        back_url: query.back_url.as_deref().unwrap_or(""),
-        username: "",
-        error: None,
-    }
-    .render();
-    page(actix_web::http::StatusCode::OK, page_html)
+    login_page(
+        &state,
+        actix_web::http::StatusCode::OK,
+        query.back_url.as_deref().unwrap_or(""),
+        "",
+        None,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,20 +206,43 @@ pub struct LoginForm {
     password: String,
     #[serde(default)]
     back_url: String,
+    #[serde(default)]
+    authenticity_token: String,
 }
 
-/// Browsers send `Origin` on form posts; a foreign one is a cross-site login attempt.
+/// Browsers send `Origin` on form posts; one naming neither our public URL nor the host the
+/// request was sent to (a browser sets `Host` itself) is a cross-site sign-in attempt.
 fn foreign_origin(req: &HttpRequest, public_url: &str) -> bool {
-    req.headers()
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|origin| {
-            origin != "null" && same_origin_path(&format!("{origin}/"), public_url).is_none()
-        })
+    let header = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let Some(origin) = header(header::ORIGIN).filter(|origin| *origin != "null") else {
+        return false;
+    };
+    if same_origin_path(&format!("{origin}/"), public_url).is_some() {
+        return false;
+    }
+    !header(header::HOST).is_some_and(|host| origin_is_host(origin, host))
 }
 
-/// POST /login: checks the password, starts a session, and goes back to a same-origin
-/// `back_url` or `/`.
+/// Whether `origin` (`scheme://host[:port]`) names `host` (a `Host` header, port optional).
+fn origin_is_host(origin: &str, host: &str) -> bool {
+    let Ok(origin) = url::Url::parse(origin) else {
+        return false;
+    };
+    let Ok(target) = url::Url::parse(&format!("{}://{host}/", origin.scheme())) else {
+        return false;
+    };
+    origin.host() == target.host()
+        && origin.port_or_known_default() == target.port_or_known_default()
+}
+
+/// Whether the post carries the token of a sign-in form this browser was given.
+fn login_form_is_ours(state: &AppState, req: &HttpRequest, token: &str) -> bool {
+    req.cookie(LOGIN_NONCE_COOKIE)
+        .is_some_and(|nonce| state.csrf.verify(token, nonce.value()))
+}
+
+/// POST /login: checks the form's token and the password, starts a session, and goes back to a
+/// same-origin `back_url` or `/`.
 pub async fn login(
     state: State,
     req: HttpRequest,
@@ -185,19 +250,24 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let form = form.into_inner();
     let failed = |message: &str, status| {
-        let html = LoginPage {
-            instance_name: &state.settings.instance_name,
-            back_url: &form.back_url,
-            username: &form.username,
-            error: Some(message),
-        }
-        .render();
-        page(status, html)
+        login_page(
+            &state,
+            status,
+            &form.back_url,
+            &form.username,
+            Some(message),
+        )
     };
     if foreign_origin(&req, &state.public_url) {
         return failed(
             "The sign-in form was sent from another site.",
             actix_web::http::StatusCode::FORBIDDEN,
+        );
+    }
+    if !login_form_is_ours(&state, &req, &form.authenticity_token) {
+        return failed(
+            LOGIN_FORM_INVALID,
+            actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
     // No account or password holds a NUL, and no database may be asked for one.
@@ -248,6 +318,8 @@ pub async fn login(
         })
         .await?;
     let target = same_origin_path(&form.back_url, &state.public_url).unwrap_or_else(|| "/".into());
+    let mut nonce_removal = removal_cookie(LOGIN_NONCE_COOKIE, state.secure_cookies());
+    nonce_removal.set_path(LOGIN_PATH);
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, target))
         .cookie(session_cookie(
@@ -255,6 +327,7 @@ pub async fn login(
             session_id,
             state.secure_cookies(),
         ))
+        .cookie(nonce_removal)
         .finish())
 }
 
@@ -287,4 +360,21 @@ pub async fn logout(
         .insert_header((header::LOCATION, "/"))
         .cookie(removal_cookie(SESSION_COOKIE, state.secure_cookies()))
         .finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_origin_names_the_host_it_was_sent_to() {
+        assert!(origin_is_host("http://127.0.0.1:8080", "127.0.0.1:8080"));
+        assert!(origin_is_host("http://localhost:8080", "LOCALHOST:8080"));
+        assert!(origin_is_host("https://op.example", "op.example"));
+        assert!(origin_is_host("https://op.example", "op.example:443"));
+        assert!(!origin_is_host("http://localhost:8080", "127.0.0.1:8080"));
+        assert!(!origin_is_host("http://localhost:8081", "localhost:8080"));
+        assert!(!origin_is_host("https://evil.example", "op.example"));
+        assert!(!origin_is_host("null", "op.example"));
+    }
 }

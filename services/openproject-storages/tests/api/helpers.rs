@@ -24,6 +24,15 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn_app_configured(&[], customize).await
+}
+
+/// A server whose configuration has `variables` besides the test defaults (keys as in the TOML
+/// file: `trusted_proxies` for `OPS_TRUSTED_PROXIES`), then `customize`d.
+pub async fn spawn_app_configured(
+    variables: &[(&str, &str)],
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
     if std::env::var("TEST_LOG").is_ok() {
         service_kit::telemetry::init(&service_kit::telemetry::LogSettings {
             filter: "debug".into(),
@@ -42,7 +51,9 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
                 "secret_key",
                 service_kit::crypto::SecretKey::generate().to_base64(),
             ),
-        ],
+        ]
+        .into_iter()
+        .chain(variables.iter().map(|(k, v)| (*k, v.to_string()))),
     );
     let mut settings = Settings::from_source(&source).expect("test settings are valid");
     // Tight throttling so the tests reach the limit quickly, without delays.
@@ -148,19 +159,52 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let response = client
-            .post(self.url("/login"))
-            .form(&[
-                ("username", login),
-                ("password", password),
-                ("back_url", "/"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = self.sign_in(&client, login, password, "/").await;
         assert_eq!(response.status(), 302, "{login} signs in");
         Browser { client, jar }
     }
+
+    /// What a browser does to sign in: loads the form (which sets the pre-session cookie
+    /// `client` must keep), then posts it with its token. `client` needs a cookie store.
+    pub async fn sign_in(
+        &self,
+        client: &Client,
+        login: &str,
+        password: &str,
+        back_url: &str,
+    ) -> Response {
+        let token = login_form_token(client, &self.base).await;
+        client
+            .post(format!("{}/login", self.base))
+            .form(&[
+                ("username", login),
+                ("password", password),
+                ("back_url", back_url),
+                ("authenticity_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// Loads `<base>/login` with `client` and returns the form's `authenticity_token`.
+pub async fn login_form_token(client: &Client, base: &str) -> String {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let marker = "name=\"authenticity_token\" value=\"";
+    // No token on the page signs in with an empty one (which the server refuses).
+    let Some(start) = page.find(marker).map(|at| at + marker.len()) else {
+        return String::new();
+    };
+    let end = start + page[start..].find('"').unwrap();
+    page[start..end].to_string()
 }
 
 /// A signed-in browser and its cookie jar.
@@ -281,5 +325,28 @@ impl TestApp {
             .await;
         assert_eq!(response.status(), 201, "creating work package {subject}");
         body(response).await["id"].as_i64().unwrap()
+    }
+}
+
+/// A client sending from another loopback address (all of 127.0.0.0/8 reaches the server):
+/// no cookies, no redirects.
+pub fn client_from(address: &str) -> Client {
+    Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[allow(dead_code)] // Each test module uses some of these.
+impl TestApp {
+    /// The size of the application's database, in bytes.
+    pub fn database_bytes(&self) -> i64 {
+        service_kit::testing::database_bytes(&mut self.db.get().unwrap())
+    }
+
+    /// The keys of the throttle's rows.
+    pub fn throttle_keys(&self) -> Vec<String> {
+        service_kit::testing::throttle_keys(&mut self.db.get().unwrap())
     }
 }

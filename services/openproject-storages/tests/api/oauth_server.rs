@@ -9,7 +9,10 @@ use storage_protocol::storages::PROVIDER_NEXTCLOUD;
 
 use crate::{
     fake_nextcloud::{Behaviour, FakeNextcloud},
-    helpers::{fixture, spawn_app, spawn_app_with, TestApp, ADMIN, ADMIN_PASSWORD, PASSWORD},
+    helpers::{
+        client_from, fixture, spawn_app, spawn_app_configured, spawn_app_with, TestApp, ADMIN,
+        ADMIN_PASSWORD, PASSWORD,
+    },
 };
 
 const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
@@ -54,16 +57,7 @@ async fn browser(app: &TestApp, login: &str, password: &str) -> Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let response = browser
-        .post(app.url("/login"))
-        .form(&[
-            ("username", login),
-            ("password", password),
-            ("back_url", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = app.sign_in(&browser, login, password, "/").await;
     assert_eq!(response.status(), 302, "signed in");
     browser
 }
@@ -852,34 +846,254 @@ async fn metadata_describes_the_server() {
     assert_eq!(body, serde_json::from_str::<Value>(&expected).unwrap());
 }
 
+/// Failed client authentication, sent by `from`: a refresh with `client_id` and a wrong secret.
+async fn wrong_secret(app: &TestApp, from: &Client, client_id: &str) -> (StatusCode, Value) {
+    let response = from
+        .post(app.url("/oauth/token"))
+        .basic_auth(client_id, Some("wrong"))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+        .send()
+        .await
+        .unwrap();
+    error_of(response).await
+}
+
+/// A refresh with the client's correct secret, sent by `from`.
+async fn refresh_from(app: &TestApp, from: &Client, client: &OAuthApp, refresh: &str) -> Response {
+    from.post(app.url("/oauth/token"))
+        .basic_auth(&client.id, Some(&client.secret))
+        .form(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .send()
+        .await
+        .unwrap()
+}
+
+fn too_many_requests() -> Value {
+    json!({"error": "too_many_requests",
+           "error_description": "Too many failed requests. Please try again later."})
+}
+
+/// A client id is public (every authorize URL shows it): wrong secrets sent under it, from any
+/// address, must not make the real client's correct secret fail.
 #[tokio::test]
-async fn the_token_endpoint_is_throttled_per_address_and_client() {
+async fn wrong_secrets_never_lock_out_the_client_that_has_the_right_one() {
+    let app = spawn_app_with(|settings| {
+        settings.common.throttle.free_failures = 30;
+        settings.common.throttle.max_failures = 30;
+    })
+    .await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (_, refresh) = tokens(exchange(&app, &client, &code, None).await).await;
+
+    // 31 wrong secrets from each of two addresses, one of them the real client's own.
+    for attacker in ["127.0.0.3", "127.0.0.1"] {
+        let from = client_from(attacker);
+        for attempt in 1..=30 {
+            let (status, body) = wrong_secret(&app, &from, &client.id).await;
+            assert_eq!(status, 401, "{attacker}, attempt {attempt}");
+            assert_eq!(body["error"], "invalid_client");
+        }
+        assert_eq!(
+            wrong_secret(&app, &from, &client.id).await,
+            (StatusCode::TOO_MANY_REQUESTS, too_many_requests()),
+            "{attacker}: the failures are throttled"
+        );
+    }
+
+    // The real client, from another address and from the attackers' own, is served.
+    let mut refresh = refresh;
+    for real in ["127.0.0.2", "127.0.0.1", "127.0.0.3"] {
+        let response = refresh_from(&app, &client_from(real), &client, &refresh).await;
+        assert_eq!(response.status(), 200, "{real}");
+        let (access, next) = tokens(response).await;
+        assert_eq!(me(&app, &access).await, 200, "{real}: the new token works");
+        refresh = next;
+    }
+    // The attackers are still refused: the real client's success resets nothing for them.
+    assert_eq!(
+        wrong_secret(&app, &client_from("127.0.0.3"), &client.id)
+            .await
+            .0,
+        429
+    );
+    assert_eq!(
+        wrong_secret(&app, &client_from("127.0.0.4"), &client.id)
+            .await
+            .0,
+        401,
+        "counted per address"
+    );
+}
+
+/// Revocation and introspection authenticate the client too; their failures are throttled per
+/// address like the token endpoint's, and share its count.
+#[tokio::test]
+async fn revoke_and_introspect_failures_are_throttled_per_address() {
     let app = spawn_app_with(|settings| {
         settings.common.throttle.free_failures = 3;
         settings.common.throttle.max_failures = 3;
     })
     .await;
     let client = application(&app, "Nextcloud").await;
-    for _ in 0..3 {
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (access, refresh) = tokens(exchange(&app, &client, &code, None).await).await;
+
+    let attacker = client_from("127.0.0.3");
+    let call = |endpoint: &'static str, secret: &'static str, token: String| {
+        attacker
+            .post(app.url(endpoint))
+            .basic_auth(&client.id, Some(secret))
+            .form(&[("token", token)])
+            .send()
+    };
+    for endpoint in ["/oauth/revoke", "/oauth/introspect", "/oauth/revoke"] {
+        let (status, body) = error_of(call(endpoint, "wrong", access.clone()).await.unwrap()).await;
+        assert_eq!(status, 401, "{endpoint}");
+        assert_eq!(body["error"], "invalid_client");
+    }
+    for endpoint in ["/oauth/revoke", "/oauth/introspect"] {
+        assert_eq!(
+            error_of(call(endpoint, "wrong", access.clone()).await.unwrap()).await,
+            (StatusCode::TOO_MANY_REQUESTS, too_many_requests()),
+            "{endpoint}"
+        );
+    }
+    assert_eq!(
+        wrong_secret(&app, &attacker, &client.id).await.0,
+        429,
+        "the token endpoint shares the count"
+    );
+    assert_eq!(me(&app, &access).await, 200, "nothing was revoked");
+
+    // The correct secret from that very address is served.
+    let right = |endpoint: &'static str, token: String| {
+        attacker
+            .post(app.url(endpoint))
+            .basic_auth(&client.id, Some(client.secret.as_str()))
+            .form(&[("token", token)])
+            .send()
+    };
+    let introspection: Value = right("/oauth/introspect", access.clone())
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(introspection["active"], true);
+    assert_eq!(introspection["client_id"], client.id.as_str());
+    let response = right("/oauth/revoke", refresh).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(me(&app, &access).await, 401, "revoked");
+    // Another address's failures are its own.
+    let (status, _) = error_of(
+        client_from("127.0.0.2")
+            .post(app.url("/oauth/introspect"))
+            .basic_auth(&client.id, Some("wrong"))
+            .form(&[("token", "x")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+/// Request fields are bounded before anything is stored, and what the throttle stores is a
+/// fixed-size digest whatever a request sent.
+#[tokio::test]
+async fn huge_client_ids_store_nothing_and_throttle_rows_have_a_fixed_size() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let huge = service_kit::crypto::random_alphanumeric(900 * 1024);
+    let before = app.database_bytes();
+    for _ in 0..30 {
         let response = app
             .client
             .post(app.url("/oauth/token"))
-            .basic_auth(&client.id, Some("wrong"))
-            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .form(&[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "x"),
+                ("client_id", huge.as_str()),
+                ("client_secret", "wrong"),
+            ])
             .send()
             .await
             .unwrap();
+        let (status, body) = error_of(response).await;
+        assert_eq!(status, 400);
+        assert_eq!(body["error"], "invalid_request");
+    }
+    for endpoint in ["/oauth/revoke", "/oauth/introspect"] {
+        let response = app
+            .client
+            .post(app.url(endpoint))
+            .form(&[("token", huge.as_str()), ("client_id", client.id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{endpoint}");
+    }
+    let grown = app.database_bytes() - before;
+    assert!(grown < 512 * 1024, "the database grew by {grown} bytes");
+    assert!(app.throttle_keys().is_empty(), "nothing was counted");
+
+    // Failures that count are stored under one 64-digit digest per address, whatever the ids.
+    for n in 0..5 {
+        let id = format!("{}{n}", "c".repeat(250));
+        assert_eq!(wrong_secret(&app, &app.client, &id).await.0, 401);
+    }
+    let keys = app.throttle_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].len() == 64 && keys[0].bytes().all(|b| b.is_ascii_hexdigit()));
+}
+
+/// `X-Forwarded-For` names the client only when a trusted proxy sent it.
+#[tokio::test]
+async fn forwarded_for_counts_only_from_trusted_proxies() {
+    let tight = |settings: &mut openproject_storages::config::Settings| {
+        settings.common.throttle.free_failures = 3;
+        settings.common.throttle.max_failures = 3;
+    };
+    let wrong_via = |app: &TestApp, from: &Client, forwarded_for: &str| {
+        from.post(app.url("/oauth/token"))
+            .header("X-Forwarded-For", forwarded_for)
+            .basic_auth("some-client", Some("wrong"))
+            .form(&[("grant_type", "refresh_token"), ("refresh_token", "x")])
+            .send()
+    };
+
+    // No trusted proxies: a client cannot choose the address it is counted under.
+    let app = spawn_app_with(tight).await;
+    for n in 1..=3 {
+        let response = wrong_via(&app, &app.client, &format!("203.0.113.{n}")).await;
+        assert_eq!(response.unwrap().status(), 401);
+    }
+    let response = wrong_via(&app, &app.client, "203.0.113.9").await.unwrap();
+    assert_eq!(response.status(), 429, "all counted as the peer");
+
+    // 127.0.0.1 is a trusted proxy: the client it names is counted.
+    let app = spawn_app_configured(&[("trusted_proxies", "127.0.0.1/32")], tight).await;
+    for _ in 1..=3 {
+        let response = wrong_via(&app, &app.client, "203.0.113.1").await.unwrap();
         assert_eq!(response.status(), 401);
     }
-    let response = token_request(
-        &app,
-        &client,
-        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
-    )
-    .await;
-    assert_eq!(response.status(), 429);
+    let response = wrong_via(&app, &app.client, "198.51.100.7, 203.0.113.1").await;
     assert_eq!(
-        response.json::<Value>().await.unwrap()["error"],
-        "too_many_requests"
+        response.unwrap().status(),
+        429,
+        "203.0.113.1 is over the limit"
     );
+    let response = wrong_via(&app, &app.client, "203.0.113.2").await.unwrap();
+    assert_eq!(response.status(), 401, "203.0.113.2 is another client");
+    // 127.0.0.2 is not a proxy: its header is ignored.
+    let direct = client_from("127.0.0.2");
+    for n in 1..=3 {
+        let response = wrong_via(&app, &direct, &format!("198.51.100.{n}")).await;
+        assert_eq!(response.unwrap().status(), 401);
+    }
+    let response = wrong_via(&app, &direct, "198.51.100.9").await.unwrap();
+    assert_eq!(response.status(), 429, "counted as 127.0.0.2");
 }

@@ -1,6 +1,6 @@
-use reqwest::header;
+use reqwest::{header, Client, StatusCode};
 
-use crate::helpers::{spawn_app, ADMIN, ADMIN_PASSWORD};
+use crate::helpers::{login_form_token, spawn_app, ADMIN, ADMIN_PASSWORD, PASSWORD};
 
 fn session_cookie(response: &reqwest::Response) -> String {
     let set_cookie = response
@@ -51,16 +51,20 @@ async fn home_redirects_to_login_even_with_api_credentials() {
     assert!(form.text().await.unwrap().contains("name=\"password\""));
 }
 
+/// A browser: keeps cookies, does not follow redirects.
+fn browser() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn login_session_and_logout() {
     let app = spawn_app().await;
-    let wrong = app
-        .client
-        .post(app.url("/login"))
-        .form(&[("username", ADMIN), ("password", "nope"), ("back_url", "/")])
-        .send()
-        .await
-        .unwrap();
+    let browser = browser();
+    let wrong = app.sign_in(&browser, ADMIN, "nope", "/").await;
     assert_eq!(wrong.status(), 401);
     assert!(wrong
         .text()
@@ -69,16 +73,13 @@ async fn login_session_and_logout() {
         .contains("Invalid user or password"));
 
     let login = app
-        .client
-        .post(app.url("/login"))
-        .form(&[
-            ("username", ADMIN),
-            ("password", ADMIN_PASSWORD),
-            ("back_url", "https://evil.example/steal"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .sign_in(
+            &browser,
+            ADMIN,
+            ADMIN_PASSWORD,
+            "https://evil.example/steal",
+        )
+        .await;
     assert_eq!(login.status(), 302);
     assert_eq!(
         login.headers().get(header::LOCATION).unwrap(),
@@ -148,4 +149,151 @@ async fn login_session_and_logout() {
         .await
         .unwrap();
     assert_eq!(after.status(), 302, "the session ended");
+}
+
+/// Whether `client` is signed in: the home page answers instead of sending it to /login.
+async fn signed_in(client: &Client, base: &str) -> bool {
+    let home = client.get(format!("{base}/")).send().await.unwrap();
+    home.status() == StatusCode::OK
+}
+
+/// Login CSRF: a page elsewhere posts the attacker's credentials so the victim's browser works
+/// in the attacker's account. Browsers send `Origin: null` from sandboxed frames and some
+/// redirects, or no `Origin` at all; the form's token, bound to a pre-session cookie, is what
+/// stops it.
+#[tokio::test]
+async fn sign_in_needs_the_token_of_a_form_this_browser_was_given() {
+    let app = spawn_app().await;
+    app.create_user("mallory").await;
+    // The attacker's own form token, bound to the attacker's own pre-session cookie.
+    let attackers_token = login_form_token(&browser(), &app.base).await;
+    let victim = browser();
+    let form = |token: &'static str| {
+        vec![
+            ("username", "mallory".to_string()),
+            ("password", PASSWORD.to_string()),
+            ("back_url", "/".to_string()),
+            ("authenticity_token", token.to_string()),
+        ]
+    };
+    let mut attempts = vec![
+        ("Origin null, no token", Some("null"), form("")),
+        ("no Origin, no token", None, form("")),
+    ];
+    let mut with_attackers_token = form("");
+    with_attackers_token[3].1 = attackers_token.clone();
+    attempts.push((
+        "Origin null, the attacker's token",
+        Some("null"),
+        with_attackers_token,
+    ));
+    for (what, origin, fields) in attempts {
+        let mut request = victim.post(app.url("/login")).form(&fields);
+        if let Some(origin) = origin {
+            request = request.header(header::ORIGIN, origin);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 422, "{what}");
+        assert!(
+            !response
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("_open_project_session=")),
+            "{what}: no session"
+        );
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("The sign-in form has expired or was sent from another site."),
+            "{what}: {html}"
+        );
+        assert!(!signed_in(&victim, &app.base).await, "{what}");
+    }
+
+    // A foreign Origin is refused even with a good token.
+    let token = login_form_token(&victim, &app.base).await;
+    let response = victim
+        .post(app.url("/login"))
+        .header(header::ORIGIN, "https://evil.example")
+        .form(&[
+            ("username", "mallory"),
+            ("password", PASSWORD),
+            ("authenticity_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("The sign-in form was sent from another site."));
+    assert!(!signed_in(&victim, &app.base).await);
+
+    // The form the browser was given works, once: signing in ends the pre-session cookie.
+    let token = login_form_token(&victim, &app.base).await;
+    let fields = [
+        ("username", "mallory"),
+        ("password", PASSWORD),
+        ("back_url", "/"),
+        ("authenticity_token", token.as_str()),
+    ];
+    let response = victim
+        .post(app.url("/login"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    assert!(signed_in(&victim, &app.base).await);
+    let replay = browser()
+        .post(app.url("/login"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        replay.status(),
+        422,
+        "the token is bound to the victim's cookie"
+    );
+}
+
+/// In development the server is reached as `localhost` and as `127.0.0.1`; a browser on either
+/// name sends that name's `Origin`.
+#[tokio::test]
+async fn sign_in_works_on_every_name_of_the_server() {
+    let app = spawn_app().await;
+    let port = url::Url::parse(&app.base).unwrap().port().unwrap();
+    for host in ["127.0.0.1", "localhost"] {
+        let base = format!("http://{host}:{port}");
+        let browser = Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .resolve("localhost", ([127, 0, 0, 1], port).into())
+            .build()
+            .unwrap();
+        let token = login_form_token(&browser, &base).await;
+        let response = browser
+            .post(format!("{base}/login"))
+            .header(header::ORIGIN, &base)
+            .form(&[
+                ("username", ADMIN),
+                ("password", ADMIN_PASSWORD),
+                ("back_url", "/"),
+                ("authenticity_token", token.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            302,
+            "{host}: {:?}",
+            response.text().await
+        );
+        assert_eq!(response.headers()[header::LOCATION], "/");
+        assert!(signed_in(&browser, &base).await, "{host}");
+    }
 }
