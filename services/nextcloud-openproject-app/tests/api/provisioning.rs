@@ -34,7 +34,8 @@ async fn a_provisioned_user_can_log_in() {
         body["ocs"]["data"],
         json!({
             "id": "Bob", "enabled": true, "email": "bob@example.com", "displayname": "Bob B",
-            "display-name": "Bob B", "groups": ["admin"], "language": "en", "backend": "Database"
+            "display-name": "Bob B", "groups": ["admin"], "language": "en", "backend": "Database",
+            "quota": {"free": -3, "used": 0, "total": -3, "relative": 0.0, "quota": -3}
         })
     );
 }
