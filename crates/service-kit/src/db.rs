@@ -119,6 +119,20 @@ impl DatabaseUrl {
     }
 }
 
+/// A row of `PRAGMA wal_checkpoint`: whether it was blocked, the frames in the log, and those
+/// copied back.
+#[derive(diesel::QueryableByName)]
+struct CheckpointRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[allow(dead_code)]
+    busy: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    log: i32,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    #[allow(dead_code)]
+    checkpointed: i32,
+}
+
 /// Per-connection set-up: SQLite pragmas must be set on every pooled connection.
 #[derive(Debug)]
 struct ConnectionSetup;
@@ -131,9 +145,12 @@ impl CustomizeConnection<AnyConnection, r2d2::Error> for ConnectionSetup {
             // the log into the database and syncs it, and while readers pin older frames every
             // following commit retries (a tenth of a token request's time under load). The
             // pool's writer thread does it instead ([`GroupCommit`]).
+            // The log file shrinks back to at most `journal_size_limit` whenever a writer
+            // restarts it from the beginning.
             conn.batch_execute(
                 "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0;",
+                 PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 0; \
+                 PRAGMA journal_size_limit = 67108864;",
             )
             .map_err(r2d2::Error::QueryError)?;
         }
@@ -177,7 +194,9 @@ type Delivery = Box<dyn FnOnce(Result<(), DbError>) + Send>;
 ///
 /// The same thread copies the write-ahead log back into the database (a passive checkpoint,
 /// which waits for nobody) once a second and after every [`GroupCommit::CHECKPOINT_AFTER`]
-/// groups, after answering. Automatic checkpoints are off: they ran inside the commit that
+/// groups, after answering. After a second without writes it truncates the log to nothing
+/// (waiting at most [`GroupCommit::TRUNCATE_WAIT_MS`] for readers), so a burst leaves no log
+/// behind; under load the log is kept near `journal_size_limit` by restarts. Automatic checkpoints are off: they ran inside the commit that
 /// crossed the threshold. And under a steady stream of commits a checkpoint from another thread
 /// never catches up with the log, which then only grows (330 MB in a few seconds of token
 /// grants), every commit writing to new pages of the file; checkpointed between this thread's
@@ -194,6 +213,8 @@ impl GroupCommit {
     const MAX_GROUP: usize = 32;
     const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
     const CHECKPOINT_AFTER: usize = 256;
+    /// How long an idle truncation waits for readers to leave the log.
+    const TRUNCATE_WAIT_MS: u32 = 50;
 
     fn start(pool: Pool) -> std::io::Result<Self> {
         let (jobs, queue) = mpsc::channel::<WriteJob>();
@@ -201,6 +222,8 @@ impl GroupCommit {
             .name("sqlite-writer".into())
             .spawn(move || {
                 let (mut groups, mut checkpointed) = (0, Instant::now());
+                // Whether the log may hold frames since the last truncation.
+                let mut log_used = true;
                 loop {
                     match queue.recv_timeout(Self::CHECKPOINT_EVERY) {
                         Ok(first) => {
@@ -208,8 +231,16 @@ impl GroupCommit {
                             group.extend(queue.try_iter().take(Self::MAX_GROUP - 1));
                             Self::run(&pool, group);
                             groups += 1;
+                            log_used = true;
                         }
-                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            // Writes outside the group commit also use the log.
+                            if log_used || Self::log_is_used(&pool) {
+                                log_used = !Self::truncate(&pool);
+                                (groups, checkpointed) = (0, Instant::now());
+                            }
+                            continue;
+                        }
                         Err(mpsc::RecvTimeoutError::Disconnected) => return,
                     }
                     if groups >= Self::CHECKPOINT_AFTER
@@ -231,6 +262,40 @@ impl GroupCommit {
         if let Err(error) = checkpointed {
             tracing::warn!(%error, "checkpointing the SQLite log failed");
         }
+    }
+
+    /// A checkpoint that empties the log file, if readers leave it within a short wait; true
+    /// when the log is empty.
+    fn truncate(pool: &Pool) -> bool {
+        let Ok(mut conn) = pool.get() else {
+            return false;
+        };
+        let truncated = conn
+            .batch_execute(&format!(
+                "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE);",
+                Self::TRUNCATE_WAIT_MS
+            ))
+            .is_ok();
+        let _ = conn.batch_execute("PRAGMA busy_timeout = 5000;");
+        // The pragma reports a busy checkpoint in its row, not as an error: look at the file.
+        truncated && !Self::log_is_used(pool)
+    }
+
+    /// Whether the log file holds anything.
+    fn log_is_used(pool: &Pool) -> bool {
+        let Ok(mut conn) = pool.get() else {
+            return false;
+        };
+        let AnyConnection::Sqlite(sqlite) = &mut *conn else {
+            return false;
+        };
+        use diesel::RunQueryDsl;
+        let Ok(rows) =
+            diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").load::<CheckpointRow>(sqlite)
+        else {
+            return true;
+        };
+        rows.first().is_none_or(|row| row.log > 0)
     }
 
     fn run(pool: &Pool, group: Vec<WriteJob>) {
@@ -739,6 +804,35 @@ mod tests {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while size() < 8_000_000 {
             assert!(std::time::Instant::now() < deadline, "no checkpoint ran");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        drop(db);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn an_idle_database_leaves_no_log_behind() {
+        let dir = std::env::temp_dir().join(format!("kit-wal-{}", uuid::Uuid::new_v4()));
+        let path = dir.join("x.db");
+        let db = Db::connect(&DatabaseUrl::Sqlite(path.clone())).unwrap();
+        let mut conn = db.get().unwrap();
+        conn.batch_execute("CREATE TABLE t (v TEXT NOT NULL)")
+            .unwrap();
+        for _ in 0..20 {
+            conn.batch_execute(&format!("INSERT INTO t VALUES ('{}')", "x".repeat(200_000)))
+                .unwrap();
+        }
+        drop(conn);
+        let log = path.with_extension("db-wal");
+        let log_size = || fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
+        assert!(log_size() > 4_000_000, "the writes went to the log");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while log_size() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the log kept {} bytes while idle",
+                log_size()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         drop(db);
