@@ -85,10 +85,12 @@ pub async fn authorize(
 ) -> Result<HttpResponse, ApiError> {
     let params = query.into_inner();
     let checked = {
-        let params = params.clone();
+        let (params, issuer) = (params.clone(), state.public_url.clone());
         state
             .db
-            .run(move |conn| oauth_server::check_authorize(conn, &params).map_err(ApiError::from))
+            .run(move |conn| {
+                oauth_server::check_authorize(conn, &params, &issuer).map_err(ApiError::from)
+            })
             .await?
     };
     let request = match checked {
@@ -185,10 +187,12 @@ pub async fn grant(
         _ => Decision::Grant,
     };
     let id = field("request").unwrap_or_default().to_string();
-    let uid = user.uid.clone();
+    let (uid, issuer) = (user.uid.clone(), state.public_url.clone());
     let location = state
         .db
-        .run(move |conn| oauth_server::decide(conn, &id, &uid, decision).map_err(ApiError::from))
+        .run(move |conn| {
+            oauth_server::decide(conn, &id, &uid, decision, &issuer).map_err(ApiError::from)
+        })
         .await?;
     match location {
         Some(location) => Ok(see_other(&location)),
@@ -208,6 +212,7 @@ pub async fn token(
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let params = token_params(&req, &raw);
     let (policy, checked_address) = (state.throttle, address.clone());
+    let secret_box = state.secret_box.clone();
     // The throttle is read in the same trip to the database as the grant: one blocking hop. A
     // refused address gets no grant; a delayed one gets its answer after the delay.
     let (decision, answer) = state
@@ -217,7 +222,7 @@ pub async fn token(
                 service_kit::throttle::decide(conn, &policy, &checked_address, now_millis())?;
             let answer = match decision {
                 ThrottleDecision::Refuse => None,
-                _ => Some(oauth_server::token(conn, &params)?),
+                _ => Some(oauth_server::token(conn, &secret_box, &params, now_millis())?),
             };
             Ok::<_, ApiError>((decision, answer))
         })
@@ -243,10 +248,14 @@ pub async fn token(
 }
 
 /// The token request's parameters: query pairs, overridden by the body's (form, or JSON object
-/// when the content type says so; an unreadable body has none), then Basic credentials.
+/// when the content type says so; an unreadable body has none), then Basic credentials. Client
+/// credentials, codes, refresh tokens and verifiers in the query mark the request refused.
 fn token_params(req: &HttpRequest, raw: &[u8]) -> TokenParams {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let secrets_in_query = pairs
+        .iter()
+        .any(|(key, _)| oauth_server::SECRET_PARAMETERS.contains(&key.as_str()));
     if body::is_json(req) {
         if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(raw) {
             pairs.extend(object.into_iter().filter_map(|(key, value)| match value {
@@ -259,7 +268,10 @@ fn token_params(req: &HttpRequest, raw: &[u8]) -> TokenParams {
         pairs
             .extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_default());
     }
-    let mut params = TokenParams::default();
+    let mut params = TokenParams {
+        secrets_in_query,
+        ..TokenParams::default()
+    };
     for (key, value) in pairs {
         match key.as_str() {
             "grant_type" => params.grant_type = Some(value),

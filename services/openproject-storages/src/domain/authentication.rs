@@ -147,7 +147,7 @@ async fn basic(
 async fn bearer(state: &AppState, token: String) -> Result<Option<Caller>, AuthError> {
     let found = state
         .db
-        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token)?))
+        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token, now_millis())?))
         .await?;
     Ok(found.map(|(_, user)| Caller {
         user,
