@@ -575,6 +575,25 @@ mod tests {
     }
 
     #[test]
+    fn token_parameters_and_client_credentials_print_no_secret() {
+        let params: TokenParams = serde_urlencoded::from_str(
+            "grant_type=refresh_token&refresh_token=R3fresh&code=C0de&code_verifier=V3rifier\
+             &client_id=the-id&client_secret=S3cret",
+        )
+        .unwrap();
+        let credentials = ClientCredentials {
+            client_id: "the-id".into(),
+            client_secret: params.client_secret.clone().unwrap(),
+        };
+        let printed = format!("{params:?} {credentials:?}");
+        for secret in ["R3fresh", "C0de", "V3rifier", "S3cret"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("the-id"));
+        assert_eq!(params.refresh_token.unwrap().expose(), "R3fresh");
+    }
+
+    #[test]
     fn messages() {
         assert_eq!(
             descriptions::missing_parameter("code"),
