@@ -100,7 +100,11 @@ fn first_pair(conn: &mut Conn, policy: &Policy) -> TokenPair {
     redeem_code(conn, policy, &row, NOW).unwrap()
 }
 
-fn refresh(conn: &mut Conn, policy: &Policy, refresh_token: &SecretString) -> Result<TokenPair, String> {
+fn refresh(
+    conn: &mut Conn,
+    policy: &Policy,
+    refresh_token: &SecretString,
+) -> Result<TokenPair, String> {
     refresh_at(conn, policy, refresh_token, NOW)
 }
 
@@ -140,10 +144,7 @@ fn a_code_is_exchanged_once_and_a_replay_revokes_what_it_produced() {
         find_code(conn, &code, NOW).unwrap(),
         CodeState::Replayed
     ));
-    assert!(
-        !works(conn, &pair.access_token),
-        "revoked by the replay"
-    );
+    assert!(!works(conn, &pair.access_token), "revoked by the replay");
     assert!(matches!(
         find_refresh(conn, pair.refresh_token.expose(), NOW).unwrap(),
         RefreshState::Reused
@@ -216,7 +217,11 @@ fn pkce_s256_and_plain_and_no_downgrade() {
     let code = issue_code(conn, &GRACE, &authorization(None, None), NOW).unwrap();
     let row = usable(find_code(conn, &code, NOW).unwrap());
     assert_eq!(verify_pkce(&row, None), Ok(()));
-    assert_eq!(verify_pkce(&row, Some("")), Ok(()), "an empty field is no verifier");
+    assert_eq!(
+        verify_pkce(&row, Some("")),
+        Ok(()),
+        "an empty field is no verifier"
+    );
     assert_eq!(
         verify_pkce(&row, Some(&verifier)),
         Err(PkceError::Unexpected),
@@ -277,10 +282,7 @@ fn grace_rotation_keeps_the_old_pair_until_the_new_one_is_used() {
     let second = refresh(conn, &GRACE, &first.refresh_token).unwrap();
     let third = refresh(conn, &GRACE, &second.refresh_token).unwrap();
     assert!(!works(conn, &first.access_token));
-    assert!(
-        works(conn, &second.access_token),
-        "until the third is used"
-    );
+    assert!(works(conn, &second.access_token), "until the third is used");
     assert!(works(conn, &third.access_token));
     assert!(!works(conn, &second.access_token));
 }
@@ -290,9 +292,13 @@ fn revocation_introspection_and_deleting_a_client() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let pair = first_pair(conn, &GRACE);
-    assert!(introspect(conn, 1, pair.access_token.expose(), NOW).unwrap().is_some());
+    assert!(introspect(conn, 1, pair.access_token.expose(), NOW)
+        .unwrap()
+        .is_some());
     assert!(
-        introspect(conn, 2, pair.access_token.expose(), NOW).unwrap().is_none(),
+        introspect(conn, 2, pair.access_token.expose(), NOW)
+            .unwrap()
+            .is_none(),
         "another client's token"
     );
     assert!(has_live_grant(conn, 1, "alice", "api_v3").unwrap());
@@ -307,10 +313,7 @@ fn revocation_introspection_and_deleting_a_client() {
         revoke(conn, 1, pair.refresh_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
-    assert!(
-        !works(conn, &pair.access_token),
-        "both tokens of the pair"
-    );
+    assert!(!works(conn, &pair.access_token), "both tokens of the pair");
     assert_eq!(revoke(conn, 1, "unknown").unwrap(), RevokeOutcome::Unknown);
     assert!(!has_live_grant(conn, 1, "alice", "api_v3").unwrap());
 
@@ -473,7 +476,10 @@ fn a_replay_once_the_successor_was_used_revokes_the_family() {
         let first = first_pair(conn, &policy);
         let second = refresh(conn, &policy, &first.refresh_token).unwrap();
         assert!(works(conn, &second.access_token));
-        assert!(refresh(conn, &policy, &first.refresh_token).is_err(), "{policy:?}");
+        assert!(
+            refresh(conn, &policy, &first.refresh_token).is_err(),
+            "{policy:?}"
+        );
         assert!(!works(conn, &second.access_token));
 
         // Used by its refresh token: a replay of anything older than the head.

@@ -134,7 +134,8 @@ pub struct OpenError;
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
         mac.update(b"secret-box keyed digest");
         Self {
             cipher: XChaCha20Poly1305::new(&key.into()),
@@ -146,10 +147,13 @@ impl SecretBox {
     /// service's secret key: how an issued secret is stored when a stolen database alone must
     /// not allow checking guesses against it.
     pub fn keyed_digest(&self, value: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key).expect("HMAC takes any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .expect("HMAC takes any key length");
         mac.update(value.as_bytes());
-        format!("{KEYED_DIGEST_PREFIX}{}", lower_hex(&mac.finalize().into_bytes()))
+        format!(
+            "{KEYED_DIGEST_PREFIX}{}",
+            lower_hex(&mac.finalize().into_bytes())
+        )
     }
 
     /// Whether `value` is the secret `stored` (a [`Self::keyed_digest`]) was made of; constant
@@ -392,7 +396,9 @@ mod tests {
         assert!(stored.starts_with("hmac-sha256:"));
         assert_eq!(stored.len(), "hmac-sha256:".len() + 64);
         assert!(!stored.contains(&digest("client-secret")));
-        assert!(key.secret_box().verify_keyed_digest("client-secret", &stored));
+        assert!(key
+            .secret_box()
+            .verify_keyed_digest("client-secret", &stored));
         assert!(!key.secret_box().verify_keyed_digest("other", &stored));
         assert!(!SecretKey::generate()
             .secret_box()

@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn direct_download_tokens_are_not_logged() {
-        assert_eq!(loggable_path("/remote.php/direct/AbC123"), "/remote.php/direct/***");
+        assert_eq!(
+            loggable_path("/remote.php/direct/AbC123"),
+            "/remote.php/direct/***"
+        );
         assert_eq!(
             loggable_path("/index.php/apps/integration_openproject/direct/AbC123/report.pdf"),
             "/index.php/apps/integration_openproject/direct/***/report.pdf"

@@ -195,10 +195,14 @@ mod tests {
         let issued = replace(conn, &secret_box, "https://op.example").unwrap();
         let secret = issued.secret.expose();
         oauth_clients::set_secret_digest(conn, issued.client.id, &crypto::digest(secret)).unwrap();
-        let legacy = oauth_clients::find(conn, issued.client.id).unwrap().unwrap();
+        let legacy = oauth_clients::find(conn, issued.client.id)
+            .unwrap()
+            .unwrap();
         assert!(!secret_matches(conn, &secret_box, &legacy, "wrong").unwrap());
         assert!(secret_matches(conn, &secret_box, &legacy, secret).unwrap());
-        let upgraded = oauth_clients::find(conn, issued.client.id).unwrap().unwrap();
+        let upgraded = oauth_clients::find(conn, issued.client.id)
+            .unwrap()
+            .unwrap();
         assert_eq!(upgraded.secret_digest, secret_box.keyed_digest(secret));
         assert!(secret_matches(conn, &secret_box, &upgraded, secret).unwrap());
     }

@@ -367,7 +367,8 @@ fn authenticate_client(
         .as_ref()
         .map(SecretString::expose)
         .unwrap_or_default();
-    let secret_matches = crate::domain::oauth_clients::secret_matches(conn, secret_box, &client, secret)?;
+    let secret_matches =
+        crate::domain::oauth_clients::secret_matches(conn, secret_box, &client, secret)?;
     if id_matches && secret_matches {
         Ok(Ok(()))
     } else {
@@ -453,7 +454,9 @@ mod tests {
         );
         assert_eq!(
             check_authorize(conn, &params(id, &[("response_type", "token")]), ISS).unwrap(),
-            AuthorizeCheck::Refused(format!("{uri}?error=unsupported_response_type&state=s+t&iss=https%3A%2F%2Fnc.example"))
+            AuthorizeCheck::Refused(format!(
+                "{uri}?error=unsupported_response_type&state=s+t&iss=https%3A%2F%2Fnc.example"
+            ))
         );
         let good = "a".repeat(43);
         for extra in [
@@ -469,7 +472,9 @@ mod tests {
         ] {
             assert_eq!(
                 check_authorize(conn, &params(id, &extra), ISS).unwrap(),
-                AuthorizeCheck::Refused(format!("{uri}?error=invalid_request&state=s+t&iss=https%3A%2F%2Fnc.example"))
+                AuthorizeCheck::Refused(format!(
+                    "{uri}?error=invalid_request&state=s+t&iss=https%3A%2F%2Fnc.example"
+                ))
             );
         }
         assert_eq!(
@@ -510,7 +515,10 @@ mod tests {
         assert!(pending_client(conn, &id, "alice", "other")
             .unwrap()
             .is_none());
-        assert_eq!(decide(conn, &id, "bob", Decision::Grant, ISS).unwrap(), None);
+        assert_eq!(
+            decide(conn, &id, "bob", Decision::Grant, ISS).unwrap(),
+            None
+        );
         let location = decide(conn, &id, "alice", Decision::Grant, ISS)
             .unwrap()
             .unwrap();
@@ -524,7 +532,10 @@ mod tests {
             location.len(),
             prefix.len() + wire::CODE_LEN + "&iss=https%3A%2F%2Fnc.example".len()
         );
-        assert_eq!(decide(conn, &id, "alice", Decision::Grant, ISS).unwrap(), None);
+        assert_eq!(
+            decide(conn, &id, "alice", Decision::Grant, ISS).unwrap(),
+            None
+        );
 
         let id = start_consent(conn, &request, "alice").unwrap();
         assert_eq!(

@@ -222,7 +222,12 @@ pub async fn token(
                 service_kit::throttle::decide(conn, &policy, &checked_address, now_millis())?;
             let answer = match decision {
                 ThrottleDecision::Refuse => None,
-                _ => Some(oauth_server::token(conn, &secret_box, &params, now_millis())?),
+                _ => Some(oauth_server::token(
+                    conn,
+                    &secret_box,
+                    &params,
+                    now_millis(),
+                )?),
             };
             Ok::<_, ApiError>((decision, answer))
         })

@@ -731,7 +731,10 @@ async fn parameters_come_from_json_bodies_and_query_strings() {
         .await
         .unwrap();
     let (status, body) = status_and_json(response).await;
-    assert_eq!(status, 200, "the code was not spent by the refusals: {body}");
+    assert_eq!(
+        status, 200,
+        "the code was not spent by the refusals: {body}"
+    );
     // The same route without /index.php.
     let response = app
         .api
@@ -1051,7 +1054,10 @@ async fn codes_and_tokens_are_stored_only_as_digests() {
     );
     // The client secret too.
     let clients = app.db_oauth_clients();
-    assert!(clients[0].secret_digest.starts_with("hmac-sha256:"), "keyed");
+    assert!(
+        clients[0].secret_digest.starts_with("hmac-sha256:"),
+        "keyed"
+    );
     assert_ne!(
         clients[0].secret_digest,
         format!("hmac-sha256:{}", digest(&client.secret))

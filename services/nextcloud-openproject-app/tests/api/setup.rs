@@ -284,7 +284,10 @@ async fn post_creates_the_client_and_a_second_post_rotates_it() {
         rows[0].secret_digest.starts_with("hmac-sha256:"),
         "only a keyed digest is stored"
     );
-    assert_ne!(rows[0].secret_digest, format!("hmac-sha256:{}", digest(secret)));
+    assert_ne!(
+        rows[0].secret_digest,
+        format!("hmac-sha256:{}", digest(secret))
+    );
     assert!(!rows[0].secret_digest.contains(secret));
 
     let (_, check) = app

@@ -408,13 +408,12 @@ pub fn authenticate_client(
         return Ok(None);
     }
     let application = OAuthApplication::find_by_client_id(conn, &credentials.client_id)?;
-    Ok(application
-        .filter(|a| {
-            constant_time_eq(
-                &a.secret_digest,
-                &digest(credentials.client_secret.expose()),
-            )
-        }))
+    Ok(application.filter(|a| {
+        constant_time_eq(
+            &a.secret_digest,
+            &digest(credentials.client_secret.expose()),
+        )
+    }))
 }
 
 fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, TokenError> {
@@ -493,7 +492,9 @@ pub fn token(
                 }
                 Some(_) => return Err(TokenError::InvalidScope.into()),
             };
-            Ok(engine::rotate(conn, &POLICY, secret_box, &row, &scope, now)?)
+            Ok(engine::rotate(
+                conn, &POLICY, secret_box, &row, &scope, now,
+            )?)
         }
         _ => Err(TokenError::UnsupportedGrantType.into()),
     }

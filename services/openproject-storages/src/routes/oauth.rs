@@ -366,16 +366,15 @@ pub async fn token(
         .db
         .write(move |conn| {
             let decision = throttle::decide_all(conn, &policy, &checked_keys, now_millis())?;
-            let result = (decision != ThrottleDecision::Refuse)
-                .then(|| {
-                    domain::token(
-                        conn,
-                        &secret_box,
-                        credentials.as_ref(),
-                        &params,
-                        now_millis(),
-                    )
-                });
+            let result = (decision != ThrottleDecision::Refuse).then(|| {
+                domain::token(
+                    conn,
+                    &secret_box,
+                    credentials.as_ref(),
+                    &params,
+                    now_millis(),
+                )
+            });
             Ok::<_, ApiError>((decision, result))
         })
         .await?;
@@ -426,11 +425,8 @@ async fn authenticated_client(
     req: &HttpRequest,
     form: &TokenFormParams,
 ) -> Result<Option<OAuthApplication>, ApiError> {
-    let credentials = client_credentials(
-        req,
-        form.client_id.as_deref(),
-        form.client_secret.as_ref(),
-    );
+    let credentials =
+        client_credentials(req, form.client_id.as_deref(), form.client_secret.as_ref());
     Ok(state
         .db
         .query(move |conn| domain::authenticate_client(conn, credentials.as_ref()))

@@ -133,7 +133,13 @@ pub async fn create(
     )
     .await?;
     let details = one_detail(&state, storage).await?;
-    let body = represent(&state, &caller, &details, Some(issued.client_secret.expose())).await;
+    let body = represent(
+        &state,
+        &caller,
+        &details,
+        Some(issued.client_secret.expose()),
+    )
+    .await;
     Ok(hal(StatusCode::CREATED, &body))
 }
 

@@ -523,7 +523,10 @@ async fn pkce_is_s256_only_well_formed_and_never_downgraded() {
             Some("invalid_request"),
             "{challenge} {method:?}"
         );
-        assert_eq!(query(&target, "error_description").as_deref(), Some(description));
+        assert_eq!(
+            query(&target, "error_description").as_deref(),
+            Some(description)
+        );
         assert_eq!(query(&target, "code"), None);
     }
     // The consent form cannot smuggle `plain` in either.
@@ -850,7 +853,10 @@ async fn a_replayed_refresh_token_gets_the_same_successor_never_a_second_chain()
         .await
         .unwrap();
     assert_eq!(
-        stored.iter().filter(|r| r.successor_sealed.is_some()).count(),
+        stored
+            .iter()
+            .filter(|r| r.successor_sealed.is_some())
+            .count(),
         1
     );
     assert!(stored
@@ -873,8 +879,10 @@ async fn a_replayed_refresh_token_gets_the_same_successor_never_a_second_chain()
     let (access2, refresh2) = tokens(refresh_with(&app, &client, &refresh1).await).await;
     app.db
         .query(|conn| {
-            diesel::sql_query("UPDATE oauth_tokens SET retry_until = 1 WHERE retry_until IS NOT NULL")
-                .execute(conn)
+            diesel::sql_query(
+                "UPDATE oauth_tokens SET retry_until = 1 WHERE retry_until IS NOT NULL",
+            )
+            .execute(conn)
         })
         .await
         .unwrap();
