@@ -320,11 +320,13 @@ pub fn redeem_code(
         Ok(insert_pair(
             conn,
             policy,
-            code.client_pk,
-            &code.subject,
-            &code.family_id,
-            &code.scope,
-            None,
+            NewPair {
+                client_pk: code.client_pk,
+                subject: &code.subject,
+                family_id: &code.family_id,
+                scope: &code.scope,
+                previous_id: None,
+            },
             now,
         )?)
     })
@@ -337,16 +339,28 @@ pub fn redeem_code(
     })
 }
 
+/// The pair to insert: whose, from which authorization, replacing which pair.
+struct NewPair<'a> {
+    client_pk: i64,
+    subject: &'a str,
+    family_id: &'a str,
+    scope: &'a str,
+    previous_id: Option<i64>,
+}
+
 fn insert_pair(
     conn: &mut Conn,
     policy: &Policy,
-    client_pk: i64,
-    subject: &str,
-    family_id: &str,
-    scope: &str,
-    previous_id: Option<i64>,
+    new: NewPair<'_>,
     now: i64,
 ) -> QueryResult<TokenPair> {
+    let NewPair {
+        client_pk,
+        subject,
+        family_id,
+        scope,
+        previous_id,
+    } = new;
     let access_token = (policy.new_access_token)();
     let refresh_token = (policy.new_refresh_token)();
     diesel::insert_into(oauth_tokens::table)
@@ -439,11 +453,13 @@ pub fn rotate(
         let pair = insert_pair(
             conn,
             policy,
-            row.client_pk,
-            &row.subject,
-            &row.family_id,
-            scope,
-            Some(row.id),
+            NewPair {
+                client_pk: row.client_pk,
+                subject: &row.subject,
+                family_id: &row.family_id,
+                scope,
+                previous_id: Some(row.id),
+            },
             now,
         )?;
         let sealed = secret_box.seal(&format!(
