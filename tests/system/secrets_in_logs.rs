@@ -119,3 +119,58 @@ async fn tokens_secrets_and_passwords_never_appear_in_debug_logs() {
     }
     let _ = std::fs::remove_dir_all(logs[0].parent().expect("log folder"));
 }
+
+/// A direct-download link is a bearer credential in the URL path (nextcloud-openproject-app.md
+/// §8): the request log shows the path with its token replaced.
+#[tokio::test]
+async fn direct_download_tokens_never_appear_in_request_logs() {
+    let (pair, logs) = spawn_pair_logging("info");
+    let uploaded = pair
+        .nc(reqwest::Method::PUT, "/remote.php/dav/files/admin/plan.txt")
+        .body("the plan")
+        .send()
+        .await
+        .unwrap();
+    assert!(uploaded.status().is_success(), "{}", uploaded.status());
+    let file_id: i64 = uploaded.headers()["OC-FileId"]
+        .to_str()
+        .unwrap()
+        .trim_start_matches('0')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap();
+    let (status, body) = json_of(
+        pair.nc(
+            reqwest::Method::POST,
+            "/ocs/v2.php/apps/dav/api/v1/direct?format=json",
+        )
+        .header("OCS-APIRequest", "true")
+        .json(&serde_json::json!({"fileId": file_id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let url = body["ocs"]["data"]["url"].as_str().unwrap().to_string();
+    let token = url.rsplit('/').next().unwrap().to_string();
+    assert!(token.len() >= 32, "{url}");
+    let response = pair.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let named = format!(
+        "{}/index.php/apps/integration_openproject/direct/{token}/plan.txt",
+        pair.nextcloud.url
+    );
+    assert_eq!(
+        pair.client.get(&named).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&logs[1]).expect("log readable");
+    assert!(
+        text.contains("/remote.php/direct/***"),
+        "the request was logged: {text}"
+    );
+    assert!(!text.contains(&token), "the token was logged");
+    let _ = std::fs::remove_dir_all(logs[0].parent().expect("log folder"));
+}

@@ -7,7 +7,11 @@
 //! client authentication stay in the services, composed from the steps here.
 //!
 //! Codes and tokens are stored only as SHA-256 digests; every lookup goes to the database, so a
-//! revocation is seen at once by every replica.
+//! revocation is seen at once by every replica. The one exception is a rotated pair's successor,
+//! kept sealed (encrypted under the service's key) on the rotated row for the retry window only,
+//! so that a retry after a lost response gets the same successor instead of a second chain.
+//!
+//! Every step that depends on time takes `now` (unix milliseconds), so tests need no clock.
 
 pub mod schema;
 
@@ -15,7 +19,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::prelude::*;
 use service_kit::db::{QueryOnBackend, SelectColumns};
 use service_kit::{
-    crypto::{constant_time_eq, digest, random_hex},
+    crypto::{constant_time_eq, digest, random_hex, SecretBox, SecretString},
     db::AnyConnection as Conn,
     time::now_millis,
 };
@@ -23,13 +27,15 @@ use sha2::{Digest, Sha256};
 
 use schema::{oauth_codes, oauth_tokens};
 
-/// How refresh rotation retires the pair it replaces.
+/// How refresh rotation retires the pair it replaces. Under both, presenting the replaced
+/// refresh token again within [`Policy::retry_window_secs`], while its successor is unused,
+/// returns that same successor; any other replay revokes the family.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
-    /// The old pair stays usable until the new access or refresh token is first used
+    /// The old access token stays usable until the new access or refresh token is first used
     /// (OpenProject, covering a lost response).
     GraceUntilSuccessorUsed,
-    /// The old pair stops working at once (Nextcloud).
+    /// The old access token stops working at once (Nextcloud).
     Immediate,
 }
 
@@ -62,6 +68,10 @@ pub struct Policy {
     pub code_ttl_secs: i64,
     pub access_ttl_secs: i64,
     pub rotation: Rotation,
+    /// How long after a rotation a replay of the rotated refresh token gets the same successor
+    /// (as long as the successor is unused): a retry after a lost response or a crash between
+    /// commit and response.
+    pub retry_window_secs: i64,
     pub pkce_methods: &'static [PkceMethod],
     /// Generators of the opaque values handed out, each from a CSPRNG.
     pub new_code: fn() -> String,
@@ -132,11 +142,11 @@ impl TokenRow {
     }
 }
 
-/// A freshly issued pair, shown once to the client.
+/// A freshly issued pair, shown once to the client (again only to a retry within the window).
 #[derive(Debug, Clone)]
 pub struct TokenPair {
-    pub access_token: String,
-    pub refresh_token: String,
+    pub access_token: SecretString,
+    pub refresh_token: SecretString,
     pub expires_in: i64,
     pub scope: String,
     pub subject: String,
@@ -160,6 +170,8 @@ pub enum PkceError {
     /// The code has a challenge and no verifier came.
     Missing,
     Mismatch,
+    /// A verifier came for a code issued without a challenge: a downgrade, refused.
+    Unexpected,
 }
 
 /// What a presented refresh token turned out to be.
@@ -199,14 +211,23 @@ pub fn s256_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
 }
 
+/// Whether `challenge` has the shape RFC 7636 gives challenges and verifiers: 43 to 128
+/// characters of `[A-Za-z0-9._~-]`.
+pub fn is_valid_code_challenge(challenge: &str) -> bool {
+    (43..=128).contains(&challenge.len())
+        && challenge
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'~' | b'-'))
+}
+
 /// Stores a code for what the user approved and returns it (shown once, in the redirect).
 pub fn issue_code(
     conn: &mut Conn,
     policy: &Policy,
     authorization: &Authorization<'_>,
+    now: i64,
 ) -> QueryResult<String> {
     let code = (policy.new_code)();
-    let now = now_millis();
     diesel::insert_into(oauth_codes::table)
         .values((
             oauth_codes::client_pk.eq(authorization.client_pk),
@@ -227,7 +248,7 @@ pub fn issue_code(
 
 /// Looks a presented code up. A consumed code is a replay: every token issued from it is
 /// revoked. An expired code is deleted.
-pub fn find_code(conn: &mut Conn, code: &str) -> QueryResult<CodeState> {
+pub fn find_code(conn: &mut Conn, code: &str, now: i64) -> QueryResult<CodeState> {
     let Some(row) = oauth_codes::table
         .filter(oauth_codes::code_digest.eq(digest(code)))
         .select(CodeRow::columns())
@@ -240,20 +261,25 @@ pub fn find_code(conn: &mut Conn, code: &str) -> QueryResult<CodeState> {
         revoke_family(conn, &row.family_id)?;
         return Ok(CodeState::Replayed);
     }
-    if row.expires_at <= now_millis() {
+    if row.expires_at <= now {
         diesel::delete(oauth_codes::table.find(row.id)).execute_on(conn)?;
         return Ok(CodeState::Expired);
     }
     Ok(CodeState::Usable(Box::new(row)))
 }
 
-/// Checks the verifier against the code's challenge. A verifier for a code without challenge is
-/// ignored (oauth.md §2.2).
+/// Checks the verifier against the code's challenge. A verifier for a code issued without a
+/// challenge is refused: it would let a stolen code be redeemed by whoever skipped PKCE at
+/// authorization (RFC 9700 §2.1.1, downgrade).
 pub fn verify_pkce(code: &CodeRow, verifier: Option<&str>) -> Result<(), PkceError> {
+    let verifier = verifier.filter(|v| !v.is_empty());
     let Some(challenge) = code.code_challenge.as_deref() else {
-        return Ok(());
+        return match verifier {
+            Some(_) => Err(PkceError::Unexpected),
+            None => Ok(()),
+        };
     };
-    let Some(verifier) = verifier.filter(|v| !v.is_empty()) else {
+    let Some(verifier) = verifier else {
         return Err(PkceError::Missing);
     };
     let method = code
@@ -278,6 +304,7 @@ pub fn redeem_code(
     conn: &mut Conn,
     policy: &Policy,
     code: &CodeRow,
+    now: i64,
 ) -> Result<TokenPair, GrantError> {
     conn.transaction(|conn| {
         let consumed = diesel::update(
@@ -285,7 +312,7 @@ pub fn redeem_code(
                 .find(code.id)
                 .filter(oauth_codes::consumed_at.is_null()),
         )
-        .set(oauth_codes::consumed_at.eq(now_millis()))
+        .set(oauth_codes::consumed_at.eq(now))
         .execute_on(conn)?;
         if consumed == 0 {
             return Err(GrantError::Replayed);
@@ -293,11 +320,14 @@ pub fn redeem_code(
         Ok(insert_pair(
             conn,
             policy,
-            code.client_pk,
-            &code.subject,
-            &code.family_id,
-            &code.scope,
-            None,
+            NewPair {
+                client_pk: code.client_pk,
+                subject: &code.subject,
+                family_id: &code.family_id,
+                scope: &code.scope,
+                previous_id: None,
+            },
+            now,
         )?)
     })
     .or_else(|error| match error {
@@ -309,18 +339,30 @@ pub fn redeem_code(
     })
 }
 
+/// The pair to insert: whose, from which authorization, replacing which pair.
+struct NewPair<'a> {
+    client_pk: i64,
+    subject: &'a str,
+    family_id: &'a str,
+    scope: &'a str,
+    previous_id: Option<i64>,
+}
+
 fn insert_pair(
     conn: &mut Conn,
     policy: &Policy,
-    client_pk: i64,
-    subject: &str,
-    family_id: &str,
-    scope: &str,
-    previous_id: Option<i64>,
+    new: NewPair<'_>,
+    now: i64,
 ) -> QueryResult<TokenPair> {
+    let NewPair {
+        client_pk,
+        subject,
+        family_id,
+        scope,
+        previous_id,
+    } = new;
     let access_token = (policy.new_access_token)();
     let refresh_token = (policy.new_refresh_token)();
-    let now = now_millis();
     diesel::insert_into(oauth_tokens::table)
         .values((
             oauth_tokens::client_pk.eq(client_pk),
@@ -335,8 +377,8 @@ fn insert_pair(
         ))
         .execute_on(conn)?;
     Ok(TokenPair {
-        access_token,
-        refresh_token,
+        access_token: SecretString::new(access_token),
+        refresh_token: SecretString::new(refresh_token),
         expires_in: policy.access_ttl_secs,
         scope: scope.to_string(),
         subject: subject.to_string(),
@@ -345,8 +387,9 @@ fn insert_pair(
 }
 
 /// Looks a presented refresh token up. A revoked one presented again is reuse: its whole family
-/// is revoked.
-pub fn find_refresh(conn: &mut Conn, refresh_token: &str) -> QueryResult<RefreshState> {
+/// is revoked, unless it was revoked by its own rotation moments ago and its successor is
+/// still unused (then [`rotate`] hands out that successor again).
+pub fn find_refresh(conn: &mut Conn, refresh_token: &str, now: i64) -> QueryResult<RefreshState> {
     let Some(row) = oauth_tokens::table
         .filter(oauth_tokens::refresh_digest.eq(digest(refresh_token)))
         .select(TokenRow::columns())
@@ -355,79 +398,89 @@ pub fn find_refresh(conn: &mut Conn, refresh_token: &str) -> QueryResult<Refresh
     else {
         return Ok(RefreshState::Unknown);
     };
-    if row.revoked_at.is_some() {
+    if row.revoked_at.is_some() && !retry_pending(conn, row.id, now)? {
         revoke_family(conn, &row.family_id)?;
         return Ok(RefreshState::Reused);
     }
     Ok(RefreshState::Usable(Box::new(row)))
 }
 
+/// Whether pair `id` holds an unexpired sealed successor (which means: still unused).
+fn retry_pending(conn: &mut Conn, id: i64, now: i64) -> QueryResult<bool> {
+    let found: Option<i64> = oauth_tokens::table
+        .find(id)
+        .filter(oauth_tokens::successor_sealed.is_not_null())
+        .filter(oauth_tokens::retry_until.gt(now))
+        .select(oauth_tokens::id)
+        .first_on(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Issues the next pair of `row`'s family with `scope` (the caller checked it is within the
-/// original). Under [`Rotation::Immediate`] the presented pair is revoked in the same conditional
-/// update that claims it; under [`Rotation::GraceUntilSuccessorUsed`] it is retired when the new
-/// pair is first used, and using a successor retires its own predecessor.
+/// original), or hands out the same successor again.
+///
+/// A pair is rotated once: the conditional update that claims it also marks it rotated, so two
+/// racing refreshes cannot both issue. The successor is kept sealed on the rotated row until
+/// `retry_window_secs` pass or the successor is first used; a refresh with the rotated token in
+/// that time gets that successor again (a retry after a lost response, or a replay: either
+/// way there is one live chain). Any other replay revokes the family. Under
+/// [`Rotation::Immediate`] the rotated pair's access token dies at once; under
+/// [`Rotation::GraceUntilSuccessorUsed`] when the successor is first used. Using a pair retires
+/// its own predecessor.
 pub fn rotate(
     conn: &mut Conn,
     policy: &Policy,
+    secret_box: &SecretBox,
     row: &TokenRow,
     scope: &str,
+    now: i64,
 ) -> Result<TokenPair, GrantError> {
     let result = conn.transaction(|conn| {
-        let now = now_millis();
-        match policy.rotation {
-            Rotation::Immediate => {
-                let claimed = diesel::update(
-                    oauth_tokens::table
-                        .find(row.id)
-                        .filter(oauth_tokens::revoked_at.is_null()),
-                )
-                .set((
-                    oauth_tokens::revoked_at.eq(now),
-                    oauth_tokens::rotated_at.eq(now),
-                ))
-                .execute_on(conn)?;
-                if claimed == 0 {
-                    return Err(GrantError::Replayed);
-                }
-                Ok(insert_pair(
-                    conn,
-                    policy,
-                    row.client_pk,
-                    &row.subject,
-                    &row.family_id,
-                    scope,
-                    None,
-                )?)
-            }
-            Rotation::GraceUntilSuccessorUsed => {
-                // The claim also marks this pair as used, which retires its predecessor.
-                let still_valid = diesel::update(
-                    oauth_tokens::table
-                        .find(row.id)
-                        .filter(oauth_tokens::revoked_at.is_null()),
-                )
-                .set((
-                    oauth_tokens::rotated_at.eq(now),
-                    oauth_tokens::previous_id.eq(None::<i64>),
-                ))
-                .execute_on(conn)?;
-                if still_valid == 0 {
-                    return Err(GrantError::Replayed);
-                }
-                if let Some(previous) = row.previous_id {
-                    revoke_pair(conn, previous, now)?;
-                }
-                Ok(insert_pair(
-                    conn,
-                    policy,
-                    row.client_pk,
-                    &row.subject,
-                    &row.family_id,
-                    scope,
-                    Some(row.id),
-                )?)
-            }
+        drop_expired_successors(conn, now)?;
+        let claimed = diesel::update(
+            oauth_tokens::table
+                .find(row.id)
+                .filter(oauth_tokens::rotated_at.is_null())
+                .filter(oauth_tokens::revoked_at.is_null()),
+        )
+        .set(oauth_tokens::rotated_at.eq(now))
+        .execute_on(conn)?;
+        if claimed == 0 {
+            return same_successor(conn, secret_box, row.id, now)?.ok_or(GrantError::Replayed);
         }
+        retire_predecessor(conn, row, now)?;
+        let pair = insert_pair(
+            conn,
+            policy,
+            NewPair {
+                client_pk: row.client_pk,
+                subject: &row.subject,
+                family_id: &row.family_id,
+                scope,
+                previous_id: Some(row.id),
+            },
+            now,
+        )?;
+        let sealed = secret_box.seal(&format!(
+            "{} {}",
+            pair.access_token.expose(),
+            pair.refresh_token.expose()
+        ));
+        let keep = (
+            oauth_tokens::successor_sealed.eq(Some(sealed)),
+            oauth_tokens::retry_until.eq(Some(now + policy.retry_window_secs * 1000)),
+        );
+        let rotated = oauth_tokens::table.find(row.id);
+        match policy.rotation {
+            Rotation::Immediate => diesel::update(rotated)
+                .set((keep, oauth_tokens::revoked_at.eq(now)))
+                .execute_on(conn)?,
+            Rotation::GraceUntilSuccessorUsed => {
+                diesel::update(rotated).set(keep).execute_on(conn)?
+            }
+        };
+        Ok(pair)
     });
     match result {
         Err(GrantError::Replayed) => {
@@ -438,19 +491,88 @@ pub fn rotate(
     }
 }
 
-/// The first use of a pair revokes the pair it replaced (grace rotation).
-fn retire_predecessor(conn: &mut Conn, row: &TokenRow) -> QueryResult<()> {
-    if let Some(previous) = row.previous_id {
-        revoke_pair(conn, previous, now_millis())?;
-        diesel::update(oauth_tokens::table.find(row.id))
-            .set(oauth_tokens::previous_id.eq(None::<i64>))
-            .execute_on(conn)?;
-    }
+/// The successor sealed on pair `id`, if it is within its window and still live and unused.
+fn same_successor(
+    conn: &mut Conn,
+    secret_box: &SecretBox,
+    id: i64,
+    now: i64,
+) -> QueryResult<Option<TokenPair>> {
+    let sealed: Option<Option<String>> = oauth_tokens::table
+        .find(id)
+        .filter(oauth_tokens::retry_until.gt(now))
+        .select(oauth_tokens::successor_sealed)
+        .first_on(conn)
+        .optional()?;
+    let Some(sealed) = sealed.flatten() else {
+        return Ok(None);
+    };
+    let Ok(opened) = secret_box.open(&sealed) else {
+        tracing::warn!(
+            "a rotated token's sealed successor cannot be decrypted (was the secret key changed?); treated as reuse"
+        );
+        return Ok(None);
+    };
+    let opened = SecretString::new(opened);
+    let Some((access_token, refresh_token)) = opened.expose().split_once(' ') else {
+        return Ok(None);
+    };
+    let successor = oauth_tokens::table
+        .filter(oauth_tokens::access_digest.eq(digest(access_token)))
+        .filter(oauth_tokens::previous_id.eq(id))
+        .filter(oauth_tokens::revoked_at.is_null())
+        .select(TokenRow::columns())
+        .first_on::<TokenRow>(conn)
+        .optional()?;
+    Ok(successor.map(|successor| TokenPair {
+        access_token: SecretString::new(access_token),
+        refresh_token: SecretString::new(refresh_token),
+        expires_in: successor.expires_in_secs(now),
+        scope: successor.scope,
+        subject: successor.subject,
+        created_at: successor.created_at / 1000,
+    }))
+}
+
+/// Forgets every sealed successor whose retry window has passed.
+pub fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::retry_until.le(now))
+            .filter(oauth_tokens::successor_sealed.is_not_null()),
+    )
+    .set((
+        oauth_tokens::successor_sealed.eq(None::<String>),
+        oauth_tokens::retry_until.eq(None::<i64>),
+    ))
+    .execute_on(conn)
+}
+
+/// The first use of a pair (its access token, or its refresh token) retires the pair it
+/// replaced: revoked, its sealed copy of this pair dropped, so the retry window closes.
+fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
+    let Some(previous) = row.previous_id else {
+        return Ok(());
+    };
+    revoke_pair(conn, previous, now)?;
+    diesel::update(oauth_tokens::table.find(row.id))
+        .set(oauth_tokens::previous_id.eq(None::<i64>))
+        .execute_on(conn)?;
     Ok(())
 }
 
-/// Revokes the pair `id` unless it is revoked already.
+/// Revokes the pair `id` unless it is revoked already, and forgets any successor sealed on it.
 fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .find(id)
+            .filter(oauth_tokens::successor_sealed.is_not_null()),
+    )
+    .set((
+        oauth_tokens::successor_sealed.eq(None::<String>),
+        oauth_tokens::retry_until.eq(None::<i64>),
+    ))
+    .execute_on(conn)?;
     diesel::update(
         oauth_tokens::table
             .find(id)
@@ -462,8 +584,11 @@ fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
 
 /// The live, unexpired access token `access_token`, if any. Its first use retires the pair it
 /// replaced.
-pub fn authenticate_access(conn: &mut Conn, access_token: &str) -> QueryResult<Option<TokenRow>> {
-    let now = now_millis();
+pub fn authenticate_access(
+    conn: &mut Conn,
+    access_token: &str,
+    now: i64,
+) -> QueryResult<Option<TokenRow>> {
     let Some(row) = oauth_tokens::table
         .filter(oauth_tokens::access_digest.eq(digest(access_token)))
         .filter(oauth_tokens::revoked_at.is_null())
@@ -475,7 +600,7 @@ pub fn authenticate_access(conn: &mut Conn, access_token: &str) -> QueryResult<O
         return Ok(None);
     };
     if row.previous_id.is_some() {
-        retire_predecessor(conn, &row)?;
+        retire_predecessor(conn, &row, now)?;
     }
     Ok(Some(row))
 }
@@ -523,8 +648,18 @@ pub fn revoke_family_of(
     Ok(RevokeOutcome::Revoked)
 }
 
-/// Revokes every token issued from one authorization.
+/// Revokes every token issued from one authorization, and forgets every successor sealed in it.
 pub fn revoke_family(conn: &mut Conn, family_id: &str) -> QueryResult<usize> {
+    diesel::update(
+        oauth_tokens::table
+            .filter(oauth_tokens::family_id.eq(family_id))
+            .filter(oauth_tokens::successor_sealed.is_not_null()),
+    )
+    .set((
+        oauth_tokens::successor_sealed.eq(None::<String>),
+        oauth_tokens::retry_until.eq(None::<i64>),
+    ))
+    .execute_on(conn)?;
     diesel::update(
         oauth_tokens::table
             .filter(oauth_tokens::family_id.eq(family_id))
@@ -567,8 +702,12 @@ pub fn has_live_grant(
 }
 
 /// Introspection (RFC 7662) as the calling client sees it: its own live access tokens only.
-pub fn introspect(conn: &mut Conn, client_pk: i64, token: &str) -> QueryResult<Option<TokenRow>> {
-    let now = now_millis();
+pub fn introspect(
+    conn: &mut Conn,
+    client_pk: i64,
+    token: &str,
+    now: i64,
+) -> QueryResult<Option<TokenRow>> {
     let row = oauth_tokens::table
         .filter(oauth_tokens::access_digest.eq(digest(token)))
         .filter(oauth_tokens::revoked_at.is_null())

@@ -1,6 +1,7 @@
 //! The two tables of the engine. Each service creates them in its own migrations, with
 //! `client_pk` referencing its client table `ON DELETE CASCADE`: deleting a client deletes every
-//! code and token it was issued.
+//! code and token it was issued. `successor_sealed` holds a rotated pair's successor, sealed
+//! with the service's secret box, until `retry_until` (unix ms) or the successor's first use.
 
 diesel::table! {
     oauth_codes (id) {
@@ -33,6 +34,8 @@ diesel::table! {
         created_at -> BigInt,
         rotated_at -> Nullable<BigInt>,
         revoked_at -> Nullable<BigInt>,
+        successor_sealed -> Nullable<Text>,
+        retry_until -> Nullable<BigInt>,
     }
 }
 

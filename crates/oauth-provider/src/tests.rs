@@ -2,7 +2,7 @@
 
 use diesel::connection::SimpleConnection;
 use service_kit::{
-    crypto::{random_alphanumeric, random_urlsafe},
+    crypto::{random_alphanumeric, random_urlsafe, SecretKey},
     db::Db,
     testing::TestDatabase,
 };
@@ -20,9 +20,19 @@ CREATE TABLE oauth_tokens (id INTEGER PRIMARY KEY AUTOINCREMENT,
   client_pk BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE, subject TEXT NOT NULL,
   family_id TEXT NOT NULL, scope TEXT NOT NULL, access_digest TEXT NOT NULL UNIQUE,
   refresh_digest TEXT UNIQUE, access_expires_at BIGINT NOT NULL, previous_id BIGINT,
-  created_at BIGINT NOT NULL, rotated_at BIGINT, revoked_at BIGINT);
+  created_at BIGINT NOT NULL, rotated_at BIGINT, revoked_at BIGINT, successor_sealed TEXT,
+  retry_until BIGINT);
 INSERT INTO clients (name) VALUES ('one'), ('two');
 ";
+
+/// The tests' clock (unix ms); time passes only where a test says so.
+const NOW: i64 = 1_750_000_000_000;
+
+fn sealer() -> SecretBox {
+    SecretKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+        .unwrap()
+        .secret_box()
+}
 
 struct Fixture {
     db: Db,
@@ -48,6 +58,7 @@ const GRACE: Policy = Policy {
     code_ttl_secs: 600,
     access_ttl_secs: 7200,
     rotation: Rotation::GraceUntilSuccessorUsed,
+    retry_window_secs: 600,
     pkce_methods: &[PkceMethod::S256, PkceMethod::Plain],
     new_code: || random_urlsafe(32),
     new_access_token: || random_urlsafe(32),
@@ -58,6 +69,7 @@ const IMMEDIATE: Policy = Policy {
     code_ttl_secs: 600,
     access_ttl_secs: 3600,
     rotation: Rotation::Immediate,
+    retry_window_secs: 120,
     pkce_methods: &[PkceMethod::S256],
     new_code: || random_alphanumeric(128),
     new_access_token: || random_alphanumeric(72),
@@ -83,55 +95,67 @@ fn usable(state: CodeState) -> CodeRow {
 }
 
 fn first_pair(conn: &mut Conn, policy: &Policy) -> TokenPair {
-    let code = issue_code(conn, policy, &authorization(None, None)).unwrap();
-    let row = usable(find_code(conn, &code).unwrap());
-    redeem_code(conn, policy, &row).unwrap()
+    let code = issue_code(conn, policy, &authorization(None, None), NOW).unwrap();
+    let row = usable(find_code(conn, &code, NOW).unwrap());
+    redeem_code(conn, policy, &row, NOW).unwrap()
 }
 
-fn refresh(conn: &mut Conn, policy: &Policy, refresh_token: &str) -> Result<TokenPair, String> {
-    match find_refresh(conn, refresh_token).unwrap() {
-        RefreshState::Usable(row) => {
-            rotate(conn, policy, &row, &row.scope.clone()).map_err(|e| format!("{e:?}"))
-        }
+fn refresh(
+    conn: &mut Conn,
+    policy: &Policy,
+    refresh_token: &SecretString,
+) -> Result<TokenPair, String> {
+    refresh_at(conn, policy, refresh_token, NOW)
+}
+
+fn refresh_at(
+    conn: &mut Conn,
+    policy: &Policy,
+    refresh_token: &SecretString,
+    now: i64,
+) -> Result<TokenPair, String> {
+    match find_refresh(conn, refresh_token.expose(), now).unwrap() {
+        RefreshState::Usable(row) => rotate(conn, policy, &sealer(), &row, &row.scope.clone(), now)
+            .map_err(|e| format!("{e:?}")),
         other => Err(format!("{other:?}")),
     }
+}
+
+/// Whether `token` authenticates at `NOW`.
+fn works(conn: &mut Conn, token: &SecretString) -> bool {
+    authenticate_access(conn, token.expose(), NOW)
+        .unwrap()
+        .is_some()
 }
 
 #[test]
 fn a_code_is_exchanged_once_and_a_replay_revokes_what_it_produced() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
-    let code = issue_code(conn, &GRACE, &authorization(None, None)).unwrap();
+    let code = issue_code(conn, &GRACE, &authorization(None, None), NOW).unwrap();
     assert_eq!(code.len(), 43);
-    let row = usable(find_code(conn, &code).unwrap());
+    let row = usable(find_code(conn, &code, NOW).unwrap());
     assert_eq!(row.subject, "alice");
-    let pair = redeem_code(conn, &GRACE, &row).unwrap();
+    let pair = redeem_code(conn, &GRACE, &row, NOW).unwrap();
     assert_eq!(pair.expires_in, 7200);
-    assert!(authenticate_access(conn, &pair.access_token)
-        .unwrap()
-        .is_some());
+    assert!(works(conn, &pair.access_token));
 
     assert!(matches!(
-        find_code(conn, &code).unwrap(),
+        find_code(conn, &code, NOW).unwrap(),
         CodeState::Replayed
     ));
-    assert!(
-        authenticate_access(conn, &pair.access_token)
-            .unwrap()
-            .is_none(),
-        "revoked by the replay"
-    );
+    assert!(!works(conn, &pair.access_token), "revoked by the replay");
     assert!(matches!(
-        find_refresh(conn, &pair.refresh_token).unwrap(),
+        find_refresh(conn, pair.refresh_token.expose(), NOW).unwrap(),
         RefreshState::Reused
     ));
     // Racing a second redeem of the same row also loses.
     assert!(matches!(
-        redeem_code(conn, &GRACE, &row),
+        redeem_code(conn, &GRACE, &row, NOW),
         Err(GrantError::Replayed)
     ));
     assert!(matches!(
-        find_code(conn, "nonsense").unwrap(),
+        find_code(conn, "nonsense", NOW).unwrap(),
         CodeState::Unknown
     ));
 }
@@ -144,19 +168,19 @@ fn expired_codes_are_deleted() {
         code_ttl_secs: 0,
         ..IMMEDIATE
     };
-    let code = issue_code(conn, &policy, &authorization(None, None)).unwrap();
+    let code = issue_code(conn, &policy, &authorization(None, None), NOW).unwrap();
     assert!(matches!(
-        find_code(conn, &code).unwrap(),
+        find_code(conn, &code, NOW).unwrap(),
         CodeState::Expired
     ));
     assert!(matches!(
-        find_code(conn, &code).unwrap(),
+        find_code(conn, &code, NOW).unwrap(),
         CodeState::Unknown
     ));
 }
 
 #[test]
-fn pkce_s256_and_plain() {
+fn pkce_s256_and_plain_and_no_downgrade() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let verifier = random_urlsafe(48);
@@ -165,9 +189,10 @@ fn pkce_s256_and_plain() {
         conn,
         &GRACE,
         &authorization(Some(&challenge), Some(PkceMethod::S256)),
+        NOW,
     )
     .unwrap();
-    let row = usable(find_code(conn, &code).unwrap());
+    let row = usable(find_code(conn, &code, NOW).unwrap());
     assert_eq!(verify_pkce(&row, None), Err(PkceError::Missing));
     assert_eq!(verify_pkce(&row, Some("")), Err(PkceError::Missing));
     assert_eq!(verify_pkce(&row, Some("wrong")), Err(PkceError::Mismatch));
@@ -182,15 +207,26 @@ fn pkce_s256_and_plain() {
         conn,
         &GRACE,
         &authorization(Some("plain-verifier"), Some(PkceMethod::Plain)),
+        NOW,
     )
     .unwrap();
-    let row = usable(find_code(conn, &code).unwrap());
+    let row = usable(find_code(conn, &code, NOW).unwrap());
     assert_eq!(verify_pkce(&row, Some("plain-verifier")), Ok(()));
     assert_eq!(verify_pkce(&row, Some("other")), Err(PkceError::Mismatch));
 
-    let code = issue_code(conn, &GRACE, &authorization(None, None)).unwrap();
-    let row = usable(find_code(conn, &code).unwrap());
-    assert_eq!(verify_pkce(&row, Some("ignored")), Ok(()));
+    let code = issue_code(conn, &GRACE, &authorization(None, None), NOW).unwrap();
+    let row = usable(find_code(conn, &code, NOW).unwrap());
+    assert_eq!(verify_pkce(&row, None), Ok(()));
+    assert_eq!(
+        verify_pkce(&row, Some("")),
+        Ok(()),
+        "an empty field is no verifier"
+    );
+    assert_eq!(
+        verify_pkce(&row, Some(&verifier)),
+        Err(PkceError::Unexpected),
+        "a verifier for a code issued without a challenge is a downgrade"
+    );
     // Computed independently (Python hashlib + base64).
     assert_eq!(
         s256_challenge("dBjftJeZ4CVP-mJ92K9LSdKhoA5bEZGx9tdCcJpoYUg"),
@@ -203,24 +239,18 @@ fn immediate_rotation_retires_the_old_pair_and_reuse_revokes_the_family() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let first = first_pair(conn, &IMMEDIATE);
-    assert_eq!(first.access_token.len(), 72);
-    assert_eq!(first.refresh_token.len(), 128);
+    assert_eq!(first.access_token.expose().len(), 72);
+    assert_eq!(first.refresh_token.expose().len(), 128);
     let second = refresh(conn, &IMMEDIATE, &first.refresh_token).unwrap();
-    assert!(authenticate_access(conn, &first.access_token)
-        .unwrap()
-        .is_none());
-    assert!(authenticate_access(conn, &second.access_token)
-        .unwrap()
-        .is_some());
+    assert!(!works(conn, &first.access_token));
+    assert!(works(conn, &second.access_token));
 
     // The rotated-out refresh token comes back: the whole family dies.
     assert_eq!(
         refresh(conn, &IMMEDIATE, &first.refresh_token).unwrap_err(),
         "Reused"
     );
-    assert!(authenticate_access(conn, &second.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &second.access_token));
     assert_eq!(
         refresh(conn, &IMMEDIATE, &second.refresh_token).unwrap_err(),
         "Reused"
@@ -234,24 +264,16 @@ fn grace_rotation_keeps_the_old_pair_until_the_new_one_is_used() {
     let first = first_pair(conn, &GRACE);
     let second = refresh(conn, &GRACE, &first.refresh_token).unwrap();
     // The response might have been lost: the old pair still works.
-    assert!(authenticate_access(conn, &first.access_token)
-        .unwrap()
-        .is_some());
+    assert!(works(conn, &first.access_token));
     // The new access token is used: the old pair is revoked.
-    assert!(authenticate_access(conn, &second.access_token)
-        .unwrap()
-        .is_some());
-    assert!(authenticate_access(conn, &first.access_token)
-        .unwrap()
-        .is_none());
+    assert!(works(conn, &second.access_token));
+    assert!(!works(conn, &first.access_token));
     assert_eq!(
         refresh(conn, &GRACE, &first.refresh_token).unwrap_err(),
         "Reused"
     );
     assert!(
-        authenticate_access(conn, &second.access_token)
-            .unwrap()
-            .is_none(),
+        !works(conn, &second.access_token),
         "reuse revoked the family"
     );
 
@@ -259,21 +281,10 @@ fn grace_rotation_keeps_the_old_pair_until_the_new_one_is_used() {
     let first = first_pair(conn, &GRACE);
     let second = refresh(conn, &GRACE, &first.refresh_token).unwrap();
     let third = refresh(conn, &GRACE, &second.refresh_token).unwrap();
-    assert!(authenticate_access(conn, &first.access_token)
-        .unwrap()
-        .is_none());
-    assert!(
-        authenticate_access(conn, &second.access_token)
-            .unwrap()
-            .is_some(),
-        "until the third is used"
-    );
-    assert!(authenticate_access(conn, &third.access_token)
-        .unwrap()
-        .is_some());
-    assert!(authenticate_access(conn, &second.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &first.access_token));
+    assert!(works(conn, &second.access_token), "until the third is used");
+    assert!(works(conn, &third.access_token));
+    assert!(!works(conn, &second.access_token));
 }
 
 #[test]
@@ -281,64 +292,55 @@ fn revocation_introspection_and_deleting_a_client() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let pair = first_pair(conn, &GRACE);
-    assert!(introspect(conn, 1, &pair.access_token).unwrap().is_some());
+    assert!(introspect(conn, 1, pair.access_token.expose(), NOW)
+        .unwrap()
+        .is_some());
     assert!(
-        introspect(conn, 2, &pair.access_token).unwrap().is_none(),
+        introspect(conn, 2, pair.access_token.expose(), NOW)
+            .unwrap()
+            .is_none(),
         "another client's token"
     );
     assert!(has_live_grant(conn, 1, "alice", "api_v3").unwrap());
     assert!(!has_live_grant(conn, 1, "bob", "api_v3").unwrap());
 
     assert_eq!(
-        revoke(conn, 2, &pair.refresh_token).unwrap(),
+        revoke(conn, 2, pair.refresh_token.expose()).unwrap(),
         RevokeOutcome::OtherClient
     );
-    assert!(authenticate_access(conn, &pair.access_token)
-        .unwrap()
-        .is_some());
+    assert!(works(conn, &pair.access_token));
     assert_eq!(
-        revoke(conn, 1, &pair.refresh_token).unwrap(),
+        revoke(conn, 1, pair.refresh_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
-    assert!(
-        authenticate_access(conn, &pair.access_token)
-            .unwrap()
-            .is_none(),
-        "both tokens of the pair"
-    );
+    assert!(!works(conn, &pair.access_token), "both tokens of the pair");
     assert_eq!(revoke(conn, 1, "unknown").unwrap(), RevokeOutcome::Unknown);
     assert!(!has_live_grant(conn, 1, "alice", "api_v3").unwrap());
 
     let pair = first_pair(conn, &GRACE);
     let next = refresh(conn, &GRACE, &pair.refresh_token).unwrap();
     assert_eq!(
-        revoke_family_of(conn, 1, &pair.access_token).unwrap(),
+        revoke_family_of(conn, 1, pair.access_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
-    assert!(authenticate_access(conn, &next.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &next.access_token));
 
     let pair = first_pair(conn, &GRACE);
     assert_eq!(revoke_subject(conn, 1, "alice").unwrap(), 1);
-    assert!(authenticate_access(conn, &pair.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &pair.access_token));
 
     // Deleting the client deletes everything it was issued.
     let pair = first_pair(conn, &GRACE);
-    let code = issue_code(conn, &GRACE, &authorization(None, None)).unwrap();
+    let code = issue_code(conn, &GRACE, &authorization(None, None), NOW).unwrap();
     conn.batch_execute("DELETE FROM clients WHERE id = 1")
         .unwrap();
-    assert!(authenticate_access(conn, &pair.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &pair.access_token));
     assert!(matches!(
-        find_code(conn, &code).unwrap(),
+        find_code(conn, &code, NOW).unwrap(),
         CodeState::Unknown
     ));
     assert!(matches!(
-        find_refresh(conn, &pair.refresh_token).unwrap(),
+        find_refresh(conn, pair.refresh_token.expose(), NOW).unwrap(),
         RefreshState::Unknown
     ));
 }
@@ -352,8 +354,191 @@ fn expired_access_tokens_authenticate_nobody_but_refresh_still_works() {
         ..IMMEDIATE
     };
     let pair = first_pair(conn, &policy);
-    assert!(authenticate_access(conn, &pair.access_token)
-        .unwrap()
-        .is_none());
+    assert!(!works(conn, &pair.access_token));
     assert!(refresh(conn, &IMMEDIATE, &pair.refresh_token).is_ok());
+}
+
+#[test]
+fn code_challenges_have_the_rfc_7636_shape() {
+    assert!(is_valid_code_challenge(&"a".repeat(43)));
+    assert!(is_valid_code_challenge(&"Az09-._~".repeat(16)));
+    assert!(!is_valid_code_challenge(&"a".repeat(42)));
+    assert!(!is_valid_code_challenge(&"a".repeat(129)));
+    assert!(!is_valid_code_challenge(&format!("{}+", "a".repeat(43))));
+    assert!(!is_valid_code_challenge(&format!("{}=", "a".repeat(43))));
+    assert!(!is_valid_code_challenge(&format!("{}é", "a".repeat(43))));
+    assert!(is_valid_code_challenge(&s256_challenge("anything")));
+}
+
+#[test]
+fn expiry_follows_the_clock_passed_in() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    let code = issue_code(conn, &GRACE, &authorization(None, None), NOW).unwrap();
+    assert!(matches!(
+        find_code(conn, &code, NOW + 599_999).unwrap(),
+        CodeState::Usable(_)
+    ));
+    assert!(matches!(
+        find_code(conn, &code, NOW + 600_000).unwrap(),
+        CodeState::Expired
+    ));
+    let pair = first_pair(conn, &GRACE);
+    let at = |conn: &mut Conn, now| {
+        authenticate_access(conn, pair.access_token.expose(), now)
+            .unwrap()
+            .is_some()
+    };
+    assert!(at(conn, NOW + 7_199_999));
+    assert!(!at(conn, NOW + 7_200_000));
+}
+
+/// Both rotations: a retry of the rotated refresh token within the window, while the successor
+/// is unused, gets the very same successor; no second chain is ever started.
+#[test]
+fn a_retry_within_the_window_gets_the_same_successor() {
+    for policy in [GRACE, IMMEDIATE] {
+        let f = fixture();
+        let conn = &mut f.db.get().unwrap();
+        let first = first_pair(conn, &policy);
+        let second = refresh(conn, &policy, &first.refresh_token).unwrap();
+        // The response was lost; the client tries again, twice.
+        let later = NOW + policy.retry_window_secs * 1000 - 1;
+        for _ in 0..2 {
+            let again = refresh_at(conn, &policy, &first.refresh_token, later).unwrap();
+            assert_eq!(again.access_token, second.access_token, "{policy:?}");
+            assert_eq!(again.refresh_token, second.refresh_token);
+            assert_eq!(again.scope, second.scope);
+            assert_eq!(again.subject, "alice");
+            assert_eq!(again.created_at, second.created_at);
+            assert_eq!(
+                again.expires_in,
+                policy.access_ttl_secs - policy.retry_window_secs,
+                "what is left of it"
+            );
+        }
+        let live: i64 = oauth_tokens::table
+            .filter(oauth_tokens::revoked_at.is_null())
+            .filter(oauth_tokens::rotated_at.is_null())
+            .count()
+            .get_result_on(conn)
+            .unwrap();
+        assert_eq!(live, 1, "one chain head");
+        // Only the successor is sealed at rest, never the plaintext.
+        let sealed: Vec<Option<String>> = oauth_tokens::table
+            .select(oauth_tokens::successor_sealed)
+            .load_on(conn)
+            .unwrap();
+        let sealed: Vec<String> = sealed.into_iter().flatten().collect();
+        assert_eq!(sealed.len(), 1);
+        assert!(sealed[0].starts_with("v1."));
+        assert!(!sealed[0].contains(second.refresh_token.expose()));
+        // The successor chain goes on normally.
+        assert!(works(conn, &second.access_token));
+        assert!(refresh(conn, &policy, &second.refresh_token).is_ok());
+    }
+}
+
+#[test]
+fn a_replay_after_the_window_revokes_the_family() {
+    for policy in [GRACE, IMMEDIATE] {
+        let f = fixture();
+        let conn = &mut f.db.get().unwrap();
+        let first = first_pair(conn, &policy);
+        let second = refresh(conn, &policy, &first.refresh_token).unwrap();
+        let after = NOW + policy.retry_window_secs * 1000;
+        assert_eq!(
+            refresh_at(conn, &policy, &first.refresh_token, after).unwrap_err(),
+            if policy.rotation == Rotation::Immediate {
+                "Reused"
+            } else {
+                "Replayed"
+            },
+            "{policy:?}"
+        );
+        assert!(!works(conn, &second.access_token), "the family is revoked");
+        assert!(refresh_at(conn, &policy, &second.refresh_token, after).is_err());
+        let sealed: i64 = oauth_tokens::table
+            .filter(oauth_tokens::successor_sealed.is_not_null())
+            .count()
+            .get_result_on(conn)
+            .unwrap();
+        assert_eq!(sealed, 0, "no successor stays sealed in a revoked family");
+    }
+}
+
+#[test]
+fn a_replay_once_the_successor_was_used_revokes_the_family() {
+    for policy in [GRACE, IMMEDIATE] {
+        // Used by its access token.
+        let f = fixture();
+        let conn = &mut f.db.get().unwrap();
+        let first = first_pair(conn, &policy);
+        let second = refresh(conn, &policy, &first.refresh_token).unwrap();
+        assert!(works(conn, &second.access_token));
+        assert!(
+            refresh(conn, &policy, &first.refresh_token).is_err(),
+            "{policy:?}"
+        );
+        assert!(!works(conn, &second.access_token));
+
+        // Used by its refresh token: a replay of anything older than the head.
+        let first = first_pair(conn, &policy);
+        let second = refresh(conn, &policy, &first.refresh_token).unwrap();
+        let third = refresh(conn, &policy, &second.refresh_token).unwrap();
+        assert!(refresh(conn, &policy, &first.refresh_token).is_err());
+        assert!(!works(conn, &third.access_token));
+        assert!(refresh(conn, &policy, &third.refresh_token).is_err());
+    }
+}
+
+#[test]
+fn a_replay_of_a_revoked_successor_revokes_the_family() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    let first = first_pair(conn, &IMMEDIATE);
+    let second = refresh(conn, &IMMEDIATE, &first.refresh_token).unwrap();
+    assert_eq!(
+        revoke(conn, 1, second.refresh_token.expose()).unwrap(),
+        RevokeOutcome::Revoked
+    );
+    assert!(refresh(conn, &IMMEDIATE, &first.refresh_token).is_err());
+}
+
+#[test]
+fn a_successor_sealed_under_another_key_is_not_handed_out() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    let first = first_pair(conn, &GRACE);
+    let second = refresh(conn, &GRACE, &first.refresh_token).unwrap();
+    let RefreshState::Usable(row) = find_refresh(conn, first.refresh_token.expose(), NOW).unwrap()
+    else {
+        panic!("within the window")
+    };
+    let other_key = SecretKey::generate().secret_box();
+    assert!(matches!(
+        rotate(conn, &GRACE, &other_key, &row, "api_v3", NOW),
+        Err(GrantError::Replayed)
+    ));
+    assert!(!works(conn, &second.access_token));
+}
+
+#[test]
+fn expired_sealed_successors_are_dropped() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    let first = first_pair(conn, &GRACE);
+    refresh(conn, &GRACE, &first.refresh_token).unwrap();
+    assert_eq!(drop_expired_successors(conn, NOW + 599_999).unwrap(), 0);
+    assert_eq!(drop_expired_successors(conn, NOW + 600_000).unwrap(), 1);
+}
+
+#[test]
+fn token_pairs_never_print_their_tokens() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    let pair = first_pair(conn, &GRACE);
+    let printed = format!("{pair:?}");
+    assert!(!printed.contains(pair.access_token.expose()));
+    assert!(!printed.contains(pair.refresh_token.expose()));
 }

@@ -31,8 +31,10 @@ use rand::{
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// A string whose `Debug` never shows its content.
-#[derive(Clone, PartialEq, Eq)]
+/// The one type for a secret held in memory (a password, client secret, token, code or PKCE
+/// verifier): its `Debug` never shows the content, and reading it takes an explicit `expose()`.
+/// Structs that hold secrets keep them in this type, so deriving `Debug` on them is safe.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -41,6 +43,19 @@ impl SecretString {
     }
     pub fn expose(&self) -> &str {
         &self.0
+    }
+    /// The plaintext, for the one place that hands it out (a response body).
+    pub fn into_exposed(self) -> String {
+        self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretString {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
     }
 }
 
@@ -96,10 +111,12 @@ impl SecretKey {
     }
 }
 
-/// Authenticated encryption for secrets that must be read back.
+/// Authenticated encryption for secrets that must be read back, and keyed digests (HMAC) of
+/// secrets that only need verifying.
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    mac_key: [u8; 32],
 }
 
 impl fmt::Debug for SecretBox {
@@ -108,15 +125,42 @@ impl fmt::Debug for SecretBox {
     }
 }
 
+/// What every [`SecretBox::keyed_digest`] starts with.
+pub const KEYED_DIGEST_PREFIX: &str = "hmac-sha256:";
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("a sealed value could not be opened (wrong secret key or corrupted data)")]
 pub struct OpenError;
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> Self {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(b"secret-box keyed digest");
         Self {
             cipher: XChaCha20Poly1305::new(&key.into()),
+            mac_key: mac.finalize().into_bytes().into(),
         }
+    }
+
+    /// `hmac-sha256:` + lowercase hex HMAC-SHA256 of `value` under a key derived from the
+    /// service's secret key: how an issued secret is stored when a stolen database alone must
+    /// not allow checking guesses against it.
+    pub fn keyed_digest(&self, value: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.mac_key)
+            .expect("HMAC takes any key length");
+        mac.update(value.as_bytes());
+        format!(
+            "{KEYED_DIGEST_PREFIX}{}",
+            lower_hex(&mac.finalize().into_bytes())
+        )
+    }
+
+    /// Whether `value` is the secret `stored` (a [`Self::keyed_digest`]) was made of; constant
+    /// time.
+    pub fn verify_keyed_digest(&self, value: &str, stored: &str) -> bool {
+        stored.starts_with(KEYED_DIGEST_PREFIX)
+            && constant_time_eq(&self.keyed_digest(value), stored)
     }
 
     /// `v1.` + base64url(nonce ‖ ciphertext).
@@ -335,5 +379,32 @@ mod tests {
             format!("{:?}", SecretString::new("pw")),
             "SecretString(***)"
         );
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Form {
+            client_secret: Option<SecretString>,
+        }
+        let form: Form = serde_json::from_str(r#"{"client_secret": "hunter2"}"#).unwrap();
+        assert_eq!(form.client_secret.as_ref().unwrap().expose(), "hunter2");
+        assert!(!format!("{form:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn keyed_digests_depend_on_the_key() {
+        let key = SecretKey::generate();
+        let stored = key.secret_box().keyed_digest("client-secret");
+        assert!(stored.starts_with("hmac-sha256:"));
+        assert_eq!(stored.len(), "hmac-sha256:".len() + 64);
+        assert!(!stored.contains(&digest("client-secret")));
+        assert!(key
+            .secret_box()
+            .verify_keyed_digest("client-secret", &stored));
+        assert!(!key.secret_box().verify_keyed_digest("other", &stored));
+        assert!(!SecretKey::generate()
+            .secret_box()
+            .verify_keyed_digest("client-secret", &stored));
+        assert!(!key
+            .secret_box()
+            .verify_keyed_digest("client-secret", &digest("client-secret")));
     }
 }

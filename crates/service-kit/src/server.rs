@@ -25,7 +25,7 @@ pub fn bind(
 }
 
 /// One span per request with method, path (never the query string: it may carry OAuth codes and
-/// state), status and latency; one event when the response is ready.
+/// state; see [`loggable_path`]), status and latency; one event when the response is ready.
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -33,7 +33,7 @@ pub async fn request_span(
     let span = tracing::info_span!(
         "request",
         method = %req.method(),
-        path = %req.path(),
+        path = %loggable_path(req.path()),
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
@@ -55,6 +55,29 @@ pub async fn request_span(
         }
     });
     result
+}
+
+/// `path` as it may be logged: the segment after a `direct` segment is a direct-download token
+/// (Nextcloud's `/remote.php/direct/<token>` and `…/integration_openproject/direct/<token>/<name>`),
+/// a bearer credential by itself, and is replaced by `***`.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains("/direct/") {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut previous = "";
+    let redacted: Vec<&str> = path
+        .split('/')
+        .map(|segment| {
+            let shown = if previous == "direct" && !segment.is_empty() {
+                "***"
+            } else {
+                segment
+            };
+            previous = segment;
+            shown
+        })
+        .collect();
+    std::borrow::Cow::Owned(redacted.join("/"))
 }
 
 /// A shutdown request (SIGINT or SIGTERM) whose handlers are registered as soon as this is
@@ -95,4 +118,27 @@ pub async fn serve_until_signal(
         handle.stop(true).await;
     });
     server.await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn direct_download_tokens_are_not_logged() {
+        assert_eq!(
+            loggable_path("/remote.php/direct/AbC123"),
+            "/remote.php/direct/***"
+        );
+        assert_eq!(
+            loggable_path("/index.php/apps/integration_openproject/direct/AbC123/report.pdf"),
+            "/index.php/apps/integration_openproject/direct/***/report.pdf"
+        );
+        assert_eq!(loggable_path("/remote.php/direct/"), "/remote.php/direct/");
+        assert_eq!(loggable_path("/api/v3/storages/1"), "/api/v3/storages/1");
+        assert_eq!(
+            loggable_path("/remote.php/dav/files/alice/direct"),
+            "/remote.php/dav/files/alice/direct"
+        );
+    }
 }

@@ -92,6 +92,8 @@ pub struct ServerMetadata {
     pub revocation_endpoint: String,
     pub code_challenge_methods_supported: Vec<String>,
     pub token_endpoint_auth_methods_supported: Vec<String>,
+    /// RFC 9207: authorization responses carry `iss`.
+    pub authorization_response_iss_parameter_supported: bool,
 }
 
 impl ServerMetadata {
@@ -109,11 +111,12 @@ impl ServerMetadata {
             grant_types_supported: strings(&["authorization_code", "refresh_token"]),
             service_documentation: at("/api/v3/openapi.json"),
             revocation_endpoint: at("/oauth/revoke"),
-            code_challenge_methods_supported: strings(&["plain", "S256"]),
+            code_challenge_methods_supported: strings(&["S256"]),
             token_endpoint_auth_methods_supported: strings(&[
                 "client_secret_basic",
                 "client_secret_post",
             ]),
+            authorization_response_iss_parameter_supported: true,
         }
     }
 }

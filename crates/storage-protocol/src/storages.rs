@@ -395,6 +395,9 @@ pub struct StorageHealthLinks {
 /// OpenProject's; the others name what to fix.
 pub mod health {
     pub const NOT_CONFIGURED: (&str, &str) = ("not_configured", "The storage is not fully configured: it needs a host, OpenProject's OAuth application and Nextcloud's OAuth client credentials.");
+    /// A failure of `storage_configured` (Extension code): a sealed secret of the storage cannot
+    /// be decrypted.
+    pub const SECRET_KEY_CHANGED: (&str, &str) = ("secret_key_changed", "A secret stored for this storage cannot be decrypted: the secret key (OPS_SECRET_KEY) changed since it was stored. Restore the previous key, or enter Nextcloud's OAuth client credentials and the application password again.");
     pub const HOST_NOT_FOUND: (&str, &str) = (
         "nc_host_not_found",
         "No Nextcloud server found at the configured host url. Please check the configuration.",

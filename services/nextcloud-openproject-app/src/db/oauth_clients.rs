@@ -71,6 +71,13 @@ pub fn set_redirect_uri(conn: &mut AnyConnection, id: i64, uri: &str) -> QueryRe
         .execute_on(conn)
 }
 
+/// Replaces the stored digest of the client's secret (the upgrade to a keyed digest).
+pub fn set_secret_digest(conn: &mut AnyConnection, id: i64, digest: &str) -> QueryResult<usize> {
+    diesel::update(oauth_clients::table.find(id))
+        .set(oauth_clients::secret_digest.eq(digest))
+        .execute_on(conn)
+}
+
 /// Deletes every client (and, through the foreign keys, everything they issued).
 pub fn delete_all(conn: &mut AnyConnection) -> QueryResult<usize> {
     diesel::delete(oauth_clients::table).execute_on(conn)

@@ -82,7 +82,9 @@ async fn authenticate_bearer(
     state
         .db
         .run(move |conn| {
-            let Some(row) = oauth_provider::authenticate_access(conn, token.expose())? else {
+            let Some(row) =
+                oauth_provider::authenticate_access(conn, token.expose(), now_millis())?
+            else {
                 return Ok(None);
             };
             match users::find(conn, &row.subject)?.filter(|u| u.enabled) {

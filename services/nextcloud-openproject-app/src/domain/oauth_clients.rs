@@ -1,10 +1,11 @@
 //! The Nextcloud OAuth client for OpenProject (oauth.md §3.4): named `OpenProject client`,
-//! id and secret of 64 characters `[A-Za-z0-9]`, the secret stored as a digest and shown once,
+//! id and secret of 64 characters `[A-Za-z0-9]`, the secret stored as an HMAC digest (keyed
+//! with `NCOA_SECRET_KEY`, so a copy of the database alone cannot test guesses) and shown once,
 //! redirect URI `<opUrl>/oauth_clients/<clientId>/callback`. At most one exists; its internal
 //! id is the app config `nc_oauth_client_id`. Deleting it deletes what it issued (foreign keys).
 
 use service_kit::{
-    crypto::{self, SecretString},
+    crypto::{self, constant_time_eq, SecretBox, SecretString, KEYED_DIGEST_PREFIX},
     db::AnyConnection,
     time::now_millis,
 };
@@ -60,6 +61,7 @@ pub fn current(conn: &mut AnyConnection) -> diesel::QueryResult<Option<Client>> 
 /// Run inside the caller's transaction.
 pub fn replace(
     conn: &mut AnyConnection,
+    secret_box: &SecretBox,
     openproject_url: &str,
 ) -> diesel::QueryResult<IssuedClient> {
     delete(conn)?;
@@ -71,7 +73,7 @@ pub fn replace(
         &NewOAuthClientRow {
             name: NC_OAUTH_CLIENT_NAME,
             client_identifier: &client_id,
-            secret_digest: &crypto::digest(secret.expose()),
+            secret_digest: &secret_box.keyed_digest(secret.expose()),
             redirect_uri: &redirect_uri,
             created_at: now_millis(),
         },
@@ -86,6 +88,24 @@ pub fn replace(
         },
         secret,
     })
+}
+
+/// Whether `secret` is `client`'s, in constant time. A secret stored by an earlier version as a
+/// plain SHA-256 digest is still accepted once and then stored as an HMAC digest.
+pub fn secret_matches(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    client: &OAuthClientRow,
+    secret: &str,
+) -> diesel::QueryResult<bool> {
+    if client.secret_digest.starts_with(KEYED_DIGEST_PREFIX) {
+        return Ok(secret_box.verify_keyed_digest(secret, &client.secret_digest));
+    }
+    if !constant_time_eq(&client.secret_digest, &crypto::digest(secret)) {
+        return Ok(false);
+    }
+    oauth_clients::set_secret_digest(conn, client.id, &secret_box.keyed_digest(secret))?;
+    Ok(true)
 }
 
 /// Points the client's redirect URI at a new OpenProject URL; its id, secret and tokens stay.
@@ -117,7 +137,8 @@ mod tests {
         let (_database, db) = crate::db::test_db();
         let conn = &mut db.get().unwrap();
         assert_eq!(current(conn).unwrap(), None);
-        let first = replace(conn, "https://op.example/").unwrap();
+        let secret_box = crypto::SecretKey::generate().secret_box();
+        let first = replace(conn, &secret_box, "https://op.example/").unwrap();
         assert_eq!(first.client.client_id.len(), 64);
         assert_eq!(first.secret.expose().len(), 64);
         assert!(first
@@ -134,9 +155,14 @@ mod tests {
         );
         assert_eq!(current(conn).unwrap(), Some(first.client.clone()));
         let row = oauth_clients::find(conn, first.client.id).unwrap().unwrap();
-        assert_eq!(row.secret_digest, crypto::digest(first.secret.expose()));
+        assert_eq!(
+            row.secret_digest,
+            secret_box.keyed_digest(first.secret.expose())
+        );
+        assert!(secret_matches(conn, &secret_box, &row, first.secret.expose()).unwrap());
+        assert!(!secret_matches(conn, &secret_box, &row, "wrong").unwrap());
 
-        let second = replace(conn, "https://op.example").unwrap();
+        let second = replace(conn, &secret_box, "https://op.example").unwrap();
         assert_ne!(second.client.client_id, first.client.client_id);
         assert!(second.client.id > first.client.id);
         let all = oauth_clients::all(conn).unwrap();
@@ -159,5 +185,25 @@ mod tests {
         assert!(oauth_clients::all(conn).unwrap().is_empty());
         // Moving without a client is a no-op.
         move_redirect_uri(conn, "http://x.example").unwrap();
+    }
+
+    #[test]
+    fn a_secret_stored_as_a_plain_digest_is_upgraded_at_its_first_use() {
+        let (_database, db) = crate::db::test_db();
+        let conn = &mut db.get().unwrap();
+        let secret_box = crypto::SecretKey::generate().secret_box();
+        let issued = replace(conn, &secret_box, "https://op.example").unwrap();
+        let secret = issued.secret.expose();
+        oauth_clients::set_secret_digest(conn, issued.client.id, &crypto::digest(secret)).unwrap();
+        let legacy = oauth_clients::find(conn, issued.client.id)
+            .unwrap()
+            .unwrap();
+        assert!(!secret_matches(conn, &secret_box, &legacy, "wrong").unwrap());
+        assert!(secret_matches(conn, &secret_box, &legacy, secret).unwrap());
+        let upgraded = oauth_clients::find(conn, issued.client.id)
+            .unwrap()
+            .unwrap();
+        assert_eq!(upgraded.secret_digest, secret_box.keyed_digest(secret));
+        assert!(secret_matches(conn, &secret_box, &upgraded, secret).unwrap());
     }
 }

@@ -1,7 +1,8 @@
 //! The authorization server OpenProject uses (oauth.md §3): the checks of the authorize
 //! endpoint, the pending requests behind the consent page, and the token endpoint's seven checks,
 //! composed from the shared engine with Nextcloud's policy (codes once and for 10 minutes, PKCE
-//! `S256` only, both tokens rotated at every call).
+//! `S256` only, both tokens rotated at every call, a retry within 2 minutes getting the same
+//! pair). Authorization responses carry `iss` (RFC 9207).
 
 use oauth_provider::{
     Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy, RefreshState, Rotation,
@@ -9,7 +10,7 @@ use oauth_provider::{
 };
 use service_kit::{
     auth::limits,
-    crypto::{self, constant_time_eq, SecretString},
+    crypto::{self, constant_time_eq, SecretBox, SecretString},
     db::AnyConnection,
     time::now_millis,
 };
@@ -28,6 +29,9 @@ pub const POLICY: Policy = Policy {
     code_ttl_secs: wire::CODE_TTL_SECS,
     access_ttl_secs: wire::ACCESS_TOKEN_TTL_SECS,
     rotation: Rotation::Immediate,
+    // A client whose response was lost (Nextcloud crashed between commit and answer) retries
+    // within this and gets the same pair instead of a revoked family.
+    retry_window_secs: 120,
     pkce_methods: &[PkceMethod::S256],
     new_code: || crypto::random_alphanumeric(wire::CODE_LEN),
     new_access_token: || crypto::random_alphanumeric(wire::ACCESS_TOKEN_LEN),
@@ -69,10 +73,11 @@ pub enum AuthorizeCheck {
     Valid(ValidAuthorization),
 }
 
-/// Steps 1–3 of §3.1, in order.
+/// Steps 1–3 of §3.1, in order; a refusal names `issuer` (this server's public URL) as `iss`.
 pub fn check_authorize(
     conn: &mut AnyConnection,
     params: &AuthorizeParams,
+    issuer: &str,
 ) -> diesel::QueryResult<AuthorizeCheck> {
     let client = match params.client_id.as_deref() {
         Some(id) if !id.is_empty() => oauth_clients::find_by_identifier(conn, id)?,
@@ -85,7 +90,7 @@ pub fn check_authorize(
     let refuse = |error: &str| {
         AuthorizeCheck::Refused(with_query(
             &client.redirect_uri,
-            &[("error", error), ("state", &state)],
+            &[("error", error), ("state", &state), ("iss", issuer)],
         ))
     };
     if params.response_type.as_deref() != Some("code") {
@@ -158,13 +163,14 @@ pub enum Decision {
 }
 
 /// Consumes the pending request `id` of `uid` and returns where to send the browser: the
-/// client's registered URI with a new code (grant) or `access_denied` (deny). `None` when the
-/// request is unknown, expired, another user's, or already decided.
+/// client's registered URI with a new code (grant) or `access_denied` (deny), and `issuer` as
+/// `iss`. `None` when the request is unknown, expired, another user's, or already decided.
 pub fn decide(
     conn: &mut AnyConnection,
     id: &str,
     uid: &str,
     decision: Decision,
+    issuer: &str,
 ) -> diesel::QueryResult<Option<String>> {
     let id_digest = crypto::digest(id);
     // Serialized: of two answers to one request, exactly one finds it (SQLite included, where a
@@ -183,13 +189,17 @@ pub fn decide(
         let location = match decision {
             Decision::Deny => with_query(
                 &client.redirect_uri,
-                &[("error", wire::ERROR_ACCESS_DENIED), ("state", &row.state)],
+                &[
+                    ("error", wire::ERROR_ACCESS_DENIED),
+                    ("state", &row.state),
+                    ("iss", issuer),
+                ],
             ),
             Decision::Grant => {
                 let code = issue_code(conn, &client, &row)?;
                 with_query(
                     &client.redirect_uri,
-                    &[("state", &row.state), ("code", &code)],
+                    &[("state", &row.state), ("code", &code), ("iss", issuer)],
                 )
             }
         };
@@ -216,6 +226,7 @@ fn issue_code(
                 .as_deref()
                 .and_then(PkceMethod::parse),
         },
+        now_millis(),
     )
 }
 
@@ -228,7 +239,19 @@ pub struct TokenParams {
     pub client_id: Option<String>,
     pub client_secret: Option<SecretString>,
     pub code_verifier: Option<String>,
+    /// The query string carried a client credential, code, refresh token or verifier: refused,
+    /// since URLs end up in logs and histories (RFC 9700 §4.3.3).
+    pub secrets_in_query: bool,
 }
+
+/// Query parameters the token endpoint refuses.
+pub const SECRET_PARAMETERS: [&str; 5] = [
+    "client_id",
+    "client_secret",
+    "code",
+    "refresh_token",
+    "code_verifier",
+];
 
 impl TokenParams {
     /// Whether every field is within `service_kit::auth::limits`; checked before the request
@@ -252,6 +275,7 @@ impl TokenParams {
 /// OpenProject server refreshing many stale tokens, say) is never made to wait.
 pub fn presents_client_credentials(
     conn: &mut AnyConnection,
+    secret_box: &SecretBox,
     params: &TokenParams,
 ) -> diesel::QueryResult<bool> {
     let Some(client_id) = params.client_id.as_deref().filter(|id| !id.is_empty()) else {
@@ -265,56 +289,68 @@ pub fn presents_client_credentials(
         .as_ref()
         .map(SecretString::expose)
         .unwrap_or_default();
-    Ok(constant_time_eq(
-        &client.secret_digest,
-        &crypto::digest(secret),
-    ))
+    super::oauth_clients::secret_matches(conn, secret_box, &client, secret)
 }
 
 /// What the token endpoint answers: a new pair, or one of the seven refusals.
 pub type TokenResult = Result<NextcloudTokenResponse, TokenErrorCode>;
 
-/// The token endpoint (§3.3): the seven checks in order, then a new pair; the presented code or
-/// pair is retired in the same conditional update that issues the next one.
-pub fn token(conn: &mut AnyConnection, params: &TokenParams) -> diesel::QueryResult<TokenResult> {
+/// The token endpoint (§3.3): credentials in the query refused, then the seven checks in
+/// order, then a new pair; the presented code or pair is retired in the same conditional update
+/// that issues the next one. `secret_box` verifies the client secret and seals the successor
+/// kept for a retry.
+pub fn token(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    params: &TokenParams,
+    now: i64,
+) -> diesel::QueryResult<TokenResult> {
+    if params.secrets_in_query {
+        return Ok(Err(TokenErrorCode::InvalidRequest));
+    }
     let grant_type = params.grant_type.as_deref().unwrap_or_default();
     let issued = match grant_type {
-        GRANT_AUTHORIZATION_CODE => exchange_code(conn, params)?,
-        GRANT_REFRESH_TOKEN => refresh(conn, params)?,
+        GRANT_AUTHORIZATION_CODE => exchange_code(conn, secret_box, params, now)?,
+        GRANT_REFRESH_TOKEN => refresh(conn, secret_box, params, now)?,
         _ => Err(TokenErrorCode::InvalidGrant),
     };
     Ok(issued.map(|pair| NextcloudTokenResponse {
-        access_token: pair.access_token,
+        access_token: pair.access_token.into_exposed(),
         token_type: TOKEN_TYPE_BEARER.into(),
         expires_in: pair.expires_in,
-        refresh_token: pair.refresh_token,
+        refresh_token: pair.refresh_token.into_exposed(),
         user_id: pair.subject,
     }))
 }
 
 fn exchange_code(
     conn: &mut AnyConnection,
+    secret_box: &SecretBox,
     params: &TokenParams,
+    now: i64,
 ) -> diesel::QueryResult<Result<TokenPair, TokenErrorCode>> {
     let code = params.code.as_deref().unwrap_or_default();
     // Rows 2 and 3: a replay revokes what the code produced, an expired code is deleted.
-    let row = match oauth_provider::find_code(conn, code)? {
+    let row = match oauth_provider::find_code(conn, code, now)? {
         CodeState::Usable(row) => row,
         CodeState::Expired | CodeState::Replayed | CodeState::Unknown => {
             return Ok(Err(TokenErrorCode::InvalidRequest))
         }
     };
-    // Rows 4 and 5.
+    // Rows 4 and 5; a verifier for a code issued without a challenge is refused like a wrong
+    // one (a downgrade).
     match oauth_provider::verify_pkce(&row, params.code_verifier.as_deref()) {
         Ok(()) => {}
         Err(PkceError::Missing) => return Ok(Err(TokenErrorCode::InvalidRequest)),
-        Err(PkceError::Mismatch) => return Ok(Err(TokenErrorCode::InvalidGrant)),
+        Err(PkceError::Mismatch | PkceError::Unexpected) => {
+            return Ok(Err(TokenErrorCode::InvalidGrant))
+        }
     }
     // Rows 6 and 7.
-    if let Err(refusal) = authenticate_client(conn, row.client_pk, params)? {
+    if let Err(refusal) = authenticate_client(conn, secret_box, row.client_pk, params)? {
         return Ok(Err(refusal));
     }
-    match oauth_provider::redeem_code(conn, &POLICY, &row) {
+    match oauth_provider::redeem_code(conn, &POLICY, &row, now) {
         Ok(pair) => Ok(Ok(pair)),
         // A concurrent exchange won: this one is the replay.
         Err(GrantError::Replayed) => Ok(Err(TokenErrorCode::InvalidRequest)),
@@ -324,24 +360,27 @@ fn exchange_code(
 
 fn refresh(
     conn: &mut AnyConnection,
+    secret_box: &SecretBox,
     params: &TokenParams,
+    now: i64,
 ) -> diesel::QueryResult<Result<TokenPair, TokenErrorCode>> {
     let presented = params
         .refresh_token
         .as_ref()
         .map(SecretString::expose)
         .unwrap_or_default();
-    // Row 2: a rotated-out token presented again revokes its whole family.
-    let row = match oauth_provider::find_refresh(conn, presented)? {
+    // Row 2: a rotated-out token presented again revokes its whole family (unless it is a retry
+    // within the window: then the same successor is handed out again).
+    let row = match oauth_provider::find_refresh(conn, presented, now)? {
         RefreshState::Usable(row) => row,
         RefreshState::Reused | RefreshState::Unknown => {
             return Ok(Err(TokenErrorCode::InvalidRequest))
         }
     };
-    if let Err(refusal) = authenticate_client(conn, row.client_pk, params)? {
+    if let Err(refusal) = authenticate_client(conn, secret_box, row.client_pk, params)? {
         return Ok(Err(refusal));
     }
-    match oauth_provider::rotate(conn, &POLICY, &row, NO_SCOPE) {
+    match oauth_provider::rotate(conn, &POLICY, secret_box, &row, NO_SCOPE, now) {
         Ok(pair) => Ok(Ok(pair)),
         Err(GrantError::Replayed) => Ok(Err(TokenErrorCode::InvalidRequest)),
         Err(GrantError::Db(e)) => Err(e),
@@ -349,9 +388,10 @@ fn refresh(
 }
 
 /// Rows 6 and 7: the code's client still exists, and the caller proves to be it. The secret is
-/// compared as a digest in constant time.
+/// compared as a keyed digest in constant time (oauth_clients::secret_matches).
 fn authenticate_client(
     conn: &mut AnyConnection,
+    secret_box: &SecretBox,
     client_pk: i64,
     params: &TokenParams,
 ) -> diesel::QueryResult<Result<(), TokenErrorCode>> {
@@ -367,7 +407,8 @@ fn authenticate_client(
         .as_ref()
         .map(SecretString::expose)
         .unwrap_or_default();
-    let secret_matches = constant_time_eq(&client.secret_digest, &crypto::digest(secret));
+    let secret_matches =
+        crate::domain::oauth_clients::secret_matches(conn, secret_box, &client, secret)?;
     if id_matches && secret_matches {
         Ok(Ok(()))
     } else {
@@ -405,7 +446,20 @@ mod tests {
             },
         )
         .unwrap();
-        replace(conn, "https://op.example").unwrap()
+        replace(conn, &secret_box(), "https://op.example").unwrap()
+    }
+
+    /// The issuer the tests' server names.
+    const ISS: &str = "https://nc.example";
+
+    fn secret_box() -> SecretBox {
+        crypto::SecretKey::from_base64("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+            .unwrap()
+            .secret_box()
+    }
+
+    fn token(conn: &mut AnyConnection, params: &TokenParams) -> diesel::QueryResult<TokenResult> {
+        super::token(conn, &secret_box(), params, now_millis())
     }
 
     fn params(client: &str, extra: &[(&str, &str)]) -> AuthorizeParams {
@@ -435,12 +489,14 @@ mod tests {
         let id = issued.client.client_id.as_str();
         let uri = issued.client.redirect_uri.as_str();
         assert_eq!(
-            check_authorize(conn, &params("nope", &[])).unwrap(),
+            check_authorize(conn, &params("nope", &[]), ISS).unwrap(),
             AuthorizeCheck::UnknownClient
         );
         assert_eq!(
-            check_authorize(conn, &params(id, &[("response_type", "token")])).unwrap(),
-            AuthorizeCheck::Refused(format!("{uri}?error=unsupported_response_type&state=s+t"))
+            check_authorize(conn, &params(id, &[("response_type", "token")]), ISS).unwrap(),
+            AuthorizeCheck::Refused(format!(
+                "{uri}?error=unsupported_response_type&state=s+t&iss=https%3A%2F%2Fnc.example"
+            ))
         );
         let good = "a".repeat(43);
         for extra in [
@@ -455,8 +511,10 @@ mod tests {
             ],
         ] {
             assert_eq!(
-                check_authorize(conn, &params(id, &extra)).unwrap(),
-                AuthorizeCheck::Refused(format!("{uri}?error=invalid_request&state=s+t"))
+                check_authorize(conn, &params(id, &extra), ISS).unwrap(),
+                AuthorizeCheck::Refused(format!(
+                    "{uri}?error=invalid_request&state=s+t&iss=https%3A%2F%2Fnc.example"
+                ))
             );
         }
         assert_eq!(
@@ -465,7 +523,8 @@ mod tests {
                 &params(
                     id,
                     &[("code_challenge", &good), ("code_challenge_method", "S256")]
-                )
+                ),
+                ISS
             )
             .unwrap(),
             AuthorizeCheck::Valid(ValidAuthorization {
@@ -496,20 +555,33 @@ mod tests {
         assert!(pending_client(conn, &id, "alice", "other")
             .unwrap()
             .is_none());
-        assert_eq!(decide(conn, &id, "bob", Decision::Grant).unwrap(), None);
-        let location = decide(conn, &id, "alice", Decision::Grant)
+        assert_eq!(
+            decide(conn, &id, "bob", Decision::Grant, ISS).unwrap(),
+            None
+        );
+        let location = decide(conn, &id, "alice", Decision::Grant, ISS)
             .unwrap()
             .unwrap();
         let prefix = format!("{}?state=st&code=", issued.client.redirect_uri);
         assert!(location.starts_with(&prefix), "{location}");
-        assert_eq!(location.len(), prefix.len() + wire::CODE_LEN);
-        assert_eq!(decide(conn, &id, "alice", Decision::Grant).unwrap(), None);
+        assert!(
+            location.ends_with("&iss=https%3A%2F%2Fnc.example"),
+            "RFC 9207: {location}"
+        );
+        assert_eq!(
+            location.len(),
+            prefix.len() + wire::CODE_LEN + "&iss=https%3A%2F%2Fnc.example".len()
+        );
+        assert_eq!(
+            decide(conn, &id, "alice", Decision::Grant, ISS).unwrap(),
+            None
+        );
 
         let id = start_consent(conn, &request, "alice").unwrap();
         assert_eq!(
-            decide(conn, &id, "alice", Decision::Deny).unwrap(),
+            decide(conn, &id, "alice", Decision::Deny, ISS).unwrap(),
             Some(format!(
-                "{}?error=access_denied&state=st",
+                "{}?error=access_denied&state=st&iss=https%3A%2F%2Fnc.example",
                 issued.client.redirect_uri
             ))
         );
@@ -522,10 +594,16 @@ mod tests {
             code_challenge: challenge.map(str::to_string),
         };
         let id = start_consent(conn, &request, "alice").unwrap();
-        let location = decide(conn, &id, "alice", Decision::Grant)
+        let location = decide(conn, &id, "alice", Decision::Grant, ISS)
             .unwrap()
             .unwrap();
-        location.rsplit("code=").next().unwrap().to_string()
+        url::Url::parse(&location)
+            .unwrap()
+            .query_pairs()
+            .find(|(key, _)| key == "code")
+            .unwrap()
+            .1
+            .into_owned()
     }
 
     fn params_for(issued: &IssuedClient, code: &str) -> TokenParams {
@@ -594,7 +672,7 @@ mod tests {
         }
         crate::db::oauth_clients::delete_all(conn).unwrap();
         assert!(matches!(
-            oauth_provider::find_code(conn, &orphan).unwrap(),
+            oauth_provider::find_code(conn, &orphan, now_millis()).unwrap(),
             CodeState::Usable(_)
         ));
         assert_eq!(

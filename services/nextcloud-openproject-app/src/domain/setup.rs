@@ -77,7 +77,7 @@ pub fn post(
         let app_password = team_folder_actions(conn, changes, password_hash.as_deref())?;
         apply_settings(conn, secret_box, changes)?;
         let url = AdminSettings::load(conn, secret_box)?.openproject_instance_url;
-        let client = oauth_clients::replace(conn, &url)?;
+        let client = oauth_clients::replace(conn, secret_box, &url)?;
         mark_team_folder_decision(conn, changes)?;
         Ok(PostOutcome {
             status: config_status(conn, secret_box)?,
@@ -105,7 +105,7 @@ pub fn patch(
                 if url.is_empty() {
                     PatchClient::NoClient
                 } else {
-                    PatchClient::Created(oauth_clients::replace(conn, &url)?)
+                    PatchClient::Created(oauth_clients::replace(conn, secret_box, &url)?)
                 }
             }
         };
@@ -179,7 +179,7 @@ pub fn rotate_client(
         if url.is_empty() {
             return Err(SetupError::AdminConfigNotValid);
         }
-        Ok(oauth_clients::replace(conn, &url)?)
+        Ok(oauth_clients::replace(conn, secret_box, &url)?)
     })
 }
 

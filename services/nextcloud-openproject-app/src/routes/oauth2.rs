@@ -86,10 +86,12 @@ pub async fn authorize(
 ) -> Result<HttpResponse, ApiError> {
     let params = query.into_inner();
     let checked = {
-        let params = params.clone();
+        let (params, issuer) = (params.clone(), state.public_url.clone());
         state
             .db
-            .run(move |conn| oauth_server::check_authorize(conn, &params).map_err(ApiError::from))
+            .run(move |conn| {
+                oauth_server::check_authorize(conn, &params, &issuer).map_err(ApiError::from)
+            })
             .await?
     };
     let request = match checked {
@@ -186,10 +188,12 @@ pub async fn grant(
         _ => Decision::Grant,
     };
     let id = field("request").unwrap_or_default().to_string();
-    let uid = user.uid.clone();
+    let (uid, issuer) = (user.uid.clone(), state.public_url.clone());
     let location = state
         .db
-        .run(move |conn| oauth_server::decide(conn, &id, &uid, decision).map_err(ApiError::from))
+        .run(move |conn| {
+            oauth_server::decide(conn, &id, &uid, decision, &issuer).map_err(ApiError::from)
+        })
         .await?;
     match location {
         Some(location) => Ok(see_other(&location)),
@@ -212,13 +216,20 @@ pub async fn token(
     let params = token_params(&req, &raw);
     let answer = if params.fit_the_limits() {
         let (policy, failing_address) = (state.throttle, address.clone());
+        let secret_box = state.secret_box.clone();
         // The grant and, when it fails, the throttle: one trip to the database.
         let (answer, decision) = state
             .db
             .write(move |conn| {
-                let answer = oauth_server::token(conn, &params)?;
+                let answer = oauth_server::token(conn, &secret_box, &params, now_millis())?;
                 let decision = match &answer {
-                    Err(_) if !oauth_server::presents_client_credentials(conn, &params)? => {
+                    Err(_)
+                        if !oauth_server::presents_client_credentials(
+                            conn,
+                            &secret_box,
+                            &params,
+                        )? =>
+                    {
                         throttle::client_authentication_failed(
                             conn,
                             &policy,
@@ -250,10 +261,14 @@ pub async fn token(
 }
 
 /// The token request's parameters: query pairs, overridden by the body's (form, or JSON object
-/// when the content type says so; an unreadable body has none), then Basic credentials.
+/// when the content type says so; an unreadable body has none), then Basic credentials. Client
+/// credentials, codes, refresh tokens and verifiers in the query mark the request refused.
 fn token_params(req: &HttpRequest, raw: &[u8]) -> TokenParams {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    let secrets_in_query = pairs
+        .iter()
+        .any(|(key, _)| oauth_server::SECRET_PARAMETERS.contains(&key.as_str()));
     if body::is_json(req) {
         if let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(raw) {
             pairs.extend(object.into_iter().filter_map(|(key, value)| match value {
@@ -266,7 +281,10 @@ fn token_params(req: &HttpRequest, raw: &[u8]) -> TokenParams {
         pairs
             .extend(serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_default());
     }
-    let mut params = TokenParams::default();
+    let mut params = TokenParams {
+        secrets_in_query,
+        ..TokenParams::default()
+    };
     for (key, value) in pairs {
         match key.as_str() {
             "grant_type" => params.grant_type = Some(value),

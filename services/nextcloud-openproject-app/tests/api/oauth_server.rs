@@ -219,6 +219,11 @@ pub async fn whoami(app: &TestApp, access_token: &str) -> (u16, Option<String>) 
     )
 }
 
+/// This server's issuer identifier as it appears, form-encoded, in a redirect (RFC 9207).
+fn iss(app: &TestApp) -> String {
+    url::form_urlencoded::byte_serialize(app.address.as_bytes()).collect()
+}
+
 fn str_of<'a>(body: &'a Value, key: &str) -> &'a str {
     body[key].as_str().unwrap()
 }
@@ -406,7 +411,8 @@ async fn authorize_checks_come_in_order() {
         assert_eq!(response.status(), 303, "{path}");
         assert_eq!(
             location(&response),
-            format!("{}{suffix}", client.redirect_uri)
+            format!("{}{suffix}&iss={}", client.redirect_uri, iss(&app)),
+            "RFC 9207: the issuer is named"
         );
     }
 
@@ -446,7 +452,11 @@ async fn consent_can_be_denied_and_is_single_use_per_user() {
     assert_eq!(response.status(), 303);
     assert_eq!(
         location(&response),
-        format!("{}?error=access_denied&state=s1", client.redirect_uri)
+        format!(
+            "{}?error=access_denied&state=s1&iss={}",
+            client.redirect_uri,
+            iss(&app)
+        )
     );
     // Decided once: a second answer finds nothing.
     let response = alice
@@ -494,6 +504,11 @@ async fn consent_can_be_denied_and_is_single_use_per_user() {
     // Alice still can.
     let redirect = grant(&app, &alice, &form).await;
     assert!(redirect.starts_with(&format!("{}?state=s2&code=", client.redirect_uri)));
+    assert_eq!(
+        query_param(&redirect, "iss").as_deref(),
+        Some(app.address.as_str()),
+        "RFC 9207"
+    );
 
     // Only its digest is stored.
     let stored: Vec<String> = {
@@ -530,9 +545,14 @@ async fn pkce_is_enforced() {
     let (status, body) = exchange(&app, &client, &code, Some(&verifier)).await;
     assert_eq!(status, 200, "{body}");
 
-    // Without a challenge, a verifier is ignored.
+    // Without a challenge, a verifier is a downgrade: refused like a wrong one. A client that
+    // did not use PKCE is not affected.
     let code = code_for(&app, &browser, &client, None).await;
-    let (status, _) = exchange(&app, &client, &code, Some("whatever")).await;
+    assert_eq!(
+        exchange(&app, &client, &code, Some(&verifier)).await,
+        (400, error("invalid_grant"))
+    );
+    let (status, _) = exchange(&app, &client, &code, None).await;
     assert_eq!(status, 200);
 }
 
@@ -668,23 +688,53 @@ async fn parameters_come_from_json_bodies_and_query_strings() {
     let (status, body) = status_and_json(response).await;
     assert_eq!(status, 200, "{body}");
 
+    // Client credentials, codes, refresh tokens and verifiers in the URL are refused (they end
+    // up in logs and histories), even when the body has them too; `grant_type` may be there.
     let code = code_for(&app, &browser, &client, None).await;
-    let query: String = url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs([
-            ("grant_type", "authorization_code"),
+    for (key, value) in [
+        ("client_id", client.id.as_str()),
+        ("client_secret", client.secret.as_str()),
+        ("code", code.as_str()),
+        ("refresh_token", "x"),
+        ("code_verifier", "x"),
+    ] {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair(key, value)
+            .finish();
+        let response = app
+            .api
+            .post(app.url(&format!("{TOKEN}?{query}")))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("client_id", client.id.as_str()),
+                ("client_secret", client.secret.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            status_and_json(response).await,
+            (400, error("invalid_request")),
+            "{key} in the query"
+        );
+    }
+    let response = app
+        .api
+        .post(app.url(&format!("{TOKEN}?grant_type=authorization_code")))
+        .form(&[
             ("code", code.as_str()),
             ("client_id", client.id.as_str()),
             ("client_secret", client.secret.as_str()),
         ])
-        .finish();
-    let response = app
-        .api
-        .post(app.url(&format!("{TOKEN}?{query}")))
         .send()
         .await
         .unwrap();
     let (status, body) = status_and_json(response).await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        status, 200,
+        "the code was not spent by the refusals: {body}"
+    );
     // The same route without /index.php.
     let response = app
         .api
@@ -767,6 +817,54 @@ async fn both_tokens_rotate_and_reuse_revokes_the_family() {
     // A new authorization is unaffected by the old family.
     let fourth = tokens(&app, &client).await;
     assert_eq!(whoami(&app, str_of(&fourth, "access_token")).await.0, 200);
+}
+
+/// A crash between commit and response used to cost the user their connection: the retried
+/// refresh found its token rotated out and the family revoked. Now a retry within the window,
+/// while the new pair is unused, gets the same new pair; nothing else changes.
+#[tokio::test]
+async fn a_retried_refresh_gets_the_same_pair_and_reuse_still_revokes() {
+    let app = spawn_app().await;
+    app.create_user(ALICE.0, ALICE.1).await;
+    let client = setup(&app).await;
+    let first = tokens(&app, &client).await;
+
+    let (status, second) = refresh(&app, &client, str_of(&first, "refresh_token")).await;
+    assert_eq!(status, 200, "{second}");
+    for _ in 0..2 {
+        let (status, again) = refresh(&app, &client, str_of(&first, "refresh_token")).await;
+        assert_eq!(status, 200, "{again}");
+        assert_shape(&again, "nc_oauth_token_response");
+        assert_eq!(again["access_token"], second["access_token"]);
+        assert_eq!(again["refresh_token"], second["refresh_token"]);
+        assert_eq!(again["user_id"], "alice");
+    }
+    // The old access token still stopped at once.
+    assert_eq!(whoami(&app, str_of(&first, "access_token")).await.0, 401);
+
+    // Once the new pair is used, the old refresh token is a replay: the family dies.
+    assert_eq!(whoami(&app, str_of(&second, "access_token")).await.0, 200);
+    assert_eq!(
+        refresh(&app, &client, str_of(&first, "refresh_token")).await,
+        (400, error("invalid_request"))
+    );
+    assert_eq!(whoami(&app, str_of(&second, "access_token")).await.0, 401);
+
+    // Past the window, an unused new pair does not save the old token either.
+    let first = tokens(&app, &client).await;
+    let (_, second) = refresh(&app, &client, str_of(&first, "refresh_token")).await;
+    diesel::update(oauth_tokens::table.filter(oauth_tokens::retry_until.is_not_null()))
+        .set(oauth_tokens::retry_until.eq(Some(now_millis() - 1)))
+        .execute(&mut app.db.get().unwrap())
+        .unwrap();
+    assert_eq!(
+        refresh(&app, &client, str_of(&first, "refresh_token")).await,
+        (400, error("invalid_request"))
+    );
+    assert_eq!(
+        refresh(&app, &client, str_of(&second, "refresh_token")).await,
+        (400, error("invalid_request"))
+    );
 }
 
 #[tokio::test]
@@ -956,7 +1054,14 @@ async fn codes_and_tokens_are_stored_only_as_digests() {
     );
     // The client secret too.
     let clients = app.db_oauth_clients();
-    assert_eq!(clients[0].secret_digest, digest(&client.secret));
+    assert!(
+        clients[0].secret_digest.starts_with("hmac-sha256:"),
+        "keyed"
+    );
+    assert_ne!(
+        clients[0].secret_digest,
+        format!("hmac-sha256:{}", digest(&client.secret))
+    );
     // No plaintext anywhere in the database file's tables we own.
     let dump = format!("{codes:?}{tokens:?}{clients:?}");
     for secret in [

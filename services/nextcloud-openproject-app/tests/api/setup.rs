@@ -278,11 +278,17 @@ async fn post_creates_the_client_and_a_second_post_rotates_it() {
     let rows = app.db_oauth_clients();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].client_identifier, client_id);
-    assert_eq!(
-        rows[0].secret_digest,
-        digest(secret),
-        "only a digest is stored"
+    // Only a keyed digest (HMAC under NCOA_SECRET_KEY) is stored, never the secret or its
+    // plain SHA-256.
+    assert!(
+        rows[0].secret_digest.starts_with("hmac-sha256:"),
+        "only a keyed digest is stored"
     );
+    assert_ne!(
+        rows[0].secret_digest,
+        format!("hmac-sha256:{}", digest(secret))
+    );
+    assert!(!rows[0].secret_digest.contains(secret));
 
     let (_, check) = app
         .admin_call(Method::GET, "check-admin-config", None)
@@ -524,10 +530,10 @@ async fn delete_resets_and_a_patch_afterwards_creates_a_client() {
         rows[0].client_identifier,
         patched["nextcloud_client_id"].as_str().unwrap()
     );
-    assert_eq!(
-        rows[0].secret_digest,
-        digest(patched["nextcloud_client_secret"].as_str().unwrap())
-    );
+    assert!(rows[0].secret_digest.starts_with("hmac-sha256:"));
+    assert!(!rows[0]
+        .secret_digest
+        .contains(patched["nextcloud_client_secret"].as_str().unwrap()));
 
     // The next PATCH finds it: `id`, no secret.
     let (_, again) = app

@@ -187,7 +187,7 @@ async fn api_key(state: &AppState, token: &str, address: &str) -> Result<Caller,
 async fn bearer(state: &AppState, token: String) -> Result<Option<Caller>, AuthError> {
     let found = state
         .db
-        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token)?))
+        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token, now_millis())?))
         .await?;
     Ok(found.map(|(_, user)| Caller {
         user,

@@ -236,11 +236,19 @@ impl ClaimedRefresh {
             claimed,
             claimed_at,
         } = self;
-        let grant = match claimed
-            .refresh_token_sealed
-            .as_deref()
-            .and_then(|sealed| secret_box.open(sealed).ok())
-        {
+        let refresh_token = claimed.refresh_token_sealed.as_deref().and_then(|sealed| {
+            secret_box
+                .open(sealed)
+                .inspect_err(|_| {
+                    tracing::error!(
+                        user_id = claimed.user_id,
+                        credentials_id = claimed.oauth_client_credentials_id,
+                        "a stored Nextcloud refresh token cannot be decrypted: OPS_SECRET_KEY changed since it was stored, or the value is corrupt"
+                    )
+                })
+                .ok()
+        });
+        let grant = match refresh_token {
             Some(refresh_token) => {
                 let client = ClientCredentials {
                     client_id: &client_id,

@@ -9,19 +9,21 @@ use oauth_provider::{
 use serde::Deserialize;
 use service_kit::{
     auth::limits,
-    crypto::{constant_time_eq, digest, random_urlsafe},
+    crypto::{constant_time_eq, digest, random_urlsafe, SecretBox, SecretString},
 };
 use storage_protocol::storages::API_V3_SCOPE;
 
 use crate::db::{oauth_applications::OAuthApplication, users::User, Conn};
 
 /// OpenProject's rules: codes 10 min, access tokens 2 h, refresh rotation with a grace until the
-/// new pair is used, PKCE optional with `S256` or `plain`; every value 32 random bytes, base64url.
+/// new pair is used (a retry of the old refresh token within 10 minutes gets the same new pair),
+/// PKCE optional with `S256` only; every value 32 random bytes, base64url.
 pub const POLICY: Policy = Policy {
     code_ttl_secs: 600,
     access_ttl_secs: 7200,
     rotation: Rotation::GraceUntilSuccessorUsed,
-    pkce_methods: &[PkceMethod::S256, PkceMethod::Plain],
+    retry_window_secs: 600,
+    pkce_methods: &[PkceMethod::S256],
     new_code: || random_urlsafe(32),
     new_access_token: || random_urlsafe(32),
     new_refresh_token: || random_urlsafe(32),
@@ -35,8 +37,7 @@ pub mod descriptions {
     pub const UNSUPPORTED_RESPONSE_TYPE: &str =
         "The authorization server does not support this response type.";
     pub const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed.";
-    pub const INVALID_CODE_CHALLENGE_METHOD: &str =
-        "The code challenge method must be plain or S256.";
+    pub const INVALID_CODE_CHALLENGE_METHOD: &str = "The code challenge method must be S256.";
     pub const ACCESS_DENIED: &str =
         "The resource owner or authorization server denied the request.";
     pub const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.";
@@ -78,6 +79,8 @@ pub enum AuthorizeError {
 /// A request that passed every check.
 #[derive(Debug, Clone)]
 pub struct ValidAuthorization {
+    /// This server's issuer identifier, sent as `iss` with the response (RFC 9207).
+    pub issuer: String,
     pub application: OAuthApplication,
     pub redirect_uri: String,
     pub scope: String,
@@ -109,10 +112,15 @@ fn error_redirect(
     error: &str,
     description: &str,
     state: Option<&str>,
+    issuer: &str,
 ) -> AuthorizeError {
     AuthorizeError::Redirect(redirect_with(
         redirect_uri,
-        &[("error", error), ("error_description", description)],
+        &[
+            ("error", error),
+            ("error_description", description),
+            ("iss", issuer),
+        ],
         state,
     ))
 }
@@ -123,10 +131,12 @@ fn scope_within(requested: &str, allowed: &str) -> bool {
     requested.split_whitespace().all(|s| allowed.contains(&s))
 }
 
-/// The checks of oauth.md §2.1 step 2, in order.
+/// The checks of oauth.md §2.1 step 2, in order; `issuer` is this server's (`OPS_PUBLIC_URL`),
+/// sent as `iss` with every redirect (RFC 9207).
 pub fn validate_authorize(
     conn: &mut Conn,
     params: &AuthorizeParams,
+    issuer: &str,
 ) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
     let client_id = params.client_id.as_deref().unwrap_or_default();
     let application = match OAuthApplication::find_by_client_id(conn, client_id)? {
@@ -158,6 +168,7 @@ pub fn validate_authorize(
             "unsupported_response_type",
             descriptions::UNSUPPORTED_RESPONSE_TYPE,
             state,
+            issuer,
         )
         .into());
     }
@@ -176,6 +187,7 @@ pub fn validate_authorize(
             "invalid_scope",
             descriptions::INVALID_SCOPE,
             state,
+            issuer,
         )
         .into());
     }
@@ -194,10 +206,26 @@ pub fn validate_authorize(
             "invalid_request",
             descriptions::INVALID_CODE_CHALLENGE_METHOD,
             state,
+            issuer,
+        )
+        .into());
+    }
+    // RFC 7636 §4.2: 43–128 characters of the unreserved alphabet.
+    if code_challenge
+        .as_deref()
+        .is_some_and(|c| !engine::is_valid_code_challenge(c))
+    {
+        return Err(error_redirect(
+            &redirect_uri,
+            "invalid_request",
+            descriptions::INVALID_REQUEST,
+            state,
+            issuer,
         )
         .into());
     }
     Ok(ValidAuthorization {
+        issuer: issuer.to_string(),
         application,
         redirect_uri,
         scope,
@@ -251,6 +279,7 @@ pub fn approve(
     conn: &mut Conn,
     valid: &ValidAuthorization,
     user: &User,
+    now: i64,
 ) -> diesel::QueryResult<String> {
     let subject = user.id.to_string();
     let code = engine::issue_code(
@@ -264,10 +293,11 @@ pub fn approve(
             code_challenge: valid.code_challenge.as_deref(),
             code_challenge_method: valid.code_challenge_method,
         },
+        now,
     )?;
     Ok(redirect_with(
         &valid.redirect_uri,
-        &[("code", &code)],
+        &[("code", &code), ("iss", &valid.issuer)],
         valid.state.as_deref(),
     ))
 }
@@ -279,22 +309,23 @@ pub fn deny(valid: &ValidAuthorization) -> String {
         &[
             ("error", "access_denied"),
             ("error_description", descriptions::ACCESS_DENIED),
+            ("iss", &valid.issuer),
         ],
         valid.state.as_deref(),
     )
 }
 
-/// The form fields of `POST /oauth/token`.
+/// The form fields of `POST /oauth/token`; `Debug` shows no secret.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct TokenParams {
     pub grant_type: Option<String>,
-    pub code: Option<String>,
+    pub code: Option<SecretString>,
     pub redirect_uri: Option<String>,
-    pub code_verifier: Option<String>,
-    pub refresh_token: Option<String>,
+    pub code_verifier: Option<SecretString>,
+    pub refresh_token: Option<SecretString>,
     pub scope: Option<String>,
     pub client_id: Option<String>,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<SecretString>,
 }
 
 impl TokenParams {
@@ -304,31 +335,30 @@ impl TokenParams {
         limits::oauth_fields_fit(
             self.client_id.as_deref(),
             [
-                &self.grant_type,
-                &self.code,
-                &self.redirect_uri,
-                &self.code_verifier,
-                &self.refresh_token,
-                &self.scope,
-                &self.client_secret,
-            ]
-            .map(Option::as_deref),
+                self.grant_type.as_deref(),
+                self.code.as_ref().map(SecretString::expose),
+                self.redirect_uri.as_deref(),
+                self.code_verifier.as_ref().map(SecretString::expose),
+                self.refresh_token.as_ref().map(SecretString::expose),
+                self.scope.as_deref(),
+                self.client_secret.as_ref().map(SecretString::expose),
+            ],
         )
     }
 }
 
-/// Client credentials from HTTP Basic or the form.
+/// Client credentials from HTTP Basic or the form; `Debug` shows no secret.
 #[derive(Debug, Clone)]
 pub struct ClientCredentials {
     pub client_id: String,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
 impl ClientCredentials {
     /// Whether both values are within `service_kit::auth::limits` (Basic credentials replace
     /// the form's, so they are checked apart).
     pub fn fit_the_limits(&self) -> bool {
-        limits::oauth_fields_fit(Some(&self.client_id), [Some(self.client_secret.as_str())])
+        limits::oauth_fields_fit(Some(&self.client_id), [Some(self.client_secret.expose())])
     }
 }
 
@@ -410,13 +440,16 @@ pub fn authenticate_client(
         return Ok(None);
     }
     let application = OAuthApplication::find_by_client_id(conn, &credentials.client_id)?;
-    Ok(application
-        .filter(|a| constant_time_eq(&a.secret_digest, &digest(&credentials.client_secret))))
+    Ok(application.filter(|a| {
+        constant_time_eq(
+            &a.secret_digest,
+            &digest(credentials.client_secret.expose()),
+        )
+    }))
 }
 
-fn required<'a>(value: &'a Option<String>, name: &str) -> Result<&'a str, TokenError> {
+fn required<'a>(value: Option<&'a str>, name: &str) -> Result<&'a str, TokenError> {
     value
-        .as_deref()
         .filter(|v| !v.is_empty())
         .ok_or_else(|| TokenError::InvalidRequest(descriptions::missing_parameter(name)))
 }
@@ -430,40 +463,47 @@ fn active_subject(conn: &mut Conn, subject: &str) -> diesel::QueryResult<bool> {
 }
 
 /// `POST /oauth/token` (oauth.md §2.2): grant type, required parameters, client, grant, scope.
+/// `secret_box` seals a refreshed pair's successor for the retry window.
 pub fn token(
     conn: &mut Conn,
+    secret_box: &SecretBox,
     credentials: Option<&ClientCredentials>,
     params: &TokenParams,
+    now: i64,
 ) -> Result<TokenPair, TokenFailure> {
-    let grant_type = required(&params.grant_type, "grant_type")?;
+    let grant_type = required(params.grant_type.as_deref(), "grant_type")?;
     match grant_type {
         "authorization_code" => {
-            let code = required(&params.code, "code")?;
-            let redirect_uri = required(&params.redirect_uri, "redirect_uri")?;
+            let code = required(params.code.as_ref().map(SecretString::expose), "code")?;
+            let redirect_uri = required(params.redirect_uri.as_deref(), "redirect_uri")?;
             let application =
                 authenticate_client(conn, credentials)?.ok_or(TokenError::InvalidClient)?;
-            let CodeState::Usable(row) = engine::find_code(conn, code)? else {
+            let CodeState::Usable(row) = engine::find_code(conn, code, now)? else {
                 return Err(TokenError::InvalidGrant.into());
             };
             if row.client_pk != application.id || row.redirect_uri != redirect_uri {
                 return Err(TokenError::InvalidGrant.into());
             }
-            match engine::verify_pkce(&row, params.code_verifier.as_deref()) {
+            let verifier = params.code_verifier.as_ref().map(SecretString::expose);
+            match engine::verify_pkce(&row, verifier) {
                 Ok(()) => {}
-                Err(PkceError::Missing) | Err(PkceError::Mismatch) => {
+                Err(PkceError::Missing | PkceError::Mismatch | PkceError::Unexpected) => {
                     return Err(TokenError::InvalidGrant.into())
                 }
             }
             if !active_subject(conn, &row.subject)? {
                 return Err(TokenError::InvalidGrant.into());
             }
-            Ok(engine::redeem_code(conn, &POLICY, &row)?)
+            Ok(engine::redeem_code(conn, &POLICY, &row, now)?)
         }
         "refresh_token" => {
-            let refresh_token = required(&params.refresh_token, "refresh_token")?;
+            let refresh_token = required(
+                params.refresh_token.as_ref().map(SecretString::expose),
+                "refresh_token",
+            )?;
             let application =
                 authenticate_client(conn, credentials)?.ok_or(TokenError::InvalidClient)?;
-            let row = match engine::find_refresh(conn, refresh_token)? {
+            let row = match engine::find_refresh(conn, refresh_token, now)? {
                 RefreshState::Usable(row) => row,
                 RefreshState::Reused | RefreshState::Unknown => {
                     return Err(TokenError::InvalidGrant.into())
@@ -484,7 +524,9 @@ pub fn token(
                 }
                 Some(_) => return Err(TokenError::InvalidScope.into()),
             };
-            Ok(engine::rotate(conn, &POLICY, &row, &scope)?)
+            Ok(engine::rotate(
+                conn, &POLICY, secret_box, &row, &scope, now,
+            )?)
         }
         _ => Err(TokenError::UnsupportedGrantType.into()),
     }
@@ -494,8 +536,9 @@ pub fn token(
 pub fn bearer_user(
     conn: &mut Conn,
     access_token: &str,
+    now: i64,
 ) -> diesel::QueryResult<Option<(TokenRow, User)>> {
-    let Some(row) = engine::authenticate_access(conn, access_token)? else {
+    let Some(row) = engine::authenticate_access(conn, access_token, now)? else {
         return Ok(None);
     };
     let Ok(user_id) = row.subject.parse::<i64>() else {
@@ -520,16 +563,18 @@ pub fn introspect(
     conn: &mut Conn,
     application: &OAuthApplication,
     token: &str,
+    now: i64,
 ) -> diesel::QueryResult<Option<TokenRow>> {
-    engine::introspect(conn, application.id, token)
+    engine::introspect(conn, application.id, token, now)
 }
 
 /// The application a live access token was issued to (Bearer-authenticated introspection).
 pub fn application_of_bearer(
     conn: &mut Conn,
     access_token: &str,
+    now: i64,
 ) -> diesel::QueryResult<Option<(TokenRow, OAuthApplication)>> {
-    let Some(row) = engine::authenticate_access(conn, access_token)? else {
+    let Some(row) = engine::authenticate_access(conn, access_token, now)? else {
         return Ok(None);
     };
     Ok(OAuthApplication::find(conn, row.client_pk)?.map(|application| (row, application)))
@@ -560,6 +605,25 @@ mod tests {
         assert!(scope_within("api_v3", "api_v3"));
         assert!(!scope_within("api_v3 admin", "api_v3"));
         assert!(!scope_within("other", "api_v3"));
+    }
+
+    #[test]
+    fn token_parameters_and_client_credentials_print_no_secret() {
+        let params: TokenParams = serde_urlencoded::from_str(
+            "grant_type=refresh_token&refresh_token=R3fresh&code=C0de&code_verifier=V3rifier\
+             &client_id=the-id&client_secret=S3cret",
+        )
+        .unwrap();
+        let credentials = ClientCredentials {
+            client_id: "the-id".into(),
+            client_secret: params.client_secret.clone().unwrap(),
+        };
+        let printed = format!("{params:?} {credentials:?}");
+        for secret in ["R3fresh", "C0de", "V3rifier", "S3cret"] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("the-id"));
+        assert_eq!(params.refresh_token.unwrap().expose(), "R3fresh");
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct HealthInput {
     pub storage_id: i64,
     pub host: Option<String>,
     pub configured: bool,
+    /// A secret stored for the storage cannot be decrypted (the secret key changed).
+    pub secret_key_changed: bool,
     /// `cloud/user` with the calling admin's Nextcloud token (refreshed once on a 401).
     pub user_request: UserRequest,
     /// The application password, when automatic management is on.
@@ -117,10 +119,12 @@ pub async fn check(
     let mut groups = Vec::new();
 
     let mut base = Group::new("base_configuration");
-    if input.configured {
-        base.success("storage_configured");
-    } else {
+    if !input.configured {
         base.failure("storage_configured", health::NOT_CONFIGURED);
+    } else if input.secret_key_changed {
+        base.failure("storage_configured", health::SECRET_KEY_CHANGED);
+    } else {
+        base.success("storage_configured");
     }
     let mut capabilities: Option<Value> = None;
     if base.active() {
@@ -346,6 +350,7 @@ mod tests {
                 storage_id: 1,
                 host: None,
                 configured: false,
+                secret_key_changed: false,
                 user_request: UserRequest::NoToken,
                 application_password: None,
             },

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 use service_kit::{
-    crypto::{self, SecretBox},
+    crypto::{self, SecretBox, SecretString},
     db::{serialized_transaction, Db},
     time::now_millis,
 };
@@ -292,11 +292,12 @@ fn uniqueness_rules(
     Ok(())
 }
 
-/// A newly made OpenProject OAuth application and its secret, shown once.
+/// A newly made OpenProject OAuth application and its secret, shown once; `Debug` shows no
+/// secret.
 #[derive(Debug)]
 pub struct IssuedApplication {
     pub application: OAuthApplication,
-    pub client_secret: String,
+    pub client_secret: SecretString,
 }
 
 fn issue_application(
@@ -305,14 +306,14 @@ fn issue_application(
     owner_id: Option<i64>,
 ) -> diesel::QueryResult<IssuedApplication> {
     let client_id = crypto::random_urlsafe(32);
-    let client_secret = crypto::random_urlsafe(32);
+    let client_secret = SecretString::new(crypto::random_urlsafe(32));
     let now = now_millis();
     let application = OAuthApplication::insert(
         conn,
         &NewOAuthApplication {
             name: &oauth_application_name(&storage.name),
             client_id: &client_id,
-            secret_digest: &crypto::digest(&client_secret),
+            secret_digest: &crypto::digest(client_secret.expose()),
             redirect_uri: &nextcloud_urls::oauth_redirect_uri(
                 storage.host.as_deref().unwrap_or_default(),
             ),
@@ -424,10 +425,13 @@ pub async fn update(
     storage: Storage,
     input: StorageInput,
 ) -> Result<Storage, StorageError> {
-    let stored_password = storage
-        .application_password_sealed
-        .as_deref()
-        .and_then(|sealed| secret_box.open(sealed).ok());
+    let stored_password = StoredSecret::open(
+        secret_box,
+        storage.application_password_sealed.as_deref(),
+        "application password",
+        storage.id,
+    )
+    .readable();
     let host = match &input.host {
         None => storage.host.clone(),
         Some(Field::Value(Some(raw))) => normalize_host(raw),
@@ -436,8 +440,8 @@ pub async fn update(
     let password_to_check = match &input.application_password {
         Some(PasswordChange::Set(p))
             if !stored_password
-                .as_deref()
-                .is_some_and(|stored| crypto::constant_time_eq(stored, p)) =>
+                .as_ref()
+                .is_some_and(|stored| crypto::constant_time_eq(stored.expose(), p)) =>
         {
             Some(p.clone())
         }
@@ -605,7 +609,65 @@ pub struct StorageDetails {
     pub credentials: Option<OAuthClientCredentials>,
 }
 
+/// A sealed secret as read back: absent, readable, or present but unreadable.
+#[derive(Debug)]
+pub enum StoredSecret {
+    Absent,
+    Readable(SecretString),
+    /// It cannot be decrypted: the secret key changed since it was sealed, or it is corrupt.
+    /// Logged where it is found, never taken for "absent" without a trace.
+    Unreadable,
+}
+
+impl StoredSecret {
+    /// Opens `sealed`; `what` names the secret in the log (never its value).
+    pub fn open(secret_box: &SecretBox, sealed: Option<&str>, what: &str, storage_id: i64) -> Self {
+        match sealed.map(|sealed| secret_box.open(sealed)) {
+            None => Self::Absent,
+            Some(Ok(value)) => Self::Readable(SecretString::new(value)),
+            Some(Err(_)) => {
+                tracing::error!(
+                    storage_id,
+                    secret = what,
+                    "a stored secret cannot be decrypted: OPS_SECRET_KEY changed since it was stored, or the value is corrupt"
+                );
+                Self::Unreadable
+            }
+        }
+    }
+
+    pub fn readable(self) -> Option<SecretString> {
+        match self {
+            Self::Readable(value) => Some(value),
+            Self::Absent | Self::Unreadable => None,
+        }
+    }
+}
+
 impl StorageDetails {
+    /// The application password, and whether any secret stored for the storage (the
+    /// application password, Nextcloud's client secret) cannot be decrypted.
+    pub fn stored_secrets(&self, secret_box: &SecretBox) -> (Option<SecretString>, bool) {
+        let id = self.storage.id;
+        let password = StoredSecret::open(
+            secret_box,
+            self.storage.application_password_sealed.as_deref(),
+            "application password",
+            id,
+        );
+        let client_secret = StoredSecret::open(
+            secret_box,
+            self.credentials
+                .as_ref()
+                .and_then(|c| c.client_secret_sealed.as_deref()),
+            "Nextcloud OAuth client secret",
+            id,
+        );
+        let unreadable = matches!(password, StoredSecret::Unreadable)
+            || matches!(client_secret, StoredSecret::Unreadable);
+        (password.readable(), unreadable)
+    }
+
     /// `configured` (§6.2): name and host set, both OAuth sides present.
     pub fn configured(&self) -> bool {
         !self.storage.name.is_empty()

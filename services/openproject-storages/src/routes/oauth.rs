@@ -7,6 +7,7 @@ use oauth_provider::RevokeOutcome;
 use serde::Deserialize;
 use service_kit::{
     auth::{limits, parse_authorization, Credentials, ThrottleDecision},
+    crypto::SecretString,
     throttle,
     time::now_millis,
 };
@@ -90,9 +91,10 @@ async fn validate(
     state: &AppState,
     params: AuthorizeParams,
 ) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
+    let issuer = state.public_url.clone();
     state
         .db
-        .run(move |conn| domain::validate_authorize(conn, &params))
+        .run(move |conn| domain::validate_authorize(conn, &params, &issuer))
         .await
 }
 
@@ -119,7 +121,7 @@ pub async fn authorize(
             .db
             .query(move |conn| {
                 if domain::already_approved(conn, &valid, &user)? {
-                    domain::approve(conn, &valid, &user).map(Some)
+                    domain::approve(conn, &valid, &user, now_millis()).map(Some)
                 } else {
                     Ok(None)
                 }
@@ -227,7 +229,7 @@ async fn decision(
     let user = caller.user;
     let location = state
         .db
-        .query(move |conn| domain::approve(conn, &valid, &user))
+        .query(move |conn| domain::approve(conn, &valid, &user, now_millis()))
         .await?;
     Ok(redirect(&location))
 }
@@ -285,7 +287,7 @@ fn invalid_client() -> ApiError {
 fn client_credentials(
     req: &HttpRequest,
     client_id: Option<&str>,
-    client_secret: Option<&str>,
+    client_secret: Option<&SecretString>,
 ) -> Option<ClientCredentials> {
     let header = req
         .headers()
@@ -296,12 +298,12 @@ fn client_credentials(
     {
         return Some(ClientCredentials {
             client_id: username,
-            client_secret: password.expose().to_string(),
+            client_secret: password,
         });
     }
     Some(ClientCredentials {
         client_id: client_id?.to_string(),
-        client_secret: client_secret.unwrap_or_default().to_string(),
+        client_secret: client_secret.cloned().unwrap_or_default(),
     })
 }
 
@@ -354,18 +356,25 @@ pub async fn token(
     let credentials = client_credentials(
         &req,
         params.client_id.as_deref(),
-        params.client_secret.as_deref(),
+        params.client_secret.as_ref(),
     );
     if !params.fit_the_limits() || credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
         return Err(invalid_request());
     }
     let (policy, address) = (state.throttle, client_address(&req));
+    let secret_box = state.secret_box.clone();
     // The grant is tried first: a client with its correct secret is never refused for what
     // others sent. A failed client authentication is counted in the same trip to the database.
     let (result, decision) = state
         .db
         .write(move |conn| {
-            let result = domain::token(conn, credentials.as_ref(), &params);
+            let result = domain::token(
+                conn,
+                &secret_box,
+                credentials.as_ref(),
+                &params,
+                now_millis(),
+            );
             let decision = match &result {
                 Err(TokenFailure::Token(error)) if error.is_failed_client_authentication() => {
                     throttle::client_authentication_failed(conn, &policy, &address, now_millis())?
@@ -392,20 +401,21 @@ pub async fn token(
         .insert_header(("Cache-Control", "no-store"))
         .insert_header(("Pragma", "no-cache"))
         .json(OpenProjectTokenResponse {
-            access_token: pair.access_token,
+            access_token: pair.access_token.into_exposed(),
             token_type: "Bearer".into(),
             expires_in: pair.expires_in,
-            refresh_token: pair.refresh_token,
+            refresh_token: pair.refresh_token.into_exposed(),
             scope: pair.scope,
             created_at: pair.created_at,
         }))
 }
 
+/// The form of `/oauth/revoke` and `/oauth/introspect`; `Debug` shows no secret.
 #[derive(Debug, Default, Deserialize)]
 pub struct TokenFormParams {
-    token: Option<String>,
+    token: Option<SecretString>,
     client_id: Option<String>,
-    client_secret: Option<String>,
+    client_secret: Option<SecretString>,
 }
 
 impl TokenFormParams {
@@ -413,7 +423,10 @@ impl TokenFormParams {
     fn fit_the_limits(&self) -> bool {
         limits::oauth_fields_fit(
             self.client_id.as_deref(),
-            [self.token.as_deref(), self.client_secret.as_deref()],
+            [
+                self.token.as_ref().map(SecretString::expose),
+                self.client_secret.as_ref().map(SecretString::expose),
+            ],
         )
     }
 }
@@ -427,11 +440,8 @@ async fn authenticated_client(
     if !form.fit_the_limits() {
         return Err(invalid_request());
     }
-    let credentials = client_credentials(
-        req,
-        form.client_id.as_deref(),
-        form.client_secret.as_deref(),
-    );
+    let credentials =
+        client_credentials(req, form.client_id.as_deref(), form.client_secret.as_ref());
     if credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
         return Err(invalid_request());
     }
@@ -458,7 +468,7 @@ pub async fn revoke(
     };
     let outcome = state
         .db
-        .query(move |conn| domain::revoke(conn, &application, &token))
+        .query(move |conn| domain::revoke(conn, &application, token.expose()))
         .await?;
     match outcome {
         RevokeOutcome::OtherClient => Err(oauth_error(
@@ -498,7 +508,7 @@ pub async fn introspect(
         if let Some(bearer) = bearer_token(&req) {
             application = state
                 .db
-                .query(move |conn| domain::application_of_bearer(conn, &bearer))
+                .query(move |conn| domain::application_of_bearer(conn, &bearer, now_millis()))
                 .await?
                 .map(|(_, application)| application);
         }
@@ -511,7 +521,7 @@ pub async fn introspect(
     let client_id = application.client_id.clone();
     let row = state
         .db
-        .query(move |conn| domain::introspect(conn, &application, &token))
+        .query(move |conn| domain::introspect(conn, &application, token.expose(), now_millis()))
         .await?;
     let body = match row {
         Some(row) => Introspection {
@@ -541,7 +551,7 @@ pub async fn token_info(state: State, req: HttpRequest) -> Result<HttpResponse, 
     let token = bearer_token(&req).ok_or_else(invalid)?;
     let (row, application) = state
         .db
-        .query(move |conn| domain::application_of_bearer(conn, &token))
+        .query(move |conn| domain::application_of_bearer(conn, &token, now_millis()))
         .await?
         .ok_or_else(invalid)?;
     let resource_owner_id = row.subject.parse::<i64>().map_err(|_| invalid())?;

@@ -133,7 +133,13 @@ pub async fn create(
     )
     .await?;
     let details = one_detail(&state, storage).await?;
-    let body = represent(&state, &caller, &details, Some(&issued.client_secret)).await;
+    let body = represent(
+        &state,
+        &caller,
+        &details,
+        Some(issued.client_secret.expose()),
+    )
+    .await;
     Ok(hal(StatusCode::CREATED, &body))
 }
 
@@ -271,7 +277,7 @@ pub async fn replace_application(
             &issued.application,
             &storage,
             Some(&caller.user),
-            Some(&issued.client_secret),
+            Some(issued.client_secret.expose()),
         ),
     ))
 }
@@ -314,16 +320,14 @@ pub async fn health(
         }
         _ => UserRequest::NoToken,
     };
+    let (application_password, secret_key_changed) = details.stored_secrets(&state.secret_box);
     let input = HealthInput {
         storage_id: details.storage.id,
         host: details.storage.host.clone(),
         configured: details.configured(),
+        secret_key_changed,
         user_request,
-        application_password: details
-            .storage
-            .application_password_sealed
-            .as_deref()
-            .and_then(|sealed| state.secret_box.open(sealed).ok()),
+        application_password: application_password.map(|p| p.expose().to_string()),
     };
     let report = storage_health::check(&state.nextcloud, input, iso8601_millis(now_millis())).await;
     Ok(hal(StatusCode::OK, &report))

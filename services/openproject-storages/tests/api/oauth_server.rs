@@ -142,6 +142,11 @@ async fn authorize(
         "{target}"
     );
     assert_eq!(query(&target, "state").as_deref(), Some("xyz"));
+    assert_eq!(
+        query(&target, "iss").as_deref(),
+        Some(app.base.as_str()),
+        "RFC 9207"
+    );
     query(&target, "code").expect("a code")
 }
 
@@ -354,6 +359,11 @@ async fn the_authorize_checks_come_in_the_contracts_order() {
         assert_eq!(response.status(), 302);
         let target = location(&response);
         assert!(target.as_str().starts_with(&client.redirect_uri));
+        assert_eq!(
+            query(&target, "iss").as_deref(),
+            Some(app.base.as_str()),
+            "RFC 9207"
+        );
         (
             query(&target, "error").unwrap(),
             query(&target, "error_description").unwrap(),
@@ -389,7 +399,7 @@ async fn the_authorize_checks_come_in_the_contracts_order() {
         redirected_error(get(url).await),
         (
             "invalid_request".into(),
-            "The code challenge method must be plain or S256.".into(),
+            "The code challenge method must be S256.".into(),
             None
         )
     );
@@ -452,27 +462,110 @@ async fn pkce_is_enforced_when_a_challenge_was_given() {
     let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
     let verifier = "a-verifier-of-at-least-forty-three-characters-xyz";
     let challenge = oauth_provider::s256_challenge(verifier);
-    for (method, challenge) in [("S256", challenge.as_str()), ("plain", verifier)] {
-        let extra = [
-            ("code_challenge", challenge),
-            ("code_challenge_method", method),
-        ];
-        let code = authorize(&app, &browser, &client, &extra).await;
-        let (status, body) = error_of(exchange(&app, &client, &code, None).await).await;
+    let extra = [
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    let code = authorize(&app, &browser, &client, &extra).await;
+    let (status, body) = error_of(exchange(&app, &client, &code, None).await).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "invalid_grant"),
+        "without verifier"
+    );
+    let (_, body) = error_of(exchange(&app, &client, &code, Some("wrong-verifier")).await).await;
+    assert_eq!(
+        body,
+        json!({"error": "invalid_grant", "error_description": INVALID_GRANT})
+    );
+    let (access, _) = tokens(exchange(&app, &client, &code, Some(verifier)).await).await;
+    assert_eq!(me(&app, &access).await, 200);
+}
+
+/// RFC 9700 §2.1.1: `plain` is refused (S256 is what Nextcloud's app sends), a challenge must
+/// have RFC 7636's shape, and a verifier for a code issued without a challenge is a downgrade.
+#[tokio::test]
+async fn pkce_is_s256_only_well_formed_and_never_downgraded() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let verifier = "a-verifier-of-at-least-forty-three-characters-xyz";
+    let method_refused = "The code challenge method must be S256.";
+    let malformed = "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.";
+    let too_long = "a".repeat(129);
+    let bad_alphabet = format!("{}+/=", "a".repeat(43));
+    let s256 = oauth_provider::s256_challenge(verifier);
+    for (challenge, method, description) in [
+        (verifier, Some("plain"), method_refused),
+        (verifier, None, method_refused),
+        ("short", Some("S256"), malformed),
+        (too_long.as_str(), Some("S256"), malformed),
+        (bad_alphabet.as_str(), Some("S256"), malformed),
+    ] {
+        let mut extra = vec![("code_challenge", challenge)];
+        extra.extend(method.map(|m| ("code_challenge_method", m)));
+        let response = browser
+            .get(authorize_url(&app, &client, &extra))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302, "{challenge} {method:?}");
+        let target = location(&response);
+        assert!(target.as_str().starts_with(&client.redirect_uri));
         assert_eq!(
-            (status, body["error"].as_str().unwrap()),
-            (StatusCode::BAD_REQUEST, "invalid_grant"),
-            "{method} without verifier"
+            query(&target, "error").as_deref(),
+            Some("invalid_request"),
+            "{challenge} {method:?}"
         );
-        let (_, body) =
-            error_of(exchange(&app, &client, &code, Some("wrong-verifier")).await).await;
         assert_eq!(
-            body,
-            json!({"error": "invalid_grant", "error_description": INVALID_GRANT})
+            query(&target, "error_description").as_deref(),
+            Some(description)
         );
-        let (access, _) = tokens(exchange(&app, &client, &code, Some(verifier)).await).await;
-        assert_eq!(me(&app, &access).await, 200);
+        assert_eq!(query(&target, "code"), None);
     }
+    // The consent form cannot smuggle `plain` in either.
+    let html = browser
+        .get(authorize_url(
+            &app,
+            &client,
+            &[("code_challenge", &s256), ("code_challenge_method", "S256")],
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let fields: Vec<_> = consent_fields(&html)
+        .into_iter()
+        .map(|(k, v)| match k.as_str() {
+            "code_challenge" => (k, verifier.to_string()),
+            "code_challenge_method" => (k, "plain".to_string()),
+            _ => (k, v),
+        })
+        .collect();
+    let response = browser
+        .post(app.url("/oauth/authorize"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&response), "error").as_deref(),
+        Some("invalid_request")
+    );
+
+    // Downgrade: a code issued without a challenge, redeemed with a verifier.
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (status, body) = error_of(exchange(&app, &client, &code, Some(verifier)).await).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"error": "invalid_grant", "error_description": INVALID_GRANT})
+    );
+    // A client that did not use PKCE is not affected.
+    let (access, _) = tokens(exchange(&app, &client, &code, None).await).await;
+    assert_eq!(me(&app, &access).await, 200);
 }
 
 #[tokio::test]
@@ -698,6 +791,99 @@ async fn refresh_rotates_with_a_grace_and_reuse_revokes_the_family() {
         .await,
     )
     .await;
+    assert_eq!(body["error"], "invalid_grant");
+}
+
+async fn refresh_with(app: &TestApp, client: &OAuthApp, refresh_token: &str) -> Response {
+    token_request(
+        app,
+        client,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+        ],
+    )
+    .await
+}
+
+/// RFC 9700 §4.14.2: a replayed refresh token never starts a second live chain. Within the
+/// grace window, while the successor is unused, it gets that same successor (a client whose
+/// response was lost retries safely); afterwards, or once the successor was used, the family
+/// is revoked.
+#[tokio::test]
+async fn a_replayed_refresh_token_gets_the_same_successor_never_a_second_chain() {
+    let app = spawn_app().await;
+    let client = application(&app, "Nextcloud").await;
+    let browser = browser(&app, ADMIN, ADMIN_PASSWORD).await;
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (_, refresh1) = tokens(exchange(&app, &client, &code, None).await).await;
+
+    let first = refresh_with(&app, &client, &refresh1).await;
+    assert_eq!(first.status(), 200);
+    let first: Value = first.json().await.unwrap();
+    // The response was lost (or the token was stolen): the same request again, twice.
+    for _ in 0..2 {
+        let again = refresh_with(&app, &client, &refresh1).await;
+        assert_eq!(again.status(), 200);
+        assert_eq!(again.headers()["cache-control"], "no-store");
+        let again: Value = again.json().await.unwrap();
+        assert_eq!(again["access_token"], first["access_token"]);
+        assert_eq!(again["refresh_token"], first["refresh_token"]);
+        assert_eq!(again["scope"], "api_v3");
+        assert_eq!(again["created_at"], first["created_at"]);
+    }
+    // The successor is kept only sealed, and never as plaintext.
+    let refresh2 = first["refresh_token"].as_str().unwrap().to_string();
+    let stored = app
+        .db
+        .query(|conn| {
+            #[derive(diesel::QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+                successor_sealed: Option<String>,
+            }
+            diesel::sql_query("SELECT successor_sealed FROM oauth_tokens").load::<Row>(conn)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|r| r.successor_sealed.is_some())
+            .count(),
+        1
+    );
+    assert!(stored
+        .iter()
+        .flat_map(|r| r.successor_sealed.as_deref())
+        .all(|sealed| sealed.starts_with("v1.") && !sealed.contains(&refresh2)));
+
+    // Once the successor is used, the old token is a replay: the family dies.
+    let access2 = first["access_token"].as_str().unwrap();
+    assert_eq!(me(&app, access2).await, 200);
+    let (_, body) = error_of(refresh_with(&app, &client, &refresh1).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(me(&app, access2).await, 401);
+    let (_, body) = error_of(refresh_with(&app, &client, &refresh2).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+
+    // After the grace window, a replay of the unused successor's predecessor revokes too.
+    let code = authorize(&app, &browser, &client, &[]).await;
+    let (_, refresh1) = tokens(exchange(&app, &client, &code, None).await).await;
+    let (access2, refresh2) = tokens(refresh_with(&app, &client, &refresh1).await).await;
+    app.db
+        .query(|conn| {
+            diesel::sql_query(
+                "UPDATE oauth_tokens SET retry_until = 1 WHERE retry_until IS NOT NULL",
+            )
+            .execute(conn)
+        })
+        .await
+        .unwrap();
+    let (_, body) = error_of(refresh_with(&app, &client, &refresh1).await).await;
+    assert_eq!(body["error"], "invalid_grant");
+    assert_eq!(me(&app, &access2).await, 401);
+    let (_, body) = error_of(refresh_with(&app, &client, &refresh2).await).await;
     assert_eq!(body["error"], "invalid_grant");
 }
 

@@ -1115,3 +1115,47 @@ async fn health_reports_each_check_with_what_to_fix() {
     );
     assert_eq!(report["status"], "healthy");
 }
+
+/// A stored secret that no longer decrypts (the secret key changed) is not taken for "absent":
+/// the health report says so, in the first check, instead of skipping or guessing.
+#[tokio::test]
+async fn health_reports_a_changed_secret_key() {
+    let app = spawn_app().await;
+    let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
+        app_password: "pw".into(),
+    });
+    let created = create_storage(&app, "Nextcloud", &nextcloud.url).await;
+    let id = created["id"].as_i64().unwrap();
+    add_credentials(&app, id, "nc-id", "nc-secret").await;
+    let health = || async {
+        body(
+            app.as_admin(app.get(&format!("/api/v3/storages/{id}/health")))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    assert_eq!(health().await["groups"][0]["checks"][0]["state"], "success");
+
+    // Sealed under another key, as after OPS_SECRET_KEY was replaced.
+    let foreign = service_kit::crypto::SecretKey::generate()
+        .secret_box()
+        .seal("nc-secret");
+    app.db
+        .query(move |conn| {
+            diesel::sql_query(format!(
+                "UPDATE oauth_client_credentials SET client_secret_sealed = '{foreign}' WHERE storage_id = {id}"
+            ))
+            .execute(conn)
+        })
+        .await
+        .unwrap();
+    let report = health().await;
+    assert_eq!(report["status"], "unhealthy");
+    assert_eq!(
+        report["groups"][0]["checks"][0],
+        json!({"key": "storage_configured", "state": "failure", "code": "secret_key_changed",
+               "message": storage_protocol::storages::health::SECRET_KEY_CHANGED.1})
+    );
+}
