@@ -24,8 +24,8 @@ export OPS_LISTEN="127.0.0.1:$OPS_PORT" OPS_PUBLIC_URL="http://localhost:$OPS_PO
 export OPS_DATABASE_URL="sqlite://data/openproject.db" OPS_ADMIN_USERNAME=admin OPS_ADMIN_PASSWORD
 export NCOA_LISTEN="127.0.0.1:$NCOA_PORT" NCOA_PUBLIC_URL="http://localhost:$NCOA_PORT"
 export NCOA_DATABASE_URL="sqlite://data/nextcloud.db" NCOA_ADMIN_USERNAME=admin NCOA_ADMIN_PASSWORD
-# Both services run on loopback here, so Nextcloud must be allowed to probe local servers.
-export NCOA_ALLOW_LOCAL_REMOTE_SERVERS=true
+# Both services run on loopback here, so each must be allowed to reach local servers.
+export NCOA_ALLOW_LOCAL_REMOTE_SERVERS=true OPS_ALLOW_LOCAL_REMOTE_SERVERS=true
 
 pids=()
 stop() {

@@ -210,7 +210,7 @@ pub fn spawn_nextcloud_with(extra: &[(&str, String)]) -> Service {
 }
 
 /// Both services, each knowing the other's URL where configuration allows, and a client that
-/// does not follow redirects.
+/// does not follow redirects. Both run on loopback, so both may reach local remote servers.
 pub struct Pair {
     pub openproject: Service,
     pub nextcloud: Service,
@@ -242,6 +242,7 @@ fn launch_pair(logging: Option<(&[PathBuf; 2], &str)>) -> Pair {
     nc_env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
     let op_db = TestDatabase::create("ops_sys");
     let mut op_env = base_env("OPS", &op_db, OPS_ADMIN_PASSWORD);
+    op_env.push(("OPS_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
     if let Some((_, level)) = logging {
         nc_env.push(("NCOA_LOG".into(), level.into()));
         op_env.push(("OPS_LOG".into(), level.into()));

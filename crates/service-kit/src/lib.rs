@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod db;
 pub mod http_client;
 pub mod input;
+pub mod outbound;
 pub mod server;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]

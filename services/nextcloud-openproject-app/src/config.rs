@@ -8,8 +8,9 @@
 //! names the client for throttling, a list of CIDR networks or addresses separated by commas or
 //! spaces, default empty):
 //!
-//! - `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` (bool, default `false`): let `is-valid-op-instance` probe
-//!   loopback and private addresses;
+//! - `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` (bool, default `false`): let `is-valid-op-instance` and
+//!   every call to OpenProject (tokens, API) reach loopback, private, link-local and other
+//!   non-public addresses (`service_kit::outbound`);
 //! - `NCOA_MAX_UPLOAD_BYTES` (default 512 MiB): the largest WebDAV `PUT` or upload;
 //! - `NCOA_DATA_DIR`: where file contents live (metadata is in the database). Default: the
 //!   folder `nextcloud-files` beside the SQLite file, or `./data/nextcloud-files` with

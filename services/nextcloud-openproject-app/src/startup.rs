@@ -13,6 +13,7 @@ use service_kit::{
     auth::CredentialCache,
     crypto::CsrfSigner,
     db::{resolve_secret_key, Db, Migrations},
+    http_client::Destinations,
     server::{bind, request_span},
 };
 use storage_protocol::nextcloud::messages;
@@ -98,7 +99,11 @@ impl Application {
             csrf: CsrfSigner::new(&secret_key),
             credentials: CredentialCache::default(),
             throttle: settings.common.throttle,
-            http: service_kit::http_client::build(OPENPROJECT_CONNECT_TIMEOUT, OPENPROJECT_TIMEOUT),
+            http: service_kit::http_client::build(
+                Destinations::allowing_local(settings.allow_local_remote_servers),
+                OPENPROJECT_CONNECT_TIMEOUT,
+                OPENPROJECT_TIMEOUT,
+            ),
             settings,
         };
         let server = serve(listener, web::Data::new(state))?;

@@ -13,7 +13,11 @@ use oauth2::{
 use reqwest::{header, Client, Method, StatusCode};
 use serde::Deserialize;
 use serde_json::Value;
-use service_kit::crypto::SecretString;
+use service_kit::{
+    crypto::SecretString,
+    http_client::{self, Destinations},
+    outbound,
+};
 use storage_protocol::file_links::nextcloud_file_urls;
 use storage_protocol::files::{FileInfoRecord, FilesInfo, FilesInfoRequest};
 use storage_protocol::storages::{
@@ -30,20 +34,33 @@ pub struct NextcloudClient {
 
 impl Default for NextcloudClient {
     fn default() -> Self {
-        Self::new(Duration::from_secs(3), Duration::from_secs(10))
+        Self::new(
+            Destinations::PublicOnly,
+            Duration::from_secs(3),
+            Duration::from_secs(10),
+        )
     }
 }
 
 impl NextcloudClient {
-    pub fn new(host_check_read: Duration, user_bound_read: Duration) -> Self {
+    /// Clients that connect only to `destinations` (`OPS_ALLOW_LOCAL_REMOTE_SERVERS`): a refused
+    /// address fails like an unreachable host, without a connection, so no answer tells which
+    /// local ports are open.
+    pub fn new(
+        destinations: Destinations,
+        host_check_read: Duration,
+        user_bound_read: Duration,
+    ) -> Self {
         let connect = Duration::from_secs(5);
         Self {
-            host_check: service_kit::http_client::build_with_read_timeout(
+            host_check: http_client::build_with_read_timeout(
+                destinations,
                 connect,
                 host_check_read,
                 connect + host_check_read * 2,
             ),
-            user_bound: service_kit::http_client::build_with_read_timeout(
+            user_bound: http_client::build_with_read_timeout(
+                destinations,
                 connect,
                 user_bound_read,
                 connect + user_bound_read * 2,
@@ -61,7 +78,7 @@ impl NextcloudClient {
             .header(header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|_| messages::HOST_UNREACHABLE)?;
+            .map_err(unreachable)?;
         if !capabilities.status().is_success() {
             return Err(messages::HOST_UNREACHABLE);
         }
@@ -83,7 +100,7 @@ impl NextcloudClient {
             .bearer_auth(TEST_BEARER_TOKEN)
             .send()
             .await
-            .map_err(|_| messages::HOST_UNREACHABLE)?;
+            .map_err(unreachable)?;
         if check.status().is_redirection() {
             return Err(messages::HOST_APP_MISSING);
         }
@@ -276,6 +293,19 @@ impl NextcloudClient {
             .bearer_auth(access_token);
         list_folder(request).await
     }
+}
+
+/// The host check's one message for every request that got no answer: refused, timed out, not
+/// resolved, TLS failed, or a non-public address refused without connecting. Only the log says
+/// which, and only for the refusal, which the admin can change.
+fn unreachable(error: reqwest::Error) -> &'static str {
+    if outbound::is_refusal(&error) {
+        tracing::warn!(
+            "the storage host is not a public internet address; \
+             OPS_ALLOW_LOCAL_REMOTE_SERVERS=true allows local Nextcloud servers"
+        );
+    }
+    messages::HOST_UNREACHABLE
 }
 
 /// Sends an OCS request and reads `ocs.data` of a 2xx JSON answer.

@@ -8,6 +8,7 @@ use service_kit::{
     auth::CredentialCache,
     crypto::CsrfSigner,
     db::{resolve_secret_key, Db},
+    http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
 
@@ -59,6 +60,7 @@ impl Application {
             credential_cache: CredentialCache::default(),
             throttle: settings.common.throttle,
             nextcloud: NextcloudClient::new(
+                Destinations::allowing_local(settings.allow_local_remote_servers),
                 std::time::Duration::from_secs(3),
                 settings.nextcloud_read_timeout,
             ),

@@ -2,17 +2,18 @@
 //! `GET <url>/api/v3/` with an empty Bearer token, redirects not followed, and the answer
 //! classified into the contract's results.
 
-use std::{
-    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
-    time::Duration,
-};
+use std::time::Duration;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION, LOCATION};
+use reqwest::header::{HeaderValue, AUTHORIZATION, LOCATION, USER_AGENT as USER_AGENT_HEADER};
 use serde_json::Value;
+use service_kit::{
+    http_client::{self, Destinations},
+    outbound::{self, DestinationError},
+};
 use storage_protocol::integration_app::{
     IsValidOpInstanceResponse as Answer, OpInstanceResult, USER_AGENT,
 };
-use url::{Host, Url};
+use url::Url;
 
 /// The contract's timeout of the whole probe.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -38,106 +39,36 @@ pub fn api_root(base: &Url) -> Url {
     url
 }
 
-/// Loopback, private, link-local and other non-public addresses (Nextcloud's local address
-/// checker): a probe there is refused unless `NCOA_ALLOW_LOCAL_REMOTE_SERVERS` is set.
-pub fn is_local(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_local_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_local_v4(v4),
-            None => is_local_v6(v6),
-        },
-    }
-}
-
-fn is_local_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || a == 0
-        || a >= 240 // reserved
-        || (a == 100 && (64..128).contains(&b)) // shared address space (CGNAT)
-}
-
-fn is_local_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    ip.is_loopback()
-        || ip.is_unspecified()
-        || (first & 0xfe00) == 0xfc00 // unique local
-        || (first & 0xffc0) == 0xfe80 // link-local
-        || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
-}
-
-/// Where the probe may connect: the addresses the host resolved to, pinned so the request
-/// cannot be sent to another address by a second resolution (DNS rebinding).
-enum Route {
-    /// Any address: local servers are allowed, or the host is an IP literal.
-    Direct,
-    Pinned {
-        domain: String,
-        addrs: Vec<SocketAddr>,
-    },
-}
-
 /// The whole check. Never fails: every outcome is an answer of the contract's table.
-pub async fn check(raw_url: &str, allow_local: bool, timeout: Duration) -> Answer {
+///
+/// Unless local servers are allowed (`NCOA_ALLOW_LOCAL_REMOTE_SERVERS`), a host with any
+/// non-public address (`service_kit::outbound::is_public`) is answered
+/// `local_remote_servers_not_allowed` without a request; the probe's client judges the
+/// addresses it connects to again, so a name that resolves differently the second time (DNS
+/// rebinding) gets the same answer instead of a connection.
+pub async fn check(raw_url: &str, destinations: Destinations, timeout: Duration) -> Answer {
     let Some(base) = parse_candidate(raw_url) else {
         return Answer::new(OpInstanceResult::Invalid);
     };
-    let route = if allow_local {
-        Route::Direct
-    } else {
-        match resolve(&base).await {
-            Ok((addrs, _)) if addrs.iter().any(|a| is_local(a.ip())) => {
-                return Answer::new(OpInstanceResult::LocalRemoteServersNotAllowed);
+    if destinations == Destinations::PublicOnly {
+        match outbound::check_destination(&base).await {
+            Ok(()) => {}
+            Err(DestinationError::NonPublic(_)) => {
+                return Answer::new(OpInstanceResult::LocalRemoteServersNotAllowed)
             }
-            Ok((_, None)) => Route::Direct,
-            Ok((addrs, Some(domain))) => Route::Pinned { domain, addrs },
             Err(error) => {
                 return Answer::with_details(OpInstanceResult::NetworkError, error.to_string())
             }
         }
-    };
-    probe(&api_root(&base), route, timeout).await
+    }
+    probe(&api_root(&base), destinations, timeout).await
 }
 
-/// Every address the URL's host stands for, and the domain name when it is not an IP literal.
-async fn resolve(url: &Url) -> std::io::Result<(Vec<SocketAddr>, Option<String>)> {
-    let port = url.port_or_known_default().unwrap_or(80);
-    match url.host() {
-        Some(Host::Ipv4(ip)) => Ok((vec![SocketAddr::new(ip.into(), port)], None)),
-        Some(Host::Ipv6(ip)) => Ok((vec![SocketAddr::new(ip.into(), port)], None)),
-        Some(Host::Domain(domain)) => {
-            let addrs: Vec<_> = tokio::net::lookup_host((domain, port)).await?.collect();
-            if addrs.is_empty() {
-                return Err(std::io::Error::other(
-                    "the host name resolved to no address",
-                ));
-            }
-            Ok((addrs, Some(domain.to_string())))
-        }
-        None => Err(std::io::Error::other("no host")),
-    }
-}
-
-async fn probe(url: &Url, route: Route, timeout: Duration) -> Answer {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(timeout)
-        .timeout(timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(USER_AGENT);
-    if let Route::Pinned { domain, addrs } = &route {
-        builder = builder.resolve_to_addrs(domain, addrs);
-    }
-    let client = match builder.build() {
-        Ok(client) => client,
-        Err(error) => return failure(&error),
-    };
+async fn probe(url: &Url, destinations: Destinations, timeout: Duration) -> Answer {
+    let client = http_client::build(destinations, timeout, timeout);
     let response = client
         .get(url.clone())
+        .header(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT))
         // The contract's empty token: OpenProject answers its 401 Error, which proves it is one.
         .header(AUTHORIZATION, HeaderValue::from_static("Bearer "))
         .send()
@@ -212,9 +143,13 @@ pub fn classify(status: u16, location: Option<String>, body: &[u8]) -> Answer {
     }
 }
 
-/// A request that got no (complete) answer: connection failures (DNS, refused, TLS) are
+/// A request that got no (complete) answer: a destination the client refused is
+/// `local_remote_servers_not_allowed`, connection failures (DNS, refused, TLS) are
 /// `network_error`, anything else (a timeout) `request_exception`.
 fn failure(error: &reqwest::Error) -> Answer {
+    if outbound::is_refusal(error) {
+        return Answer::new(OpInstanceResult::LocalRemoteServersNotAllowed);
+    }
     let result = if error.is_connect() {
         OpInstanceResult::NetworkError
     } else {
@@ -256,32 +191,6 @@ mod tests {
         assert_eq!(api_root(&base).as_str(), "https://op.example/sub/api/v3/");
         let base = parse_candidate("http://op.example").unwrap();
         assert_eq!(api_root(&base).as_str(), "http://op.example/api/v3/");
-    }
-
-    #[test]
-    fn local_addresses() {
-        for local in [
-            "127.0.0.1",
-            "127.8.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "255.255.255.255",
-            "::1",
-            "::",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_local(local.parse().unwrap()), "{local}");
-        }
-        for public in ["93.184.216.34", "1.1.1.1", "172.32.0.1", "2606:4700::1111"] {
-            assert!(!is_local(public.parse().unwrap()), "{public}");
-        }
     }
 
     fn result(answer: &Answer) -> (Option<&'static str>, Option<&str>) {
@@ -347,7 +256,7 @@ mod tests {
     #[tokio::test]
     async fn invalid_and_local_urls_are_never_requested() {
         assert_eq!(
-            result(&check("not a url", true, PROBE_TIMEOUT).await),
+            result(&check("not a url", Destinations::AnyAddress, PROBE_TIMEOUT).await),
             (Some("invalid"), None)
         );
         for url in [
@@ -355,9 +264,17 @@ mod tests {
             "http://localhost:1/",
             "http://[::1]:1",
             "https://10.0.0.1",
+            "http://[::127.0.0.1]:1",
+            "http://[::ffff:127.0.0.1]:1",
+            "http://[64:ff9b::7f00:1]",
+            "http://[2002:7f00:1::]",
+            "http://[fec0::1]",
+            "http://[fe80::1]",
+            "http://198.18.0.1",
+            "http://100.64.0.1",
         ] {
             assert_eq!(
-                result(&check(url, false, PROBE_TIMEOUT).await),
+                result(&check(url, Destinations::PublicOnly, PROBE_TIMEOUT).await),
                 (Some("local_remote_servers_not_allowed"), None),
                 "{url}"
             );
@@ -377,7 +294,7 @@ mod tests {
                 let _ = stream.write_all(b"");
             }
         });
-        let answer = check(&url, true, Duration::from_millis(300)).await;
+        let answer = check(&url, Destinations::AnyAddress, Duration::from_millis(300)).await;
         assert_eq!(answer.result.as_str(), Some("request_exception"));
         assert!(answer.details.is_some_and(|d| !d.is_empty()));
     }

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
+use service_kit::http_client::Destinations;
 
 use crate::{
     body,
@@ -33,7 +34,7 @@ pub async fn post(
     let url = candidate_url(&req, &raw, &form).unwrap_or_default();
     let answer = op_instance::check(
         &url,
-        state.settings.allow_local_remote_servers,
+        Destinations::allowing_local(state.settings.allow_local_remote_servers),
         op_instance::PROBE_TIMEOUT,
     )
     .await;

@@ -28,10 +28,12 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A server whose settings `customize` may change first.
+/// A server whose settings `customize` may change first. Its OpenProject (fakes, stubs) runs on
+/// loopback, so local remote servers are allowed unless `customize` says otherwise.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create("ncoa");
     let mut settings = Settings::for_tests(&database.url_string());
+    settings.allow_local_remote_servers = true;
     customize(&mut settings);
     let kept = settings.clone();
     let admin_user = settings.common.admin_username.clone();

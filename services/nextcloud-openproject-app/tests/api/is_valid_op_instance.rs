@@ -3,18 +3,22 @@
 use std::{
     io::{Read, Write},
     net::TcpListener,
-    sync::{Arc, Mutex},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
 };
 
 use serde_json::{json, Value};
 use storage_protocol::fixtures::load;
 
-use crate::helpers::{browser, spawn_app, spawn_app_with, status_and_json, TestApp};
+use crate::helpers::{browser, spawn_app_with, status_and_json, TestApp};
 
 /// A server answering every request with one canned HTTP response; it keeps the request heads.
 struct Stub {
     url: String,
     requests: Arc<Mutex<Vec<String>>>,
+    connections: Arc<AtomicUsize>,
 }
 
 impl Stub {
@@ -32,8 +36,11 @@ impl Stub {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let requests = Arc::new(Mutex::new(Vec::new()));
         let seen = requests.clone();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let accepted = connections.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
+                accepted.fetch_add(1, Ordering::SeqCst);
                 let Ok(mut stream) = stream else { continue };
                 let mut head = Vec::new();
                 let mut byte = [0u8; 1];
@@ -49,11 +56,20 @@ impl Stub {
                 let _ = stream.write_all(response.as_bytes());
             }
         });
-        Self { url, requests }
+        Self {
+            url,
+            requests,
+            connections,
+        }
     }
 
     fn requests(&self) -> Vec<String> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// Connections accepted, whether or not a request came.
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -250,15 +266,26 @@ async fn invalid_urls_and_bodies() {
 
 #[tokio::test]
 async fn local_servers_are_refused_unless_allowed() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.allow_local_remote_servers = false).await;
     let op = Stub::start("401 Unauthorized", &[], OP_ERROR);
     let port = op.url.rsplit(':').next().unwrap();
     for url in [
         op.url.clone(),
         format!("http://localhost:{port}"),
         format!("http://[::1]:{port}/"),
+        // The IPv4-compatible, IPv4-mapped, NAT64 and 6to4 forms of 127.0.0.1.
+        format!("http://[::127.0.0.1]:{port}"),
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://[64:ff9b::7f00:1]:{port}"),
+        "http://[64:ff9b::7f00:1]".to_string(),
+        format!("http://[2002:7f00:1::]:{port}"),
         "http://10.0.0.1".to_string(),
+        "http://100.64.0.1".to_string(),
+        "http://198.18.0.1".to_string(),
         "http://169.254.169.254/latest".to_string(),
+        "http://[fe80::1]".to_string(),
+        "http://[fec0::1]".to_string(),
+        "http://[fd00::1]".to_string(),
     ] {
         assert_eq!(
             probe(&app, &url).await,
@@ -266,7 +293,12 @@ async fn local_servers_are_refused_unless_allowed() {
             "{url}"
         );
     }
-    assert!(op.requests().is_empty(), "no request was sent");
+    assert_eq!(op.connections(), 0, "no connection was made");
+
+    // Allowed, the same server is an OpenProject instance.
+    let allowed = local_app().await;
+    assert_eq!(probe(&allowed, &op.url).await, json!({"result": true}));
+    assert_eq!(op.connections(), 1);
 }
 
 #[tokio::test]

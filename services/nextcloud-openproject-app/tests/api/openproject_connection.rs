@@ -146,7 +146,11 @@ impl Connected {
     fn openproject(&self) -> (SecretBox, reqwest::Client) {
         (
             secret_box(&self.app),
-            service_kit::http_client::build(Duration::from_secs(5), Duration::from_secs(10)),
+            service_kit::http_client::build(
+                service_kit::http_client::Destinations::AnyAddress,
+                Duration::from_secs(5),
+                Duration::from_secs(10),
+            ),
         )
     }
 }

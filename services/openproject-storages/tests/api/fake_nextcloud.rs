@@ -5,7 +5,10 @@
 use std::{
     collections::HashMap,
     net::TcpListener,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
 };
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -536,4 +539,21 @@ pub fn silent_server_url() -> String {
         }
     });
     url
+}
+
+/// A server on `address` (`127.0.0.1:0`, `[::1]:0`) that counts the connections it accepts and
+/// closes each at once: its URL, and the count. `None` when the address cannot be bound (no
+/// IPv6 loopback).
+pub fn counting_server(address: &str) -> Option<(String, Arc<AtomicUsize>)> {
+    let listener = TcpListener::bind(address).ok()?;
+    let url = format!("http://{}", listener.local_addr().ok()?);
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            counter.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    Some((url, accepted))
 }

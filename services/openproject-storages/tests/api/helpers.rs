@@ -28,7 +28,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 /// A server whose configuration has `variables` besides the test defaults (keys as in the TOML
-/// file: `trusted_proxies` for `OPS_TRUSTED_PROXIES`), then `customize`d.
+/// file: `trusted_proxies` for `OPS_TRUSTED_PROXIES`), then `customize`d. Its Nextcloud (fakes,
+/// a real process) runs on loopback, so local remote servers are allowed by default.
 pub async fn spawn_app_configured(
     variables: &[(&str, &str)],
     customize: impl FnOnce(&mut Settings),
@@ -51,6 +52,7 @@ pub async fn spawn_app_configured(
                 "secret_key",
                 service_kit::crypto::SecretKey::generate().to_base64(),
             ),
+            ("allow_local_remote_servers", "true".to_string()),
         ]
         .into_iter()
         .chain(variables.iter().map(|(k, v)| (*k, v.to_string()))),

@@ -9,11 +9,14 @@ use openproject_storages::db::{
 };
 use reqwest::Method;
 use serde_json::{json, Value};
+use std::sync::atomic::Ordering;
 use storage_protocol::storages::{messages as msg, PROVIDER_NEXTCLOUD};
 
 use crate::{
-    fake_nextcloud::{closed_port_url, silent_server_url, Behaviour, FakeNextcloud},
-    helpers::{body, fixture, spawn_app, TestApp, PASSWORD},
+    fake_nextcloud::{
+        closed_port_url, counting_server, silent_server_url, Behaviour, FakeNextcloud,
+    },
+    helpers::{body, fixture, spawn_app, spawn_app_with, TestApp, PASSWORD},
 };
 
 const MULTIPLE: &str = "urn:openproject-org:api:v3:errors:MultipleErrors";
@@ -329,6 +332,112 @@ async fn each_host_check_failure_has_its_own_message() {
         app_password: "pw".into(),
     });
     create_storage(&app, "Nextcloud", &good.url).await;
+}
+
+#[tokio::test]
+async fn local_hosts_are_refused_without_a_connection_unless_allowed() {
+    let app = spawn_app_with(|s| s.allow_local_remote_servers = false).await;
+    let (loopback, accepted) = counting_server("127.0.0.1:0").unwrap();
+    let port = loopback.rsplit(':').next().unwrap();
+    let mut hosts = vec![
+        loopback.clone(),
+        format!("http://localhost:{port}"),
+        format!("https://127.0.0.1:{port}"),
+        // A secure context needs https away from loopback; link-local and private hosts are
+        // refused before any TLS handshake.
+        "https://169.254.169.254/latest".to_string(),
+        "https://[fe80::1]/".to_string(),
+        "https://[fec0::1]/".to_string(),
+        "https://10.0.0.1/".to_string(),
+        "https://[::ffff:127.0.0.1]/".to_string(),
+        "https://[64:ff9b::7f00:1]/".to_string(),
+        // What used to tell an open local port from a closed one: a silent server, a closed
+        // port, a server that answers but is no Nextcloud, and one that is.
+        closed_port_url(),
+        silent_server_url(),
+        FakeNextcloud::start(Behaviour::NotNextcloud).url,
+        FakeNextcloud::start(Behaviour::Healthy {
+            app_password: "pw".into(),
+        })
+        .url,
+    ];
+    let ipv6 = counting_server("[::1]:0");
+    if let Some((url, _)) = &ipv6 {
+        hosts.push(url.clone());
+    }
+    for host in &hosts {
+        let errors = violations(post_storage(&app, &storage_body("Nextcloud", host)).await).await;
+        assert_eq!(
+            errors,
+            vec![pair("host", msg::HOST_UNREACHABLE)],
+            "host {host}"
+        );
+    }
+    assert!(app.db.query(Storage::all).await.unwrap().is_empty());
+
+    // An update to a local host is refused the same way, and the record keeps its host.
+    let stored = app
+        .db
+        .query(|conn| {
+            Storage::insert(
+                conn,
+                &openproject_storages::db::storages::NewStorage {
+                    name: "Remote",
+                    provider_type: PROVIDER_NEXTCLOUD,
+                    host: Some("https://nextcloud.example.com/"),
+                    authentication_method: storage_protocol::storages::AUTH_TWO_WAY_OAUTH2,
+                    application_password_sealed: None,
+                    storage_audience: None,
+                    token_exchange_scope: None,
+                    forbidden_file_name_characters: None,
+                    creator_id: None,
+                    created_at: 0,
+                    updated_at: 0,
+                },
+            )
+        })
+        .await
+        .unwrap();
+    for host in [&loopback, "https://169.254.169.254/"] {
+        let errors = violations(
+            app.admin_json(
+                Method::PATCH,
+                &format!("/api/v3/storages/{}", stored.id),
+                &json!({"_links": {"origin": {"href": host}}}),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(
+            errors,
+            vec![pair("host", msg::HOST_UNREACHABLE)],
+            "host {host}"
+        );
+    }
+    let kept = app.db.query(Storage::all).await.unwrap();
+    assert_eq!(
+        kept[0].host.as_deref(),
+        Some("https://nextcloud.example.com/")
+    );
+
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        0,
+        "no connection to 127.0.0.1"
+    );
+    if let Some((_, accepted)) = ipv6 {
+        assert_eq!(accepted.load(Ordering::SeqCst), 0, "no connection to ::1");
+    }
+
+    // Allowed (as in development), the same server is asked.
+    let allowed = spawn_app().await;
+    let errors =
+        violations(post_storage(&allowed, &storage_body("Nextcloud", &loopback)).await).await;
+    assert_eq!(errors, vec![pair("host", msg::HOST_UNREACHABLE)]);
+    assert!(
+        accepted.load(Ordering::SeqCst) > 0,
+        "allowed, the host is probed"
+    );
 }
 
 #[tokio::test]
