@@ -534,6 +534,42 @@ fn same_successor(
     }))
 }
 
+/// How long dead codes and tokens are kept: a replayed retired refresh token or consumed code is
+/// recognised (and revokes its family) for this long, then it is merely unknown.
+pub const RETENTION_MILLIS: i64 = 7 * 24 * 3600 * 1000;
+
+/// What [`purge`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub codes: usize,
+    pub tokens: usize,
+}
+
+/// Deletes codes expired, and tokens revoked, rotated away or (access-only) expired, more than
+/// [`RETENTION_MILLIS`] before `now`. A live refresh token is never deleted, however old.
+/// Idempotent, so every replica may run it.
+pub fn purge(conn: &mut Conn, now: i64) -> QueryResult<Purged> {
+    let cutoff = now - RETENTION_MILLIS;
+    let codes = diesel::delete(oauth_codes::table.filter(oauth_codes::expires_at.lt(cutoff)))
+        .execute_on(conn)?;
+    let tokens = diesel::delete(
+        oauth_tokens::table.filter(
+            oauth_tokens::revoked_at
+                .lt(cutoff)
+                .or(oauth_tokens::rotated_at.lt(cutoff).and(
+                    oauth_tokens::retry_until
+                        .is_null()
+                        .or(oauth_tokens::retry_until.lt(now)),
+                ))
+                .or(oauth_tokens::refresh_digest
+                    .is_null()
+                    .and(oauth_tokens::access_expires_at.lt(cutoff))),
+        ),
+    )
+    .execute_on(conn)?;
+    Ok(Purged { codes, tokens })
+}
+
 /// Forgets every sealed successor whose retry window has passed.
 pub fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
     diesel::update(

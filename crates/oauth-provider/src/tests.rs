@@ -161,6 +161,35 @@ fn a_code_is_exchanged_once_and_a_replay_revokes_what_it_produced() {
 }
 
 #[test]
+fn dead_codes_and_tokens_are_purged_after_the_retention_and_live_ones_never() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    // A chain: the first pair rotated, its successor used (so the first is retired), and a
+    // code left unused.
+    let first = first_pair(conn, &IMMEDIATE);
+    let second = refresh(conn, &IMMEDIATE, &first.refresh_token).unwrap();
+    assert!(works(conn, &second.access_token));
+    issue_code(conn, &IMMEDIATE, &authorization(None, None), NOW).unwrap();
+    // Within the retention nothing goes: a replay of the first pair is still recognised.
+    assert_eq!(
+        purge(conn, NOW + RETENTION_MILLIS - 1).unwrap(),
+        Purged::default()
+    );
+    let later = NOW + RETENTION_MILLIS + 11 * 60 * 1000;
+    let purged = purge(conn, later).unwrap();
+    assert_eq!(
+        purged,
+        Purged {
+            codes: 2,
+            tokens: 1
+        }
+    );
+    // The live refresh token, whose access token expired long ago, still rotates.
+    assert!(refresh_at(conn, &IMMEDIATE, &second.refresh_token, later).is_ok());
+    assert_eq!(purge(conn, later).unwrap(), Purged::default());
+}
+
+#[test]
 fn expired_codes_are_deleted() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();

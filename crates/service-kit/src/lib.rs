@@ -9,6 +9,7 @@ pub mod client_address;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod housekeeping;
 pub mod http_client;
 pub mod input;
 pub mod outbound;

@@ -234,6 +234,19 @@ pub fn failures_of(
         .collect())
 }
 
+/// Deletes the rows of every window that has passed (housekeeping; a new failure does it too).
+pub fn purge_expired(
+    conn: &mut AnyConnection,
+    policy: &ThrottlePolicy,
+    now: i64,
+) -> QueryResult<usize> {
+    diesel::delete(
+        throttle_failures::table
+            .filter(throttle_failures::window_started_at.le(now - policy.window_millis)),
+    )
+    .execute_on(conn)
+}
+
 /// Counts one failure under `key`: restarts the window when it has passed, and deletes the
 /// rows of every window that has passed.
 pub fn record_failure(

@@ -89,7 +89,11 @@ impl Application {
                 settings.data_dir.display()
             )
         })?;
-        tokio::spawn(crate::housekeeping::run(db.clone(), files.clone()));
+        let (store, policy) = (files.clone(), settings.common.throttle);
+        tokio::spawn(service_kit::housekeeping::run(
+            db.clone(),
+            move |conn, now| crate::housekeeping::purge(conn, &store, &policy, now),
+        ));
         let state = AppState {
             files,
             openproject_cache: Default::default(),

@@ -6,6 +6,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod extract;
+pub mod housekeeping;
 pub mod nextcloud;
 pub mod representers;
 pub mod routes;

@@ -66,6 +66,11 @@ impl Application {
             ),
             settings,
         });
+        let policy = state.throttle;
+        tokio::spawn(service_kit::housekeeping::run(
+            db.clone(),
+            move |conn, now| crate::housekeeping::purge(conn, &policy, now),
+        ));
         let server = run(listener, state)?;
         tracing::info!(%public_url, "openproject-storages listening");
         Ok(Self {
