@@ -141,3 +141,74 @@ async fn concurrent_preference_writes_all_succeed() {
     let failed: Vec<_> = statuses.iter().filter(|s| !s.is_success()).collect();
     assert!(failed.is_empty(), "{failed:?}");
 }
+
+/// Fifty clients at once, each sending a mix of the requests both sides serve every day: no
+/// answer is a server error, on either database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_mixed_load_of_fifty_clients_gets_no_server_error() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let (op, nc) = (pair.openproject.url.clone(), pair.nextcloud.url.clone());
+    let tasks: Vec<_> = (0..50)
+        .map(|client| {
+            let (http, op, nc) = (pair.client.clone(), op.clone(), nc.clone());
+            let (client_id, storage) = (
+                integration.openproject_client_id.clone(),
+                integration.storage_id,
+            );
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for round in 0..8 {
+                    let request = match (client + round) % 8 {
+                        0 => http.get(format!("{op}/api/v3/storages/{storage}")),
+                        1 => http.get(format!("{op}/api/v3/users/me")),
+                        2 => http
+                            .post(format!("{op}/oauth/token"))
+                            .form(&[
+                                ("grant_type", "refresh_token"),
+                                ("refresh_token", "not-a-token"),
+                                ("client_id", client_id.as_str()),
+                                ("client_secret", "wrong"),
+                            ]),
+                        3 => http
+                            .request(
+                                reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+                                format!("{nc}/remote.php/dav/files/{ADMIN}/"),
+                            )
+                            .header("Depth", "1"),
+                        4 => http
+                            .put(format!("{nc}/remote.php/dav/files/{ADMIN}/load-{client}-{round}.txt"))
+                            .body(format!("client {client} round {round}")),
+                        5 => http
+                            .get(format!("{nc}/ocs/v2.php/cloud/user?format=json"))
+                            .header("OCS-APIRequest", "true"),
+                        6 => http
+                            .put(format!("{nc}/index.php/apps/integration_openproject/config"))
+                            .json(&serde_json::json!({"values": {"search_enabled": (round % 2).to_string()}})),
+                        _ => http.get(format!("{nc}/ocs/v2.php/cloud/capabilities?format=json")),
+                    };
+                    let (user, password) = if (client + round) % 8 <= 2 {
+                        (ADMIN, OPS_ADMIN_PASSWORD)
+                    } else {
+                        (ADMIN, NCOA_ADMIN_PASSWORD)
+                    };
+                    let status = request
+                        .basic_auth(user, Some(password))
+                        .send()
+                        .await
+                        .expect("sent")
+                        .status();
+                    statuses.push(status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task finishes"));
+    }
+    assert_eq!(all.len(), 400);
+    let failed: Vec<_> = all.iter().filter(|s| s.is_server_error()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+}
