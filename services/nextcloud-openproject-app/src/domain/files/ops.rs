@@ -66,12 +66,11 @@ pub struct NewContent<'a> {
     pub checksum: &'a str,
 }
 
-/// PUT: creates the file or replaces its content; the writer becomes the modifier. The staged
-/// content is moved into place before the transaction commits; folders above get the time of
-/// the write.
+/// PUT: creates the file or replaces its content; the writer becomes the modifier. The caller
+/// moves the staged content into place before the transaction commits; folders above get the
+/// time of the write.
 pub fn put(
     conn: &mut AnyConnection,
-    store: &ContentStore,
     viewer: &Viewer,
     segments: &[String],
     content: &NewContent<'_>,
@@ -156,7 +155,6 @@ pub fn put(
             }
         }
     };
-    store.commit(staged)?;
     Ok(outcome)
 }
 
@@ -496,15 +494,9 @@ mod tests {
             client_mtime: None,
             checksum: &checksum,
         };
-        put(
-            conn,
-            store,
-            viewer,
-            &path(at),
-            &content,
-            &Preconditions::default(),
-        )
-        .unwrap()
+        let outcome = put(conn, viewer, &path(at), &content, &Preconditions::default()).unwrap();
+        store.commit(&staged).unwrap();
+        outcome
     }
 
     fn size(conn: &mut AnyConnection, viewer: &Viewer, at: &str) -> i64 {

@@ -251,6 +251,37 @@ async fn write<T: Send + 'static>(
         .await
 }
 
+/// Records a staged upload with `work` in one serialized transaction. The content is moved into
+/// place before the commit; if anything fails, nothing of it is left (neither the staging file
+/// nor, after a rolled-back commit, the content).
+async fn record_staged<T: Send + 'static>(
+    state: &AppState,
+    user: &AuthenticatedUser,
+    staged: Staged,
+    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer, &Staged) -> Result<T, FileError>
+        + Send
+        + 'static,
+) -> Result<T, ApiError> {
+    let store = state.files.clone();
+    let key = staged.key.clone();
+    let result = write(state, user, move |conn, viewer| {
+        let recorded = work(conn, viewer, &staged).and_then(|value| {
+            store.commit(&staged)?;
+            Ok(value)
+        });
+        if recorded.is_err() {
+            store.discard(&staged);
+        }
+        recorded
+    })
+    .await;
+    if result.is_err() {
+        // Content moved into place by a transaction that then rolled back is unreferenced.
+        state.files.remove(&[key]);
+    }
+    result
+}
+
 /// `oc:id` and the `OC-FileId` header: the id padded to 8 digits, then the instance id.
 pub fn oc_id(state: &AppState, id: i64) -> String {
     format!("{id:08}{}", instance_id(state))

@@ -6,7 +6,7 @@ use storage_protocol::files::Propfind;
 
 use super::{
     check_owner, client_mtime, header_str, header_u64, http_date, is_write, options, preconditions,
-    propfind, read, segments, stage, write,
+    propfind, read, record_staged, segments, stage, write,
     write::{check_room, file_written, missing_parent, put_status},
     DavPath, UPLOADS_ROOT,
 };
@@ -135,31 +135,11 @@ async fn put_chunk(
         check_room(state, user, &segments, total).await?;
     }
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
-    let store = state.files.clone();
-    let staged_key = staged.key.clone();
-    let result = write(state, user, move |conn, viewer| {
-        let stored = uploads::find(conn, viewer, &name).and_then(|upload| {
-            uploads::add_chunk(conn, &upload, &chunk, &staged.key, staged.size, now_secs())
-        });
-        match stored {
-            Ok(stored) => {
-                store.commit(&staged)?;
-                Ok(stored)
-            }
-            Err(e) => {
-                store.discard(&staged);
-                Err(e)
-            }
-        }
+    let stored = record_staged(state, user, staged, move |conn, viewer, staged| {
+        let upload = uploads::find(conn, viewer, &name)?;
+        uploads::add_chunk(conn, &upload, &chunk, &staged.key, staged.size, now_secs())
     })
-    .await;
-    let stored = match result {
-        Ok(stored) => stored,
-        Err(e) => {
-            state.files.remove(&[staged_key]);
-            return Err(e);
-        }
-    };
+    .await?;
     state
         .files
         .remove(&stored.replaced_key.into_iter().collect::<Vec<_>>());
@@ -277,31 +257,21 @@ async fn assemble_claimed(
             return Err(FileError::from(e).into());
         }
     };
-    let store = state.files.clone();
     let mime = mime_for(target.last().map_or("", String::as_str));
     let mtime = client_mtime(req);
     let conditions = preconditions(req);
-    let staged_key = staged.key.clone();
     let upload_id = assembly.upload_id;
-    let result = write(state, user, move |conn, viewer| {
+    record_staged(state, user, staged, move |conn, viewer, staged| {
         let content = NewContent {
-            staged: &staged,
+            staged,
             mime_type: mime,
             client_mtime: mtime,
             checksum: &checksum,
         };
-        let outcome = ops::put(conn, &store, viewer, &target, &content, &conditions)
-            .and_then(|outcome| Ok((outcome, uploads::finish(conn, upload_id)?)));
-        if outcome.is_err() {
-            store.discard(&staged);
-        }
-        outcome
+        let outcome = ops::put(conn, viewer, &target, &content, &conditions)?;
+        Ok((outcome, uploads::finish(conn, upload_id)?))
     })
-    .await;
-    if result.is_err() {
-        state.files.remove(&[staged_key]);
-    }
-    result
+    .await
 }
 
 /// DELETE of an upload folder aborts the upload; of a chunk, drops the chunk.

@@ -7,8 +7,8 @@ use actix_web::{
 use futures_util::StreamExt;
 
 use super::{
-    client_mtime, header_str, header_u64, oc_id, preconditions, read, stage, uploads, write,
-    DavPath,
+    client_mtime, header_str, header_u64, oc_id, preconditions, read, record_staged, stage,
+    uploads, write, DavPath,
 };
 use crate::{
     domain::{
@@ -114,34 +114,21 @@ pub(super) async fn put(
             return Err(FileError::from(e).into());
         }
     };
-    let store = state.files.clone();
     let segments = target.segments.clone();
     let mime = mime_for(segments.last().map_or("", String::as_str));
     let mtime = client_mtime(req);
     let conditions = preconditions(req);
-    let staged_key = staged.key.clone();
-    let result = write(state, user, move |conn, viewer| {
+    let outcome = record_staged(state, user, staged, move |conn, viewer, staged| {
         let content = NewContent {
-            staged: &staged,
+            staged,
             mime_type: mime,
             client_mtime: mtime,
             checksum: &checksum,
         };
-        let outcome = ops::put(conn, &store, viewer, &segments, &content, &conditions);
-        if outcome.is_err() {
-            store.discard(&staged);
-        }
-        outcome
+        ops::put(conn, viewer, &segments, &content, &conditions)
     })
-    .await;
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            // Committed content of a rolled-back transaction is unreferenced.
-            state.files.remove(&[staged_key]);
-            return Err(missing_parent(&target, e));
-        }
-    };
+    .await
+    .map_err(|e| missing_parent(&target, e))?;
     state
         .files
         .remove(&outcome.replaced_key.iter().cloned().collect::<Vec<_>>());
@@ -178,11 +165,9 @@ async fn put_legacy_chunk(
     )
     .await?;
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
-    let store = state.files.clone();
     let path = destination.segments.join("/");
-    let staged_key = staged.key.clone();
-    let result = write(state, user, move |conn, viewer| {
-        let progress = add_legacy_chunk(
+    let progress = record_staged(state, user, staged, move |conn, viewer, staged| {
+        add_legacy_chunk(
             conn,
             viewer,
             &chunk,
@@ -190,26 +175,9 @@ async fn put_legacy_chunk(
             &staged.key,
             staged.size,
             now_secs(),
-        );
-        match progress {
-            Ok(progress) => {
-                store.commit(&staged)?;
-                Ok(progress)
-            }
-            Err(e) => {
-                store.discard(&staged);
-                Err(e)
-            }
-        }
+        )
     })
-    .await;
-    let progress = match result {
-        Ok(progress) => progress,
-        Err(e) => {
-            state.files.remove(&[staged_key]);
-            return Err(e);
-        }
-    };
+    .await?;
     let (stored, assembly) = match progress {
         LegacyProgress::Pending(stored) => (stored, None),
         LegacyProgress::Complete(stored, assembly) => (stored, Some(assembly)),
