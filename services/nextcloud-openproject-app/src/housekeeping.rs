@@ -59,20 +59,7 @@ mod tests {
     fn a_run_deletes_what_expired_and_keeps_what_lives() {
         let (_database, db) = test_db();
         let conn = &mut db.get().unwrap();
-        users::insert(
-            conn,
-            &users::NewUserRow {
-                uid: "alice",
-                uid_lower: "alice".into(),
-                display_name: "Alice",
-                email: None,
-                enabled: true,
-                password_hash: "x",
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        users::insert_for_tests(conn, "alice");
         let now: i64 = 1_800_000_000_000;
         sessions::insert(conn, "old", "alice", 0, now - 1).unwrap();
         sessions::insert(conn, "live", "alice", 0, now + 60_000).unwrap();

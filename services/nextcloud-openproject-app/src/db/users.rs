@@ -91,3 +91,22 @@ pub fn set_quota(
         ))
         .execute_on(conn)
 }
+
+/// A user with a placeholder password, for unit tests of what users own.
+#[cfg(test)]
+pub(crate) fn insert_for_tests(conn: &mut AnyConnection, uid: &str) {
+    insert(
+        conn,
+        &NewUserRow {
+            uid,
+            uid_lower: uid.to_lowercase(),
+            display_name: uid,
+            email: None,
+            enabled: true,
+            password_hash: "x",
+            created_at: 0,
+            updated_at: 0,
+        },
+    )
+    .expect("test user");
+}

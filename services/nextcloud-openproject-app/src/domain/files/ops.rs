@@ -456,20 +456,7 @@ mod tests {
     use crate::db::{test_db, users};
 
     fn user(conn: &mut AnyConnection, uid: &str) -> Viewer {
-        users::insert(
-            conn,
-            &users::NewUserRow {
-                uid,
-                uid_lower: uid.to_lowercase(),
-                display_name: uid,
-                email: None,
-                enabled: true,
-                password_hash: "x",
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        users::insert_for_tests(conn, uid);
         Viewer::load(conn, uid).unwrap()
     }
 

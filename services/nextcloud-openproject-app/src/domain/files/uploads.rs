@@ -298,20 +298,7 @@ mod tests {
     use crate::db::{test_db, users};
 
     fn alice(conn: &mut AnyConnection) -> Viewer {
-        users::insert(
-            conn,
-            &users::NewUserRow {
-                uid: "alice",
-                uid_lower: "alice".into(),
-                display_name: "Alice",
-                email: None,
-                enabled: true,
-                password_hash: "x",
-                created_at: 0,
-                updated_at: 0,
-            },
-        )
-        .unwrap();
+        users::insert_for_tests(conn, "alice");
         Viewer::load(conn, "alice").unwrap()
     }
 
