@@ -191,17 +191,28 @@ fn spawn_process(
 /// A Nextcloud side process on its own fresh database, allowed to probe loopback addresses.
 pub fn spawn_nextcloud() -> Service {
     let db = TestDatabase::create("ncoa_sys");
-    let mut env = base_env("NCOA", &db, NCOA_ADMIN_PASSWORD);
+    start("nextcloud-openproject-app", nextcloud_env(&db), db)
+}
+
+/// The Nextcloud side's variables: [`base_env`], loopback peers allowed, and file contents in a
+/// folder of its own under the system's temporary folder (on PostgreSQL the default would be
+/// `./data` of the test's working directory).
+fn nextcloud_env(db: &TestDatabase) -> Vec<(String, String)> {
+    let mut env = base_env("NCOA", db, NCOA_ADMIN_PASSWORD);
     env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
-    start("nextcloud-openproject-app", env, db)
+    let files = std::env::temp_dir().join(format!(
+        "ncoa-sys-files-{}",
+        service_kit::crypto::random_alphanumeric(12)
+    ));
+    env.push(("NCOA_DATA_DIR".into(), files.display().to_string()));
+    env
 }
 
 /// [`spawn_nextcloud`] with `extra` variables added (they win over the defaults), e.g. its own
 /// `NCOA_DATA_DIR` or a larger `NCOA_MAX_UPLOAD_BYTES`.
 pub fn spawn_nextcloud_with(extra: &[(&str, String)]) -> Service {
     let db = TestDatabase::create("ncoa_sys");
-    let mut env = base_env("NCOA", &db, NCOA_ADMIN_PASSWORD);
-    env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
+    let mut env = nextcloud_env(&db);
     for (key, value) in extra {
         env.retain(|(k, _)| k != key);
         env.push((key.to_string(), value.clone()));
@@ -238,8 +249,7 @@ pub fn spawn_pair_logging(level: &str) -> (Pair, [PathBuf; 2]) {
 
 fn launch_pair(logging: Option<(&[PathBuf; 2], &str)>) -> Pair {
     let nc_db = TestDatabase::create("ncoa_sys");
-    let mut nc_env = base_env("NCOA", &nc_db, NCOA_ADMIN_PASSWORD);
-    nc_env.push(("NCOA_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
+    let mut nc_env = nextcloud_env(&nc_db);
     let op_db = TestDatabase::create("ops_sys");
     let mut op_env = base_env("OPS", &op_db, OPS_ADMIN_PASSWORD);
     op_env.push(("OPS_ALLOW_LOCAL_REMOTE_SERVERS".into(), "true".into()));
