@@ -235,8 +235,13 @@ impl GroupCommit {
                         }
                         Err(mpsc::RecvTimeoutError::Timeout) => {
                             // Writes outside the group commit also use the log.
-                            if log_used || Self::log_is_used(&pool) {
-                                log_used = !Self::truncate(&pool);
+                            let log_holds_frames = || {
+                                Self::frames_after_checkpoint(&pool, "PASSIVE")
+                                    .is_none_or(|frames| frames > 0)
+                            };
+                            if log_used || log_holds_frames() {
+                                log_used =
+                                    Self::frames_after_checkpoint(&pool, "TRUNCATE") != Some(0);
                                 (groups, checkpointed) = (0, Instant::now());
                             }
                             continue;
@@ -264,38 +269,25 @@ impl GroupCommit {
         }
     }
 
-    /// A checkpoint that empties the log file, if readers leave it within a short wait; true
-    /// when the log is empty.
-    fn truncate(pool: &Pool) -> bool {
-        let Ok(mut conn) = pool.get() else {
-            return false;
+    /// Runs `PRAGMA wal_checkpoint(<mode>)`, waiting at most [`Self::TRUNCATE_WAIT_MS`] for
+    /// readers, and returns the frames left in the log (`None` when it could not run). A
+    /// checkpoint blocked by readers reports it in its row, not as an error.
+    fn frames_after_checkpoint(pool: &Pool, mode: &str) -> Option<i32> {
+        use diesel::RunQueryDsl;
+        let mut conn = pool.get().ok()?;
+        let AnyConnection::Sqlite(sqlite) = &mut *conn else {
+            return None;
         };
-        let truncated = conn
+        sqlite
             .batch_execute(&format!(
-                "PRAGMA busy_timeout = {}; PRAGMA wal_checkpoint(TRUNCATE);",
+                "PRAGMA busy_timeout = {};",
                 Self::TRUNCATE_WAIT_MS
             ))
-            .is_ok();
-        let _ = conn.batch_execute("PRAGMA busy_timeout = 5000;");
-        // The pragma reports a busy checkpoint in its row, not as an error: look at the file.
-        truncated && !Self::log_is_used(pool)
-    }
-
-    /// Whether the log file holds anything.
-    fn log_is_used(pool: &Pool) -> bool {
-        let Ok(mut conn) = pool.get() else {
-            return false;
-        };
-        let AnyConnection::Sqlite(sqlite) = &mut *conn else {
-            return false;
-        };
-        use diesel::RunQueryDsl;
-        let Ok(rows) =
-            diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").load::<CheckpointRow>(sqlite)
-        else {
-            return true;
-        };
-        rows.first().is_none_or(|row| row.log > 0)
+            .ok()?;
+        let rows = diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+            .load::<CheckpointRow>(sqlite);
+        let _ = sqlite.batch_execute("PRAGMA busy_timeout = 5000;");
+        Some(rows.ok()?.first()?.log)
     }
 
     fn run(pool: &Pool, group: Vec<WriteJob>) {
