@@ -165,6 +165,16 @@ impl DavPath {
         })
     }
 
+    /// The `Destination` of a write that puts something there (MOVE, COPY, an assembled
+    /// upload): never the root.
+    fn write_destination(req: &HttpRequest, user: &AuthenticatedUser) -> Result<Self, ApiError> {
+        let to = Self::destination(req, user)?;
+        if to.segments.is_empty() {
+            return Err(ApiError::Forbidden("The root cannot be replaced".into()));
+        }
+        Ok(to)
+    }
+
     fn href(&self, path: &[String], is_folder: bool) -> String {
         let mut href = self.base.clone();
         href.push('/');

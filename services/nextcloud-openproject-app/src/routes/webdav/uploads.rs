@@ -7,7 +7,7 @@ use storage_protocol::files::Propfind;
 use super::{
     check_owner, client_mtime, header_str, header_u64, http_date, is_write, options, preconditions,
     propfind, read, record_staged, segments, stage, write,
-    write::{check_room, file_written, missing_parent, put_status},
+    write::{check_room, file_written, missing_parent, written_status},
     DavPath, UPLOADS_ROOT,
 };
 use crate::{
@@ -99,14 +99,10 @@ async fn mkcol(
         Some(_) => Some(DavPath::destination(req, user)?.segments.join("/")),
         None => None,
     };
-    let now = now_secs();
-    let expired = write(state, user, move |conn, viewer| {
-        let expired = uploads::purge_expired(conn, now)?;
-        uploads::create(conn, viewer, &name, destination.as_deref(), now)?;
-        Ok(expired)
+    write(state, user, move |conn, viewer| {
+        uploads::create(conn, viewer, &name, destination.as_deref(), now_secs())
     })
     .await?;
-    state.files.remove(&expired);
     Ok(HttpResponse::Created().finish())
 }
 
@@ -163,10 +159,7 @@ async fn move_file(
         ));
     }
     let name = path.upload()?.to_string();
-    let destination = DavPath::destination(req, user)?;
-    if destination.segments.is_empty() {
-        return Err(ApiError::Forbidden("The root cannot be replaced".into()));
-    }
+    let destination = DavPath::write_destination(req, user)?;
     let total = header_u64(req, "OC-Total-Length");
     check_room(state, user, &destination.segments, total).await?;
     let assembly = write(state, user, move |conn, viewer| {
@@ -187,7 +180,7 @@ async fn move_file(
     .map_err(|e| missing_parent(&destination, e))?;
     Ok(file_written(
         state,
-        put_status(&outcome),
+        written_status(outcome.created),
         &outcome.node,
         client_mtime(req).is_some(),
     ))

@@ -15,7 +15,7 @@ use crate::{
         authentication::AuthenticatedUser,
         files::{
             checksum, mime_for, now_secs,
-            ops::{self, NewContent, PutOutcome},
+            ops::{self, NewContent},
             resolve,
             uploads::{add_legacy_chunk, LegacyChunk, LegacyProgress},
             valid_name, FileError, Located,
@@ -44,9 +44,9 @@ pub(super) fn file_written(
         .finish()
 }
 
-/// 201 for a new file, 204 for a replaced one.
-pub(super) fn put_status(outcome: &PutOutcome) -> StatusCode {
-    if outcome.created {
+/// 201 for something new at its place, 204 for what replaced something there.
+pub(super) fn written_status(created: bool) -> StatusCode {
+    if created {
         StatusCode::CREATED
     } else {
         StatusCode::NO_CONTENT
@@ -134,7 +134,7 @@ pub(super) async fn put(
         .remove(&outcome.replaced_key.iter().cloned().collect::<Vec<_>>());
     Ok(file_written(
         state,
-        put_status(&outcome),
+        written_status(outcome.created),
         &outcome.node,
         mtime.is_some(),
     ))
@@ -200,7 +200,7 @@ async fn put_legacy_chunk(
     .map_err(|e| missing_parent(&destination, e))?;
     Ok(file_written(
         state,
-        put_status(&assembled),
+        written_status(assembled.created),
         &assembled.node,
         client_mtime(req).is_some(),
     ))
@@ -263,10 +263,7 @@ pub(super) async fn move_to(
     user: &AuthenticatedUser,
     target: DavPath,
 ) -> Result<HttpResponse, ApiError> {
-    let to = DavPath::destination(req, user)?;
-    if to.segments.is_empty() {
-        return Err(ApiError::Forbidden("The root cannot be replaced".into()));
-    }
+    let to = DavPath::write_destination(req, user)?;
     let overwrite = overwrite(req);
     let from = target.segments.clone();
     let outcome = write(state, user, move |conn, viewer| {
@@ -274,12 +271,12 @@ pub(super) async fn move_to(
     })
     .await?;
     state.files.remove(&outcome.removed_keys);
-    let status = if outcome.replaced {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::CREATED
-    };
-    Ok(file_written(state, status, &outcome.node, false))
+    Ok(file_written(
+        state,
+        written_status(!outcome.replaced),
+        &outcome.node,
+        false,
+    ))
 }
 
 /// COPY — files, and folders with `Depth: infinity` (default) or `0`; the copy gets new ids.
@@ -289,10 +286,7 @@ pub(super) async fn copy(
     user: &AuthenticatedUser,
     target: DavPath,
 ) -> Result<HttpResponse, ApiError> {
-    let to = DavPath::destination(req, user)?;
-    if to.segments.is_empty() {
-        return Err(ApiError::Forbidden("The root cannot be replaced".into()));
-    }
+    let to = DavPath::write_destination(req, user)?;
     let recursive = match header_str(req, "Depth").map(str::trim) {
         None => true,
         Some(v) if v.eq_ignore_ascii_case("infinity") => true,
@@ -336,10 +330,10 @@ pub(super) async fn copy(
         }
     };
     state.files.remove(&outcome.removed_keys);
-    let status = if outcome.replaced {
-        StatusCode::NO_CONTENT
-    } else {
-        StatusCode::CREATED
-    };
-    Ok(file_written(state, status, &outcome.node, false))
+    Ok(file_written(
+        state,
+        written_status(!outcome.replaced),
+        &outcome.node,
+        false,
+    ))
 }
