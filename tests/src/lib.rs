@@ -48,7 +48,7 @@ pub struct Service {
     /// Where the process's log (stderr) goes; `None` inherits the test's stderr.
     log: Option<PathBuf>,
     /// Dropped with the service that created it; replicas share it and own none.
-    _db: Option<TestDatabase>,
+    db: Option<TestDatabase>,
 }
 
 impl Service {
@@ -110,7 +110,7 @@ pub fn start_logging(
         binary_name: binary_name.to_string(),
         env,
         log,
-        _db: Some(db),
+        db: Some(db),
     }
 }
 
@@ -132,6 +132,13 @@ impl Service {
             .ok()
     }
 
+    /// The database this service created (a replica has none of its own).
+    pub fn database(&self) -> &TestDatabase {
+        self.db
+            .as_ref()
+            .expect("the first process of a service owns its database")
+    }
+
     /// Another process of the same service on the same database and secret key, on its own
     /// port: a second replica behind a load balancer.
     pub fn replica(&self) -> Service {
@@ -142,7 +149,7 @@ impl Service {
             binary_name: self.binary_name.clone(),
             env: self.env.clone(),
             log: self.log.clone(),
-            _db: None,
+            db: None,
         }
     }
 }
@@ -234,7 +241,8 @@ pub fn spawn_pair() -> Pair {
     launch_pair(None)
 }
 
-/// Both services logging at `level` into two files (OpenProject's, then Nextcloud's).
+/// Both services logging at `level` as JSON lines into two files (OpenProject's, then
+/// Nextcloud's).
 pub fn spawn_pair_logging(level: &str) -> (Pair, [PathBuf; 2]) {
     let dir = std::env::temp_dir().join(format!(
         "system-logs-{}",
@@ -257,6 +265,9 @@ fn launch_pair(logging: Option<(&[PathBuf; 2], &str)>) -> Pair {
     if let Some((_, level)) = logging {
         nc_env.push(("NCOA_LOG".into(), level.into()));
         op_env.push(("OPS_LOG".into(), level.into()));
+        // Log files are read by tests: one JSON object per line, no terminal colours.
+        nc_env.push(("NCOA_LOG_FORMAT".into(), "json".into()));
+        op_env.push(("OPS_LOG_FORMAT".into(), "json".into()));
     }
     let log = |i: usize| logging.map(|(files, _)| files[i].clone());
     let nextcloud = start_logging("nextcloud-openproject-app", nc_env, nc_db, log(1));

@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod file_links;
+mod housekeeping;
 mod is_valid_op_instance;
 mod malformed_input;
 mod oauth_flows;
@@ -10,3 +11,4 @@ mod real_clients;
 mod replicas;
 mod scripted_setup;
 mod secrets_in_logs;
+mod write_ahead_log;

@@ -58,6 +58,34 @@ impl TestDatabase {
         }
     }
 
+    /// Runs `sql` (one or more statements) on this database: how a test sets a scene that no
+    /// request can, such as rows that expired last week.
+    pub fn execute(&self, sql: &str) {
+        let db = crate::db::Db::connect(&self.url).expect("the test database opens");
+        let mut conn = db.get().expect("a connection");
+        conn.batch_execute(sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// The number of rows of `table` that match `condition` (an SQL expression).
+    pub fn count(&self, table: &str, condition: &str) -> i64 {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let db = crate::db::Db::connect(&self.url).expect("the test database opens");
+        let mut conn = db.get().expect("a connection");
+        let sql = format!("SELECT COUNT(*) AS n FROM {table} WHERE {condition}");
+        let row: Count = match &mut *conn {
+            crate::db::AnyConnection::Sqlite(c) => diesel::sql_query(&sql).get_result(c),
+            crate::db::AnyConnection::Postgresql(c) => diesel::sql_query(&sql).get_result(c),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        row.n
+    }
+
     /// The URL as an environment variable value (`sqlite://…` or `postgres://…`).
     pub fn url_string(&self) -> String {
         match &self.url {
