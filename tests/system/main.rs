@@ -6,6 +6,7 @@ mod housekeeping;
 mod is_valid_op_instance;
 mod malformed_input;
 mod oauth_flows;
+mod operations;
 mod processes;
 mod real_clients;
 mod replicas;

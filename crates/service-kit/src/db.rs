@@ -375,6 +375,7 @@ impl fmt::Debug for Db {
 
 /// The embedded migrations of a service, one set per backend.
 /// (`embed_migrations!` yields constants that cannot be copied, hence the functions.)
+#[derive(Clone, Copy)]
 pub struct Migrations {
     pub sqlite: fn() -> EmbeddedMigrations,
     pub postgres: fn() -> EmbeddedMigrations,
@@ -426,6 +427,12 @@ impl Db {
 
     pub fn is_sqlite(&self) -> bool {
         self.sqlite
+    }
+
+    /// The pool's connections now: (open, of which idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
     }
 
     /// A pooled connection for synchronous code (start-up, tests, `spawn_blocking` bodies).

@@ -35,6 +35,7 @@ where
 /// Logs each non-zero count of a run.
 pub fn log(removed: &Removed) {
     for (what, count) in removed.iter().filter(|(_, count)| *count > 0) {
+        crate::operations::METRICS.observe_purge(what, *count);
         tracing::info!(what, removed = count, "housekeeping");
     }
 }

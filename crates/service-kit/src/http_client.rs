@@ -5,7 +5,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use crate::outbound;
+use crate::{operations, outbound};
 
 pub const USER_AGENT: &str = concat!("openproject-nextcloud-storages/", env!("CARGO_PKG_VERSION"));
 
@@ -28,6 +28,28 @@ impl Destinations {
         } else {
             Self::PublicOnly
         }
+    }
+}
+
+/// How every outbound request is sent: with the current request's id in `X-Request-Id`, so one
+/// setup can be followed across both services' logs, and counted in the metrics by outcome and
+/// latency.
+pub trait SendObserved {
+    fn send_observed(
+        self,
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send;
+}
+
+impl SendObserved for reqwest::RequestBuilder {
+    async fn send_observed(self) -> reqwest::Result<reqwest::Response> {
+        let request = match operations::current_request_id() {
+            Some(id) => self.header(operations::REQUEST_ID_HEADER, id),
+            None => self,
+        };
+        let started = std::time::Instant::now();
+        let result = request.send().await;
+        operations::METRICS.observe_peer_call(operations::peer_outcome(&result), started.elapsed());
+        result
     }
 }
 

@@ -12,6 +12,7 @@ pub mod db;
 pub mod housekeeping;
 pub mod http_client;
 pub mod input;
+pub mod operations;
 pub mod outbound;
 pub mod server;
 pub mod telemetry;

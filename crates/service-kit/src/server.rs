@@ -2,6 +2,7 @@
 
 use std::{net::TcpListener, time::Instant};
 
+use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
@@ -9,6 +10,8 @@ use actix_web::{
     Error,
 };
 use tracing::Instrument;
+
+use crate::operations;
 
 /// Binds `addr` (port 0 picks a free port) and returns the listener with the public URL:
 /// the configured one, or `http://<bound address>`.
@@ -24,28 +27,48 @@ pub fn bind(
     Ok((listener, public))
 }
 
-/// One span per request with method, path (never the query string: it may carry OAuth codes and
-/// state; see [`loggable_path`]), status and latency; one event when the response is ready.
+/// One span per request with its id, method, path (never the query string: it may carry OAuth
+/// codes and state; see [`loggable_path`]), status and latency; one event when the response is
+/// ready. The request id is answered in `X-Request-Id` and set for the handler's task, so calls
+/// to the peer carry it on; the request is counted in the metrics under its route template.
 pub async fn request_span(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = operations::accepted_request_id(
+        req.headers()
+            .get(operations::REQUEST_ID_HEADER)
+            .and_then(|v| v.to_str().ok()),
+    )
+    .unwrap_or_else(operations::new_request_id);
+    let method = req.method().to_string();
     let span = tracing::info_span!(
         "request",
-        method = %req.method(),
+        request_id = %request_id,
+        method = %method,
         path = %loggable_path(req.path()),
         status = tracing::field::Empty,
         latency_ms = tracing::field::Empty,
     );
     let started = Instant::now();
-    let result = next.call(req).instrument(span.clone()).await;
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let result = operations::REQUEST_ID
+        .scope(request_id.clone(), next.call(req).instrument(span.clone()))
+        .await;
+    let elapsed = started.elapsed();
     let status = match &result {
         Ok(res) => res.status().as_u16(),
         Err(e) => e.as_response_error().status_code().as_u16(),
     };
+    // Known once routing has run: the template, never the raw path (ids and tokens would make
+    // unbounded label values).
+    let route = result
+        .as_ref()
+        .ok()
+        .and_then(|res| res.request().match_pattern())
+        .unwrap_or_else(|| "unmatched".to_string());
+    operations::METRICS.observe_request(&method, &route, status, elapsed);
     span.record("status", status);
-    span.record("latency_ms", latency_ms);
+    span.record("latency_ms", elapsed.as_secs_f64() * 1000.0);
     // The span already carries method, path, status and latency.
     span.in_scope(|| {
         if status >= 500 {
@@ -54,7 +77,13 @@ pub async fn request_span(
             tracing::info!("request finished");
         }
     });
-    result
+    result.map(|mut res| {
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+        res
+    })
 }
 
 /// `path` as it may be logged: the segment after a `direct` segment is a direct-download token

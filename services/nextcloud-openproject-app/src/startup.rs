@@ -162,6 +162,11 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let probes = service_kit::operations::Probes {
+        db: state.db.clone(),
+        migrations: MIGRATIONS,
+        secret_box: state.secret_box.clone(),
+    };
     let server =
         HttpServer::new(move || {
             App::new()
@@ -179,6 +184,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
                 )
                 .wrap(from_fn(request_span))
                 .configure(routes::configure)
+                .configure(|cfg| service_kit::operations::configure(cfg, probes.clone()))
                 .default_service(web::to(routes::not_found))
         })
         .disable_signals()

@@ -3,6 +3,7 @@
 //! state, and the token endpoint (oauth.md §4). Each returns what the caller needs to decide,
 //! never a raw transport error.
 
+use service_kit::http_client::SendObserved;
 use std::time::Duration;
 
 use oauth2::{
@@ -76,7 +77,7 @@ impl NextcloudClient {
             .get(nextcloud_urls::capabilities(host))
             .header("OCS-APIRequest", "true")
             .header(header::ACCEPT, "application/json")
-            .send()
+            .send_observed()
             .await
             .map_err(unreachable)?;
         if !capabilities.status().is_success() {
@@ -98,7 +99,7 @@ impl NextcloudClient {
             .host_check
             .get(nextcloud_urls::check_config(host))
             .bearer_auth(TEST_BEARER_TOKEN)
-            .send()
+            .send_observed()
             .await
             .map_err(unreachable)?;
         if check.status().is_redirection() {
@@ -136,7 +137,7 @@ impl NextcloudClient {
         self.host_check
             .head(nextcloud_urls::dav_root(host))
             .basic_auth(OPENPROJECT_SYSTEM_USER, Some(password))
-            .send()
+            .send_observed()
             .await
             .ok()
             .map(|r| r.status())
@@ -149,7 +150,7 @@ impl NextcloudClient {
             .get(nextcloud_urls::capabilities(host))
             .header("OCS-APIRequest", "true")
             .header(header::ACCEPT, "application/json")
-            .send()
+            .send_observed()
             .await
         {
             Ok(response) => response,
@@ -172,7 +173,7 @@ impl NextcloudClient {
             .get(nextcloud_urls::cloud_user(host))
             .bearer_auth(access_token)
             .header("OCS-APIRequest", "true")
-            .send()
+            .send_observed()
             .await
         {
             Ok(response) => response,
@@ -310,7 +311,7 @@ fn unreachable(error: reqwest::Error) -> &'static str {
 
 /// Sends an OCS request and reads `ocs.data` of a 2xx JSON answer.
 async fn ocs_data<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Probe<T> {
-    let response = match request.send().await {
+    let response = match request.send_observed().await {
         Ok(response) => response,
         Err(_) => return Probe::Unreachable,
     };
@@ -466,7 +467,7 @@ async fn list_folder(request: reqwest::RequestBuilder) -> Probe<Vec<storage_prot
         .header("Depth", "1")
         .header(header::CONTENT_TYPE, "application/xml")
         .body(storage_protocol::dav::PROPFIND_BODY)
-        .send()
+        .send_observed()
         .await
     {
         Ok(response) => response,

@@ -119,6 +119,11 @@ pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
 
 fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
     let openapi = web::Data::new(routes::openapi_document());
+    let probes = service_kit::operations::Probes {
+        db: state.db.clone(),
+        migrations: MIGRATIONS,
+        secret_box: state.secret_box.clone(),
+    };
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         let max_body = state.settings.common.max_body_bytes;
@@ -131,6 +136,7 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .into_app()
             .configure(routes::pages)
             .configure(routes::oauth_server)
+            .configure(|cfg| service_kit::operations::configure(cfg, probes.clone()))
             .wrap(from_fn(
                 service_kit::input::refuse_nul_in_url::<crate::error::ApiError>,
             ))

@@ -2,6 +2,7 @@
 //! `GET <url>/api/v3/` with an empty Bearer token, redirects not followed, and the answer
 //! classified into the contract's results.
 
+use service_kit::http_client::SendObserved;
 use std::time::Duration;
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, LOCATION, USER_AGENT as USER_AGENT_HEADER};
@@ -71,7 +72,7 @@ async fn probe(url: &Url, destinations: Destinations, timeout: Duration) -> Answ
         .header(USER_AGENT_HEADER, HeaderValue::from_static(USER_AGENT))
         // The contract's empty token: OpenProject answers its 401 Error, which proves it is one.
         .header(AUTHORIZATION, HeaderValue::from_static("Bearer "))
-        .send()
+        .send_observed()
         .await;
     let mut response = match response {
         Ok(response) => response,

@@ -6,6 +6,7 @@ use chrono::{SecondsFormat, TimeZone, Utc};
 use reqwest::{header, Method};
 use serde_json::{json, Value};
 use service_kit::crypto::SecretString;
+use service_kit::http_client::SendObserved;
 use storage_protocol::{
     files::{Href, NewFileLink, NewFileLinkLinks, NewFileLinks, OriginData, MIME_DIRECTORY},
     integration_app::USER_AGENT,
@@ -143,7 +144,10 @@ impl Session<'_> {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|_| CallError::Network)?;
+        let response = request
+            .send_observed()
+            .await
+            .map_err(|_| CallError::Network)?;
         let status = response.status().as_u16();
         let text = response.text().await.map_err(|_| CallError::Network)?;
         let body = if text.is_empty() {
@@ -163,7 +167,7 @@ impl Session<'_> {
             .get(url)
             .bearer_auth(self.token.expose())
             .header(header::USER_AGENT, USER_AGENT)
-            .send()
+            .send_observed()
             .await
             .map_err(|_| CallError::Network)?;
         let status = response.status().as_u16();

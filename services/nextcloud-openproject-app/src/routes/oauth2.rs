@@ -5,6 +5,7 @@
 use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
+use service_kit::operations::METRICS;
 use service_kit::{
     auth::{parse_authorization, Credentials, ThrottleDecision},
     crypto::SecretString,
@@ -214,6 +215,7 @@ pub async fn token(
     let address = client_address(&req);
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let params = token_params(&req, &raw);
+    let grant_type = params.grant_type.clone().unwrap_or_default();
     let answer = if params.fit_the_limits() {
         let (policy, failing_address) = (state.throttle, address.clone());
         let secret_box = state.secret_box.clone();
@@ -247,6 +249,7 @@ pub async fn token(
     } else {
         Err(TokenErrorCode::InvalidRequest)
     };
+    METRICS.observe_grant(&grant_type, answer.is_ok());
     let mut response = match &answer {
         Ok(_) => HttpResponse::Ok(),
         Err(_) => HttpResponse::BadRequest(),

@@ -5,6 +5,7 @@ use actix_web::{dev::Payload, http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use oauth_provider::RevokeOutcome;
 use serde::Deserialize;
+use service_kit::operations::METRICS;
 use service_kit::{
     auth::{limits, parse_authorization, Credentials, ThrottleDecision},
     crypto::SecretString,
@@ -363,6 +364,7 @@ pub async fn token(
     }
     let (policy, address) = (state.throttle, client_address(&req));
     let secret_box = state.secret_box.clone();
+    let grant_type = params.grant_type.clone().unwrap_or_default();
     // The grant is tried first: a client with its correct secret is never refused for what
     // others sent. A failed client authentication is counted in the same trip to the database.
     let (result, decision) = state
@@ -384,6 +386,7 @@ pub async fn token(
             Ok::<_, ApiError>((result, decision))
         })
         .await?;
+    METRICS.observe_grant(&grant_type, result.is_ok());
     let pair = match result {
         Ok(pair) => pair,
         Err(TokenFailure::Db(e)) => return Err(e.into()),

@@ -13,6 +13,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use service_kit::http_client::SendObserved;
 use service_kit::{crypto::SecretString, time::now_millis};
 use storage_protocol::{
     integration_app::{messages, USER_AGENT},
@@ -184,7 +185,7 @@ pub(super) async fn fetch_me(
         .bearer_auth(token.expose())
         .header(reqwest::header::USER_AGENT, USER_AGENT)
         .header(reqwest::header::ACCEPT, "application/json")
-        .send()
+        .send_observed()
         .await
         .map_err(|_| "OpenProject could not be reached".to_string())?;
     let status = response.status();
@@ -240,7 +241,7 @@ pub(super) async fn revoke_refresh_token(
         .post(format!("{base}{}", op_oauth::REVOKE_PATH))
         .header(reqwest::header::USER_AGENT, USER_AGENT)
         .form(&form)
-        .send()
+        .send_observed()
         .await;
     if !sent.is_ok_and(|response| response.status().is_success()) {
         tracing::info!("revoking the OpenProject refresh token failed; ignored");
