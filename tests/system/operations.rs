@@ -1,7 +1,7 @@
 //! What operators read (issue 22): `/healthz`, `/readyz`, `/metrics` on both services, and a
 //! request id that follows one request from a caller through OpenProject into Nextcloud's log.
 
-use integration_tests::{json_of, spawn_pair_logging, ADMIN, OPS_ADMIN_PASSWORD};
+use integration_tests::{binary, json_of, spawn_pair_logging, ADMIN, OPS_ADMIN_PASSWORD};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
@@ -140,4 +140,31 @@ async fn both_services_report_health_readiness_and_metrics_and_pass_request_ids_
     assert!(!op.contains("setup-trace"), "no raw paths or ids as labels");
     let nc = metrics_of(&pair.client, &pair.nextcloud.url).await;
     assert!(nc.contains("http_requests_total{"), "{nc}");
+}
+
+/// `<binary> ready` with the service's listen address in `variable`: its exit status.
+fn ready_command(name: &str, variable: &str, address: &str) -> std::process::ExitStatus {
+    std::process::Command::new(binary(name))
+        .arg("ready")
+        .env(variable, address)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("the binary runs")
+}
+
+#[tokio::test]
+async fn the_ready_command_answers_for_container_health_checks() {
+    let (pair, _) = spawn_pair_logging("warn");
+    let op = pair
+        .openproject
+        .url
+        .trim_start_matches("http://")
+        .to_string();
+    let nc = pair.nextcloud.url.trim_start_matches("http://").to_string();
+    assert!(ready_command("openproject-storages", "OPS_LISTEN", &op).success());
+    assert!(ready_command("nextcloud-openproject-app", "NCOA_LISTEN", &nc).success());
+    // Nobody listens on port 1.
+    let status = ready_command("openproject-storages", "OPS_LISTEN", "127.0.0.1:1");
+    assert_eq!(status.code(), Some(1));
 }

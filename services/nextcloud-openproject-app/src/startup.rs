@@ -146,6 +146,40 @@ impl Application {
     }
 }
 
+impl service_kit::cli::ServiceBinary for Application {
+    const NAME: &'static str = "nextcloud-openproject-app";
+    const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
+    type Settings = Settings;
+
+    fn load(file: Option<&std::path::Path>) -> Result<Settings, service_kit::config::ConfigError> {
+        Settings::load(file)
+    }
+
+    fn common(settings: &Settings) -> &service_kit::config::CommonSettings {
+        &settings.common
+    }
+
+    async fn migrate(settings: Settings) -> anyhow::Result<()> {
+        migrate(&settings).await.map(drop)
+    }
+
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build(settings).await
+    }
+
+    fn bound_address(&self) -> SocketAddr {
+        self.local_addr()
+    }
+
+    fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    async fn serve_until_stopped(self) -> std::io::Result<()> {
+        self.run_until_stopped().await
+    }
+}
+
 /// Connects and applies pending migrations (the `migrate` subcommand, and every start).
 pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
     let url = settings.common.database_url.clone();

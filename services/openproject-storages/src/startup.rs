@@ -106,6 +106,41 @@ impl Application {
     }
 }
 
+impl service_kit::cli::ServiceBinary for Application {
+    const NAME: &'static str = "openproject-storages";
+    const ABOUT: &'static str =
+        "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
+    type Settings = Settings;
+
+    fn load(file: Option<&std::path::Path>) -> Result<Settings, service_kit::config::ConfigError> {
+        Settings::load(file)
+    }
+
+    fn common(settings: &Settings) -> &service_kit::config::CommonSettings {
+        &settings.common
+    }
+
+    async fn migrate(settings: Settings) -> anyhow::Result<()> {
+        open_database(&settings).map(drop)
+    }
+
+    async fn build(settings: Settings) -> anyhow::Result<Self> {
+        Self::build(settings).await
+    }
+
+    fn bound_address(&self) -> std::net::SocketAddr {
+        self.address()
+    }
+
+    fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    async fn serve_until_stopped(self) -> std::io::Result<()> {
+        self.run_until_stopped().await
+    }
+}
+
 /// Connects and applies pending migrations (also the `migrate` subcommand).
 pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
     let url = &settings.common.database_url;
