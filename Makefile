@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: run test test-sqlite test-postgres bench deps build lint fmt clean
+.PHONY: run test test-sqlite test-postgres test-deployment image bench deps build lint fmt clean
 
 ## run: build both services and start them on SQLite with an admin on each side (Ctrl-C stops both)
 run:
@@ -28,6 +28,11 @@ test-postgres:
 bench:
 	$(CARGO) build --release --bins
 	./target/release/bench
+
+## image: the services' container image (and the PostgreSQL and nginx images of deploy/compose.yaml), built with podman on a Debian base made by debootstrap
+image:
+	$(CARGO) build --release --bins
+	./scripts/build-images.sh
 
 ## deps: system packages the build and tests need (Debian)
 deps:

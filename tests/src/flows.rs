@@ -2,7 +2,7 @@
 //! the settings page's "Connect" button, OpenProject's `ensure_connection`, and both services'
 //! login and consent pages.
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::{json_of, Browser, Integration, Page, Pair, APP};
@@ -107,4 +107,122 @@ pub async fn connect_openproject_user_to_nextcloud(
         consent.url
     );
     browser.submit(&consent, &consent.form("grant"), &[]).await
+}
+
+pub struct Person {
+    pub login: &'static str,
+    pub password: &'static str,
+    pub op_id: i64,
+    /// Signed in to both services, connected in both directions.
+    pub browser: Browser,
+}
+
+/// The integration app's OCS API, below which [`ocs`] requests go.
+pub const OCS_API: &str = "/ocs/v2.php/apps/integration_openproject/api/v1";
+
+/// A user with the same login on both sides, member of `project` with role `role`.
+pub async fn person(pair: &Pair, login: &'static str, project: i64, role: &str) -> Person {
+    let password = "a-long-password-1";
+    let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
+        "login": login, "password": password, "firstName": login, "lastName": "Example",
+        "email": format!("{login}@example.com")})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let op_id = user["id"].as_i64().unwrap();
+    let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
+    let role_href = roles["_embedded"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == role)
+        .unwrap_or_else(|| panic!("role {role} in {roles}"))["_links"]["self"]["href"]
+        .clone();
+    let (status, membership) = json_of(pair.op(Method::POST, "/api/v3/memberships").json(&json!({
+        "_links": {"project": {"href": format!("/api/v3/projects/{project}")},
+                   "principal": {"href": format!("/api/v3/users/{op_id}")},
+                   "roles": [{"href": role_href}]}})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{membership}");
+    let (status, _) = json_of(
+        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
+            .header("OCS-APIRequest", "true")
+            .form(&[("userid", login), ("password", password)]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    Person {
+        login,
+        password,
+        op_id,
+        browser: Browser::new(),
+    }
+}
+
+pub async fn connect_both_ways(pair: &Pair, integration: &Integration, who: &Person) {
+    pair.sign_in_to_nextcloud(&who.browser, who.login, who.password)
+        .await;
+    connect_nextcloud_user_to_openproject(pair, &who.browser, who.login, who.password).await;
+    connect_openproject_user_to_nextcloud(pair, &who.browser, integration, who.login, who.password)
+        .await;
+}
+
+/// The file links of a work package as `who` sees them in OpenProject, with live status.
+pub async fn file_link_statuses(pair: &Pair, who: &Person, work_package: i64) -> Vec<String> {
+    let (status, links) = json_of(
+        who.browser
+            .client()
+            .get(format!(
+                "{}/api/v3/work_packages/{work_package}/file_links",
+                pair.openproject.url
+            ))
+            .header("X-Requested-With", "XMLHttpRequest"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{links}");
+    links["_embedded"]["elements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["_links"]["status"]["href"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string()
+        })
+        .collect()
+}
+
+pub fn ocs(pair: &Pair, who: &Person, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pair.client
+        .request(method, format!("{}{OCS_API}{path}", pair.nextcloud.url))
+        .basic_auth(who.login, Some(who.password))
+        .header("OCS-APIRequest", "true")
+        .header("Accept", "application/json")
+}
+
+/// Setup step 5: a project named `name` with the "File storages" module and the storage enabled.
+pub async fn project_with_storage(pair: &Pair, integration: &Integration, name: &str) -> i64 {
+    let (status, project) = json_of(
+        pair.op(Method::POST, "/api/v3/projects")
+            .json(&json!({"name": name})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let project_id = project["id"].as_i64().unwrap();
+    let (status, modules) = json_of(pair.op(
+        Method::PUT,
+        &format!("/api/v3/projects/{project_id}/modules/storages"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{modules}");
+    let (status, project_storage) = json_of(
+        pair.op(Method::POST, "/api/v3/project_storages")
+            .json(&json!({
+        "projectFolderMode": "inactive",
+        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
+                   "storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project_storage}");
+    project_id
 }

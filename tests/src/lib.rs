@@ -39,10 +39,11 @@ pub fn binary(name: &str) -> PathBuf {
         })
 }
 
-/// A running service process; killed on drop.
+/// A running service process, killed on drop; or a service deployed elsewhere, reached by URL.
 pub struct Service {
     pub url: String,
-    child: Child,
+    /// `None` for a service this harness did not start ([`Service::external`]).
+    child: Option<Child>,
     binary_name: String,
     env: Vec<(String, String)>,
     /// Where the process's log (stderr) goes; `None` inherits the test's stderr.
@@ -55,12 +56,12 @@ impl Service {
     /// Sends SIGTERM and waits up to `timeout` for the process to exit on its own.
     pub fn terminate(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
         Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
+            .args(["-TERM", &self.pid().to_string()])
             .status()
             .expect("kill runs");
         let deadline = std::time::Instant::now() + timeout;
         while std::time::Instant::now() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 return Some(status);
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -71,8 +72,10 @@ impl Service {
 
 impl Drop for Service {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -106,7 +109,7 @@ pub fn start_logging(
     let (url, child) = spawn_process(binary_name, &env, log.as_deref());
     Service {
         url,
-        child,
+        child: Some(child),
         binary_name: binary_name.to_string(),
         env,
         log,
@@ -115,9 +118,24 @@ pub fn start_logging(
 }
 
 impl Service {
+    /// A service running elsewhere (a container, behind a proxy), reached at `url`.
+    pub fn external(url: &str) -> Service {
+        Service {
+            url: url.trim_end_matches('/').to_string(),
+            child: None,
+            binary_name: String::new(),
+            env: Vec::new(),
+            log: None,
+            db: None,
+        }
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
-        self.child.id()
+        self.child
+            .as_ref()
+            .expect("a process this harness started")
+            .id()
     }
 
     /// Resident memory of the process in KiB (`VmRSS` of `/proc/<pid>/status`), when readable.
@@ -145,7 +163,7 @@ impl Service {
         let (url, child) = spawn_process(&self.binary_name, &self.env, self.log.as_deref());
         Service {
             url,
-            child,
+            child: Some(child),
             binary_name: self.binary_name.clone(),
             env: self.env.clone(),
             log: self.log.clone(),
@@ -234,6 +252,18 @@ pub struct Pair {
     pub openproject: Service,
     pub nextcloud: Service,
     pub client: reqwest::Client,
+}
+
+/// Both services as deployed elsewhere, reached at their URLs.
+pub fn external_pair(openproject: &str, nextcloud: &str) -> Pair {
+    Pair {
+        openproject: Service::external(openproject),
+        nextcloud: Service::external(nextcloud),
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+    }
 }
 
 /// Both services on fresh databases, logging warnings to the test's stderr.
