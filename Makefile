@@ -10,11 +10,12 @@ run:
 	$(CARGO) build --bins
 	./scripts/run-dev.sh
 
-## test: install what the tests need, then run every test on SQLite and on PostgreSQL
+## test: install what the tests need, then run every test on SQLite and on PostgreSQL, then the deployment test
 test: deps
 	$(CARGO) build --bins
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
+	$(MAKE) test-deployment
 
 test-sqlite:
 	TEST_DATABASE=sqlite $(CARGO) test --workspace
@@ -23,6 +24,10 @@ test-postgres:
 	@status=0; ./scripts/ensure-postgres.sh || status=$$?; \
 	if [ $$status -eq 3 ]; then exit 0; elif [ $$status -ne 0 ]; then exit $$status; fi; \
 	TEST_DATABASE=postgres $(CARGO) test --workspace
+
+## test-deployment: build the images, bring up deploy/compose.yaml with podman and drive it through its proxies
+test-deployment: image
+	$(CARGO) test -p integration-tests --test deployment -- --ignored
 
 ## bench: release builds of both services under load (SQLite); prints and writes target/bench/report.md
 bench:
