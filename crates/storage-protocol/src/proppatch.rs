@@ -274,7 +274,8 @@ fn write_start(
         }
         let (resolved, attribute_local) = reader.resolve_attribute(attribute.key);
         let attribute_ns = namespace(&resolved, attribute.key.prefix().is_some())?;
-        let attribute_local = std::str::from_utf8(attribute_local.into_inner()).map_err(malformed)?;
+        let attribute_local =
+            std::str::from_utf8(attribute_local.into_inner()).map_err(malformed)?;
         let value = attribute.unescape_value().map_err(malformed)?;
         let qualified = if attribute_ns.is_empty() {
             attribute_local.to_string()
