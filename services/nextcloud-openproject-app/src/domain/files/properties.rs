@@ -237,6 +237,10 @@ pub fn copy(conn: &mut AnyConnection, uid: &str, copies: &[(i64, i64)]) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{
+        db::{test_db, users},
+        domain::files::{ops, store::ContentStore},
+    };
 
     fn name(n: &str) -> PropertyName {
         PropertyName::new("http://example.com/neon/litmus/", n)
@@ -384,5 +388,75 @@ mod tests {
             .results
             .iter()
             .all(|(_, s)| *s == PropertyStatus::Applied));
+    }
+
+    fn path(p: &str) -> Vec<String> {
+        p.split('/').map(str::to_string).collect()
+    }
+
+    fn names_on(conn: &mut AnyConnection, viewer: &Viewer, at: &str) -> Vec<String> {
+        let node = resolve(conn, viewer, &path(at)).unwrap().unwrap();
+        of_nodes(conn, viewer, &[node.node.id])
+            .unwrap()
+            .remove(&node.node.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| format!("{}={}", p.name.name, p.value))
+            .collect()
+    }
+
+    #[test]
+    fn properties_are_each_users_and_follow_copies_moves_and_deletes() {
+        let (_database, db) = test_db();
+        let conn = &mut db.get().unwrap();
+        let dir = std::env::temp_dir().join(format!("ncoa-props-{}", uuid::Uuid::new_v4()));
+        let store = ContentStore::open(&dir).unwrap();
+        users::insert_for_tests(conn, "alice");
+        users::insert_for_tests(conn, "bob");
+        let alice = Viewer::load(conn, "alice").unwrap();
+        let bob = Viewer::load(conn, "bob").unwrap();
+        ops::mkcol(conn, &alice, &path("a")).unwrap();
+        ops::mkcol(conn, &alice, &path("a/s")).unwrap();
+        let (_, results) = patch(conn, &alice, &path("a/s"), &[set("p", "1")]).unwrap();
+        assert_eq!(results, [(name("p"), PropertyStatus::Applied)]);
+        patch(conn, &alice, &path("a"), &[set("q", "2")]).unwrap();
+        // A refused request writes nothing.
+        let etag = PropertyUpdate::Remove(PropertyName::new(DAV, "getetag"));
+        patch(conn, &alice, &path("a"), &[set("r", "3"), etag]).unwrap();
+        assert_eq!(names_on(conn, &alice, "a"), ["q=2"]);
+        // Another user sees none of alice's properties on the same node.
+        let a = resolve(conn, &alice, &path("a")).unwrap().unwrap().node.id;
+        assert!(of_nodes(conn, &bob, &[a]).unwrap().is_empty());
+
+        let mut keys = Vec::new();
+        ops::copy_node(
+            conn,
+            &store,
+            &alice,
+            &path("a"),
+            &path("b"),
+            false,
+            true,
+            &mut keys,
+        )
+        .unwrap();
+        assert_eq!(names_on(conn, &alice, "b"), ["q=2"]);
+        assert_eq!(names_on(conn, &alice, "b/s"), ["p=1"]);
+        patch(conn, &alice, &path("b/s"), &[set("p", "changed")]).unwrap();
+        assert_eq!(names_on(conn, &alice, "a/s"), ["p=1"]);
+
+        ops::move_node(conn, &alice, &path("b"), &path("c"), false).unwrap();
+        assert_eq!(names_on(conn, &alice, "c/s"), ["p=changed"]);
+        let ids: Vec<i64> = ["c", "c/s"]
+            .iter()
+            .map(|at| resolve(conn, &alice, &path(at)).unwrap().unwrap().node.id)
+            .collect();
+        ops::delete(conn, &alice, &path("c")).unwrap();
+        assert!(of_nodes(conn, &alice, &ids).unwrap().is_empty());
+        assert!(matches!(
+            patch(conn, &alice, &path("c"), &[set("p", "1")]),
+            Err(FileError::NotFound)
+        ));
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
