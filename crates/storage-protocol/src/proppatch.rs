@@ -99,6 +99,17 @@ impl Capture {
     fn default_namespace(&self) -> &str {
         self.open.last().map_or("", |(_, ns)| ns.as_str())
     }
+
+    /// The update the property element stands for, once it is closed.
+    fn finish(self) -> PropertyUpdate {
+        match self.op {
+            Op::Set => PropertyUpdate::Set {
+                name: self.name,
+                value: self.xml,
+            },
+            Op::Remove => PropertyUpdate::Remove(self.name),
+        }
+    }
 }
 
 /// Reads a `PROPPATCH` request body into its updates, in document order.
@@ -205,18 +216,6 @@ pub fn parse_proppatch(body: &str) -> Result<Vec<PropertyUpdate>, ProppatchError
         ));
     }
     Ok(updates)
-}
-
-impl Capture {
-    fn finish(self) -> PropertyUpdate {
-        match self.op {
-            Op::Set => PropertyUpdate::Set {
-                name: self.name,
-                value: self.xml,
-            },
-            Op::Remove => PropertyUpdate::Remove(self.name),
-        }
-    }
 }
 
 fn malformed(e: impl std::fmt::Display) -> ProppatchError {

@@ -21,6 +21,7 @@ use crate::{
     error::{xml_escape, ApiError},
     state::AppState,
 };
+
 /// The most responses one PROPFIND answers; a deeper walk is refused.
 pub const MAX_ENTRIES: usize = 10_000;
 /// `quota-available-bytes` of a tree without a quota, as Nextcloud writes it.
