@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing need and a fresh Debian machine may lack:
 # a C compiler (bundled SQLite and libpq), OpenSSL headers (libpq's TLS), the psql client, and
-# the real WebDAV clients the system tests drive (the desktop client's nextcloudcmd, rclone),
-# the browser the UI tests drive (chromium, chromedriver) and axe-core for their accessibility checks,
-# and podman (with runc, debootstrap and podman-compose) for the deployment test.
+# the real WebDAV clients the system tests drive (the desktop client's nextcloudcmd, rclone, the
+# compliance suite litmus), the browser the UI tests drive (chromium, chromedriver) and axe-core
+# for their accessibility checks, and podman (with runc, debootstrap and podman-compose) for the
+# deployment test.
 set -euo pipefail
 missing=()
 command -v cc >/dev/null || missing+=(gcc)
@@ -12,6 +13,7 @@ dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
 command -v psql >/dev/null || missing+=(postgresql-client)
 command -v nextcloudcmd >/dev/null || missing+=(nextcloud-desktop-cmd)
 command -v rclone >/dev/null || missing+=(rclone)
+command -v litmus >/dev/null || missing+=(litmus)
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v npm >/dev/null || missing+=(npm)

@@ -224,6 +224,8 @@ impl NewFileLinks {
 pub enum Propfind {
     /// `<d:allprop/>` or an empty body.
     AllProp,
+    /// `<d:propname/>`: the names of the properties, without values.
+    PropName,
     /// `<d:prop>` with these properties as (namespace, local name), in request order.
     Props(Vec<(String, String)>),
 }
@@ -248,6 +250,7 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
     let mut open: Vec<(bool, String)> = Vec::new();
     let mut seen_propfind = false;
     let mut allprop = false;
+    let mut propname = false;
     let mut props = Vec::new();
     loop {
         let (namespace, event) = reader
@@ -289,6 +292,7 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
             (0, _) if is_dav && name == "propfind" => seen_propfind = true,
             (0, _) => return Err(PropfindError("the root is not DAV:propfind".into())),
             (1, _) if is_dav && name == "allprop" => allprop = true,
+            (1, _) if is_dav && name == "propname" => propname = true,
             (2, Some((true, "prop"))) => props.push((ns, name.clone())),
             _ => {}
         }
@@ -299,7 +303,9 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
     if !seen_propfind || !open.is_empty() {
         return Err(PropfindError("not a complete propfind document".into()));
     }
-    if allprop || props.is_empty() {
+    if propname {
+        Ok(Propfind::PropName)
+    } else if allprop || props.is_empty() {
         Ok(Propfind::AllProp)
     } else {
         Ok(Propfind::Props(props))
@@ -352,6 +358,10 @@ mod tests {
             parse_propfind(r#"<?xml version="1.0"?><propfind xmlns="DAV:"><allprop/></propfind>"#)
                 .unwrap(),
             Propfind::AllProp
+        );
+        assert_eq!(
+            parse_propfind(r#"<propfind xmlns="DAV:"><propname/></propfind>"#).unwrap(),
+            Propfind::PropName
         );
         assert!(parse_propfind("<d:propfind xmlns:d=\"DAV:\"><d:prop>").is_err());
         assert!(parse_propfind("<html/>").is_err());

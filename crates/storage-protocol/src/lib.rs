@@ -15,5 +15,6 @@ pub mod oauth;
 pub mod ocs;
 pub mod openproject;
 pub mod projects;
+pub mod proppatch;
 pub mod storages;
 pub mod work_packages;

@@ -3,6 +3,7 @@
 
 pub mod app_config;
 pub mod app_passwords;
+pub mod dead_properties;
 pub mod direct_downloads;
 pub mod file_nodes;
 pub mod groups;

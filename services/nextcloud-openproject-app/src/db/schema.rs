@@ -157,6 +157,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dead_properties (node_id, uid, namespace, name) {
+        node_id -> BigInt,
+        uid -> Text,
+        namespace -> Text,
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (gid));
 diesel::joinable!(group_members -> users (uid));
 diesel::joinable!(app_passwords -> users (uid));
@@ -180,4 +190,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     direct_downloads,
     uploads,
     upload_chunks,
+    dead_properties,
 );

@@ -7,6 +7,7 @@ mod capabilities;
 mod check_config;
 mod cloud_user;
 mod dav_clients;
+mod dav_properties;
 mod direct;
 mod errors;
 mod fake_openproject;

@@ -11,6 +11,7 @@ pub mod direct;
 pub mod info;
 pub mod ops;
 pub mod preconditions;
+pub mod properties;
 pub mod store;
 pub mod uploads;
 

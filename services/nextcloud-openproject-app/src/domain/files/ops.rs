@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use super::{
     new_etag, now_secs,
     preconditions::{Preconditions, Verdict},
-    resolve,
+    properties, resolve,
     store::{ContentStore, Staged},
     FileError, Located, Viewer,
 };
@@ -319,7 +319,8 @@ pub struct CopyOutcome {
 }
 
 /// COPY: a new node (and, with `recursive`, new nodes for everything below a folder) with new
-/// ids, the same contents, checksums and mtimes; the copier is the modifier. Contents are
+/// ids, the same contents, checksums, mtimes and the copier's dead properties; the copier is the
+/// modifier. Contents are
 /// shared by key duplicates, which are pushed to `new_keys` as they are made so that the caller
 /// can remove them if the transaction fails.
 #[allow(clippy::too_many_arguments)]
@@ -396,6 +397,8 @@ pub fn copy_node(
         )?;
         copies.insert(row.id, copy);
     }
+    let pairs: Vec<(i64, i64)> = copies.iter().map(|(from, to)| (*from, to.id)).collect();
+    properties::copy(conn, &viewer.uid, &pairs)?;
     propagate(conn, Some(parent.node.id), size, now)?;
     Ok(CopyOutcome {
         replaced: existing.is_some(),

@@ -8,7 +8,9 @@
 //! encoded `/` stays inside a name and is refused.
 
 mod get;
+mod multistatus;
 mod propfind;
+mod proppatch;
 mod uploads;
 mod write;
 
@@ -43,7 +45,7 @@ const FILES_ROOT: &str = "/remote.php/dav/files/";
 const UPLOADS_ROOT: &str = "/remote.php/dav/uploads/";
 const WEBDAV_ROOT: &str = "/remote.php/webdav";
 /// The methods of the files tree (also the `Allow` of its 405 answers).
-pub const ALLOW: &str = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PUT, MKCOL, MOVE, COPY";
+pub const ALLOW: &str = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, PUT, MKCOL, MOVE, COPY";
 /// Uploads reach the disk in pieces of this size.
 const WRITE_CHUNK: usize = 1024 * 1024;
 /// Downloads are read in pieces of this size.
@@ -79,6 +81,7 @@ pub async fn handle(
         "MKCOL" => write::mkcol(&req, payload, &state, &user, target).await,
         "DELETE" => write::delete(&state, &user, target).await,
         "PROPFIND" => propfind::propfind(&req, payload, &state, &user, target).await,
+        "PROPPATCH" => proppatch::proppatch(&req, payload, &state, &user, target).await,
         "MOVE" => write::move_to(&req, &state, &user, target).await,
         "COPY" => write::copy(&req, &state, &user, target).await,
         _ => Err(ApiError::MethodNotAllowed(format!(
@@ -92,7 +95,7 @@ pub async fn handle(
 fn is_write(method: &Method) -> bool {
     matches!(
         method.as_str(),
-        "PUT" | "MKCOL" | "DELETE" | "MOVE" | "COPY"
+        "PUT" | "MKCOL" | "DELETE" | "MOVE" | "COPY" | "PROPPATCH"
     )
 }
 

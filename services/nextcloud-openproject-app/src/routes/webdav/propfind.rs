@@ -1,29 +1,33 @@
 //! PROPFIND (spec §7.2): a 207 multistatus of the resource and, with `Depth: 1`, its children;
 //! `Depth: infinity` walks the whole subtree (OpenProject maps paths to ids with it), bounded
-//! by [`MAX_ENTRIES`].
+//! by [`MAX_ENTRIES`]. Each node shows its live properties and the caller's dead ones
+//! (PROPPATCH); `allprop` and `propname` include the dead ones.
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use std::collections::HashMap;
+
+use actix_web::{web, HttpRequest, HttpResponse};
 use storage_protocol::files::{parse_propfind, Propfind};
 
-use super::{header_str, http_date, oc_id, read, DavPath};
+use super::{header_str, http_date, multistatus::Multistatus, oc_id, read, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
-        files::{children, resolve, FileError, Located},
+        files::{
+            children,
+            properties::{self, DeadProperty, DAV, OC},
+            resolve, FileError, Located,
+        },
     },
     error::{xml_escape, ApiError},
     state::AppState,
 };
 
-const DAV: &str = "DAV:";
-const OC: &str = "http://owncloud.org/ns";
-const NC: &str = "http://nextcloud.org/ns";
 /// The most responses one PROPFIND answers; a deeper walk is refused.
 pub const MAX_ENTRIES: usize = 10_000;
 /// `quota-available-bytes` of a tree without a quota, as Nextcloud writes it.
 const UNLIMITED: i64 = -3;
 
-/// Every property of §7.2 in allprop order: (namespace, name).
+/// Every live property of §7.2 in allprop order: (namespace, name).
 const ALL_PROPS: [(&str, &str); 11] = [
     (OC, "fileid"),
     (OC, "id"),
@@ -68,6 +72,8 @@ struct Context {
     owner: (String, String),
     /// Bytes free in the user's own tree; `None` without a quota.
     free: Option<i64>,
+    /// The caller's dead properties by node id.
+    dead: HashMap<i64, Vec<DeadProperty>>,
 }
 
 /// PROPFIND — 207 multistatus.
@@ -91,9 +97,11 @@ pub(super) async fn propfind(
         if located.node.is_folder && depth != Depth::Zero {
             walk(conn, viewer, &located, depth == Depth::Infinity, &mut nodes)?;
         }
+        let ids: Vec<i64> = nodes.iter().map(|n| n.node.id).collect();
         let context = Context {
             owner: (viewer.uid.clone(), viewer.display_name.clone()),
             free: viewer.free_bytes(conn)?,
+            dead: properties::of_nodes(conn, viewer, &ids)?,
         };
         Ok((nodes, context))
     })
@@ -101,8 +109,21 @@ pub(super) async fn propfind(
     let mut out = Multistatus::new();
     for located in &nodes {
         let href = target.href(&located.path, located.node.is_folder);
-        out.response(&href, &request, |namespace, name| {
-            property(state, located, &context, namespace, name)
+        let dead = context
+            .dead
+            .get(&located.node.id)
+            .map_or(&[][..], Vec::as_slice);
+        let mut names = ALL_PROPS.to_vec();
+        names.extend(
+            dead.iter()
+                .map(|d| (d.name.namespace.as_str(), d.name.name.as_str())),
+        );
+        out.response(&href, &request, &names, |namespace, name| {
+            property(state, located, &context, namespace, name).or_else(|| {
+                dead.iter()
+                    .find(|d| d.name.namespace == namespace && d.name.name == name)
+                    .map(|d| d.value.clone())
+            })
         });
     }
     Ok(out.finish())
@@ -132,7 +153,7 @@ fn walk(
     Ok(())
 }
 
-/// The value of a property as XML content, `None` when it does not apply.
+/// The value of a live property as XML content, `None` when it does not apply.
 fn property(
     state: &AppState,
     located: &Located,
@@ -172,82 +193,19 @@ fn property(
     }
 }
 
-/// A `207 Multi-Status` document, written response by response.
-pub(super) struct Multistatus {
-    xml: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Multistatus {
-    pub(super) fn new() -> Self {
-        Self {
-            xml: String::from(
-                "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",
-            ),
+    #[test]
+    fn live_properties_cannot_be_patched() {
+        let others = [
+            (OC, "checksums"),
+            (DAV, "quota-used-bytes"),
+            (DAV, "quota-available-bytes"),
+        ];
+        for (namespace, name) in ALL_PROPS.iter().chain(&others) {
+            assert!(properties::is_protected(namespace, name), "{name}");
         }
-    }
-
-    /// One `<d:response>`: the found properties in a 200 propstat and, for named ones, those
-    /// that do not apply in a 404 propstat. `value` gives a property's XML content.
-    pub(super) fn response(
-        &mut self,
-        href: &str,
-        request: &Propfind,
-        value: impl Fn(&str, &str) -> Option<String>,
-    ) {
-        let wanted: Vec<(&str, &str)> = match request {
-            Propfind::AllProp => ALL_PROPS.to_vec(),
-            Propfind::Props(props) => props
-                .iter()
-                .map(|(ns, name)| (ns.as_str(), name.as_str()))
-                .collect(),
-        };
-        let mut found = String::new();
-        let mut missing = String::new();
-        for (namespace, name) in wanted {
-            match value(namespace, name) {
-                Some(v) => found.push_str(&element(namespace, name, Some(&v))),
-                None if matches!(request, Propfind::Props(_)) => {
-                    missing.push_str(&element(namespace, name, None));
-                }
-                None => {}
-            }
-        }
-        self.xml.push_str("<d:response><d:href>");
-        self.xml.push_str(&xml_escape(href));
-        self.xml.push_str("</d:href>");
-        for (props, status) in [(found, "200 OK"), (missing, "404 Not Found")] {
-            if !props.is_empty() {
-                self.xml.push_str(&format!(
-                    "<d:propstat><d:prop>{props}</d:prop><d:status>HTTP/1.1 {status}</d:status></d:propstat>"
-                ));
-            }
-        }
-        self.xml.push_str("</d:response>");
-    }
-
-    pub(super) fn finish(mut self) -> HttpResponse {
-        self.xml.push_str("</d:multistatus>");
-        HttpResponse::build(StatusCode::MULTI_STATUS)
-            .content_type("application/xml; charset=utf-8")
-            .body(self.xml)
-    }
-}
-
-/// A property element with the document's prefixes; a property in no namespace is written
-/// with an empty default namespace, which XML allows (an empty prefix binding it does not).
-fn element(namespace: &str, name: &str, value: Option<&str>) -> String {
-    let (open, close) = match namespace {
-        DAV => (format!("d:{name}"), format!("d:{name}")),
-        OC => (format!("oc:{name}"), format!("oc:{name}")),
-        NC => (format!("nc:{name}"), format!("nc:{name}")),
-        "" => (format!("{name} xmlns=\"\""), name.to_string()),
-        other => (
-            format!("x:{name} xmlns:x=\"{}\"", xml_escape(other)),
-            format!("x:{name}"),
-        ),
-    };
-    match value {
-        Some(v) if !v.is_empty() => format!("<{open}>{v}</{close}>"),
-        _ => format!("<{open}/>"),
     }
 }

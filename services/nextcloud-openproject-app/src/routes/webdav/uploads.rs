@@ -2,11 +2,11 @@
 //! `domain::files::uploads`). Only the owner sees their uploads; another user's are 404.
 
 use actix_web::{http::Method, web, HttpRequest, HttpResponse};
-use storage_protocol::files::Propfind;
 
 use super::{
-    check_owner, client_mtime, header_str, header_u64, http_date, is_write, options, preconditions,
-    propfind, read, record_staged, segments, stage, write,
+    check_owner, client_mtime, header_str, header_u64, http_date, is_write,
+    multistatus::Multistatus,
+    options, preconditions, propfind, read, record_staged, segments, stage, write,
     write::{check_room, file_written, missing_parent, written_status},
     DavPath, UPLOADS_ROOT,
 };
@@ -339,32 +339,25 @@ async fn list(
         Ok(entries)
     })
     .await?;
-    let mut out = propfind::Multistatus::new();
+    let mut out = Multistatus::new();
     for entry in &entries {
-        out.response(&entry.href(&path.base), &named(&request), |ns, name| {
-            entry.property(ns, name)
-        });
+        out.response(
+            &entry.href(&path.base),
+            &request,
+            &UPLOAD_PROPS,
+            |ns, name| entry.property(ns, name),
+        );
     }
     Ok(out.finish())
 }
 
-/// allprop of an upload folder is its few properties, not those of files.
-fn named(request: &Propfind) -> Propfind {
-    match request {
-        Propfind::AllProp => Propfind::Props(
-            [
-                "resourcetype",
-                "getcontentlength",
-                "getlastmodified",
-                "getetag",
-            ]
-            .iter()
-            .map(|name| ("DAV:".to_string(), name.to_string()))
-            .collect(),
-        ),
-        props => props.clone(),
-    }
-}
+/// The properties of upload folders and chunks (allprop shows these, not those of files).
+const UPLOAD_PROPS: [(&str, &str); 4] = [
+    ("DAV:", "resourcetype"),
+    ("DAV:", "getcontentlength"),
+    ("DAV:", "getlastmodified"),
+    ("DAV:", "getetag"),
+];
 
 /// An upload folder or chunk in a PROPFIND answer.
 struct Entry {
