@@ -126,7 +126,11 @@ pub fn probe_address(listen: SocketAddr) -> SocketAddr {
 }
 
 async fn ready(listen: SocketAddr) -> anyhow::Result<()> {
-    let url = format!("http://{}/readyz", probe_address(listen));
+    let url = format!(
+        "http://{}{}",
+        probe_address(listen),
+        crate::operations::READINESS_PATH
+    );
     let response = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(3))
         .build()?

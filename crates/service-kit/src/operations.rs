@@ -21,6 +21,10 @@ use crate::{
 };
 
 pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+/// Where orchestrators ask whether the process lives, and whether it can serve.
+pub const LIVENESS_PATH: &str = "/healthz";
+pub const READINESS_PATH: &str = "/readyz";
+pub const METRICS_PATH: &str = "/metrics";
 
 tokio::task_local! {
     /// The id of the request whose handler runs on this task.
@@ -311,9 +315,9 @@ async fn metrics(probes: web::Data<Probes>) -> HttpResponse {
 /// Registers `/healthz`, `/readyz` and `/metrics`.
 pub fn configure(cfg: &mut web::ServiceConfig, probes: Probes) {
     cfg.app_data(web::Data::new(probes))
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/metrics", web::get().to(metrics));
+        .route(LIVENESS_PATH, web::get().to(healthz))
+        .route(READINESS_PATH, web::get().to(readyz))
+        .route(METRICS_PATH, web::get().to(metrics));
 }
 
 #[cfg(test)]
