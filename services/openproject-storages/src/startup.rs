@@ -131,6 +131,7 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .into_app()
             .configure(routes::pages)
             .configure(routes::oauth_server)
+            .default_service(web::to(routes::page_not_found))
             .wrap(from_fn(
                 service_kit::input::refuse_nul_in_url::<crate::error::ApiError>,
             ))
