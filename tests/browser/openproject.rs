@@ -13,9 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const TAB: &str = "\u{E004}";
-const SHIFT_TAB: &str = "\u{E008}\u{E004}";
 const ENTER: &str = "\u{E007}";
-const SPACE: &str = " ";
 
 /// Signs the browser in at `base` (either name of the server) and lands on the home page.
 async fn sign_in(chrome: &Chrome, base: &str) {
@@ -237,4 +235,282 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     chrome.wait_for_text("Page not found").await;
     chrome.assert_accessible("404 page").await;
     eprintln!("admin storage flow took {:?}", started.elapsed());
+}
+
+/// `PUT` a small text file into the Nextcloud admin's files, creating `folder` first if given.
+async fn nextcloud_file(pair: &Pair, folder: Option<&str>, path: &str) {
+    if let Some(folder) = folder {
+        let mkcol = Method::from_bytes(b"MKCOL").expect("a method");
+        let response = pair
+            .nc(mkcol, &format!("/remote.php/dav/files/{ADMIN}/{folder}"))
+            .send()
+            .await
+            .expect("MKCOL is sent");
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+    let response = pair
+        .nc(
+            Method::PUT,
+            &format!("/remote.php/dav/files/{ADMIN}/{path}"),
+        )
+        .body(format!("contents of {path}"))
+        .send()
+        .await
+        .expect("PUT is sent");
+    assert!(response.status().is_success(), "{}", response.status());
+}
+
+/// A project with one work package, through the API (the host model's own screens are not
+/// part of this issue). Returns (project identifier, work package id).
+async fn project_with_work_package(pair: &Pair) -> (String, i64) {
+    let (status, project) = json_of(
+        pair.op(Method::POST, "/api/v3/projects")
+            .json(&json!({"name": "Roadmap"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let (status, wp) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/projects/{}/work_packages", project["id"]),
+        )
+        .json(&json!({"subject": "Write the plan"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{wp}");
+    (
+        project["identifier"]
+            .as_str()
+            .expect("identifier")
+            .to_string(),
+        wp["id"].as_i64().expect("id"),
+    )
+}
+
+async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
+    let (status, body) = json_of(pair.op(
+        Method::GET,
+        &format!("/api/v3/work_packages/{work_package}/file_links?pageSize=0"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["_embedded"]["elements"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|link| {
+            link["originData"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// Ticks the checkbox whose label reads `label`.
+async fn tick(chrome: &Chrome, label: &str) {
+    let id = chrome.labelled_control_id(label).await;
+    chrome.click(&format!("[id=\"{id}\"]")).await;
+}
+
+#[tokio::test]
+async fn a_project_enables_the_storage_and_a_member_links_files_through_the_picker() {
+    let started = Instant::now();
+    let pair = spawn_pair();
+    pair.set_up_integration().await;
+    let (project, work_package) = project_with_work_package(&pair).await;
+    nextcloud_file(&pair, None, "plan.txt").await;
+    nextcloud_file(&pair, Some("Designs"), "Designs/logo.txt").await;
+    let chrome = Chrome::start(1280, 1000).await;
+    let op = &pair.openproject.url;
+    sign_in(&chrome, op).await;
+
+    // Step 5: Project settings → Modules → File storages, then File storages → + Storage.
+    chrome.click_text("Projects").await;
+    ready(&chrome).await;
+    chrome.assert_accessible("projects").await;
+    chrome.click_text("Roadmap").await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Write the plan").await;
+    chrome.assert_accessible("project work packages").await;
+    chrome.click_text("Project settings").await;
+    ready(&chrome).await;
+    chrome.assert_accessible("project modules").await;
+    tick(&chrome, "File storages").await;
+    chrome.click_text("Save").await;
+    chrome.wait_for_text("Modules saved.").await;
+    ready(&chrome).await;
+    chrome
+        .click("#project-menu a[href$='/settings/project_storages']")
+        .await;
+    ready(&chrome).await;
+    chrome
+        .wait_for_text("No file storage is enabled in this project yet.")
+        .await;
+    chrome.click_text("+ Storage").await;
+    assert!(chrome
+        .labelled_value("Storage")
+        .await
+        .parse::<i64>()
+        .is_ok());
+    chrome.assert_accessible("add a project storage").await;
+    chrome.click_text("Add").await;
+    chrome.wait_for_text("Storage added").await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Nextcloud").await;
+    chrome.assert_accessible("project storages").await;
+
+    // The Files tab: not connected → "Log in to Nextcloud" → Nextcloud → back to the tab.
+    let files_tab = format!("{op}/work_packages/{work_package}/files");
+    chrome.goto(&files_tab).await;
+    ready(&chrome).await;
+    let page = chrome.page_text().await;
+    for shown in ["Write the plan", "Status", "New", "Assignee"] {
+        assert!(page.contains(shown), "{shown} in {page}");
+    }
+    chrome
+        .wait_for_text("You are not logged in to Nextcloud")
+        .await;
+    chrome.assert_accessible("files tab, not connected").await;
+    chrome.click_text("Log in to Nextcloud").await;
+    chrome.fill("#user", ADMIN).await;
+    chrome.fill("#password", NCOA_ADMIN_PASSWORD).await;
+    chrome.click_text("Log in").await;
+    chrome.click("#grant").await;
+    chrome.wait_for_url(|url| url == files_tab).await;
+    ready(&chrome).await;
+    chrome
+        .wait_for_text("No files of Nextcloud are linked")
+        .await;
+
+    // The picker: a file at the top, one inside a folder, linked in one request.
+    chrome.click_text("Link existing files").await;
+    chrome.wait_for("dialog[open]").await;
+    tick(&chrome, "plan.txt").await;
+    chrome
+        .click("dialog button[aria-label='Open folder Designs']")
+        .await;
+    tick(&chrome, "logo.txt").await;
+    chrome.assert_accessible("file picker").await;
+    chrome.click_text("Link 2 files").await;
+    chrome.wait_for_text("Linked 2 files.").await;
+    ready(&chrome).await;
+    assert_eq!(
+        file_link_names(&pair, work_package).await,
+        ["plan.txt", "logo.txt"]
+    );
+    let viewable = chrome.find_all(".file-list .badge-success").await;
+    assert_eq!(viewable.len(), 2, "{}", chrome.page_text().await);
+    chrome.assert_accessible("files tab with links").await;
+    chrome.screenshot("op-files-tab").await;
+
+    // Live status: a file gone from Nextcloud shows as not found.
+    let response = pair
+        .nc(
+            Method::DELETE,
+            &format!("/remote.php/dav/files/{ADMIN}/Designs/logo.txt"),
+        )
+        .send()
+        .await
+        .expect("DELETE is sent");
+    assert!(response.status().is_success());
+    chrome.goto(&files_tab).await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Not found").await;
+    chrome.wait_for_text("Viewable").await;
+
+    // Unlink.
+    chrome.click("button[aria-label='Unlink plan.txt']").await;
+    chrome.wait_for_text("Unlinked plan.txt").await;
+    ready(&chrome).await;
+    assert_eq!(file_link_names(&pair, work_package).await, ["logo.txt"]);
+
+    // My account → File storages: connected, disconnect, then a connect action.
+    chrome.click_text("My account").await;
+    ready(&chrome).await;
+    chrome.assert_accessible("my account").await;
+    chrome.click_text("File storages").await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Connected").await;
+    chrome.assert_accessible("my file storages").await;
+    chrome.click_text("Disconnect").await;
+    chrome.click_text("Disconnect now").await;
+    chrome.wait_for_text("Disconnected from Nextcloud.").await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Not connected").await;
+    assert!(chrome
+        .find_now("a[aria-label='Connect to Nextcloud']")
+        .await
+        .is_some());
+
+    // Removing the storage from the project says what goes with it, and takes the links along.
+    chrome
+        .goto(&format!(
+            "{op}/projects/{project}/settings/project_storages"
+        ))
+        .await;
+    ready(&chrome).await;
+    chrome.click_text("Remove").await;
+    chrome
+        .wait_for_text("Every file link from this project's work packages")
+        .await;
+    chrome.assert_accessible("remove project storage").await;
+    chrome.click_text("Remove storage").await;
+    chrome.wait_for_text("removed from the project").await;
+    ready(&chrome).await;
+    chrome
+        .wait_for_text("No file storage is enabled in this project yet.")
+        .await;
+    assert!(file_link_names(&pair, work_package).await.is_empty());
+    eprintln!("project and files flow took {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
+    let pair = spawn_pair();
+    let chrome = Chrome::start(1280, 1000).await;
+    sign_in(&chrome, &pair.openproject.url).await;
+    chrome
+        .goto(&format!(
+            "{}/admin/settings/storages/new",
+            pair.openproject.url
+        ))
+        .await;
+    chrome.wait_for_text("Provider type").await;
+    // The wizard opens on Name, prefilled; Tab leads to Host URL, then to the button.
+    assert_eq!(chrome.focused().await, "Name");
+    chrome.press(TAB).await;
+    assert_eq!(chrome.focused().await, "Host URL");
+    chrome.press(&pair.nextcloud.url).await;
+    chrome.press(TAB).await;
+    assert_eq!(chrome.focused().await, "Save and continue setup");
+    chrome.press(ENTER).await;
+    chrome.wait_for_text("OAuth application details").await;
+    let client_id = chrome.labelled_value("Client ID").await;
+    let client_secret = chrome.labelled_value("Client secret").await;
+    // Client ID, its Copy, Client secret, its Copy, then the button.
+    for expected in [
+        "Client ID",
+        "Copy",
+        "Client secret",
+        "Copy",
+        "Done. Continue setup",
+    ] {
+        chrome.press(TAB).await;
+        assert_eq!(chrome.focused().await, expected);
+    }
+    chrome.press(ENTER).await;
+    chrome.wait_for_text("Nextcloud OAuth").await;
+    let (nc_client_id, nc_client_secret) = nextcloud_takes(&pair, &client_id, &client_secret).await;
+    assert_eq!(chrome.focused().await, "Client ID");
+    chrome.press(&nc_client_id).await;
+    chrome.press(TAB).await;
+    assert_eq!(chrome.focused().await, "Client secret");
+    chrome.press(&nc_client_secret).await;
+    chrome.press(TAB).await;
+    assert_eq!(chrome.focused().await, "Save and complete setup");
+    chrome.press(ENTER).await;
+    chrome.wait_for_url(|url| url.ends_with("/edit")).await;
+    chrome.wait_for_text("Setup complete").await;
+    assert_eq!(storages(&pair).await[0]["configured"], true);
 }

@@ -718,7 +718,7 @@
     const name = link.originData.name;
     const [label, kind] = link._links.status ? FILE_STATUS[link._links.status.href] || ["Error", "failure"] : ["Unknown", "neutral"];
     const row = el("li", {}, el("span", { class: "file-name" }, name), badge(label, kind));
-    row.append(el("a", { href: link._links.staticOriginOpen.href, target: "_blank", rel: "noopener", "aria-label": "Open " + name + " in Nextcloud" }, "Open in Nextcloud"));
+    row.append(el("a", { href: link._links.staticOriginOpen.href, target: "_blank", rel: "noopener", "aria-label": "Open in Nextcloud: " + name }, "Open in Nextcloud"));
     if (link._links.delete) {
       const unlink = el("button", { type: "button", class: "button", "aria-label": "Unlink " + name }, "Unlink");
       unlink.addEventListener("click", () =>

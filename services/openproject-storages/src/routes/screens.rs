@@ -354,8 +354,8 @@ pub async fn work_package(
     state: State,
     req: HttpRequest,
     caller: MaybeCaller,
-    id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = req.match_info().get("id").unwrap_or_default().to_string();
     let tab = req
         .match_info()
         .get("tab")
