@@ -514,3 +514,81 @@ async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
     chrome.wait_for_text("Setup complete").await;
     assert_eq!(storages(&pair).await[0]["configured"], true);
 }
+
+/// Found when tried as a new user would: sign-in failures from one address (mistyped logins,
+/// wrong passwords) never lock the admin's correct API credentials out, and every path outside
+/// the API that no screen takes answers with an HTML page.
+#[tokio::test]
+async fn failed_sign_ins_do_not_lock_out_the_admins_api_calls_and_unknown_pages_are_html() {
+    let pair = spawn_pair();
+    let browser = integration_tests::Browser::new();
+    let login = format!("{}/login", pair.openproject.url);
+    // Mistyped logins (each one new, as a person guessing would), and a few wrong passwords.
+    for attempt in 0..34 {
+        let page = browser.get(&login).await;
+        let (user, password) = if attempt < 30 {
+            (format!("admin{attempt}"), OPS_ADMIN_PASSWORD)
+        } else {
+            (ADMIN.to_string(), "not-the-password")
+        };
+        let failed = browser
+            .submit(
+                &page,
+                &page.form("/login"),
+                &[("username", &user), ("password", password)],
+            )
+            .await;
+        assert_ne!(failed.status, StatusCode::OK, "attempt {attempt}");
+    }
+    let (status, body) = json_of(pair.op(Method::GET, "/api/v3/users/me")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A member who is not an admin: no Administration, and its screens say why.
+    let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
+        "login": "member", "password": "a-long-password-1", "firstName": "Mem",
+        "lastName": "Ber", "email": "member@example.com"})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let member = integration_tests::Browser::new();
+    pair.sign_in_to_openproject(&member, "member", "a-long-password-1")
+        .await;
+    let home = member.get(&format!("{}/", pair.openproject.url)).await;
+    assert!(!home.body.contains(">Administration<"), "{}", home.body);
+    let admin_page = member
+        .get(&format!("{}/admin/settings/storages", pair.openproject.url))
+        .await;
+    assert_eq!(admin_page.status, StatusCode::FORBIDDEN);
+    assert!(admin_page.body.contains("Only administrators can."));
+    let own = member
+        .get(&format!("{}/my/file_storages", pair.openproject.url))
+        .await;
+    assert_eq!(own.status, StatusCode::OK);
+
+    for path in [
+        "/nothing",
+        "/admin/settings/nothing",
+        "/work_packages/x/files",
+        "/assets/none.js",
+    ] {
+        let response = pair
+            .client
+            .get(format!("{}{path}", pair.openproject.url))
+            .send()
+            .await
+            .expect("GET is sent");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{path}: {content_type}"
+        );
+        assert!(response
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Page not found"));
+    }
+}
