@@ -297,3 +297,51 @@ async fn sign_in_works_on_every_name_of_the_server() {
         assert!(signed_in(&browser, &base).await, "{host}");
     }
 }
+
+#[tokio::test]
+async fn screens_need_a_session_and_unknown_paths_answer_with_an_html_page() {
+    let app = spawn_app().await;
+    for path in [
+        "/admin/settings/storages",
+        "/admin/settings/storages/new",
+        "/projects/demo/settings/modules",
+        "/work_packages/1/files",
+        "/my/file_storages",
+    ] {
+        let response = app.as_admin(app.get(path)).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            302,
+            "{path}: API credentials are not a session"
+        );
+        let location = response.headers()[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.starts_with("/login?back_url="),
+            "{path}: {location}"
+        );
+    }
+    for path in ["/nothing", "/admin/settings/storages/0/edit", "/api-docs"] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+    // The API keeps its JSON 404.
+    let api = app
+        .as_admin(app.get("/api/v3/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert!(api.text().await.unwrap().contains("NotFound"));
+
+    let script = app.get("/assets/op-pages.js").send().await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+}
