@@ -141,6 +141,7 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     chrome
         .assert_accessible("new storage with a host error")
         .await;
+    chrome.screenshot("op-new-storage-host-error").await;
     chrome.fill_labelled("Host URL", &pair.nextcloud.url).await;
     chrome.click_text("Save and continue setup").await;
     chrome.wait_for_text("OAuth application details").await;
@@ -152,6 +153,7 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     assert_eq!(op_client_id.len(), 43, "{op_client_id}");
     assert_eq!(op_client_secret.len(), 43);
     chrome.assert_accessible("OAuth application details").await;
+    chrome.screenshot("op-oauth-application-details").await;
     chrome.click_text("Done. Continue setup").await;
 
     // Step 3 at Nextcloud (its API), step 4 back here.
@@ -203,6 +205,20 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
         StatusCode::UNAUTHORIZED
     );
     chrome.assert_accessible("replaced values").await;
+
+    // Nextcloud down: the health status names each failing check and what to do.
+    let mut pair = pair;
+    pair.nextcloud.terminate(std::time::Duration::from_secs(10));
+    chrome
+        .goto(&format!("{base}/admin/settings/storages/{storage_id}/edit"))
+        .await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Unhealthy").await;
+    chrome.wait_for_text("Failed").await;
+    chrome
+        .assert_accessible("storage page, Nextcloud down")
+        .await;
+    chrome.screenshot("op-storage-nextcloud-down").await;
 
     // Delete: the name must be typed.
     chrome.click_text("Delete").await;
@@ -359,6 +375,7 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
     ready(&chrome).await;
     chrome.wait_for_text("Nextcloud").await;
     chrome.assert_accessible("project storages").await;
+    chrome.screenshot("op-project-storages").await;
 
     // The Files tab: not connected → "Log in to Nextcloud" → Nextcloud → back to the tab.
     let files_tab = format!("{op}/work_packages/{work_package}/files");
@@ -392,6 +409,7 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
         .await;
     tick(&chrome, "logo.txt").await;
     chrome.assert_accessible("file picker").await;
+    chrome.screenshot("op-file-picker").await;
     chrome.click_text("Link 2 files").await;
     chrome.wait_for_text("Linked 2 files.").await;
     ready(&chrome).await;
@@ -442,6 +460,14 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
         .find_now("a[aria-label='Connect to Nextcloud']")
         .await
         .is_some());
+    chrome.screenshot("op-my-file-storages").await;
+
+    // Not connected any more: the remaining link's status is unknown to OpenProject (Error),
+    // and the tab offers the login again.
+    chrome.goto(&files_tab).await;
+    ready(&chrome).await;
+    chrome.wait_for_text("Log in to Nextcloud").await;
+    chrome.wait_for_text("Error").await;
 
     // Removing the storage from the project says what goes with it, and takes the links along.
     chrome

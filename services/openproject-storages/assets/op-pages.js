@@ -769,11 +769,12 @@
       const listing = result.body;
       const trail = (listing.ancestors || []).concat([listing.parent]);
       crumbs.replaceChildren(
-        ...trail.map((folder, i) =>
+        ...trail.flatMap((folder, i) => [
+          i > 0 ? el("span", { "aria-hidden": "true" }, "/") : null,
           i === trail.length - 1
             ? el("span", { "aria-current": "location" }, folder.name)
-            : el("button", { type: "button", class: "link", onclick: () => browse(folder.location) }, folder.name)
-        )
+            : el("button", { type: "button", class: "link", onclick: () => browse(folder.location) }, folder.name),
+        ]).filter(Boolean)
       );
       const items = listing.files.map((file) => {
         const folder = file.mimeType === "application/x-op-directory";
