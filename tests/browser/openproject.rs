@@ -160,6 +160,7 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     let (nc_client_id, nc_client_secret) =
         nextcloud_takes(&pair, &op_client_id, &op_client_secret).await;
     chrome.wait_for_text("Nextcloud OAuth").await;
+    chrome.assert_accessible("Nextcloud OAuth").await;
     chrome.fill_labelled("Client ID", &nc_client_id).await;
     chrome
         .fill_labelled("Client secret", &nc_client_secret)

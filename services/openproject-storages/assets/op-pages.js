@@ -65,7 +65,7 @@
     if (first) first.focus();
   }
 
-  function failure(container, result, what) {
+  function failure(result, what) {
     return el("p", { class: "notice notice-error", role: "alert" }, problems(result, what).map((p) => p.message).join("\n"));
   }
 
@@ -147,7 +147,7 @@
     const status = main.appendChild(loading());
     const result = await api("GET", "/api/v3/storages");
     status.remove();
-    if (!result.ok) return main.append(failure(main, result));
+    if (!result.ok) return main.append(failure(result));
     const storages = elements(result.body);
     if (!storages.length) {
       main.append(el("p", {}, "No file storage is set up yet. Add one with “+ Storage”."));
@@ -217,6 +217,7 @@
     const name = textInput("name", "Nextcloud");
     const host = textInput("host", "", { type: "url", placeholder: "https://nextcloud.example.com", inputmode: "url" });
     const submit = el("button", { type: "submit", class: "button primary" }, "Save and continue setup");
+    const progress = el("p", { class: "hint", role: "status" });
     const form = el(
       "form",
       { class: "op-form", novalidate: true },
@@ -224,19 +225,20 @@
       field("Provider type", provider),
       field("Name", name, "The name users see, e.g. in a work package's Files tab."),
       field("Host URL", host, "The address of your Nextcloud, e.g. https://nextcloud.example.com. OpenProject checks it right away."),
-      el("div", { class: "actions" }, submit, el("a", { class: "button", href: "/admin/settings/storages" }, "Cancel"))
+      el("div", { class: "actions" }, submit, el("a", { class: "button", href: "/admin/settings/storages" }, "Cancel")),
+      progress
     );
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(submit, async () => {
         clearErrors(form);
-        showError(submit, "Checking the host…").setAttribute("role", "status");
+        progress.textContent = "Checking the host…";
         const result = await api("POST", "/api/v3/storages", {
           name: name.value.trim(),
           applicationPassword: "",
           _links: { origin: { href: host.value.trim() }, type: { href: provider.value } },
         });
-        clearErrors(form);
+        progress.textContent = "";
         if (!result.ok) return showProblems(result, { name, host, providerType: provider }, submit);
         history.replaceState(null, "", "/admin/settings/storages/" + result.body.id + "/edit");
         showApplicationStep(result.body);
@@ -278,11 +280,11 @@
     const status = main.appendChild(loading());
     const result = await api("GET", "/api/v3/storages/" + id);
     status.remove();
-    if (!result.ok) return main.append(failure(main, result, "This storage"));
+    if (!result.ok) return main.append(failure(result, "This storage"));
     const storage = result.body;
     setTitle(storage.name);
     main.append(el("p", {}, setupState(storage)));
-    main.append(generalSection(storage), await healthSection(storage), applicationSection(storage), clientSection(storage), deleteSection(storage));
+    main.append(generalSection(storage), healthSection(storage), applicationSection(storage), clientSection(storage), deleteSection(storage));
   }
 
   function generalSection(storage) {
@@ -323,13 +325,14 @@
   };
   const STATE_BADGES = { success: ["OK", "success"], warning: ["Warning", "warning"], failure: ["Failed", "failure"], skipped: ["Skipped", "neutral"] };
 
-  async function healthSection(storage) {
+  // Filled in when the live checks answer (up to a few seconds with Nextcloud down).
+  function healthSection(storage) {
     const body = el("div", { "aria-live": "polite" });
     const again = el("button", { type: "button", class: "button" }, "Check again");
     const render = async () => {
       body.replaceChildren(loading("Checking the storage…"));
       const result = await api("GET", "/api/v3/storages/" + storage.id + "/health");
-      if (!result.ok) return body.replaceChildren(failure(body, result, "This storage"));
+      if (!result.ok) return body.replaceChildren(failure(result, "This storage"));
       const report = result.body;
       const overall = report.status === "healthy" ? badge("Healthy", "success") : badge("Unhealthy", "failure");
       const items = [];
@@ -351,7 +354,7 @@
       body.replaceChildren(el("p", {}, "Health: ", overall, " (checked " + new Date(report.checkedAt).toLocaleString() + ")"), el("ul", { class: "file-list" }, items));
     };
     again.addEventListener("click", () => busy(again, render));
-    await render();
+    render();
     return section("Health status", body, el("div", { class: "actions" }, again));
   }
 
@@ -449,7 +452,7 @@
     const status = main.appendChild(loading());
     const result = await api("GET", "/api/v3/projects?pageSize=1000");
     status.remove();
-    if (!result.ok) return main.append(failure(main, result));
+    if (!result.ok) return main.append(failure(result));
     const projects = elements(result.body);
     if (!projects.length) return main.append(el("p", {}, "You are not a member of any project yet."));
     main.append(el("ul", { class: "link-list" }, projects.map((p) => el("li", {}, el("a", { href: "/projects/" + encodeURIComponent(p.identifier) }, p.name)))));
@@ -461,7 +464,7 @@
     const key = main.dataset.project;
     const result = await api("GET", "/api/v3/projects/" + encodeURIComponent(key));
     if (!result.ok) {
-      main.append(failure(main, result, "This project"));
+      main.append(failure(result, "This project"));
       return null;
     }
     const project = result.body;
@@ -493,7 +496,7 @@
     setTitle(project.name);
     main.append(el("h2", {}, "Work packages"));
     const result = await api("GET", "/api/v3/projects/" + project.id + "/work_packages?pageSize=100&" + "filters=" + encodeURIComponent("[]"));
-    if (!result.ok) return main.append(failure(main, result, "This project"));
+    if (!result.ok) return main.append(failure(result, "This project"));
     const packages = elements(result.body);
     if (!packages.length) return main.append(el("p", {}, "This project has no work packages yet."));
     const rows = packages.map((wp) =>
@@ -517,7 +520,7 @@
     setTitle("Project settings: Modules");
     showFlash();
     const modules = await api("GET", "/api/v3/projects/" + project.id + "/modules");
-    if (!modules.ok) return main.append(failure(main, modules, "This project"));
+    if (!modules.ok) return main.append(failure(modules, "This project"));
     const boxes = modules.body.available.map((name) => {
       const box = el("input", { type: "checkbox", name, id: "module-" + name, checked: modules.body.enabled.includes(name) });
       return { name, box, row: el("div", { class: "field" }, el("label", { class: "checkbox", for: box.id }, box, MODULE_LABELS[name] || name)) };
@@ -557,7 +560,7 @@
       api("GET", "/api/v3/project_storages?" + filter("projectId", project.id)),
       api("GET", "/api/v3/storages"),
     ]);
-    if (!linked.ok) return main.append(failure(main, linked, "This project"));
+    if (!linked.ok) return main.append(failure(linked, "This project"));
     const projectStorages = elements(linked.body);
     const enabledIds = projectStorages.map((ps) => idOf(ps._links.storage.href));
     const addable = elements(all.body).filter((s) => !enabledIds.includes(String(s.id)));
@@ -635,7 +638,7 @@
     const id = main.dataset.id;
     const tab = main.dataset.tab;
     const result = await api("GET", "/api/v3/work_packages/" + id);
-    if (!result.ok) return main.append(failure(main, result, "This work package"));
+    if (!result.ok) return main.append(failure(result, "This work package"));
     const wp = result.body;
     setTitle("#" + wp.id + " " + wp.subject);
     const projectId = idOf(wp._links.project.href);
@@ -670,8 +673,8 @@
       api("GET", "/api/v3/work_packages/" + wp.id + "/file_links"),
     ]);
     status.remove();
-    if (!projectStorages.ok) return panel.append(failure(panel, projectStorages));
-    if (!links.ok) return panel.append(failure(panel, links, "This work package"));
+    if (!projectStorages.ok) return panel.append(failure(projectStorages));
+    if (!links.ok) return panel.append(failure(links, "This work package"));
     const storages = elements(projectStorages.body);
     if (!storages.length) return panel.append(el("p", {}, "No file storage is enabled in this project. A project administrator adds one under Project settings → File storages."));
     const canLink = Boolean(wp._links.addFileLink);
@@ -836,7 +839,7 @@
 
   async function myAccountPage() {
     const result = await api("GET", "/api/v3/users/me");
-    if (!result.ok) return main.append(failure(main, result));
+    if (!result.ok) return main.append(failure(result));
     const me = result.body;
     main.append(
       el("dl", { class: "attributes" }, el("dt", {}, "Name"), el("dd", {}, me.name), el("dt", {}, "Username"), el("dd", {}, me.login || ""), el("dt", {}, "Email"), el("dd", {}, me.email || ""))
@@ -855,7 +858,7 @@
     const status = main.appendChild(loading());
     const result = await api("GET", "/api/v3/storages");
     status.remove();
-    if (!result.ok) return main.append(failure(main, result));
+    if (!result.ok) return main.append(failure(result));
     const storages = elements(result.body);
     if (!storages.length) return main.append(el("p", {}, "No file storage is enabled in your projects."));
     main.append(el("p", {}, "Your connection to each file storage. Connected, OpenProject shows and links your Nextcloud files."));
