@@ -642,6 +642,8 @@
     const wp = result.body;
     setTitle("#" + wp.id + " " + wp.subject);
     const projectId = idOf(wp._links.project.href);
+    main.dataset.project = projectId;
+    await loadProject("work_packages");
     main.append(
       el(
         "dl",

@@ -367,7 +367,7 @@ pub async fn work_package(
     let screen = Screen {
         id,
         tab: &tab,
-        ..Screen::new("work-package", "Work package", Menu::None)
+        ..Screen::new("work-package", "Work package", Menu::Project)
     };
     render(&state, &req, caller, Audience::SignedIn, screen)
 }
