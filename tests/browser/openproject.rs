@@ -183,6 +183,34 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     chrome.wait_for_text("Healthy").await;
     chrome.assert_accessible("file storages").await;
 
+    // Replace Nextcloud's OAuth values: new ones from Nextcloud, entered on the storage page.
+    let (status, renewed) = json_of(pair.nc(Method::POST, &format!("{APP}/nc-oauth"))).await;
+    assert_eq!(status, StatusCode::OK, "{renewed}");
+    let renewed_id = renewed["nextcloud_client_id"].as_str().expect("id");
+    chrome
+        .goto(&format!("{base}/admin/settings/storages/{storage_id}/edit"))
+        .await;
+    ready(&chrome).await;
+    chrome.fill_labelled("Client ID", renewed_id).await;
+    chrome
+        .fill_labelled(
+            "Client secret",
+            renewed["nextcloud_client_secret"].as_str().expect("secret"),
+        )
+        .await;
+    chrome.click_text("Replace Nextcloud OAuth values").await;
+    chrome.wait_for_text("must log in to Nextcloud again").await;
+    chrome.click_text("Replace").await;
+    chrome
+        .wait_for_text("Nextcloud OAuth values replaced.")
+        .await;
+    let (_, storage) =
+        json_of(pair.op(Method::GET, &format!("/api/v3/storages/{storage_id}"))).await;
+    assert_eq!(
+        storage["_embedded"]["oauthClientCredentials"]["clientId"],
+        renewed_id
+    );
+
     // Replace OpenProject's OAuth values: tokens Nextcloud holds stop working.
     let old_token = openproject_access_token(&pair, &op_client_id, &op_client_secret).await;
     assert_eq!(bearer_status(&pair, &old_token).await, StatusCode::OK);
