@@ -11,6 +11,7 @@ use service_kit::{
 
 use super::pages::{login_location, redirect, session_id};
 use crate::{
+    domain::{host::HostError, projects, storages, work_packages},
     error::ApiError,
     extract::{Caller, MaybeCaller},
     state::{AppState, State},
@@ -125,6 +126,46 @@ struct Screen<'a> {
     id: &'a str,
     project: &'a str,
     tab: &'a str,
+    about: About,
+}
+
+/// What a screen shows one of; a screen about something the caller cannot see is the 404 page,
+/// as the API answers 404 for it.
+enum About {
+    Nothing,
+    Project(String),
+    WorkPackage(i64),
+    Storage(i64),
+}
+
+/// Whether the caller sees what the screen is about.
+async fn visible(state: &AppState, caller: &Caller, about: About) -> Result<bool, ApiError> {
+    let user = caller.user.clone();
+    let found = |outcome: Result<(), HostError>| match outcome {
+        Ok(()) => Ok(true),
+        Err(HostError::NotFound) => Ok(false),
+        Err(e) => Err(ApiError::from(e)),
+    };
+    match about {
+        About::Nothing => Ok(true),
+        About::Project(key) => {
+            state
+                .db
+                .run(move |conn| found(projects::find_visible(conn, &user, &key).map(drop)))
+                .await
+        }
+        About::WorkPackage(id) => {
+            state
+                .db
+                .run(move |conn| found(work_packages::find_visible(conn, &user, id).map(drop)))
+                .await
+        }
+        About::Storage(id) => Ok(state
+            .db
+            .query(move |conn| storages::find_visible(conn, &user, id))
+            .await?
+            .is_some()),
+    }
 }
 
 impl<'a> Screen<'a> {
@@ -136,6 +177,7 @@ impl<'a> Screen<'a> {
             id: "",
             project: "",
             tab: "",
+            about: About::Nothing,
         }
     }
 }
@@ -164,7 +206,7 @@ enum Audience {
 }
 
 /// Renders `screen` for a signed-in caller; without a session, to the login page and back.
-fn render(
+async fn render(
     state: &AppState,
     req: &HttpRequest,
     caller: MaybeCaller,
@@ -175,6 +217,9 @@ fn render(
         return Ok(redirect(&login_location(state, req)));
     };
     let allowed = audience == Audience::SignedIn || caller.user.is_active_admin();
+    if allowed && !visible(state, &caller, screen.about).await? {
+        return not_found_page(state);
+    }
     let frame = Frame::new(
         state,
         req,
@@ -207,13 +252,20 @@ fn render(
     html(status, shell.render())
 }
 
-/// A positive id from a path segment, else the HTML 404 page.
-fn path_id(raw: &str) -> Option<&str> {
-    raw.parse::<i64>().ok().filter(|id| *id > 0).map(|_| raw)
+/// A positive id from a path segment, as written and as a number.
+fn path_id(raw: &str) -> Option<(&str, i64)> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0 && raw.bytes().all(|b| b.is_ascii_digit()))
+        .map(|id| (raw, id))
 }
 
 /// The HTML 404 page, for every path outside the API that no route takes.
 pub async fn not_found(state: State) -> Result<HttpResponse, ApiError> {
+    not_found_page(&state)
+}
+
+fn not_found_page(state: &AppState) -> Result<HttpResponse, ApiError> {
     html(
         StatusCode::NOT_FOUND,
         NotFoundPage {
@@ -258,7 +310,7 @@ pub async fn storages(
         "File storages",
         Menu::administration("storages"),
     );
-    render(&state, &req, caller, Audience::Admins, screen)
+    render(&state, &req, caller, Audience::Admins, screen).await
 }
 
 /// GET /admin/settings/storages/new: the new-storage wizard (steps 2 and 4 of the setup).
@@ -272,7 +324,7 @@ pub async fn new_storage(
         "New storage",
         Menu::administration("storages"),
     );
-    render(&state, &req, caller, Audience::Admins, screen)
+    render(&state, &req, caller, Audience::Admins, screen).await
 }
 
 /// GET /admin/settings/storages/{id}/edit: one storage, its health, OAuth values and deletion.
@@ -282,14 +334,15 @@ pub async fn storage(
     caller: MaybeCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(id) = path_id(&id) else {
+    let Some((id, number)) = path_id(&id) else {
         return not_found(state).await;
     };
     let screen = Screen {
         id,
+        about: About::Storage(number),
         ..Screen::new("storage", "File storage", Menu::administration("storages"))
     };
-    render(&state, &req, caller, Audience::Admins, screen)
+    render(&state, &req, caller, Audience::Admins, screen).await
 }
 
 /// GET /projects: the caller's projects.
@@ -299,13 +352,14 @@ pub async fn projects(
     caller: MaybeCaller,
 ) -> Result<HttpResponse, ApiError> {
     let screen = Screen::new("projects", "Projects", Menu::None);
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// The project screens: `{project}` is an id or identifier, resolved by the API.
 fn project_screen<'a>(page: &'a str, title: &'a str, project: &'a str) -> Screen<'a> {
     Screen {
         project,
+        about: About::Project(project.to_string()),
         ..Screen::new(page, title, Menu::Project)
     }
 }
@@ -318,7 +372,7 @@ pub async fn project(
     project: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let screen = project_screen("project", "Work packages", &project);
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// GET /projects/{project}/settings: project settings open on Modules.
@@ -335,7 +389,7 @@ pub async fn project_modules(
     project: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let screen = project_screen("project-modules", "Modules", &project);
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// GET /projects/{project}/settings/project_storages: the project's file storages (step 5).
@@ -346,7 +400,7 @@ pub async fn project_storages(
     project: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let screen = project_screen("project-storages", "File storages", &project);
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// GET /work_packages/{id} and /work_packages/{id}/{tab}: a work package, with its "Files" tab.
@@ -361,15 +415,17 @@ pub async fn work_package(
         .get("tab")
         .unwrap_or("overview")
         .to_string();
-    let (Some(id), true) = (path_id(&id), matches!(tab.as_str(), "overview" | "files")) else {
+    let (Some((id, number)), true) = (path_id(&id), matches!(tab.as_str(), "overview" | "files"))
+    else {
         return not_found(state).await;
     };
     let screen = Screen {
         id,
+        about: About::WorkPackage(number),
         tab: &tab,
         ..Screen::new("work-package", "Work package", Menu::Project)
     };
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// GET /my/account
@@ -379,7 +435,7 @@ pub async fn my_account(
     caller: MaybeCaller,
 ) -> Result<HttpResponse, ApiError> {
     let screen = Screen::new("my-account", "Account", Menu::my_account("account"));
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 /// GET /my/file_storages: the caller's connection to each visible storage.
@@ -393,7 +449,7 @@ pub async fn my_file_storages(
         "File storages",
         Menu::my_account("file_storages"),
     );
-    render(&state, &req, caller, Audience::SignedIn, screen)
+    render(&state, &req, caller, Audience::SignedIn, screen).await
 }
 
 #[cfg(test)]
@@ -402,9 +458,10 @@ mod tests {
 
     #[test]
     fn only_positive_numbers_are_ids() {
-        assert_eq!(path_id("12"), Some("12"));
+        assert_eq!(path_id("12"), Some(("12", 12)));
         assert_eq!(path_id("0"), None);
         assert_eq!(path_id("-3"), None);
+        assert_eq!(path_id("+3"), None);
         assert_eq!(path_id("12a"), None);
     }
 

@@ -345,3 +345,35 @@ async fn screens_need_a_session_and_unknown_paths_answer_with_an_html_page() {
         "text/javascript; charset=utf-8"
     );
 }
+
+#[tokio::test]
+async fn a_screen_about_something_the_caller_cannot_see_is_the_404_page() {
+    let app = spawn_app().await;
+    let browser = browser();
+    let login = app.sign_in(&browser, ADMIN, ADMIN_PASSWORD, "/").await;
+    assert_eq!(login.status(), 302);
+    for path in [
+        "/projects/no-such-project",
+        "/projects/no-such-project/settings/project_storages",
+        "/work_packages/999",
+        "/work_packages/999/files",
+        "/admin/settings/storages/999/edit",
+    ] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+    for path in ["/projects", "/admin/settings/storages", "/my/account"] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next(),
+            Some("default-src 'self'"),
+            "{path}: scripts only from our own origin"
+        );
+    }
+}
