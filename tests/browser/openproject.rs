@@ -154,6 +154,10 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     assert_eq!(op_client_secret.len(), 43);
     chrome.assert_accessible("OAuth application details").await;
     chrome.screenshot("op-oauth-application-details").await;
+    chrome
+        .click("button[aria-label='Copy Client secret']")
+        .await;
+    chrome.wait_for_text("Copied").await;
     chrome.click_text("Done. Continue setup").await;
 
     // Step 3 at Nextcloud (its API), step 4 back here.
@@ -449,6 +453,28 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
     let viewable = chrome.find_all(".file-list .badge-success").await;
     assert_eq!(viewable.len(), 2, "{}", chrome.page_text().await);
     chrome.assert_accessible("files tab with links").await;
+    // "Open in Nextcloud" goes to Nextcloud itself, never through an API URL (which would ask a
+    // browser for Basic credentials).
+    let opens = chrome
+        .execute(
+            "return [...document.querySelectorAll('.file-list a')].map(a => a.href)",
+            json!([]),
+        )
+        .await;
+    let opens: Vec<&str> = opens
+        .as_array()
+        .expect("hrefs")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(opens.len(), 2);
+    for href in opens {
+        assert!(
+            href.starts_with(&format!("{}/index.php/f/", pair.nextcloud.url))
+                && href.ends_with("?openfile=1"),
+            "{href}"
+        );
+    }
     chrome.screenshot("op-files-tab").await;
 
     // Live status: a file gone from Nextcloud shows as not found.

@@ -705,7 +705,7 @@
         el(
           "ul",
           { class: "file-list", "aria-label": "Files linked from " + name },
-          links.map((link) => fileLinkRow(link))
+          links.map((link) => fileLinkRow(link, storage.ok ? hostOf(storage.body) : ""))
         )
       );
     } else {
@@ -719,11 +719,17 @@
     return box;
   }
 
-  function fileLinkRow(link) {
+  // A linked file: its name, live status, where it opens in Nextcloud, and unlink. The link goes
+  // straight to Nextcloud (what the API's `open` redirects to): a browser following an API URL
+  // sends no X-Requested-With, and the API would answer it with a Basic-auth challenge.
+  function fileLinkRow(link, host) {
     const name = link.originData.name;
     const [label, kind] = link._links.status ? FILE_STATUS[link._links.status.href] || ["Error", "failure"] : ["Unknown", "neutral"];
     const row = el("li", {}, el("span", { class: "file-name" }, name), badge(label, kind));
-    row.append(el("a", { href: link._links.staticOriginOpen.href, target: "_blank", rel: "noopener", "aria-label": "Open in Nextcloud: " + name }, "Open in Nextcloud"));
+    if (host) {
+      const href = host + "index.php/f/" + encodeURIComponent(link.originData.id) + "?openfile=1";
+      row.append(el("a", { href, target: "_blank", rel: "noopener", "aria-label": "Open in Nextcloud: " + name }, "Open in Nextcloud"));
+    }
     if (link._links.delete) {
       const unlink = el("button", { type: "button", class: "button", "aria-label": "Unlink " + name }, "Unlink");
       unlink.addEventListener("click", () =>
