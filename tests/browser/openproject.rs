@@ -673,3 +673,32 @@ async fn failed_sign_ins_do_not_lock_out_the_admins_api_calls_and_unknown_pages_
             .contains("Page not found"));
     }
 }
+
+/// `make run` names the server `localhost` in its public URL; a person may type either name.
+#[tokio::test]
+async fn signing_in_works_on_the_name_the_public_url_does_not_use() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let db = service_kit::testing::TestDatabase::create("ops_browser");
+    let mut env = integration_tests::base_env("OPS", &db, OPS_ADMIN_PASSWORD);
+    env.retain(|(key, _)| key != "OPS_LISTEN");
+    env.push(("OPS_LISTEN".into(), format!("127.0.0.1:{port}")));
+    env.push(("OPS_PUBLIC_URL".into(), format!("http://localhost:{port}")));
+    let _openproject = integration_tests::start("openproject-storages", env, db);
+    let chrome = Chrome::start(1024, 768).await;
+    let typed = format!("http://127.0.0.1:{port}");
+    chrome.goto(&format!("{typed}/my/account")).await;
+    chrome.fill("input[name=username]", ADMIN).await;
+    chrome
+        .fill("input[name=password]", OPS_ADMIN_PASSWORD)
+        .await;
+    chrome.click_text("Sign in").await;
+    // Back where the person was going, on the name they typed.
+    chrome
+        .wait_for_url(|url| url == format!("{typed}/my/account"))
+        .await;
+    ready(&chrome).await;
+    chrome.wait_for_text("OpenProject Admin").await;
+}
