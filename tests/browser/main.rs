@@ -1,7 +1,6 @@
-// ENGINEER OF ISSUE 17: read /work/wt17/AGENT-BRIEF.md before anything else (then delete this line).
 //! Browser tests: both services' pages in headless Chromium (Debian's `chromium` through
 //! `chromedriver`), driven the way a person would, with axe-core checking each page.
 //! `make test` installs the browser and axe-core (`make deps`) and builds the binaries first.
 
 mod harness;
-mod openproject;
+mod openproject_ui;

@@ -548,8 +548,9 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
 
 #[tokio::test]
 async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
+    // On a phone-sized screen, where the left menu sits above the form.
     let pair = spawn_pair();
-    let chrome = Chrome::start(1280, 1000).await;
+    let chrome = Chrome::start(390, 844).await;
     sign_in(&chrome, &pair.openproject.url).await;
     chrome
         .goto(&format!(
@@ -558,6 +559,7 @@ async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
         ))
         .await;
     chrome.wait_for_text("Provider type").await;
+    chrome.assert_accessible("new storage, narrow").await;
     // The wizard opens on Name, prefilled; Tab leads to Host URL, then to the button.
     assert_eq!(chrome.focused().await, "Name");
     chrome.press(TAB).await;
@@ -594,6 +596,9 @@ async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
     chrome.wait_for_url(|url| url.ends_with("/edit")).await;
     chrome.wait_for_text("Setup complete").await;
     assert_eq!(storages(&pair).await[0]["configured"], true);
+    chrome.wait_for_text("Health: ").await;
+    chrome.assert_accessible("storage page, narrow").await;
+    chrome.screenshot("op-storage-page-narrow").await;
 }
 
 /// Found when tried as a new user would: sign-in failures from one address (mistyped logins,
