@@ -172,6 +172,7 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .configure(routes::pages)
             .configure(routes::oauth_server)
             .configure(|cfg| service_kit::operations::configure(cfg, probes.clone()))
+            .default_service(web::to(routes::page_not_found))
             .wrap(from_fn(
                 service_kit::input::refuse_nul_in_url::<crate::error::ApiError>,
             ))

@@ -144,6 +144,20 @@ impl OAuthClientToken {
         .execute_on(conn)
     }
 
+    /// Deletes a user's authorization for one set of credentials (the user disconnected).
+    pub fn delete_for_user(
+        conn: &mut Conn,
+        user_id: i64,
+        credentials_id: i64,
+    ) -> QueryResult<usize> {
+        diesel::delete(
+            oauth_client_tokens::table
+                .filter(oauth_client_tokens::user_id.eq(user_id))
+                .filter(oauth_client_tokens::oauth_client_credentials_id.eq(credentials_id)),
+        )
+        .execute_on(conn)
+    }
+
     /// Deletes the row after this caller's refresh failed, if its claim still holds.
     pub fn delete_claimed(
         conn: &mut Conn,

@@ -20,6 +20,7 @@ use crate::{
         oauth_client_credentials::OAuthClientCredentials,
         oauth_client_tokens::{OAuthClientToken, SealedTokens},
         storages::Storage,
+        Conn,
     },
     nextcloud::{ClientCredentials, IssuedTokens, NextcloudClient, Probe, TokenGrant},
 };
@@ -350,6 +351,16 @@ pub(crate) fn seal(
             .expires_in
             .map(|d| now_millis().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
     }
+}
+
+/// The user disconnects from a storage's Nextcloud (My account): their tokens and Nextcloud
+/// identity for its current client credentials are forgotten. Nothing is sent to Nextcloud; the
+/// next connection asks for consent there again only if Nextcloud does.
+pub fn disconnect(conn: &mut Conn, user_id: i64, storage_id: i64) -> diesel::QueryResult<()> {
+    for credentials in OAuthClientCredentials::for_storages(conn, &[storage_id])? {
+        OAuthClientToken::delete_for_user(conn, user_id, credentials.id)?;
+    }
+    Ok(())
 }
 
 /// The caller's `authorizationState` for a storage (openproject-storages.md §6.2), live: asks

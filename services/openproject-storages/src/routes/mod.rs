@@ -1,3 +1,4 @@
+// ENGINEER OF ISSUE 17: read /work/wt17/AGENT-BRIEF.md before anything else (then delete this line).
 //! The route table: every endpoint of the OpenProject side, in one place. Modules follow URLs.
 //! `/api/v3` routes are registered through utoipa so each appears in `/api/v3/openapi.json`.
 
@@ -10,6 +11,7 @@ mod oauth_resources;
 mod pages;
 mod project_storages;
 mod projects;
+mod screens;
 mod storage_files;
 mod storages;
 mod users;
@@ -44,6 +46,7 @@ fn api(cfg: &mut ServiceConfig) {
         .service(storages::set_client_credentials)
         .service(storages::replace_application)
         .service(storages::health)
+        .service(storages::disconnect)
         .service(oauth_resources::application)
         .service(oauth_resources::client_credentials)
         .service(projects::list)
@@ -105,8 +108,46 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
         .route(
             "/oauth_clients/{client_id}/callback",
             web::get().to(oauth_clients::callback),
+        )
+        .route("/assets/{name}", web::get().to(screens::asset))
+        .route("/admin", web::get().to(screens::administration))
+        .route("/admin/settings/storages", web::get().to(screens::storages))
+        .route(
+            "/admin/settings/storages/new",
+            web::get().to(screens::new_storage),
+        )
+        .route(
+            "/admin/settings/storages/{id}/edit",
+            web::get().to(screens::storage),
+        )
+        .route("/projects", web::get().to(screens::projects))
+        .route("/projects/{project}", web::get().to(screens::project))
+        .route(
+            "/projects/{project}/settings",
+            web::get().to(screens::project_settings),
+        )
+        .route(
+            "/projects/{project}/settings/modules",
+            web::get().to(screens::project_modules),
+        )
+        .route(
+            "/projects/{project}/settings/project_storages",
+            web::get().to(screens::project_storages),
+        )
+        .route("/work_packages/{id}", web::get().to(screens::work_package))
+        .route(
+            "/work_packages/{id}/{tab}",
+            web::get().to(screens::work_package),
+        )
+        .route("/my/account", web::get().to(screens::my_account))
+        .route(
+            "/my/file_storages",
+            web::get().to(screens::my_file_storages),
         );
 }
+
+/// The HTML 404 page for paths outside the API that no route takes.
+pub use screens::not_found as page_not_found;
 
 /// OpenProject's OAuth authorization server, outside `/api/v3`.
 pub fn oauth_server(cfg: &mut web::ServiceConfig) {

@@ -10,6 +10,7 @@ use service_kit::{
 };
 use storage_protocol::openproject::SESSION_COOKIE;
 
+use super::screens::{html, Frame, Menu};
 use crate::{
     db::sessions,
     domain::authentication::{self, AuthError},
@@ -46,11 +47,10 @@ const LOGIN_FORM_INVALID: &str =
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage<'a> {
-    instance_name: &'a str,
+    frame: Frame,
+    title: &'a str,
     user_name: &'a str,
     login: &'a str,
-    admin: bool,
-    csrf_token: &'a str,
     flash: Option<&'a str>,
 }
 
@@ -124,19 +124,15 @@ pub async fn home(
     let Some(caller) = caller.0 else {
         return Ok(redirect(&login_location(&state, &req)));
     };
-    let session_id = session_id(&req);
-    let expires = (now_millis() + SESSION_LIFETIME_MILLIS) / 1000;
-    let csrf_token = state.csrf.issue(&session_id, expires);
     let user = &caller.user;
     let flash = flash_message(&req);
-    let mut response = page(
+    let mut response = html(
         actix_web::http::StatusCode::OK,
         HomePage {
-            instance_name: &state.settings.instance_name,
+            frame: Frame::new(&state, &req, &caller, Menu::None),
+            title: "Home",
             user_name: &user.name(),
             login: &user.login,
-            admin: user.is_active_admin(),
-            csrf_token: &csrf_token,
             flash: flash.as_deref(),
         }
         .render(),

@@ -282,6 +282,24 @@ pub async fn replace_application(
     ))
 }
 
+/// DELETE /api/v3/storages/{id}/authorization (Extension): the caller disconnects from the
+/// storage's Nextcloud; its `authorizationState` becomes `NotConnected`.
+#[utoipa::path(responses((status = 204, description = "Disconnected"), (status = 404, description = "Not visible")))]
+#[delete("/storages/{id}/authorization")]
+pub async fn disconnect(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let storage = visible(&state, &caller, &id).await?;
+    let (user_id, storage_id) = (caller.user.id, storage.id);
+    state
+        .db
+        .query(move |conn| connections::disconnect(conn, user_id, storage_id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// GET /api/v3/storages/{id}/health (Extension): the live checks, for admins.
 #[utoipa::path(responses((status = 200, description = "StorageHealth")))]
 #[get("/storages/{id}/health")]

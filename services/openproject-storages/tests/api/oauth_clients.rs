@@ -890,3 +890,34 @@ async fn replacing_credentials_or_deleting_the_storage_removes_the_users_tokens(
     assert_eq!(s.count("oauth_client_tokens").await, 0);
     assert_eq!(s.count("oauth_client_states").await, 0);
 }
+
+#[tokio::test]
+async fn a_user_disconnects_from_a_storage_which_keeps_its_setup() {
+    let s = setup().await;
+    s.connect(&s.admin).await;
+    assert_eq!(s.authorization_state().await, "Connected");
+    let disconnect = |id: String| {
+        s.app.as_admin(
+            s.app
+                .client
+                .delete(s.app.url(&format!("/api/v3/storages/{id}/authorization"))),
+        )
+    };
+
+    let response = disconnect(s.storage_id.to_string()).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert!(s.token_of(s.admin_id).await.is_none());
+    assert_eq!(s.authorization_state().await, "NotConnected");
+    assert_eq!(
+        s.count("oauth_client_credentials").await,
+        1,
+        "the storage keeps its setup"
+    );
+    // Nothing is sent to Nextcloud, and a second time is as good as the first.
+    assert_eq!(s.nextcloud.token_requests_of("refresh_token"), 0);
+    let again = disconnect(s.storage_id.to_string()).send().await.unwrap();
+    assert_eq!(again.status(), 204);
+
+    let unknown = disconnect("999".into()).send().await.unwrap();
+    assert_eq!(unknown.status(), 404);
+}

@@ -297,3 +297,83 @@ async fn sign_in_works_on_every_name_of_the_server() {
         assert!(signed_in(&browser, &base).await, "{host}");
     }
 }
+
+#[tokio::test]
+async fn screens_need_a_session_and_unknown_paths_answer_with_an_html_page() {
+    let app = spawn_app().await;
+    for path in [
+        "/admin/settings/storages",
+        "/admin/settings/storages/new",
+        "/projects/demo/settings/modules",
+        "/work_packages/1/files",
+        "/my/file_storages",
+    ] {
+        let response = app.as_admin(app.get(path)).send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            302,
+            "{path}: API credentials are not a session"
+        );
+        let location = response.headers()[header::LOCATION].to_str().unwrap();
+        assert!(
+            location.starts_with("/login?back_url="),
+            "{path}: {location}"
+        );
+    }
+    for path in ["/nothing", "/admin/settings/storages/0/edit", "/api-docs"] {
+        let response = app.get(path).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+    // The API keeps its JSON 404.
+    let api = app
+        .as_admin(app.get("/api/v3/nothing"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), 404);
+    assert!(api.text().await.unwrap().contains("NotFound"));
+
+    let script = app.get("/assets/op-pages.js").send().await.unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()[header::CONTENT_TYPE],
+        "text/javascript; charset=utf-8"
+    );
+}
+
+#[tokio::test]
+async fn a_screen_about_something_the_caller_cannot_see_is_the_404_page() {
+    let app = spawn_app().await;
+    let browser = browser();
+    let login = app.sign_in(&browser, ADMIN, ADMIN_PASSWORD, "/").await;
+    assert_eq!(login.status(), 302);
+    for path in [
+        "/projects/no-such-project",
+        "/projects/no-such-project/settings/project_storages",
+        "/work_packages/999",
+        "/work_packages/999/files",
+        "/admin/settings/storages/999/edit",
+    ] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+        assert!(response.text().await.unwrap().contains("Page not found"));
+    }
+    for path in ["/projects", "/admin/settings/storages", "/my/account"] {
+        let response = browser.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(
+            response.headers()["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next(),
+            Some("default-src 'self'"),
+            "{path}: scripts only from our own origin"
+        );
+    }
+}
