@@ -1,6 +1,8 @@
 //! Domain logic: plain functions over values and a connection, unit-tested without HTTP.
 
+pub mod admin_overview;
 pub mod app_passwords;
+pub mod apps;
 pub mod authentication;
 pub mod files;
 pub mod oauth_clients;
@@ -14,4 +16,5 @@ pub mod sessions;
 pub mod settings;
 pub mod setup;
 pub mod team_folder;
+pub mod user_view;
 pub mod users;

@@ -21,4 +21,5 @@ mod pages;
 mod provisioning;
 mod setup;
 mod status;
+mod ui_pages;
 mod webdav;
