@@ -3,3 +3,4 @@
 //! `make test` installs the browser and axe-core (`make deps`) and builds the binaries first.
 
 mod harness;
+mod nextcloud_ui;
