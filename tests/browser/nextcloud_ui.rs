@@ -426,4 +426,74 @@ async fn a_user_links_files_to_work_packages_from_files_and_openproject_sees_the
     chrome.wait_for("tr[data-name=\"report.txt\"]").await;
     assert!(chrome.find_now("tr[data-name=\"Reports\"]").await.is_none());
     let _ = std::fs::remove_dir_all(uploads);
+
+    // Search: files always, work packages once the user turned unified search on.
+    chrome.fill("#header-search-input", "annual").await;
+    chrome.press("\u{E007}").await;
+    chrome.wait_for("#work-package-search-off").await;
+    chrome
+        .goto(&format!("{}{PERSONAL_SETTINGS}", pair.nextcloud.url))
+        .await;
+    chrome.click("#search-enabled").await;
+    chrome.wait_for_text("Saved").await;
+    chrome.fill("#header-search-input", "report").await;
+    chrome.press("\u{E007}").await;
+    chrome
+        .wait_for(&format!(
+            "#work-package-results li[data-work-package-id=\"{report}\"]"
+        ))
+        .await;
+    chrome.wait_for_text("report.txt").await;
+    chrome.assert_accessible("Nextcloud search").await;
+}
+
+#[tokio::test]
+async fn every_page_fits_a_phone_works_by_keyboard_and_passes_axe() {
+    let pair = spawn_pair();
+    let chrome = Chrome::start(390, 844).await;
+    chrome
+        .goto(&format!("{}/index.php/login", pair.nextcloud.url))
+        .await;
+    chrome.wait_for("form").await;
+    chrome.screenshot("nextcloud-phone-login").await;
+    chrome.assert_accessible("Nextcloud login").await;
+    sign_in(&chrome, &pair, ADMIN, NCOA_ADMIN_PASSWORD).await;
+
+    // The user menu by keyboard: opens on Enter, closes on Escape with focus back.
+    chrome
+        .execute(
+            "document.getElementById('user-menu-button').focus()",
+            serde_json::json!([]),
+        )
+        .await;
+    chrome.press("\u{E007}").await;
+    chrome.wait_for("#user-menu").await;
+    assert_eq!(chrome.focused().await, "Personal settings");
+    chrome.screenshot("nextcloud-phone-user-menu").await;
+    chrome.assert_accessible("Nextcloud user menu").await;
+    chrome.press("\u{E00C}").await;
+    assert_eq!(
+        chrome
+            .execute("return document.activeElement.id", serde_json::json!([]))
+            .await,
+        "user-menu-button"
+    );
+    assert!(chrome.find_now("#user-menu:not([hidden])").await.is_none());
+
+    for (path, name) in [
+        ("/index.php/apps/files/", "files"),
+        ("/index.php/apps/dashboard/", "dashboard"),
+        (PERSONAL_SETTINGS, "personal-settings"),
+        (ADMIN_SETTINGS, "admin-settings"),
+        ("/index.php/settings/apps", "apps"),
+        ("/index.php/search?q=nothing", "search"),
+        ("/index.php/no-such-page", "not-found"),
+    ] {
+        chrome.goto(&format!("{}{path}", pair.nextcloud.url)).await;
+        chrome.wait_for("#content").await;
+        chrome.screenshot(&format!("nextcloud-phone-{name}")).await;
+        chrome
+            .assert_accessible(&format!("Nextcloud {name} on a phone"))
+            .await;
+    }
 }

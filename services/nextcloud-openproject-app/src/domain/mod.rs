@@ -12,6 +12,7 @@ pub mod openproject_api;
 pub mod openproject_connection;
 pub mod preferences;
 pub mod provisioning;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod setup;

@@ -20,6 +20,7 @@ pub mod oauth2;
 pub mod openproject_api;
 pub mod openproject_connection;
 pub mod pages;
+pub mod search;
 pub mod setup;
 pub mod status;
 pub mod webdav;
@@ -143,7 +144,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 &format!("{front}/settings/admin/openproject"),
                 web::get().to(admin::settings_page),
             )
-            .route(&format!("{front}/settings/apps"), web::get().to(apps::page));
+            .route(&format!("{front}/settings/apps"), web::get().to(apps::page))
+            .route(&format!("{front}/search"), web::get().to(search::get));
     }
     for prefix in APP_PREFIXES {
         let app = |path: &str| format!("{prefix}/{path}");
