@@ -195,3 +195,33 @@ async fn a_disabled_integration_is_unknown_until_enabled_again() {
         app_call(&app, Method::GET, "/ocs/v2.php/cloud/apps?filter=x", admin).await;
     assert_eq!((status, meta(&body).1), (400, 101), "{body}");
 }
+
+#[tokio::test]
+async fn the_search_page_finds_files_by_name_and_says_how_to_search_openproject() {
+    let app = spawn_app().await;
+    app.add_user("carol", &[]).await;
+    let (status, id) = app.upload("carol", "Annual%20Report.txt", "numbers").await;
+    assert_eq!(status, 201);
+    app.upload("carol", "budget.txt", "more numbers").await;
+    let carol = logged_in(&app, ("carol", "carol-carol-pw")).await;
+    let page = browser_get(&carol, &app, "/index.php/search?q=REPORT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains(&format!(
+            "<a href=\"/index.php/f/{id}\">Annual Report.txt</a>"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("budget.txt"), "{page}");
+    assert!(page.contains("id=\"work-package-search-off\""), "{page}");
+
+    let anonymous = browser_get(&browser(), &app, "/index.php/search?q=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 303);
+}
