@@ -136,6 +136,22 @@ async fn an_admin_sets_up_replaces_both_values_disables_the_app_and_resets() {
     chrome.click_text("Yes, I have copied these values").await;
     enter_nextcloud_values(&pair, op_values.storage_id, &new_id, &new_secret).await;
 
+    // Project folders: the team folder and its application password, shown once.
+    chrome.click("#managed-folders").await;
+    chrome.click("#project-folders-save").await;
+    chrome.wait_for("#app-password-new").await;
+    assert_eq!(
+        chrome.labelled_value("Application password").await.len(),
+        72
+    );
+    chrome.click("#app-password-copied").await;
+    chrome
+        .wait_for_text("Project folders are managed automatically.")
+        .await;
+    chrome
+        .wait_for_text("The \"OpenProject\" user, group and team folder are set up.")
+        .await;
+
     // Default user settings.
     chrome.click("#default-navigation").await;
     chrome.click("#defaults-save").await;
@@ -260,6 +276,30 @@ async fn a_user_connects_cancels_disconnects_and_reconnects_after_openproject_fo
         .goto(&format!("{}{PERSONAL_SETTINGS}", pair.nextcloud.url))
         .await;
     chrome.wait_for("#openproject-app-link").await;
+
+    // The other direction: OpenProject sends the browser to Nextcloud's consent page.
+    chrome
+        .goto(&format!(
+            "{}/oauth_clients/{}/ensure_connection?storage_id={}&destination_url=/",
+            pair.openproject.url, integration.nextcloud_client_id, integration.storage_id
+        ))
+        .await;
+    chrome.wait_for("#grant").await;
+    chrome.assert_accessible("Nextcloud consent").await;
+    chrome.click_text("Grant access").await;
+    chrome
+        .wait_for_url(|url| url.starts_with(&pair.openproject.url))
+        .await;
+    chrome
+        .goto(&format!("{}/index.php/apps/dashboard/", pair.nextcloud.url))
+        .await;
+    chrome.wait_for_text("OpenProject notifications").await;
+    chrome
+        .assert_accessible("Nextcloud dashboard, connected")
+        .await;
+    chrome
+        .goto(&format!("{}{PERSONAL_SETTINGS}", pair.nextcloud.url))
+        .await;
 
     chrome.click_text("Disconnect from OpenProject").await;
     chrome.wait_for_text("Not connected to OpenProject.").await;

@@ -133,6 +133,23 @@ pub async fn admin_page(
     Ok(Ok((user, page_shell)))
 }
 
+/// The page CSP, with the origin of `redirect_uri` added to `form-action`: browsers apply
+/// `form-action` to the redirects a form submission leads to, and the OAuth consent form ends
+/// in a redirect to the client. `None` when the URI has no origin to add.
+pub fn csp_with_form_redirect_to(redirect_uri: &str) -> Option<String> {
+    let origin = url::Url::parse(redirect_uri).ok()?.origin();
+    if !origin.is_tuple() {
+        return None;
+    }
+    let (_, csp) = service_kit::web::PAGE_HEADERS
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("Content-Security-Policy"))?;
+    Some(csp.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {}", origin.ascii_serialization()),
+    ))
+}
+
 /// 303 to the login page, coming back to this page afterwards.
 pub fn to_login(req: &HttpRequest) -> HttpResponse {
     let here = req
@@ -154,6 +171,19 @@ mod tests {
         assert_eq!(initials("admin"), "A");
         assert_eq!(initials("élise de la Tour"), "ÉD");
         assert_eq!(initials(""), "");
+    }
+
+    #[test]
+    fn the_consent_form_may_redirect_to_the_client_only() {
+        let csp =
+            csp_with_form_redirect_to("https://op.example:8443/oauth_clients/x/callback").unwrap();
+        assert!(
+            csp.contains("form-action 'self' https://op.example:8443;"),
+            "{csp}"
+        );
+        assert!(csp.contains("default-src 'self'"), "{csp}");
+        assert_eq!(csp_with_form_redirect_to("not a url"), None);
+        assert_eq!(csp_with_form_redirect_to("data:text/plain,x"), None);
     }
 
     #[test]
