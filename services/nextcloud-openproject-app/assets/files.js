@@ -9,7 +9,8 @@
   const byId = (id) => document.getElementById(id);
   const notices = byId("files-notices");
   const dir = main.dataset.dir;
-  const davRoot = main.dataset.davRoot;
+  // The signed-in user's own tree, whatever characters their user id has.
+  const davRoot = "/remote.php/webdav";
 
   // --- WebDAV ------------------------------------------------------------------------------------
   function davUrl(name) {

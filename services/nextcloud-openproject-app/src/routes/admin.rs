@@ -38,7 +38,7 @@ pub async fn settings_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shell = match admin_page(&req, caller, &state, Section::AdminSettings).await? {
-        Ok((_, shell)) => shell,
+        Ok(shell) => shell,
         Err(response) => return Ok(response),
     };
     let secret_box = state.secret_box.clone();

@@ -145,7 +145,7 @@ pub async fn page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let shell = match admin_page(&req, caller, &state, Section::Apps).await? {
-        Ok((_, shell)) => shell,
+        Ok(shell) => shell,
         Err(response) => return Ok(response),
     };
     let enabled = shell.app_enabled;

@@ -58,12 +58,12 @@ pub async fn get(
     };
     let shell = shell(&state, &user, Section::Dashboard).await?;
     // A disabled integration shows no widget, so OpenProject is not asked.
-    let session = if shell.app_enabled {
+    let opened = if shell.app_enabled {
         session(state.openproject(), &user.uid).await
     } else {
         Err(CallError::NoToken)
     };
-    let page_state = match session {
+    let page_state = match opened {
         Err(CallError::NoToken) => DashboardState::NotConnected,
         Err(CallError::Unexpected(e)) => return Err(e),
         Err(_) => DashboardState::Failed,

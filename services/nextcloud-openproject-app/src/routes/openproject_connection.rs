@@ -12,7 +12,7 @@ use crate::{
     domain::{
         openproject_api::{connection_health, ConnectionHealth},
         openproject_connection::{self, ConfigOutcome, RedirectParams, RESULT_SUCCESS},
-        user_view::{self, Toggles},
+        user_view::Toggles,
     },
     error::ApiError,
     routes::{
@@ -118,12 +118,9 @@ pub async fn personal_settings(
         return Ok(to_login(&req));
     };
     let (uid, secret_box) = (user.uid.clone(), state.secret_box.clone());
-    let (shown, view) = state
+    let shown = state
         .db
-        .run(move |conn| {
-            let shown = openproject_connection::personal_state(conn, &secret_box, &uid)?;
-            Ok::<_, ApiError>((shown, user_view::load(conn, &uid)?))
-        })
+        .run(move |conn| openproject_connection::personal_state(conn, &secret_box, &uid))
         .await?;
     let name = shown.user_name.clone().unwrap_or_default();
     let connection = if !shown.connected {
@@ -135,10 +132,12 @@ pub async fn personal_settings(
             ConnectionHealth::Broken => ConnectionView::Broken,
         }
     };
+    let shell = shell(&state, &user, Section::PersonalSettings).await?;
     html(
         StatusCode::OK,
         &PersonalSettingsPage {
-            shell: shell(&state, &user, Section::PersonalSettings).await?,
+            toggles: shell.toggles,
+            shell,
             connection,
             admin_config_ok: shown.admin_config_ok,
             success: shown.result.as_deref() == Some(RESULT_SUCCESS),
@@ -146,7 +145,6 @@ pub async fn personal_settings(
                 .error_message
                 .as_deref()
                 .map(openproject_connection::readable_connection_error),
-            toggles: view.toggles,
         },
     )
 }

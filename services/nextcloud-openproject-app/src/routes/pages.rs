@@ -8,7 +8,10 @@ use actix_web::{
 use service_kit::web::{find, Asset, UI_KIT_JS};
 
 use crate::{
-    domain::{authentication::AuthenticatedUser, user_view},
+    domain::{
+        authentication::AuthenticatedUser,
+        user_view::{self, Toggles},
+    },
     error::{login_url, ApiError},
     routes::home::html,
     security::{session_token, MaybeUser},
@@ -63,6 +66,9 @@ pub struct Shell {
     /// OpenProject's URL when the header lists it (app enabled, user's navigation link on).
     pub openproject_link: Option<String>,
     pub app_enabled: bool,
+    /// The user's navigation and unified-search toggles.
+    pub toggles: Toggles,
+    /// Unified search includes OpenProject (app enabled, user's toggle on).
     pub search_enabled: bool,
     pub section: Section,
 }
@@ -95,6 +101,7 @@ pub async fn shell(
         openproject_link: view.openproject_link,
         app_enabled: view.app_enabled,
         search_enabled: view.app_enabled && view.toggles.search,
+        toggles: view.toggles,
         section,
     })
 }
@@ -114,14 +121,14 @@ struct AccessForbiddenPage {
     shell: Shell,
 }
 
-/// The signed-in admin of an admin page, or the response a browser gets instead: the login
+/// The shell of an admin page for a signed-in admin, or the response a browser gets instead: the login
 /// page for anonymous visitors, an "Access forbidden" page for other users.
 pub async fn admin_page(
     req: &HttpRequest,
     caller: MaybeUser,
     state: &AppState,
     section: Section,
-) -> Result<Result<(AuthenticatedUser, Shell), HttpResponse>, ApiError> {
+) -> Result<Result<Shell, HttpResponse>, ApiError> {
     let Some(user) = caller.0 else {
         return Ok(Err(to_login(req)));
     };
@@ -130,7 +137,7 @@ pub async fn admin_page(
         let page = AccessForbiddenPage { shell: page_shell };
         return Ok(Err(html(StatusCode::FORBIDDEN, &page)?));
     }
-    Ok(Ok((user, page_shell)))
+    Ok(Ok(page_shell))
 }
 
 /// The page CSP, with the origin of `redirect_uri` added to `form-action`: browsers apply
