@@ -32,6 +32,7 @@ async fn an_admin_sets_up_replaces_both_values_disables_the_app_and_resets() {
     chrome
         .wait_for_text("The setup is incomplete. Next: save the OpenProject server.")
         .await;
+    chrome.screenshot("nextcloud-admin-settings-new").await;
     chrome
         .assert_accessible("Nextcloud admin settings, new")
         .await;
