@@ -32,6 +32,7 @@ const NC = (() => {
     if (answer.status === 0) return what + " failed: the server cannot be reached. Check your network and try again.";
     if (answer.status === 401) return what + " failed: your session has ended. Log in again.";
     if (answer.status === 403) return what + " failed: you are not allowed to do this.";
+    if (answer.status === 412) return what + " failed: this page is out of date. Reload it and try again.";
     const message = answer.body && (answer.body.error || answer.body.message);
     if (typeof message === "string" && message) return what + " failed: " + message;
     return what + " failed (error " + answer.status + "). Try again.";
