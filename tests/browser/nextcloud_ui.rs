@@ -78,6 +78,10 @@ async fn an_admin_sets_up_replaces_both_values_disables_the_app_and_resets() {
     chrome
         .assert_accessible("Nextcloud admin settings, values shown once")
         .await;
+    chrome
+        .click("[data-copy=\"#nextcloud-client-secret\"]")
+        .await;
+    chrome.wait_for_text("Copied").await;
     chrome.click_text("Yes, I have copied these values").await;
     chrome.wait_for("#nextcloud-oauth-saved").await;
     assert!(!chrome.page_text().await.contains(&nc_secret));
