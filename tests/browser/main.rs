@@ -3,4 +3,5 @@
 //! `make test` installs the browser and axe-core (`make deps`) and builds the binaries first.
 
 mod harness;
+mod nextcloud_ui;
 mod openproject_ui;

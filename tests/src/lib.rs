@@ -15,6 +15,7 @@ use service_kit::{crypto::SecretKey, testing::TestDatabase};
 pub mod clients;
 pub mod dav;
 pub mod flows;
+pub mod nextcloud_ui;
 pub mod webdriver;
 
 pub const ADMIN: &str = "admin";

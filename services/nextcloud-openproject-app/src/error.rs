@@ -299,6 +299,7 @@ impl ResponseError for ApiError {
         let report = self.report();
         let mut response = Family::App {
             login_redirect: None,
+            browser_page: false,
         }
         .render(&report);
         response.extensions_mut().insert(report);
@@ -313,6 +314,8 @@ pub enum Family {
     /// `/index.php/login?redirect_url=…` target when a browser (`Accept` contains `html`) asks.
     App {
         login_redirect: Option<String>,
+        /// A browser asked for a page (not an app, OCS or DAV route): "not found" is a page too.
+        browser_page: bool,
     },
     Ocs(OcsFormat),
     /// WebDAV under `/remote.php/`: Sabre-style XML errors (spec §7.1).
@@ -339,17 +342,26 @@ impl Family {
                 .map_or_else(|| req.path().to_string(), |pq| pq.as_str().to_string());
             login_url(Some(&target))
         });
-        Self::App { login_redirect }
+        Self::App {
+            login_redirect,
+            browser_page: browser && is_page_path(req.path()),
+        }
     }
 
     pub fn render(&self, report: &Report) -> HttpResponse {
         match self {
-            Self::App { login_redirect } => {
+            Self::App {
+                login_redirect,
+                browser_page,
+            } => {
                 if let (StatusCode::UNAUTHORIZED, Some(location)) = (report.status, login_redirect)
                 {
                     return HttpResponse::SeeOther()
                         .insert_header((header::LOCATION, location.as_str()))
                         .finish();
+                }
+                if *browser_page && report.status == StatusCode::NOT_FOUND {
+                    return not_found_page();
                 }
                 let mut builder = HttpResponse::build(report.status);
                 if report.security {
@@ -378,6 +390,38 @@ impl Family {
                 format.respond(status, &envelope)
             }
         }
+    }
+}
+
+/// Paths a person may type into the address bar: everything but the app's API routes, OCS,
+/// WebDAV, `/status.php` and the assets, whose errors stay in their contract's shape.
+pub fn is_page_path(path: &str) -> bool {
+    const API_PREFIXES: [&str; 6] = [
+        "/ocs/",
+        "/remote.php",
+        "/status.php",
+        "/assets/",
+        "/index.php/apps/integration_openproject/",
+        "/apps/integration_openproject/",
+    ];
+    !API_PREFIXES.iter().any(|prefix| path.starts_with(prefix))
+}
+
+#[derive(askama::Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage;
+
+/// The HTML "Page not found" answer of unknown pages.
+fn not_found_page() -> HttpResponse {
+    let mut response = HttpResponse::NotFound();
+    for page_header in service_kit::web::PAGE_HEADERS {
+        response.insert_header(page_header);
+    }
+    match askama::Template::render(&NotFoundPage) {
+        Ok(body) => response.content_type("text/html; charset=utf-8").body(body),
+        Err(_) => response
+            .content_type("text/plain; charset=utf-8")
+            .body("Page not found"),
     }
 }
 
@@ -555,7 +599,43 @@ mod tests {
     fn app() -> Family {
         Family::App {
             login_redirect: None,
+            browser_page: false,
         }
+    }
+
+    #[actix_web::test]
+    async fn browsers_get_a_not_found_page_except_on_api_paths() {
+        let page = |path: &str| {
+            TestRequest::get()
+                .uri(path)
+                .insert_header((header::ACCEPT, "text/html,*/*"))
+                .to_http_request()
+        };
+        let response = Family::of(&page("/index.php/nowhere")).render(&ApiError::NotFound.report());
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers().get(header::CONTENT_TYPE).unwrap(),
+            "text/html; charset=utf-8"
+        );
+        for api in [
+            "/index.php/apps/integration_openproject/nowhere",
+            "/remote.php/dav/nowhere",
+            "/ocs/v2.php/nowhere",
+            "/assets/nowhere.js",
+        ] {
+            let response = Family::of(&page(api)).render(&ApiError::NotFound.report());
+            assert_ne!(
+                response.headers().get(header::CONTENT_TYPE).unwrap(),
+                "text/html; charset=utf-8",
+                "{api}"
+            );
+        }
+        // Scripts (no `html` in Accept) keep the JSON body.
+        let script = TestRequest::get()
+            .uri("/index.php/nowhere")
+            .to_http_request();
+        let response = Family::of(&script).render(&ApiError::NotFound.report());
+        assert_eq!(body_json(response).await["error"], messages::NOT_FOUND);
     }
 
     #[actix_web::test]

@@ -188,6 +188,48 @@ impl Session<'_> {
     }
 }
 
+/// Whether a user's stored connection still works, as OpenProject answers for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionHealth {
+    Working,
+    /// OpenProject refuses the stored tokens (reset, revoked, storage deleted) or they cannot
+    /// be refreshed: the user has to connect again.
+    Broken,
+    /// OpenProject could not be asked (down, timeout): nothing is known.
+    Unreachable,
+}
+
+/// What an attempt to use the connection means for it.
+pub fn health_of(outcome: &Result<Answer, CallError>) -> ConnectionHealth {
+    match outcome {
+        Ok(_) => ConnectionHealth::Working,
+        Err(CallError::NoToken | CallError::InvalidUrl) => ConnectionHealth::Broken,
+        Err(CallError::Refused {
+            status: 401 | 403, ..
+        }) => ConnectionHealth::Broken,
+        Err(_) => ConnectionHealth::Unreachable,
+    }
+}
+
+/// Asks OpenProject who the user is, with the stored token (refreshed when due).
+pub async fn connection_health(
+    op: OpenProject<'_>,
+    uid: &str,
+) -> Result<ConnectionHealth, ApiError> {
+    let outcome = match session(op, uid).await {
+        Ok(session) => {
+            session
+                .call(Method::GET, "/api/v3/users/me", &[], None)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Err(CallError::Unexpected(e)) => Err(e),
+        other => Ok(health_of(&other)),
+    }
+}
+
 /// The user's unread notifications (`GET /api/v3/notifications`, unread only, all pages);
 /// `Ok(None)` when the answer has no elements.
 pub async fn unread_notifications(session: &Session<'_>) -> Result<Option<Vec<Value>>, CallError> {
@@ -406,6 +448,32 @@ pub fn initials(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_tokens_break_the_connection_and_outages_do_not() {
+        let refused = |status| {
+            Err(CallError::Refused {
+                status,
+                body: Value::Null,
+            })
+        };
+        let ok = Ok(Answer {
+            status: 200,
+            body: Value::Null,
+        });
+        assert_eq!(health_of(&ok), ConnectionHealth::Working);
+        assert_eq!(health_of(&refused(401)), ConnectionHealth::Broken);
+        assert_eq!(health_of(&refused(403)), ConnectionHealth::Broken);
+        assert_eq!(
+            health_of(&Err(CallError::NoToken)),
+            ConnectionHealth::Broken
+        );
+        assert_eq!(health_of(&refused(500)), ConnectionHealth::Unreachable);
+        assert_eq!(
+            health_of(&Err(CallError::Network)),
+            ConnectionHealth::Unreachable
+        );
+    }
 
     #[test]
     fn search_filters_in_the_contracts_order() {

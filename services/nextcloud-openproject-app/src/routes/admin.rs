@@ -1,18 +1,53 @@
 //! The other admin routes of the integration app (contract §3.3): `admin-config`, `nc-oauth`,
-//! `check-admin-config`, `project-folder-status`, `sign-term-of-service`.
+//! `check-admin-config`, `project-folder-status`, `sign-term-of-service`; and the page that
+//! drives them, `/index.php/settings/admin/openproject`.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use askama::Template;
 use storage_protocol::integration_app::{
     AdminConfigResponse, CheckAdminConfig, NcOauthResponse, ResultFlag,
 };
 
 use crate::{
     body,
-    domain::{settings, setup, team_folder},
+    domain::{
+        admin_overview::{self, AdminOverview},
+        settings, setup, team_folder,
+    },
     error::ApiError,
+    routes::{
+        home::html,
+        pages::{admin_page, Section, Shell},
+    },
     security::{check_csrf, MaybeUser},
     state::AppState,
 };
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct AdminSettingsPage {
+    shell: Shell,
+    overview: AdminOverview,
+}
+
+/// GET /index.php/settings/admin/openproject — the guide's Nextcloud steps, the replace
+/// actions and the reset; its script calls the routes below.
+pub async fn settings_page(
+    req: HttpRequest,
+    caller: MaybeUser,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let shell = match admin_page(&req, caller, &state, Section::AdminSettings).await? {
+        Ok(shell) => shell,
+        Err(response) => return Ok(response),
+    };
+    let secret_box = state.secret_box.clone();
+    let overview = state
+        .db
+        .run(move |conn| admin_overview::load(conn, &secret_box).map_err(ApiError::from))
+        .await?;
+    html(StatusCode::OK, &AdminSettingsPage { shell, overview })
+}
 
 /// PUT APP/admin-config — CSRF-protected; any scalar values, team-folder actions included.
 pub async fn put_admin_config(

@@ -1,14 +1,17 @@
 //! GET /index.php/apps/dashboard/ — the user's unread OpenProject notifications (spec §9).
 
-use actix_web::{http::header, http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
 
 use crate::{
     domain::openproject_api::{session, unread_notifications, CallError},
-    error::{login_url, ApiError},
-    routes::home::html,
-    security::{session_token, MaybeUser},
+    error::ApiError,
+    routes::{
+        home::html,
+        pages::{shell, to_login, Section, Shell},
+    },
+    security::MaybeUser,
     state::AppState,
 };
 
@@ -27,9 +30,8 @@ pub struct NotificationItem {
 
 #[derive(Template)]
 #[template(path = "dashboard.html")]
-struct DashboardPage<'a> {
-    display_name: &'a str,
-    requesttoken: &'a str,
+struct DashboardPage {
+    shell: Shell,
     state: DashboardState,
 }
 
@@ -52,15 +54,16 @@ pub async fn get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(user) = caller.0 else {
-        let here = req
-            .uri()
-            .path_and_query()
-            .map_or("/index.php/apps/dashboard/", |pq| pq.as_str());
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, login_url(Some(here))))
-            .finish());
+        return Ok(to_login(&req));
     };
-    let page_state = match session(state.openproject(), &user.uid).await {
+    let shell = shell(&state, &user, Section::Dashboard).await?;
+    // A disabled integration shows no widget, so OpenProject is not asked.
+    let opened = if shell.app_enabled {
+        session(state.openproject(), &user.uid).await
+    } else {
+        Err(CallError::NoToken)
+    };
+    let page_state = match opened {
         Err(CallError::NoToken) => DashboardState::NotConnected,
         Err(CallError::Unexpected(e)) => return Err(e),
         Err(_) => DashboardState::Failed,
@@ -72,12 +75,10 @@ pub async fn get(
             Ok(None) | Err(_) => DashboardState::Failed,
         },
     };
-    let requesttoken = session_token(&state, &user).unwrap_or_default();
     html(
         StatusCode::OK,
         &DashboardPage {
-            display_name: &user.display_name,
-            requesttoken: &requesttoken,
+            shell,
             state: page_state,
         },
     )

@@ -7,7 +7,8 @@ use storage_protocol::nextcloud::SESSION_COOKIE;
 use crate::{
     domain::{files, sessions},
     error::{login_url, ApiError},
-    security::{session_token, MaybeUser},
+    routes::pages::{shell, to_login, Section, Shell},
+    security::MaybeUser,
     state::AppState,
 };
 
@@ -15,17 +16,38 @@ pub const FILES_PATH: &str = "/index.php/apps/files/";
 
 #[derive(Template)]
 #[template(path = "files.html")]
-struct FilesPage<'a> {
-    uid: &'a str,
-    display_name: &'a str,
-    requesttoken: &'a str,
-    logout_url: String,
+struct FilesPage {
+    shell: Shell,
     /// The folder shown, `/`-separated from the user's root.
     dir: String,
-    parent_link: Option<String>,
+    breadcrumbs: Vec<Breadcrumb>,
     entries: Vec<FileEntry>,
+    /// The file whose details open with the page (`fileid` with `openfile=true`).
+    open_file: Option<i64>,
     /// The folder does not exist (404).
     missing: bool,
+}
+
+/// One folder of the path above the listing, the root first.
+struct Breadcrumb {
+    name: String,
+    href: String,
+}
+
+/// "All files", then each folder of `path` linking to its listing.
+fn breadcrumbs(path: &[String]) -> Vec<Breadcrumb> {
+    let mut crumbs = vec![Breadcrumb {
+        name: "All files".into(),
+        href: FILES_PATH.into(),
+    }];
+    for (depth, name) in path.iter().enumerate() {
+        let dir = format!("/{}", path[..=depth].join("/"));
+        crumbs.push(Breadcrumb {
+            name: name.clone(),
+            href: format!("{FILES_PATH}?dir={}", encode(&dir)),
+        });
+    }
+    crumbs
 }
 
 /// One row of the files page.
@@ -64,17 +86,6 @@ pub async fn root(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
         .finish())
 }
 
-/// Anonymous browsers go to the login page and come back here.
-fn to_login(req: &HttpRequest) -> HttpResponse {
-    let here = req
-        .uri()
-        .path_and_query()
-        .map_or(FILES_PATH, |pq| pq.as_str());
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, login_url(Some(here))))
-        .finish()
-}
-
 fn encode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
@@ -95,6 +106,7 @@ pub async fn files(
             .collect();
     let dir = params.get("dir").cloned().unwrap_or_else(|| "/".into());
     let highlighted: Option<i64> = params.get("fileid").and_then(|v| v.parse().ok());
+    let open_file = highlighted.filter(|_| params.get("openfile").is_some_and(|v| v == "true"));
     let segments: Option<Vec<String>> = dir
         .split('/')
         .filter(|s| !s.is_empty())
@@ -122,14 +134,10 @@ pub async fn files(
                 .await?
         }
     };
-    let requesttoken = session_token(&state, &user).unwrap_or_default();
-    let (status, dir, parent_link, entries, missing) = match listing {
+    let (status, dir, crumbs, entries, missing) = match listing {
         Some((path, children)) => {
             let dir = format!("/{}", path.join("/"));
-            let parent_link = (!path.is_empty()).then(|| {
-                let up = format!("/{}", path[..path.len() - 1].join("/"));
-                format!("{FILES_PATH}?dir={}", encode(&up))
-            });
+            let crumbs = breadcrumbs(&path);
             let entries = children
                 .into_iter()
                 .map(|child| {
@@ -151,20 +159,18 @@ pub async fn files(
                     }
                 })
                 .collect();
-            (StatusCode::OK, dir, parent_link, entries, false)
+            (StatusCode::OK, dir, crumbs, entries, false)
         }
-        None => (StatusCode::NOT_FOUND, dir, None, Vec::new(), true),
+        None => (StatusCode::NOT_FOUND, dir, Vec::new(), Vec::new(), true),
     };
     html(
         status,
         &FilesPage {
-            uid: &user.uid,
-            display_name: &user.display_name,
-            logout_url: format!("/index.php/logout?requesttoken={requesttoken}"),
-            requesttoken: &requesttoken,
+            shell: shell(&state, &user, Section::Files).await?,
             dir,
-            parent_link,
+            breadcrumbs: crumbs,
             entries,
+            open_file,
             missing,
         },
     )
@@ -201,17 +207,14 @@ pub async fn file_link(
         None => None,
     };
     let Some(located) = found else {
-        let requesttoken = session_token(&state, &user).unwrap_or_default();
         return html(
             StatusCode::NOT_FOUND,
             &FilesPage {
-                uid: &user.uid,
-                display_name: &user.display_name,
-                logout_url: format!("/index.php/logout?requesttoken={requesttoken}"),
-                requesttoken: &requesttoken,
+                shell: shell(&state, &user, Section::Files).await?,
                 dir: "/".into(),
-                parent_link: None,
+                breadcrumbs: Vec::new(),
                 entries: Vec::new(),
+                open_file: None,
                 missing: true,
             },
         );
@@ -236,13 +239,39 @@ pub async fn file_link(
         .finish())
 }
 
-/// An HTML page (framing is refused for every response by the server's default headers).
+/// An HTML page with the page security headers (scripts and styles from our origin only).
 pub fn html(status: StatusCode, page: &impl Template) -> Result<HttpResponse, ApiError> {
     let body = page
         .render()
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("rendering a page")))?;
-    Ok(HttpResponse::build(status)
+    let mut response = HttpResponse::build(status);
+    for page_header in service_kit::web::PAGE_HEADERS {
+        response.insert_header(page_header);
+    }
+    Ok(response
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breadcrumbs_lead_back_to_each_folder() {
+        let crumbs = breadcrumbs(&["a b".to_string(), "c".to_string()]);
+        let shown: Vec<(&str, &str)> = crumbs
+            .iter()
+            .map(|c| (c.name.as_str(), c.href.as_str()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("All files", FILES_PATH),
+                ("a b", "/index.php/apps/files/?dir=%2Fa%20b"),
+                ("c", "/index.php/apps/files/?dir=%2Fa%20b%2Fc"),
+            ]
+        );
+    }
 }

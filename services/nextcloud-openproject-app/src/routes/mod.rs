@@ -6,6 +6,7 @@ use actix_web::web;
 use crate::error::ApiError;
 
 pub mod admin;
+pub mod apps;
 pub mod capabilities;
 pub mod cloud_users;
 pub mod dashboard;
@@ -18,6 +19,8 @@ pub mod login;
 pub mod oauth2;
 pub mod openproject_api;
 pub mod openproject_connection;
+pub mod pages;
+pub mod search;
 pub mod setup;
 pub mod status;
 pub mod webdav;
@@ -50,6 +53,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/ocs/{version:v[12]}.php/cloud/users/{userid}",
             web::put().to(cloud_users::edit),
         )
+        .route(
+            "/ocs/{version:v[12]}.php/cloud/apps",
+            web::get().to(apps::list),
+        )
+        .route(
+            "/ocs/{version:v[12]}.php/cloud/apps/{app}",
+            web::post().to(apps::enable),
+        )
+        .route(
+            "/ocs/{version:v[12]}.php/cloud/apps/{app}",
+            web::delete().to(apps::disable),
+        )
+        .route("/assets/{name}", web::get().to(pages::asset))
         .route(
             "/ocs/{version:v[12]}.php/apps/integration_openproject/fileinfo/{file_id}",
             web::get().to(fileinfo::fileinfo),
@@ -123,7 +139,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(
                 &format!("{front}/settings/user/openproject"),
                 web::get().to(openproject_connection::personal_settings),
-            );
+            )
+            .route(
+                &format!("{front}/settings/admin/openproject"),
+                web::get().to(admin::settings_page),
+            )
+            .route(&format!("{front}/settings/apps"), web::get().to(apps::page))
+            .route(&format!("{front}/search"), web::get().to(search::get));
     }
     for prefix in APP_PREFIXES {
         let app = |path: &str| format!("{prefix}/{path}");

@@ -24,7 +24,7 @@ use crate::{
         oauth_server::{self, AuthorizeCheck, AuthorizeParams, Decision, TokenParams},
     },
     error::{login_url, ApiError},
-    routes::home::html,
+    routes::{home::html, pages::csp_with_form_redirect_to},
     security::{check_csrf, client_address, session_token, MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
@@ -154,7 +154,7 @@ pub async fn consent(
         return message_page(StatusCode::BAD_REQUEST, "Access forbidden", REQUEST_EXPIRED);
     };
     let requesttoken = session_token(&state, &user).unwrap_or_default();
-    html(
+    let mut response = html(
         StatusCode::OK,
         &ConsentPage {
             display_name: &user.display_name,
@@ -162,7 +162,15 @@ pub async fn consent(
             requesttoken: &requesttoken,
             request_id: &id,
         },
-    )
+    )?;
+    if let Some(csp) = csp_with_form_redirect_to(&client.redirect_uri)
+        .and_then(|csp| header::HeaderValue::from_str(&csp).ok())
+    {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(response)
 }
 
 /// POST /index.php/login/flow/grant — form fields `requesttoken`, `request` and `decision`

@@ -9,10 +9,17 @@ use storage_protocol::nextcloud::AppError;
 
 use crate::{
     body,
-    domain::openproject_connection::{self, ConfigOutcome, RedirectParams, RESULT_SUCCESS},
-    error::{login_url, ApiError},
-    routes::home::html,
-    security::{check_csrf, session_token, MaybeUser},
+    domain::{
+        openproject_api::{connection_health, ConnectionHealth},
+        openproject_connection::{self, ConfigOutcome, RedirectParams, RESULT_SUCCESS},
+        user_view::Toggles,
+    },
+    error::ApiError,
+    routes::{
+        home::html,
+        pages::{shell, to_login, Section, Shell},
+    },
+    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 
@@ -78,52 +85,66 @@ pub async fn put_config(
     })
 }
 
-#[derive(Template)]
-#[template(path = "personal_settings.html")]
-struct PersonalSettingsPage<'a> {
-    display_name: &'a str,
-    requesttoken: &'a str,
-    connected: bool,
-    user_name: &'a str,
-    admin_config_ok: bool,
-    success: bool,
-    error_message: Option<&'a str>,
+/// What the page says about the stored connection, checked with OpenProject.
+pub enum ConnectionView {
+    Working(String),
+    /// OpenProject could not be asked; the stored connection is shown as it is.
+    Unreachable(String),
+    /// Stored tokens that OpenProject no longer accepts.
+    Broken,
+    NotConnected,
 }
 
-/// GET /index.php/settings/user/openproject — the connection, and the outcome of the last
-/// OAuth journey shown once.
+#[derive(Template)]
+#[template(path = "personal_settings.html")]
+struct PersonalSettingsPage {
+    shell: Shell,
+    connection: ConnectionView,
+    admin_config_ok: bool,
+    success: bool,
+    /// The last journey's failure in plain words.
+    error_message: Option<String>,
+    toggles: Toggles,
+}
+
+/// GET /index.php/settings/user/openproject — the connection as OpenProject sees it now, the
+/// toggles, and the outcome of the last OAuth journey shown once.
 pub async fn personal_settings(
     req: HttpRequest,
     caller: MaybeUser,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(user) = caller.0 else {
-        let here = req
-            .uri()
-            .path_and_query()
-            .map_or(openproject_connection::PERSONAL_SETTINGS_PATH, |pq| {
-                pq.as_str()
-            });
-        return Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, login_url(Some(here))))
-            .finish());
+        return Ok(to_login(&req));
     };
     let (uid, secret_box) = (user.uid.clone(), state.secret_box.clone());
     let shown = state
         .db
         .run(move |conn| openproject_connection::personal_state(conn, &secret_box, &uid))
         .await?;
-    let requesttoken = session_token(&state, &user).unwrap_or_default();
+    let name = shown.user_name.clone().unwrap_or_default();
+    let connection = if !shown.connected {
+        ConnectionView::NotConnected
+    } else {
+        match connection_health(state.openproject(), &user.uid).await? {
+            ConnectionHealth::Working => ConnectionView::Working(name),
+            ConnectionHealth::Unreachable => ConnectionView::Unreachable(name),
+            ConnectionHealth::Broken => ConnectionView::Broken,
+        }
+    };
+    let shell = shell(&state, &user, Section::PersonalSettings).await?;
     html(
         StatusCode::OK,
         &PersonalSettingsPage {
-            display_name: &user.display_name,
-            requesttoken: &requesttoken,
-            connected: shown.connected,
-            user_name: shown.user_name.as_deref().unwrap_or_default(),
+            toggles: shell.toggles,
+            shell,
+            connection,
             admin_config_ok: shown.admin_config_ok,
             success: shown.result.as_deref() == Some(RESULT_SUCCESS),
-            error_message: shown.error_message.as_deref(),
+            error_message: shown
+                .error_message
+                .as_deref()
+                .map(openproject_connection::readable_connection_error),
         },
     )
 }

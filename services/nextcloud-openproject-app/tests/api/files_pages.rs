@@ -43,7 +43,7 @@ async fn file_links_open_the_file_in_its_folder() {
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();
     assert!(
-        page.contains(&format!("<tr data-file-id=\"{id}\" class=\"highlighted\">")),
+        page.contains(&format!("<tr data-file-id=\"{id}\" class=\"highlighted\"")),
         "{page}"
     );
     assert!(page.contains("plan.pdf"));
@@ -52,7 +52,11 @@ async fn file_links_open_the_file_in_its_folder() {
         .send()
         .await
         .unwrap();
-    assert!(root.text().await.unwrap().contains("My Docs/"));
+    assert!(root
+        .text()
+        .await
+        .unwrap()
+        .contains("data-name=\"My Docs\" data-folder=\"true\""));
 
     // Someone else's file, an unknown id, an unknown folder.
     let bob = browser();

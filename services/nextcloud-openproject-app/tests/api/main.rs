@@ -22,4 +22,5 @@ mod pages;
 mod provisioning;
 mod setup;
 mod status;
+mod ui_pages;
 mod webdav;

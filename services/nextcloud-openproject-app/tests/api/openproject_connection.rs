@@ -374,10 +374,12 @@ async fn redirect_failures_are_reported_once_on_the_settings_page() {
         Some("error")
     );
     assert_eq!(pref(&c.app, "oauth_state"), None);
+    // Shown once, in plain words rather than the stored protocol message.
     let page = c.settings_page().await;
-    assert!(page.contains("Error during OAuth exchanges"), "{page}");
+    assert!(page.contains("the attempt expired"), "{page}");
+    assert!(!page.contains("Error during OAuth exchanges"), "{page}");
     assert!(page.contains("id=\"connect\""));
-    assert!(!c.settings_page().await.contains("Error during OAuth"));
+    assert!(!c.settings_page().await.contains("the attempt expired"));
 
     // OpenProject refuses the code.
     c.op.answer_tokens_with(TokenAnswer::Refuse {
@@ -403,6 +405,11 @@ async fn redirect_failures_are_reported_once_on_the_settings_page() {
         Some("Error getting OAuth access token. access_denied")
     );
     assert_eq!(c.op.requests_to("/oauth/token").len(), 1);
+    let page = c.settings_page().await;
+    assert!(
+        page.contains("You cancelled the connection to OpenProject"),
+        "{page}"
+    );
 
     // Anonymous browsers log in first.
     let response = c
@@ -786,4 +793,22 @@ async fn admin_changes_clear_connections_as_the_effects_table_says() {
     assert_eq!(status, 200);
     assert_eq!(pref(&c.app, "token"), None);
     assert_eq!(c.op.requests_to("/oauth/revoke").len(), 0);
+}
+
+#[tokio::test]
+async fn tokens_openproject_no_longer_accepts_are_shown_as_a_broken_connection() {
+    let c = spawn_with_openproject().await;
+    c.connect().await;
+    assert!(c.settings_page().await.contains("id=\"disconnect\""));
+
+    // OpenProject forgot the token (its storage was deleted or its OAuth values replaced).
+    set_pref(&c.app, "token", "a-token-openproject-revoked");
+    let page = c.settings_page().await;
+    assert!(
+        page.contains("Your connection to OpenProject no longer works."),
+        "{page}"
+    );
+    assert!(page.contains("id=\"connect\""), "{page}");
+    assert!(!page.contains("id=\"disconnect\""), "{page}");
+    assert!(!page.contains("Connected as"), "{page}");
 }

@@ -17,8 +17,8 @@ async fn responses_refuse_framing() {
     let app = spawn_app().await;
     let response = app.get("/index.php/login").send().await.unwrap();
     assert_eq!(response.headers()["x-frame-options"], "DENY");
-    assert_eq!(
-        response.headers()["content-security-policy"],
-        "frame-ancestors 'none'"
-    );
+    assert!(response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
 }

@@ -237,9 +237,50 @@ pub fn personal_state(
     })
 }
 
+/// The outcome of a failed OAuth journey in a person's words: the stored message names OAuth
+/// error codes (`Error getting OAuth access token. access_denied`), which mean nothing to users.
+pub fn readable_connection_error(message: &str) -> String {
+    let reason = message
+        .strip_prefix("Error getting OAuth access token. ")
+        .unwrap_or(message);
+    match reason {
+        "access_denied" | "no authorization code" => {
+            "You cancelled the connection to OpenProject, so nothing changed. Connect again whenever you are ready.".into()
+        }
+        super::authorize::EXCHANGE_PRECONDITIONS_FAILED => {
+            "The connection to OpenProject could not be completed: the attempt expired or was started in another window. Please connect again.".into()
+        }
+        "invalid_client" | "unauthorized_client" => {
+            "OpenProject did not accept this Nextcloud's OAuth settings. Ask your administrator to check the OpenProject integration.".into()
+        }
+        _ => "The connection to OpenProject failed. Please try again; if it keeps failing, ask your administrator.".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn failed_journeys_are_told_in_plain_words() {
+        let cancelled =
+            readable_connection_error("Error getting OAuth access token. access_denied");
+        assert!(
+            cancelled.starts_with("You cancelled the connection"),
+            "{cancelled}"
+        );
+        assert_eq!(
+            readable_connection_error("Error getting OAuth access token. no authorization code"),
+            cancelled
+        );
+        assert!(readable_connection_error("Error during OAuth exchanges").contains("expired"));
+        assert!(
+            readable_connection_error("Error getting OAuth access token. invalid_client")
+                .contains("administrator")
+        );
+        let other = readable_connection_error("Error getting OAuth access token. invalid_grant");
+        assert!(!other.contains("invalid_grant"), "{other}");
+    }
 
     #[test]
     fn config_bodies() {

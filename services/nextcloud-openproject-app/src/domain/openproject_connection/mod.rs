@@ -19,7 +19,10 @@ use service_kit::{
 use storage_protocol::storages::nextcloud_urls;
 
 pub use authorize::{finish_authorization, start_authorization, RedirectParams};
-pub use config::{parse_config, personal_state, update_config, ConfigChanges, ConfigOutcome};
+pub use config::{
+    parse_config, personal_state, readable_connection_error, update_config, ConfigChanges,
+    ConfigOutcome,
+};
 pub use tokens::{openproject_access_token, AccessTokenError};
 
 /// `oauth_connection_result` values.

@@ -1,0 +1,234 @@
+//! Steps of the Nextcloud side's browser tests: signing in through the login page, the
+//! OpenProject values those tests need (taken from OpenProject's API while its UI is being
+//! built), and a user's OAuth journey from Nextcloud's personal settings through OpenProject.
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::{json_of, webdriver::Chrome, Pair, STORAGE_NAME};
+
+/// The personal settings page of the integration.
+pub const PERSONAL_SETTINGS: &str = "/index.php/settings/user/openproject";
+/// The admin settings page of the integration.
+pub const ADMIN_SETTINGS: &str = "/index.php/settings/admin/openproject";
+
+/// Signs `chrome` in to Nextcloud through its login page.
+pub async fn sign_in(chrome: &Chrome, pair: &Pair, user: &str, password: &str) {
+    chrome
+        .goto(&format!("{}/index.php/login", pair.nextcloud.url))
+        .await;
+    chrome.fill_labelled("Account name", user).await;
+    chrome.fill_labelled("Password", password).await;
+    chrome.click_text("Log in").await;
+    chrome.wait_for("#user-menu-button").await;
+}
+
+/// Opens the user menu and follows its entry `entry`.
+pub async fn user_menu(chrome: &Chrome, entry: &str) {
+    chrome.click("#user-menu-button").await;
+    chrome.click_text(entry).await;
+}
+
+/// OpenProject's OAuth application for Nextcloud, as its storage form shows it once.
+#[derive(Debug, Clone)]
+pub struct OpenProjectValues {
+    pub storage_id: i64,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+/// Step 2 at OpenProject: the Nextcloud storage and its OAuth application.
+pub async fn create_storage(pair: &Pair) -> OpenProjectValues {
+    let (status, created) = json_of(pair.op(Method::POST, "/api/v3/storages").json(
+        &storage_protocol::storages::StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let application = &created["_embedded"]["oauthApplication"];
+    OpenProjectValues {
+        storage_id: created["id"].as_i64().expect("storage id"),
+        client_id: application["clientId"].as_str().expect("clientId").into(),
+        client_secret: application["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .into(),
+    }
+}
+
+/// OpenProject replaces the storage's OAuth application: every token it issued stops working.
+pub async fn replace_openproject_application(pair: &Pair, storage_id: i64) -> OpenProjectValues {
+    let (status, application) = json_of(pair.op(
+        Method::POST,
+        &format!("/api/v3/storages/{storage_id}/oauth_application"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{application}");
+    OpenProjectValues {
+        storage_id,
+        client_id: application["clientId"].as_str().expect("clientId").into(),
+        client_secret: application["clientSecret"]
+            .as_str()
+            .expect("clientSecret")
+            .into(),
+    }
+}
+
+/// Step 4 at OpenProject: Nextcloud's client id and secret.
+pub async fn enter_nextcloud_values(pair: &Pair, storage_id: i64, id: &str, secret: &str) {
+    let (status, body) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
+        )
+        .json(&json!({"clientId": id, "clientSecret": secret})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// The storage as OpenProject's admin sees it.
+pub async fn storage(pair: &Pair, storage_id: i64) -> Value {
+    let (status, body) =
+        json_of(pair.op(Method::GET, &format!("/api/v3/storages/{storage_id}"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+/// Step 5 at OpenProject: a project with the storages module and the storage enabled.
+pub async fn project_with_storage(pair: &Pair, storage_id: i64, name: &str) -> i64 {
+    let (status, project) = json_of(
+        pair.op(Method::POST, "/api/v3/projects")
+            .json(&json!({"name": name})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{project}");
+    let project_id = project["id"].as_i64().expect("project id");
+    let (status, modules) = json_of(pair.op(
+        Method::PUT,
+        &format!("/api/v3/projects/{project_id}/modules/storages"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{modules}");
+    let (status, body) = json_of(
+        pair.op(Method::POST, "/api/v3/project_storages")
+            .json(&json!({
+        "projectFolderMode": "inactive",
+        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
+                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    project_id
+}
+
+/// A user with the same login and password on both sides, member of `project` with `role` at
+/// OpenProject; returns the OpenProject user id.
+pub async fn user_on_both_sides(
+    pair: &Pair,
+    login: &str,
+    password: &str,
+    last_name: &str,
+    project: i64,
+    role: &str,
+) -> i64 {
+    let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
+        "login": login, "password": password, "firstName": login, "lastName": last_name,
+        "email": format!("{login}@example.com")})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{user}");
+    let op_id = user["id"].as_i64().expect("user id");
+    let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
+    let role_href = roles["_embedded"]["elements"]
+        .as_array()
+        .expect("roles")
+        .iter()
+        .find(|r| r["name"] == role)
+        .unwrap_or_else(|| panic!("role {role} in {roles}"))["_links"]["self"]["href"]
+        .clone();
+    let (status, membership) = json_of(pair.op(Method::POST, "/api/v3/memberships").json(&json!({
+        "_links": {"project": {"href": format!("/api/v3/projects/{project}")},
+                   "principal": {"href": format!("/api/v3/users/{op_id}")},
+                   "roles": [{"href": role_href}]}})))
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{membership}");
+    let (status, body) = json_of(
+        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
+            .header("OCS-APIRequest", "true")
+            .form(&[
+                ("userid", login),
+                ("password", password),
+                ("displayName", &format!("{login} {last_name}")),
+            ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    op_id
+}
+
+/// A work package in `project`, assigned to `assignee` when given.
+pub async fn work_package(pair: &Pair, project: i64, subject: &str, assignee: Option<i64>) -> i64 {
+    let assignee = assignee.map_or(Value::Null, |id| json!(format!("/api/v3/users/{id}")));
+    let (status, created) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/projects/{project}/work_packages"),
+        )
+        .json(&json!({"subject": subject, "_links": {"assignee": {"href": assignee}}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_i64().expect("work package id")
+}
+
+/// The file links of a work package as OpenProject's admin reads them (stored data).
+pub async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
+    let (status, links) = json_of(pair.op(
+        Method::GET,
+        &format!("/api/v3/work_packages/{work_package}/file_links?pageSize=0"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{links}");
+    let mut names: Vec<String> = links["_embedded"]["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .filter_map(|l| l["originData"]["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// What the person does at OpenProject's consent page.
+#[derive(Debug, Clone, Copy)]
+pub enum Consent {
+    Authorize,
+    Deny,
+}
+
+/// Clicks "Connect to OpenProject" on the personal settings page, signs in at OpenProject
+/// when it asks, answers its consent page, and waits to be back on the personal settings.
+pub async fn connect_to_openproject(
+    chrome: &Chrome,
+    pair: &Pair,
+    login: &str,
+    password: &str,
+    consent: Consent,
+) {
+    chrome.click_text("Connect to OpenProject").await;
+    let at_openproject = chrome
+        .wait_for_url(|url| url.starts_with(&pair.openproject.url))
+        .await;
+    if url::Url::parse(&at_openproject).is_ok_and(|u| u.path() == "/login") {
+        chrome.fill("input[name=username]", login).await;
+        chrome.fill("input[name=password]", password).await;
+        chrome.press("\u{E007}").await;
+    }
+    let decision = match consent {
+        Consent::Authorize => "Authorize",
+        Consent::Deny => "Deny",
+    };
+    chrome.click_text(decision).await;
+    chrome
+        .wait_for_url(|url| url.starts_with(&format!("{}{PERSONAL_SETTINGS}", pair.nextcloud.url)))
+        .await;
+}
