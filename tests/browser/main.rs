@@ -5,3 +5,4 @@
 mod harness;
 mod nextcloud_ui;
 mod openproject_ui;
+mod whole_guide;

@@ -153,6 +153,34 @@ impl Chrome {
         self.call("POST", "/url", json!({ "url": url })).await;
     }
 
+    /// Opens a new tab, switches to it, and returns its handle.
+    pub async fn open_tab(&self) -> String {
+        let opened = self
+            .call("POST", "/window/new", json!({"type": "tab"}))
+            .await;
+        let handle = opened["handle"]
+            .as_str()
+            .expect("a window handle")
+            .to_string();
+        self.switch_to_tab(&handle).await;
+        handle
+    }
+
+    /// The handle of the current tab.
+    pub async fn current_tab(&self) -> String {
+        self.call("GET", "/window", Value::Null)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Makes the tab `handle` the one commands go to.
+    pub async fn switch_to_tab(&self, handle: &str) {
+        self.call("POST", "/window", json!({ "handle": handle }))
+            .await;
+    }
+
     pub async fn current_url(&self) -> String {
         self.call("GET", "/url", Value::Null)
             .await
