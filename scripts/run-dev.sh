@@ -54,6 +54,13 @@ cat <<MSG
   OpenProject side   $OPS_PUBLIC_URL        sign in as admin / $OPS_ADMIN_PASSWORD
   Nextcloud side     $NCOA_PUBLIC_URL        sign in as admin / $NCOA_ADMIN_PASSWORD
 
+  Set up the integration in the browser, with a tab for each side:
+    1. Nextcloud: user menu → Administration settings → OpenProject integration → OpenProject host
+    2. OpenProject: Administration → File storages → + Storage (Host URL: $NCOA_PUBLIC_URL)
+    3. Nextcloud: paste OpenProject's OAuth values, copy Nextcloud's
+    4. OpenProject: paste Nextcloud's OAuth values
+    5. OpenProject: a project → Project settings → Modules → File storages
+
   API, e.g.:  curl -u admin:$OPS_ADMIN_PASSWORD $OPS_PUBLIC_URL/api/v3
               curl -u admin:$NCOA_ADMIN_PASSWORD '$NCOA_PUBLIC_URL/ocs/v2.php/cloud/user?format=json'
   Data lives in ./data (delete it to start over). Press Ctrl-C to stop both.
