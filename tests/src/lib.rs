@@ -255,15 +255,25 @@ pub struct Pair {
     pub client: reqwest::Client,
 }
 
+/// The tests' HTTP client: redirects are not followed (each hop is checked), cookies kept when
+/// asked. Idle connections are dropped after 2 s, before the services' 5 s keep-alive closes
+/// them: reusing a connection the server is closing at that instant fails the request
+/// (`IncompleteMessage`), which a starved test machine otherwise hits now and then.
+pub fn test_client(cookies: bool) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(cookies)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(Duration::from_secs(2))
+        .build()
+        .expect("client")
+}
+
 /// Both services as deployed elsewhere, reached at their URLs.
 pub fn external_pair(openproject: &str, nextcloud: &str) -> Pair {
     Pair {
         openproject: Service::external(openproject),
         nextcloud: Service::external(nextcloud),
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: test_client(false),
     }
 }
 
@@ -306,10 +316,7 @@ fn launch_pair(logging: Option<(&[PathBuf; 2], &str)>) -> Pair {
     Pair {
         openproject,
         nextcloud,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
+        client: test_client(false),
     }
 }
 
@@ -369,11 +376,7 @@ impl Default for Browser {
 impl Browser {
     pub fn new() -> Self {
         Self {
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("client"),
+            client: test_client(true),
         }
     }
 

@@ -42,14 +42,63 @@ pub trait SendObserved {
 
 impl SendObserved for reqwest::RequestBuilder {
     async fn send_observed(self) -> reqwest::Result<reqwest::Response> {
-        let request = match operations::current_request_id() {
-            Some(id) => self.header(operations::REQUEST_ID_HEADER, id),
-            None => self,
-        };
-        let started = std::time::Instant::now();
-        let result = request.send().await;
-        operations::METRICS.observe_peer_call(operations::peer_outcome(&result), started.elapsed());
-        result
+        let (client, request) = self.build_split();
+        execute_observed(&client, request?).await
+    }
+}
+
+async fn execute_observed(
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
+    if let Some(id) = operations::current_request_id()
+        .and_then(|id| reqwest::header::HeaderValue::from_str(&id).ok())
+    {
+        request
+            .headers_mut()
+            .insert(operations::REQUEST_ID_HEADER, id);
+    }
+    let started = std::time::Instant::now();
+    let result = client.execute(request).await;
+    operations::METRICS.observe_peer_call(operations::peer_outcome(&result), started.elapsed());
+    result
+}
+
+/// The token requests the `oauth2` crate makes (`request_async(&Observed(&client))`), sent as
+/// [`SendObserved`] sends the others: with the request id, counted in the metrics.
+pub struct Observed<'a>(pub &'a reqwest::Client);
+
+type TokenCall<'c> = std::pin::Pin<
+    Box<
+        dyn std::future::Future<
+                Output = Result<oauth2::HttpResponse, oauth2::HttpClientError<reqwest::Error>>,
+            > + Send
+            + 'c,
+    >,
+>;
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Observed<'_> {
+    type Error = oauth2::HttpClientError<reqwest::Error>;
+    type Future = TokenCall<'c>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        let reqwest_error = |e| oauth2::HttpClientError::Reqwest(Box::new(e));
+        Box::pin(async move {
+            let request = reqwest::Request::try_from(request).map_err(reqwest_error)?;
+            let response = execute_observed(self.0, request)
+                .await
+                .map_err(reqwest_error)?;
+            let mut answer = oauth2::http::Response::builder()
+                .status(response.status())
+                .version(response.version());
+            for (name, value) in response.headers() {
+                answer = answer.header(name, value);
+            }
+            let body = response.bytes().await.map_err(reqwest_error)?;
+            answer
+                .body(body.to_vec())
+                .map_err(oauth2::HttpClientError::Http)
+        })
     }
 }
 

@@ -3,7 +3,7 @@
 //! state, and the token endpoint (oauth.md §4). Each returns what the caller needs to decide,
 //! never a raw transport error.
 
-use service_kit::http_client::SendObserved;
+use service_kit::http_client::{Observed, SendObserved};
 use std::time::Duration;
 
 use oauth2::{
@@ -397,7 +397,7 @@ impl NextcloudClient {
         if let Some(verifier) = code_verifier {
             request = request.set_pkce_verifier(PkceCodeVerifier::new(verifier.to_string()));
         }
-        grant(request.request_async(&self.user_bound).await)
+        grant(request.request_async(&Observed(&self.user_bound)).await)
     }
 
     /// `POST <host>index.php/apps/oauth2/api/v1/token` with `grant_type=refresh_token`
@@ -415,7 +415,7 @@ impl NextcloudClient {
         grant(
             oauth
                 .exchange_refresh_token(&refresh_token)
-                .request_async(&self.user_bound)
+                .request_async(&Observed(&self.user_bound))
                 .await,
         )
     }

@@ -13,7 +13,7 @@ use oauth2::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use service_kit::http_client::SendObserved;
+use service_kit::http_client::{Observed, SendObserved};
 use service_kit::{crypto::SecretString, time::now_millis};
 use storage_protocol::{
     integration_app::{messages, USER_AGENT},
@@ -140,7 +140,7 @@ pub(super) async fn exchange_code(
     let response = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .set_pkce_verifier(PkceCodeVerifier::new(verifier))
-        .request_async(op.http)
+        .request_async(&Observed(op.http))
         .await
         .map_err(ExchangeFailure::of)?;
     let tokens = Tokens::from(response);
@@ -159,7 +159,7 @@ pub(super) async fn refresh_tokens(
         oauth_client(settings, &op.redirect_uri()).map_err(ExchangeFailure::Misconfigured)?;
     let response = client
         .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
-        .request_async(op.http)
+        .request_async(&Observed(op.http))
         .await
         .map_err(ExchangeFailure::of)?;
     Ok(Tokens::from(response))
