@@ -391,7 +391,7 @@ async fn the_compose_topology_serves_the_whole_integration_through_its_proxies()
     }
     let (sent, failed) = load.stop().await;
     eprintln!("rolling restart: {sent} requests, {failed} failed");
-    assert!(sent > 50, "the load ran ({sent} requests)");
+    assert!(sent > 20, "the load ran ({sent} requests)");
     assert_eq!(failed, 0, "requests failed during the rolling restart");
 
     // Requests landed on both replicas of each pair; metrics show the test's traffic.
