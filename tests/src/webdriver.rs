@@ -251,6 +251,19 @@ impl Chrome {
         }
     }
 
+    /// Waits until no element matches the CSS `selector` (a row removed, a dialog closed).
+    pub async fn wait_until_gone(&self, selector: &str) {
+        let deadline = Instant::now() + WAIT;
+        while self.find_now(selector).await.is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "`{selector}` is still on {} after {WAIT:?}",
+                self.current_url().await
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the page's visible text contains `text`.
     pub async fn wait_for_text(&self, text: &str) {
         let deadline = Instant::now() + WAIT;
