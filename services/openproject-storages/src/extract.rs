@@ -22,8 +22,8 @@ pub use crate::domain::authentication::Caller;
 /// The application state; its absence is a wiring mistake, answered as an unexpected error
 /// rather than a panic on every request.
 fn state(req: &HttpRequest) -> Result<Arc<AppState>, ApiError> {
-    req.app_data::<web::Data<Arc<AppState>>>()
-        .map(|data| data.get_ref().clone())
+    req.app_data::<web::Data<AppState>>()
+        .map(|data| data.clone().into_inner())
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("the application state is missing")))
 }
 
