@@ -42,7 +42,7 @@ pub const MIGRATIONS: Migrations = Migrations {
 };
 
 pub struct Application {
-    local_addr: SocketAddr,
+    address: SocketAddr,
     public_url: String,
     db: Db,
     server: Server,
@@ -82,7 +82,7 @@ impl Application {
 
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
             .with_context(|| format!("cannot listen on {}", common.listen))?;
-        let local_addr = listener.local_addr()?;
+        let address = listener.local_addr()?;
         let files = ContentStore::open(&settings.data_dir).with_context(|| {
             format!(
                 "cannot use the data directory {}",
@@ -113,7 +113,7 @@ impl Application {
         let server = serve(listener, web::Data::new(state))?;
         tracing::info!(%public_url, "listening");
         Ok(Self {
-            local_addr,
+            address,
             public_url,
             db,
             server,
@@ -122,12 +122,12 @@ impl Application {
     }
 
     pub fn port(&self) -> u16 {
-        self.local_addr.port()
+        self.address.port()
     }
 
     /// The bound address (the real port when listening on port 0).
-    pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// Without trailing `/`.
@@ -168,7 +168,7 @@ impl service_kit::cli::ServiceBinary for Application {
     }
 
     fn bound_address(&self) -> SocketAddr {
-        self.local_addr()
+        self.address()
     }
 
     fn public_url(&self) -> &str {

@@ -19,11 +19,12 @@ use crate::{
 
 pub use crate::domain::authentication::Caller;
 
-fn state(req: &HttpRequest) -> Arc<AppState> {
-    req.app_data::<web::Data<Arc<AppState>>>()
-        .expect("AppState is registered on the app")
-        .get_ref()
-        .clone()
+/// The application state; its absence is a wiring mistake, answered as an unexpected error
+/// rather than a panic on every request.
+fn state(req: &HttpRequest) -> Result<Arc<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|data| data.clone().into_inner())
+        .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("the application state is missing")))
 }
 
 /// What the request presents: on the API an `Authorization` header, else the session cookie
@@ -59,11 +60,13 @@ fn auth_scheme(req: &HttpRequest) -> String {
 /// The client's address as the throttle counts it: the TCP peer, or the client a trusted proxy
 /// names in `X-Forwarded-For` (`OPS_TRUSTED_PROXIES`).
 pub fn client_address(req: &HttpRequest) -> String {
-    state(req)
-        .settings
-        .common
-        .trusted_proxies
-        .client_address(req)
+    match state(req) {
+        Ok(state) => state.settings.common.trusted_proxies.client_address(req),
+        Err(_) => req
+            .peer_addr()
+            .map(|peer| peer.ip().to_string())
+            .unwrap_or_default(),
+    }
 }
 
 /// Resolves the caller once per request and keeps the result in the request's extensions.
@@ -71,7 +74,7 @@ async fn resolve(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
     if let Some(cached) = req.extensions().get::<Option<Caller>>() {
         return Ok(cached.clone());
     }
-    let state = state(&req);
+    let state = state(&req)?;
     let outcome =
         authentication::authenticate(&state, presented(&req), &client_address(&req)).await;
     let caller = match outcome {
@@ -149,7 +152,10 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = state(req).settings.common.max_body_bytes;
+        let limit = match state(req) {
+            Ok(state) => state.settings.common.max_body_bytes,
+            Err(e) => return Box::pin(async move { Err(e) }),
+        };
         let content_type = req
             .headers()
             .get(header::CONTENT_TYPE)

@@ -159,7 +159,7 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
         migrations: MIGRATIONS,
         secret_box: state.secret_box.clone(),
     };
-    let state = web::Data::new(state);
+    let state = web::Data::from(state);
     let server = HttpServer::new(move || {
         let max_body = state.settings.common.max_body_bytes;
         App::new()

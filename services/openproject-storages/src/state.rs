@@ -1,7 +1,5 @@
 //! What every handler can reach.
 
-use std::sync::Arc;
-
 use service_kit::{
     auth::{CredentialCache, ThrottlePolicy},
     crypto::{CsrfSigner, SecretBox},
@@ -43,4 +41,4 @@ impl AppState {
     }
 }
 
-pub type State = actix_web::web::Data<Arc<AppState>>;
+pub type State = actix_web::web::Data<AppState>;
