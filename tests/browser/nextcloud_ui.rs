@@ -5,11 +5,12 @@
 //! come from its API while its UI is being built.
 
 use integration_tests::{
+    flows::{file_link_names, project_with_storage, user_on_both_sides},
     json_of,
     nextcloud_ui::{
-        connect_to_openproject, create_storage, enter_nextcloud_values, file_link_names,
-        project_with_storage, replace_openproject_application, sign_in, storage, user_menu,
-        user_on_both_sides, work_package, Consent, ADMIN_SETTINGS, PERSONAL_SETTINGS,
+        connect_to_openproject, create_storage, enter_nextcloud_values,
+        replace_openproject_application, sign_in, storage, user_menu, work_package, Consent,
+        ADMIN_SETTINGS, PERSONAL_SETTINGS,
     },
     spawn_pair,
     webdriver::Chrome,

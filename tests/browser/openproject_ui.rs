@@ -6,8 +6,8 @@
 use std::time::Instant;
 
 use integration_tests::{
-    json_of, spawn_pair, webdriver::Chrome, Pair, ADMIN, APP, NCOA_ADMIN_PASSWORD,
-    OPS_ADMIN_PASSWORD,
+    flows::file_link_names, json_of, spawn_pair, webdriver::Chrome, Pair, ADMIN, APP,
+    NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -336,26 +336,6 @@ async fn project_with_work_package(pair: &Pair) -> (String, i64) {
     )
 }
 
-async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
-    let (status, body) = json_of(pair.op(
-        Method::GET,
-        &format!("/api/v3/work_packages/{work_package}/file_links?pageSize=0"),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["_embedded"]["elements"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|link| {
-            link["originData"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-        })
-        .collect()
-}
-
 /// Ticks the checkbox whose label reads `label`.
 async fn tick(chrome: &Chrome, label: &str) {
     let id = chrome.labelled_control_id(label).await;
@@ -448,7 +428,7 @@ async fn a_project_enables_the_storage_and_a_member_links_files_through_the_pick
     ready(&chrome).await;
     assert_eq!(
         file_link_names(&pair, work_package).await,
-        ["plan.txt", "logo.txt"]
+        ["logo.txt", "plan.txt"]
     );
     let viewable = chrome.find_all(".file-list .badge-success").await;
     assert_eq!(viewable.len(), 2, "{}", chrome.page_text().await);

@@ -304,7 +304,7 @@ async fn the_compose_topology_serves_the_whole_integration_through_its_proxies()
     assert_eq!(storage["configured"], true, "{storage}");
 
     // A user connects both ways and links a file.
-    let project = project_with_storage(&pair, &integration, "Deployed").await;
+    let project = project_with_storage(&pair, integration.storage_id, "Deployed").await;
     let alice = person(&pair, "alice", project, "Member").await;
     connect_both_ways(&pair, &integration, &alice).await;
     let (status, work_package) = json_of(

@@ -123,16 +123,35 @@ pub const OCS_API: &str = "/ocs/v2.php/apps/integration_openproject/api/v1";
 /// A user with the same login on both sides, member of `project` with role `role`.
 pub async fn person(pair: &Pair, login: &'static str, project: i64, role: &str) -> Person {
     let password = "a-long-password-1";
+    let op_id = user_on_both_sides(pair, login, password, "Example", project, role).await;
+    Person {
+        login,
+        password,
+        op_id,
+        browser: Browser::new(),
+    }
+}
+
+/// A user with the same login and password on both sides, member of `project` with `role` at
+/// OpenProject; returns the OpenProject user id.
+pub async fn user_on_both_sides(
+    pair: &Pair,
+    login: &str,
+    password: &str,
+    last_name: &str,
+    project: i64,
+    role: &str,
+) -> i64 {
     let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
-        "login": login, "password": password, "firstName": login, "lastName": "Example",
+        "login": login, "password": password, "firstName": login, "lastName": last_name,
         "email": format!("{login}@example.com")})))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
-    let op_id = user["id"].as_i64().unwrap();
+    let op_id = user["id"].as_i64().expect("user id");
     let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
     let role_href = roles["_embedded"]["elements"]
         .as_array()
-        .unwrap()
+        .expect("roles")
         .iter()
         .find(|r| r["name"] == role)
         .unwrap_or_else(|| panic!("role {role} in {roles}"))["_links"]["self"]["href"]
@@ -143,19 +162,18 @@ pub async fn person(pair: &Pair, login: &'static str, project: i64, role: &str) 
                    "roles": [{"href": role_href}]}})))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{membership}");
-    let (status, _) = json_of(
+    let (status, body) = json_of(
         pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
             .header("OCS-APIRequest", "true")
-            .form(&[("userid", login), ("password", password)]),
+            .form(&[
+                ("userid", login),
+                ("password", password),
+                ("displayName", &format!("{login} {last_name}")),
+            ]),
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
-    Person {
-        login,
-        password,
-        op_id,
-        browser: Browser::new(),
-    }
+    assert_eq!(status, StatusCode::OK, "{body}");
+    op_id
 }
 
 pub async fn connect_both_ways(pair: &Pair, integration: &Integration, who: &Person) {
@@ -201,7 +219,7 @@ pub fn ocs(pair: &Pair, who: &Person, method: Method, path: &str) -> reqwest::Re
 }
 
 /// Setup step 5: a project named `name` with the "File storages" module and the storage enabled.
-pub async fn project_with_storage(pair: &Pair, integration: &Integration, name: &str) -> i64 {
+pub async fn project_with_storage(pair: &Pair, storage_id: i64, name: &str) -> i64 {
     let (status, project) = json_of(
         pair.op(Method::POST, "/api/v3/projects")
             .json(&json!({"name": name})),
@@ -220,9 +238,28 @@ pub async fn project_with_storage(pair: &Pair, integration: &Integration, name: 
             .json(&json!({
         "projectFolderMode": "inactive",
         "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                   "storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}})),
+                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}})),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{project_storage}");
     project_id
+}
+
+/// The names of a work package's linked files as OpenProject's admin reads them (stored data),
+/// sorted.
+pub async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
+    let (status, links) = json_of(pair.op(
+        Method::GET,
+        &format!("/api/v3/work_packages/{work_package}/file_links?pageSize=0"),
+    ))
+    .await;
+    assert_eq!(status, StatusCode::OK, "{links}");
+    let mut names: Vec<String> = links["_embedded"]["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .filter_map(|l| l["originData"]["name"].as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names
 }

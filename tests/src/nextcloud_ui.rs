@@ -94,77 +94,6 @@ pub async fn storage(pair: &Pair, storage_id: i64) -> Value {
     body
 }
 
-/// Step 5 at OpenProject: a project with the storages module and the storage enabled.
-pub async fn project_with_storage(pair: &Pair, storage_id: i64, name: &str) -> i64 {
-    let (status, project) = json_of(
-        pair.op(Method::POST, "/api/v3/projects")
-            .json(&json!({"name": name})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{project}");
-    let project_id = project["id"].as_i64().expect("project id");
-    let (status, modules) = json_of(pair.op(
-        Method::PUT,
-        &format!("/api/v3/projects/{project_id}/modules/storages"),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{modules}");
-    let (status, body) = json_of(
-        pair.op(Method::POST, "/api/v3/project_storages")
-            .json(&json!({
-        "projectFolderMode": "inactive",
-        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    project_id
-}
-
-/// A user with the same login and password on both sides, member of `project` with `role` at
-/// OpenProject; returns the OpenProject user id.
-pub async fn user_on_both_sides(
-    pair: &Pair,
-    login: &str,
-    password: &str,
-    last_name: &str,
-    project: i64,
-    role: &str,
-) -> i64 {
-    let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
-        "login": login, "password": password, "firstName": login, "lastName": last_name,
-        "email": format!("{login}@example.com")})))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{user}");
-    let op_id = user["id"].as_i64().expect("user id");
-    let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
-    let role_href = roles["_embedded"]["elements"]
-        .as_array()
-        .expect("roles")
-        .iter()
-        .find(|r| r["name"] == role)
-        .unwrap_or_else(|| panic!("role {role} in {roles}"))["_links"]["self"]["href"]
-        .clone();
-    let (status, membership) = json_of(pair.op(Method::POST, "/api/v3/memberships").json(&json!({
-        "_links": {"project": {"href": format!("/api/v3/projects/{project}")},
-                   "principal": {"href": format!("/api/v3/users/{op_id}")},
-                   "roles": [{"href": role_href}]}})))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{membership}");
-    let (status, body) = json_of(
-        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
-            .header("OCS-APIRequest", "true")
-            .form(&[
-                ("userid", login),
-                ("password", password),
-                ("displayName", &format!("{login} {last_name}")),
-            ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    op_id
-}
-
 /// A work package in `project`, assigned to `assignee` when given.
 pub async fn work_package(pair: &Pair, project: i64, subject: &str, assignee: Option<i64>) -> i64 {
     let assignee = assignee.map_or(Value::Null, |id| json!(format!("/api/v3/users/{id}")));
@@ -178,24 +107,6 @@ pub async fn work_package(pair: &Pair, project: i64, subject: &str, assignee: Op
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["id"].as_i64().expect("work package id")
-}
-
-/// The file links of a work package as OpenProject's admin reads them (stored data).
-pub async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
-    let (status, links) = json_of(pair.op(
-        Method::GET,
-        &format!("/api/v3/work_packages/{work_package}/file_links?pageSize=0"),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{links}");
-    let mut names: Vec<String> = links["_embedded"]["elements"]
-        .as_array()
-        .expect("elements")
-        .iter()
-        .filter_map(|l| l["originData"]["name"].as_str().map(str::to_string))
-        .collect();
-    names.sort();
-    names
 }
 
 /// What the person does at OpenProject's consent page.

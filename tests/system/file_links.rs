@@ -22,7 +22,7 @@ async fn a_linked_file_follows_what_each_user_may_see_in_nextcloud() {
     let integration = pair.set_up_integration().await;
 
     // Seed step 5: a project with the storage enabled.
-    let project_id = project_with_storage(&pair, &integration, "Demo").await;
+    let project_id = project_with_storage(&pair, integration.storage_id, "Demo").await;
 
     let alice = person(&pair, "alice", project_id, "Member").await;
     let bob = person(&pair, "bob", project_id, "Member").await;
