@@ -74,6 +74,9 @@ pub struct Status {
     pub is_default: bool,
     pub color: String,
     pub position: i64,
+    pub is_readonly: bool,
+    /// `null` when the status sets no done ratio.
+    pub default_done_ratio: Option<i64>,
     #[serde(rename = "_links")]
     pub links: SelfLink,
 }
@@ -89,6 +92,8 @@ pub struct Type {
     pub position: i64,
     pub is_default: bool,
     pub is_milestone: bool,
+    pub created_at: String,
+    pub updated_at: String,
     #[serde(rename = "_links")]
     pub links: SelfLink,
 }

@@ -17,10 +17,61 @@ use super::{
     permissions::{Access, Permission},
 };
 use crate::db::{
+    file_links::ProjectStorage,
     projects::{Membership, NewMembership, NewProject, Project, Role},
+    storages::Storage,
     users::User,
     Conn,
 };
+
+/// A project as one caller sees it: with the storages enabled in it, only where the caller
+/// holds `view_file_links` (real OpenProject shows `_links.storages` under that permission).
+#[derive(Debug, Clone)]
+pub struct ProjectView {
+    pub project: Project,
+    pub storages: Option<Vec<Storage>>,
+}
+
+/// Pairs each project with what `access` may see of its storages, keeping the order.
+pub fn views(
+    conn: &mut Conn,
+    access: &Access,
+    projects: Vec<Project>,
+) -> Result<Vec<ProjectView>, HostError> {
+    let project_storages = ProjectStorage::all(conn)?;
+    let storages = Storage::all(conn)?;
+    Ok(projects
+        .into_iter()
+        .map(|project| {
+            let shown = access
+                .allowed(project.id, Permission::ViewFileLinks)
+                .then(|| enabled_storages(project.id, &project_storages, &storages));
+            ProjectView {
+                project,
+                storages: shown,
+            }
+        })
+        .collect())
+}
+
+/// The storages enabled in a project, by storage id.
+fn enabled_storages(
+    project_id: i64,
+    project_storages: &[ProjectStorage],
+    storages: &[Storage],
+) -> Vec<Storage> {
+    let mut enabled: Vec<Storage> = storages
+        .iter()
+        .filter(|s| {
+            project_storages
+                .iter()
+                .any(|ps| ps.project_id == project_id && ps.storage_id == s.id)
+        })
+        .cloned()
+        .collect();
+    enabled.sort_by_key(|s| s.id);
+    enabled
+}
 
 /// Read-then-write work on these rows runs one at a time across replicas ("PROJ").
 const PROJECTS_LOCK: i64 = 0x5052_4f4a;

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
-    hal::{ErrorId, HalError},
+    hal::{messages as hal_messages, ErrorId, HalError},
     openproject::API_BASE,
     work_packages::{messages as msg, REASON_ASSIGNED},
 };
@@ -13,6 +13,7 @@ use super::{
     filters::{self, Filter},
     host::{href_of, id_from_href, HostError},
     permissions::{Access, Permission},
+    projects::ProjectView,
 };
 use crate::db::{
     file_links::{FileLink, ProjectStorage},
@@ -553,7 +554,7 @@ pub fn available_projects(
     conn: &mut Conn,
     user: &User,
     filters: &[Filter],
-) -> Result<Vec<Project>, HostError> {
+) -> Result<Vec<ProjectView>, HostError> {
     let access = Access::load(conn, user)?;
     let ids = access.projects_with(Permission::AddWorkPackages);
     let mut projects = Project::find_many(conn, &ids)?;
@@ -619,7 +620,7 @@ pub fn available_projects(
             .cmp(&b.name.to_lowercase())
             .then(a.id.cmp(&b.id))
     });
-    Ok(projects)
+    super::projects::views(conn, &access, projects)
 }
 
 pub const NOTIFICATION_FILTERS: &[(&str, &[&str])] = &[
@@ -630,6 +631,46 @@ pub const NOTIFICATION_FILTERS: &[(&str, &[&str])] = &[
     ("project", &["="]),
     ("id", &["="]),
 ];
+
+/// Before marking notifications in bulk: every `resourceId` value must name a work package the
+/// caller sees, else 400 `InvalidQuery` with the message array real OpenProject sends (a
+/// success here would let Nextcloud report marking what was never marked).
+pub fn check_resource_filters(
+    conn: &mut Conn,
+    user: &User,
+    filters: &[Filter],
+) -> Result<(), HostError> {
+    let values: Vec<String> = filters
+        .iter()
+        .filter(|f| f.name == "resourceId")
+        .flat_map(|f| f.values.iter().cloned())
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let access = Access::load(conn, user)?;
+    let found = WorkPackage::find_many(conn, &filters::ids(&values))?;
+    if resource_values_valid(&values, &found, &access) {
+        Ok(())
+    } else {
+        Err(HostError::Hal(Box::new(HalError::new(
+            ErrorId::InvalidQuery,
+            vec![hal_messages::INVALID_RESOURCE_FILTER.to_string()],
+        ))))
+    }
+}
+
+/// Whether each value is the id of one of `found` that `access` may view.
+fn resource_values_valid(values: &[String], found: &[WorkPackage], access: &Access) -> bool {
+    values.iter().all(|v| {
+        v.trim().parse::<i64>().is_ok_and(|id| {
+            found
+                .iter()
+                .find(|wp| wp.id == id)
+                .is_some_and(|wp| access.allowed(wp.project_id, Permission::ViewWorkPackages))
+        })
+    })
+}
 
 /// The caller's notifications matching the filters, newest first, while the caller sees the
 /// work package.

@@ -15,12 +15,15 @@ use storage_protocol::{
     },
 };
 
-use crate::db::{
-    file_links::{FileLink, ProjectStorage},
-    projects::{Membership, Project, Role},
-    storages::Storage,
-    users::User,
-    work_packages::{Enumerations, Notification, Priority, Status, Type, WorkPackage},
+use crate::{
+    db::{
+        file_links::{FileLink, ProjectStorage},
+        projects::{Membership, Project, Role},
+        storages::Storage,
+        users::User,
+        work_packages::{Enumerations, Notification, Priority, Status, Type, WorkPackage},
+    },
+    domain::projects::ProjectView,
 };
 
 fn user_link(user: Option<&User>) -> Link {
@@ -29,6 +32,22 @@ fn user_link(user: Option<&User>) -> Link {
 
 pub fn project_link(project: &Project) -> Link {
     Link::titled(project_href(project.id), project.name.clone())
+}
+
+/// A project with `_links.storages` when the caller may see them.
+pub fn project_view(view: &ProjectView) -> pw::Project {
+    pw::Project {
+        links: pw::ProjectLinks {
+            storages: view.storages.as_ref().map(|storages| {
+                storages
+                    .iter()
+                    .map(|s| Link::titled(storage_href(s.id), s.name.clone()))
+                    .collect()
+            }),
+            ..project(&view.project).links
+        },
+        ..project(&view.project)
+    }
 }
 
 pub fn project(project: &Project) -> pw::Project {
@@ -46,6 +65,7 @@ pub fn project(project: &Project) -> pw::Project {
             self_: project_link(project),
             parent: Link::nothing(),
             work_packages: Link::to(format!("{API_BASE}/projects/{}/work_packages", project.id)),
+            storages: None,
         },
     }
 }
@@ -107,6 +127,8 @@ pub fn status(status: &Status) -> ww::Status {
         is_default: status.is_default,
         color: status.color.clone(),
         position: status.position,
+        is_readonly: status.is_readonly,
+        default_done_ratio: status.default_done_ratio,
         links: ww::SelfLink {
             self_: Link::titled(status_href(status.id), status.name.clone()),
         },
@@ -122,6 +144,8 @@ pub fn type_(t: &Type) -> ww::Type {
         position: t.position,
         is_default: t.is_default,
         is_milestone: t.is_milestone,
+        created_at: iso8601_millis(t.created_at),
+        updated_at: iso8601_millis(t.updated_at),
         links: ww::SelfLink {
             self_: Link::titled(type_href(t.id), t.name.clone()),
         },

@@ -170,7 +170,7 @@ pub async fn available_projects(
         &page(
             &paging(&query),
             "/api/v3/work_packages/available_projects",
-            projects.iter().map(rep::project).collect(),
+            projects.iter().map(rep::project_view).collect(),
         ),
     ))
 }
@@ -412,6 +412,7 @@ async fn mark_all(
     state
         .db
         .run(move |conn| {
+            domain::check_resource_filters(conn, &user, &filters)?;
             let (found, _) = domain::notifications(conn, &user, &filters)?;
             let ids: Vec<i64> = found.iter().map(|n| n.id).collect();
             Notification::set_read(conn, &ids, read, now_millis())?;
