@@ -17,7 +17,7 @@ use super::{
 };
 use crate::db::{
     file_links::{FileLink, ProjectStorage},
-    projects::Project,
+    projects::{Membership, Project},
     storages::Storage,
     users::User,
     work_packages::{Enumerations, NewNotification, Notification, WorkPackage, WorkPackageRecord},
@@ -82,14 +82,29 @@ fn date_value(body: &Value, key: &str) -> Result<Option<Option<String>>, ()> {
     }
 }
 
-/// Applies a write body to `base` (the current record, or the defaults), collecting every
-/// failed rule in the order of §5.2.
+/// Applies a write body to `base` (the current record, or the defaults); any failed rule fails.
 fn apply(
+    conn: &mut Conn,
+    body: &Value,
+    base: WorkPackageRecord,
+    enumerations: &Enumerations,
+) -> Result<WorkPackageRecord, HostError> {
+    let (record, errors) = validate(conn, body, base, enumerations)?;
+    if errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(HostError::Invalid(errors))
+    }
+}
+
+/// Applies a write body to `record`, keeping what a failed rule would have changed, and
+/// collects every failed rule in the order of §5.2.
+fn validate(
     conn: &mut Conn,
     body: &Value,
     mut record: WorkPackageRecord,
     enumerations: &Enumerations,
-) -> Result<WorkPackageRecord, HostError> {
+) -> Result<(WorkPackageRecord, Vec<HalError>), HostError> {
     let mut errors = Vec::new();
     match body.get("subject") {
         None => {}
@@ -170,11 +185,7 @@ fn apply(
         Ok(None) => {}
         Err(()) => errors.push(HalError::violation("dueDate", msg::DUE_DATE_INVALID)),
     }
-    if errors.is_empty() {
-        Ok(record)
-    } else {
-        Err(HostError::Invalid(errors))
-    }
+    Ok((record, errors))
 }
 
 /// The `assigned` notification when a work package gets an assignee other than the actor.
@@ -205,6 +216,99 @@ fn notify_assignee(
         },
     )?;
     Ok(())
+}
+
+/// A new work package of `author_id` in the project, with the default type, status and
+/// priority.
+fn new_record(
+    project_id: i64,
+    author_id: i64,
+    enumerations: &Enumerations,
+    now: i64,
+) -> WorkPackageRecord {
+    fn default(ids: impl Iterator<Item = (i64, bool)>) -> i64 {
+        let ids: Vec<(i64, bool)> = ids.collect();
+        ids.iter()
+            .find(|(_, d)| *d)
+            .or(ids.first())
+            .map_or(0, |(id, _)| *id)
+    }
+    WorkPackageRecord {
+        project_id,
+        subject: String::new(),
+        description: String::new(),
+        start_date: None,
+        due_date: None,
+        type_id: default(enumerations.types.iter().map(|t| (t.id, t.is_default))),
+        status_id: default(enumerations.statuses.iter().map(|s| (s.id, s.is_default))),
+        priority_id: default(enumerations.priorities.iter().map(|p| (p.id, p.is_default))),
+        author_id: Some(author_id),
+        assignee_id: None,
+        lock_version: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// What the work-package form shows: the record the body would create, and what fails.
+pub struct FormOutcome {
+    pub project: Project,
+    pub record: WorkPackageRecord,
+    pub errors: Vec<HalError>,
+    pub enumerations: Enumerations,
+}
+
+/// `POST /api/v3/projects/{id}/work_packages/form` (Tier 2): validates without writing.
+pub fn form(
+    conn: &mut Conn,
+    user: &User,
+    raw_project: &str,
+    body: &Value,
+) -> Result<FormOutcome, HostError> {
+    let (project, access) = super::projects::find_visible(conn, user, raw_project)?;
+    if !access.allowed(project.id, Permission::AddWorkPackages) {
+        return Err(HostError::Forbidden);
+    }
+    let enumerations = Enumerations::load(conn)?;
+    let base = new_record(project.id, user.id, &enumerations, now_millis());
+    let (record, errors) = validate(conn, body, base, &enumerations)?;
+    Ok(FormOutcome {
+        project,
+        record,
+        errors,
+        enumerations,
+    })
+}
+
+/// `GET /api/v3/projects/{id}/available_assignees` (Tier 2): for those who may add or edit work
+/// packages there, every user who may be assigned (holds `view_work_packages`: members by
+/// their roles, and admins), by id.
+pub fn available_assignees(
+    conn: &mut Conn,
+    user: &User,
+    raw_project: &str,
+) -> Result<Vec<User>, HostError> {
+    let (project, access) = super::projects::find_visible(conn, user, raw_project)?;
+    if !access.allowed(project.id, Permission::AddWorkPackages)
+        && !access.allowed(project.id, Permission::EditWorkPackages)
+    {
+        return Err(HostError::Forbidden);
+    }
+    let mut ids: Vec<i64> = Membership::of_projects(conn, &[project.id])?
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    ids.extend(User::active_admin_ids(conn)?);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut assignable = Vec::new();
+    for candidate in User::find_many(conn, &ids)? {
+        if Access::load(conn, &candidate)?.allowed(project.id, Permission::ViewWorkPackages) {
+            assignable.push(candidate);
+        }
+    }
+    assignable.sort_by_key(|u| u.id);
+    Ok(assignable)
 }
 
 /// Where a create names its project: the path, or `_links.project` of the body.
@@ -238,46 +342,7 @@ pub fn create(
             return Err(HostError::Forbidden);
         }
         let enumerations = Enumerations::load(conn)?;
-        let default = |ids: Vec<(i64, bool)>| {
-            ids.iter()
-                .find(|(_, d)| *d)
-                .or(ids.first())
-                .map_or(0, |(id, _)| *id)
-        };
-        let now = now_millis();
-        let base = WorkPackageRecord {
-            project_id: project.id,
-            subject: String::new(),
-            description: String::new(),
-            start_date: None,
-            due_date: None,
-            type_id: default(
-                enumerations
-                    .types
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            status_id: default(
-                enumerations
-                    .statuses
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            priority_id: default(
-                enumerations
-                    .priorities
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            author_id: Some(user.id),
-            assignee_id: None,
-            lock_version: 0,
-            created_at: now,
-            updated_at: now,
-        };
+        let base = new_record(project.id, user.id, &enumerations, now_millis());
         let record = apply(conn, body, base, &enumerations)?;
         let wp = WorkPackage::insert(conn, &record)?;
         notify_assignee(conn, &wp, None, user.id)?;
