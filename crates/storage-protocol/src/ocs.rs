@@ -136,6 +136,24 @@ pub fn to_xml(envelope: &OcsEnvelope<Value>) -> String {
     out
 }
 
+/// `WWW-Authenticate` of an OCS request whose Basic credentials log nobody in.
+pub const UNAUTHORISED_CHALLENGE: &str = "Basic realm=\"Authorisation Required\"";
+pub const UNAUTHORISED_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
+pub const UNAUTHORISED_MESSAGE: &str = "Unauthorised";
+
+/// The body both OCS versions send for Basic credentials that log nobody in: XML whatever the
+/// requested format, code 997, no `totalitems`/`itemsperpage`.
+pub fn unauthorised_xml() -> String {
+    let mut out = String::from("<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n");
+    push_element(&mut out, "status", "failure", 2);
+    push_element(&mut out, "statuscode", &CODE_NOT_LOGGED_IN.to_string(), 2);
+    push_element(&mut out, "message", UNAUTHORISED_MESSAGE, 2);
+    out.push_str(" </meta>\n");
+    push_element(&mut out, "data", "", 1);
+    out.push_str("</ocs>\n");
+    out
+}
+
 /// The text of the first element at `path` (element names from the root) of an XML document.
 pub fn xml_text_at(xml: &str, path: &[&str]) -> Option<String> {
     use quick_xml::events::Event;
@@ -255,6 +273,15 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_unauthorised_document_is_nextclouds() {
+        assert_eq!(
+            unauthorised_xml(),
+            "<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>failure</status>\n  <statuscode>997</statuscode>\n  <message>Unauthorised</message>\n </meta>\n <data/>\n</ocs>\n"
+        );
+        assert_eq!(read_xml_user_id(&unauthorised_xml()), None);
+    }
 
     #[test]
     fn v1_and_v2_statuses() {
