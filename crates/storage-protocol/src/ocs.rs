@@ -71,6 +71,14 @@ impl<T> OcsEnvelope<T> {
         Self::with_code(version, version.ok_code(), "OK".into(), data)
     }
 
+    /// A success that created something: v2 says 201, v1 its usual 100.
+    pub fn created(version: OcsVersion, data: T) -> Self {
+        match version {
+            OcsVersion::V1 => Self::ok(version, data),
+            OcsVersion::V2 => Self::with_code(version, 201, "OK".into(), data),
+        }
+    }
+
     /// A failure with code *c*; the message may be empty.
     pub fn failure(version: OcsVersion, code: u16, message: impl Into<String>, data: T) -> Self {
         Self::with_code(version, code, message.into(), data)

@@ -561,6 +561,14 @@ impl OcsFormat {
         Ok(self.respond(StatusCode::OK, &OcsEnvelope::ok(self.version, data)))
     }
 
+    /// A success that created `data`: v2 answers 201.
+    pub fn created(&self, data: Value) -> HttpResponse {
+        let envelope = OcsEnvelope::created(self.version, data);
+        let status = StatusCode::from_u16(self.version.http_status(envelope.ocs.meta.statuscode))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.respond(status, &envelope)
+    }
+
     /// A failure envelope with code `code` and `data` (v1: HTTP 200; v2: the code's status).
     pub fn failure(&self, code: u16, data: Value) -> HttpResponse {
         let envelope = OcsEnvelope::failure(self.version, code, "", data);
