@@ -289,6 +289,51 @@ pub fn visible_memberships(conn: &mut Conn, user: &User) -> Result<Vec<Membershi
 mod tests {
     use super::*;
 
+    fn storage(id: i64, name: &str) -> Storage {
+        Storage {
+            id,
+            name: name.into(),
+            provider_type: String::new(),
+            host: None,
+            authentication_method: String::new(),
+            application_password_sealed: None,
+            storage_audience: None,
+            token_exchange_scope: None,
+            forbidden_file_name_characters: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn enabled(id: i64, project_id: i64, storage_id: i64) -> ProjectStorage {
+        ProjectStorage {
+            id,
+            project_id,
+            storage_id,
+            project_folder_mode: "inactive".into(),
+            project_folder_id: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_project_lists_only_its_enabled_storages_by_id() {
+        let storages = [storage(3, "C"), storage(1, "A"), storage(2, "B")];
+        let project_storages = [enabled(1, 7, 3), enabled(2, 7, 1), enabled(3, 8, 2)];
+        let names = |project| {
+            enabled_storages(project, &project_storages, &storages)
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(7), ["A", "C"]);
+        assert_eq!(names(8), ["B"]);
+        assert!(names(9).is_empty());
+    }
+
     #[test]
     fn identifiers() {
         assert_eq!(derive_identifier("Demo project"), "demo-project");

@@ -785,6 +785,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn resource_filter_values_must_name_visible_work_packages() {
+        let wp = |id, project_id| WorkPackage {
+            id,
+            project_id,
+            subject: String::new(),
+            description: String::new(),
+            start_date: None,
+            due_date: None,
+            type_id: 1,
+            status_id: 1,
+            priority_id: 1,
+            author_id: None,
+            assignee_id: None,
+            lock_version: 0,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let roles = std::collections::HashMap::from([(1, vec!["member".to_string()])]);
+        let modules = [(1, "work_package_tracking".to_string())];
+        let access = Access::compute(true, false, &[1], &modules, &roles);
+        let found = [wp(10, 1), wp(11, 2)];
+        let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(resource_values_valid(&values(&["10"]), &found, &access));
+        assert!(resource_values_valid(&values(&[" 10 "]), &found, &access));
+        assert!(!resource_values_valid(
+            &values(&["10", "11"]),
+            &found,
+            &access
+        ));
+        assert!(!resource_values_valid(&values(&["12"]), &found, &access));
+        assert!(!resource_values_valid(&values(&["x"]), &found, &access));
+    }
+
+    #[test]
     fn sorting() {
         assert_eq!(parse_sort(None).unwrap(), vec![(SortField::Id, true)]);
         assert_eq!(
