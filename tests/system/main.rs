@@ -12,4 +12,5 @@ mod real_clients;
 mod replicas;
 mod scripted_setup;
 mod secrets_in_logs;
+mod work_package_creation;
 mod write_ahead_log;

@@ -32,6 +32,8 @@ pub mod messages {
     pub const INVALID_DATA: &str = "invalid data";
     pub const FILE_NOT_FOUND: &str = "file not found";
     pub const MALFORMED_RESPONSE: &str = "Malformed response";
+    /// The work-package form and create wrappers without a `body` object (Tier 2).
+    pub const BODY_EMPTY: &str = "Body cannot be empty";
     pub const NOT_FOUND: &str = "Not Found";
     pub const FORBIDDEN: &str = "Forbidden";
     pub const OK: &str = "OK";

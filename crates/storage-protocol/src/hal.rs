@@ -228,6 +228,9 @@ pub mod messages {
     pub const MISSING_PERMISSION: &str = "You are not authorized to access this resource.";
     pub const NOT_FOUND: &str = "The requested resource could not be found.";
     pub const INVALID_FILTERS: &str = "The query parameter 'filters' is missing or malformed.";
+    /// A notification filter naming a work package that does not exist or is not visible; sent
+    /// as the only element of an array `message`, as real OpenProject does.
+    pub const INVALID_RESOURCE_FILTER: &str = "Filters Resource filter has invalid values.";
     pub const INVALID_JSON: &str = "The request could not be parsed as JSON.";
     pub const BODY_TOO_LARGE: &str = "The request body is too large.";
     pub const INTERNAL_ERROR: &str = "An internal error has occurred.";
@@ -270,6 +273,42 @@ pub struct ErrorEmbedded {
     pub errors: Vec<HalError>,
 }
 
+/// An error's `message`: a string, or (as real OpenProject answers some query errors) an array
+/// of the full messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorMessage {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<String> for ErrorMessage {
+    fn from(message: String) -> Self {
+        Self::One(message)
+    }
+}
+
+impl From<&str> for ErrorMessage {
+    fn from(message: &str) -> Self {
+        Self::One(message.to_string())
+    }
+}
+
+impl From<Vec<String>> for ErrorMessage {
+    fn from(messages: Vec<String>) -> Self {
+        Self::Many(messages)
+    }
+}
+
+impl std::fmt::Display for ErrorMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::One(message) => f.write_str(message),
+            Self::Many(messages) => f.write_str(&messages.join(" ")),
+        }
+    }
+}
+
 /// The OpenProject error body (`_type: "Error"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HalError {
@@ -277,13 +316,13 @@ pub struct HalError {
     pub type_: String,
     #[serde(rename = "errorIdentifier")]
     pub error_identifier: String,
-    pub message: String,
+    pub message: ErrorMessage,
     #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
     pub embedded: Option<ErrorEmbedded>,
 }
 
 impl HalError {
-    pub fn new(id: ErrorId, message: impl Into<String>) -> Self {
+    pub fn new(id: ErrorId, message: impl Into<ErrorMessage>) -> Self {
         Self {
             type_: "Error".into(),
             error_identifier: id.urn(),
@@ -299,7 +338,7 @@ impl HalError {
 
     /// A `PropertyConstraintViolation` for `attribute` (camelCase) with its full message.
     pub fn violation(attribute: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(ErrorId::PropertyConstraintViolation, message).with_attribute(attribute)
+        Self::new(ErrorId::PropertyConstraintViolation, message.into()).with_attribute(attribute)
     }
 
     pub fn with_attribute(mut self, attribute: impl Into<String>) -> Self {
@@ -369,6 +408,7 @@ mod tests {
             "op_error_invalid_request_body",
             "op_error_type_not_supported",
             "op_error_body_too_large",
+            "op_error_invalid_resource_filter",
         ] {
             assert_round_trip::<HalError>(name);
         }
@@ -394,6 +434,13 @@ mod tests {
             HalError::of(ErrorId::InvalidRequestBody)
                 .with_parse_error("expected value at line 1 column 1"),
             load("op_error_invalid_request_body")
+        );
+        assert_eq!(
+            HalError::new(
+                ErrorId::InvalidQuery,
+                vec![messages::INVALID_RESOURCE_FILTER.to_string()]
+            ),
+            load("op_error_invalid_resource_filter")
         );
     }
 

@@ -144,12 +144,72 @@ pub struct ChecksumCapabilities {
     pub preferred_upload_type: String,
 }
 
+/// `bruteforce`: the delay the server currently puts on the caller's logins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BruteforceCapabilities {
+    /// Milliseconds. Our throttle delays per (address, account), never a whole address, so an
+    /// address as such is never delayed.
+    pub delay: u64,
+    #[serde(rename = "allow-listed")]
+    pub allow_listed: bool,
+}
+
+/// `theming`: Nextcloud's default look; the three images point at this server's icon.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThemingCapabilities {
+    pub name: String,
+    pub url: String,
+    pub slogan: String,
+    pub color: String,
+    #[serde(rename = "color-text")]
+    pub color_text: String,
+    #[serde(rename = "color-element")]
+    pub color_element: String,
+    #[serde(rename = "color-element-bright")]
+    pub color_element_bright: String,
+    #[serde(rename = "color-element-dark")]
+    pub color_element_dark: String,
+    pub logo: String,
+    pub background: String,
+    #[serde(rename = "background-plain")]
+    pub background_plain: bool,
+    #[serde(rename = "background-default")]
+    pub background_default: bool,
+    pub logoheader: String,
+    pub favicon: String,
+}
+
+impl ThemingCapabilities {
+    /// Nextcloud's default theme; `icon_url` is an absolute URL of an image this server serves.
+    pub fn default_theme(icon_url: &str) -> Self {
+        let primary = "#00679e".to_string();
+        Self {
+            name: "Nextcloud".into(),
+            url: "https://nextcloud.com".into(),
+            slogan: "a safe home for all your data".into(),
+            color: primary.clone(),
+            color_text: "#ffffff".into(),
+            color_element: primary.clone(),
+            color_element_bright: primary.clone(),
+            color_element_dark: primary.clone(),
+            logo: icon_url.into(),
+            background: primary,
+            background_plain: true,
+            background_default: true,
+            logoheader: icon_url.into(),
+            favicon: icon_url.into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapabilityMap {
     pub core: CoreCapabilities,
+    pub bruteforce: BruteforceCapabilities,
     pub files: FilesCapabilities,
     pub dav: DavCapabilities,
     pub checksums: ChecksumCapabilities,
+    pub theming: ThemingCapabilities,
     pub integration_openproject: IntegrationCapabilities,
 }
 
@@ -160,8 +220,9 @@ pub struct Capabilities {
     pub capabilities: CapabilityMap,
 }
 
-impl Default for Capabilities {
-    fn default() -> Self {
+impl Capabilities {
+    /// What this server reports; `icon_url` is the absolute URL of its icon (theming images).
+    pub fn of_server(icon_url: &str) -> Self {
         Self {
             version: Version {
                 major: 33,
@@ -176,6 +237,10 @@ impl Default for Capabilities {
                     pollinterval: 60,
                     webdav_root: "remote.php/webdav".into(),
                 },
+                bruteforce: BruteforceCapabilities {
+                    delay: 0,
+                    allow_listed: false,
+                },
                 files: FilesCapabilities {
                     bigfilechunking: true,
                     blacklisted_files: vec![".htaccess".into()],
@@ -187,6 +252,7 @@ impl Default for Capabilities {
                     supported_types: vec!["SHA1".into()],
                     preferred_upload_type: "SHA1".into(),
                 },
+                theming: ThemingCapabilities::default_theme(icon_url),
                 integration_openproject: IntegrationCapabilities {
                     app_version: APP_VERSION.into(),
                     groupfolder_version: GROUPFOLDER_VERSION.into(),
@@ -197,19 +263,140 @@ impl Default for Capabilities {
     }
 }
 
-/// `data` of `GET /ocs/v{1,2}.php/cloud/user` and `…/cloud/users/{id}`.
+/// Visibility scopes of account properties: the defaults of a real Nextcloud.
+pub const SCOPE_FEDERATED: &str = "v2-federated";
+pub const SCOPE_LOCAL: &str = "v2-local";
+
+/// `backendCapabilities` of a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BackendCapabilities {
+    pub set_display_name: bool,
+    pub set_password: bool,
+}
+
+/// `data` of `GET /ocs/v{1,2}.php/cloud/user` and `…/cloud/users/{id}`: every field a real
+/// Nextcloud returns to the user themself and to admins, in its order. Properties this host
+/// model does not keep are empty strings with the real default scope.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct CloudUser {
-    pub id: String,
     pub enabled: bool,
+    pub storage_location: String,
+    pub id: String,
+    /// Unix milliseconds; 0 when never recorded.
+    pub last_login: i64,
+    pub backend: String,
+    pub subadmin: Vec<String>,
+    pub quota: UserQuota,
+    pub manager: String,
+    pub avatar_scope: String,
     pub email: Option<String>,
+    pub email_scope: String,
+    #[serde(rename = "additional_mail")]
+    pub additional_mail: Vec<String>,
+    #[serde(rename = "additional_mailScope")]
+    pub additional_mail_scope: Vec<String>,
+    #[serde(rename = "displayname")]
     pub displayname: String,
     #[serde(rename = "display-name")]
     pub display_name: String,
+    #[serde(rename = "displaynameScope")]
+    pub displayname_scope: String,
+    pub phone: String,
+    pub phone_scope: String,
+    pub address: String,
+    pub address_scope: String,
+    pub website: String,
+    pub website_scope: String,
+    pub twitter: String,
+    pub twitter_scope: String,
+    pub fediverse: String,
+    pub fediverse_scope: String,
+    pub organisation: String,
+    pub organisation_scope: String,
+    pub role: String,
+    pub role_scope: String,
+    pub headline: String,
+    pub headline_scope: String,
+    pub biography: String,
+    pub biography_scope: String,
+    #[serde(rename = "profile_enabled")]
+    pub profile_enabled: String,
+    #[serde(rename = "profile_enabledScope")]
+    pub profile_enabled_scope: String,
     pub groups: Vec<String>,
     pub language: String,
-    pub backend: String,
+    pub locale: String,
+    #[serde(rename = "notify_email")]
+    pub notify_email: Option<String>,
+    pub backend_capabilities: BackendCapabilities,
+}
+
+/// What the host model knows of a user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudUserFacts {
+    pub id: String,
+    pub enabled: bool,
+    pub email: Option<String>,
+    pub display_name: String,
+    pub groups: Vec<String>,
+    pub subadmin: Vec<String>,
     pub quota: UserQuota,
+}
+
+impl CloudUser {
+    /// The full answer for a user of the database backend; personal properties are empty.
+    pub fn from_facts(facts: CloudUserFacts) -> Self {
+        let federated = || SCOPE_FEDERATED.to_string();
+        let local = || SCOPE_LOCAL.to_string();
+        Self {
+            enabled: facts.enabled,
+            storage_location: String::new(),
+            id: facts.id,
+            last_login: 0,
+            backend: "Database".into(),
+            subadmin: facts.subadmin,
+            quota: facts.quota,
+            manager: String::new(),
+            avatar_scope: federated(),
+            email: facts.email,
+            email_scope: federated(),
+            additional_mail: Vec::new(),
+            additional_mail_scope: Vec::new(),
+            displayname: facts.display_name.clone(),
+            display_name: facts.display_name,
+            displayname_scope: federated(),
+            phone: String::new(),
+            phone_scope: local(),
+            address: String::new(),
+            address_scope: local(),
+            website: String::new(),
+            website_scope: local(),
+            twitter: String::new(),
+            twitter_scope: local(),
+            fediverse: String::new(),
+            fediverse_scope: local(),
+            organisation: String::new(),
+            organisation_scope: local(),
+            role: String::new(),
+            role_scope: local(),
+            headline: String::new(),
+            headline_scope: local(),
+            biography: String::new(),
+            biography_scope: local(),
+            profile_enabled: "1".into(),
+            profile_enabled_scope: local(),
+            groups: facts.groups,
+            language: "en".into(),
+            locale: String::new(),
+            notify_email: None,
+            backend_capabilities: BackendCapabilities {
+                set_display_name: true,
+                set_password: true,
+            },
+        }
+    }
 }
 
 /// A user's storage as provisioning reports it. Without a quota, `quota`, `free` and `total`
@@ -295,13 +482,30 @@ mod tests {
     }
 
     #[test]
+    fn a_database_user_has_every_field_of_a_real_one() {
+        let user = CloudUser::from_facts(CloudUserFacts {
+            id: "alice".into(),
+            enabled: true,
+            email: None,
+            display_name: "Alice A".into(),
+            groups: vec!["admin".into()],
+            subadmin: Vec::new(),
+            quota: UserQuota::new(0, None),
+        });
+        assert_eq!(serde_json::to_value(user).unwrap(), load("nc_cloud_user"));
+    }
+
+    #[test]
     fn defaults_are_the_contract_values() {
         assert_eq!(
             serde_json::to_value(Status::default()).unwrap(),
             load("nc_status")
         );
         assert_eq!(
-            serde_json::to_value(Capabilities::default()).unwrap(),
+            serde_json::to_value(Capabilities::of_server(
+                "https://nc.example.com/assets/favicon.svg"
+            ))
+            .unwrap(),
             load("nc_capabilities")
         );
     }

@@ -71,6 +71,14 @@ impl<T> OcsEnvelope<T> {
         Self::with_code(version, version.ok_code(), "OK".into(), data)
     }
 
+    /// A success that created something: v2 says 201, v1 its usual 100.
+    pub fn created(version: OcsVersion, data: T) -> Self {
+        match version {
+            OcsVersion::V1 => Self::ok(version, data),
+            OcsVersion::V2 => Self::with_code(version, 201, "OK".into(), data),
+        }
+    }
+
     /// A failure with code *c*; the message may be empty.
     pub fn failure(version: OcsVersion, code: u16, message: impl Into<String>, data: T) -> Self {
         Self::with_code(version, code, message.into(), data)
@@ -132,6 +140,24 @@ pub fn to_xml(envelope: &OcsEnvelope<Value>) -> String {
     );
     out.push_str(" </meta>\n");
     write_value(&mut out, "data", &envelope.ocs.data, 1);
+    out.push_str("</ocs>\n");
+    out
+}
+
+/// `WWW-Authenticate` of an OCS request whose Basic credentials log nobody in.
+pub const UNAUTHORISED_CHALLENGE: &str = "Basic realm=\"Authorisation Required\"";
+pub const UNAUTHORISED_CONTENT_TYPE: &str = "text/xml; charset=UTF-8";
+pub const UNAUTHORISED_MESSAGE: &str = "Unauthorised";
+
+/// The body both OCS versions send for Basic credentials that log nobody in: XML whatever the
+/// requested format, code 997, no `totalitems`/`itemsperpage`.
+pub fn unauthorised_xml() -> String {
+    let mut out = String::from("<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n");
+    push_element(&mut out, "status", "failure", 2);
+    push_element(&mut out, "statuscode", &CODE_NOT_LOGGED_IN.to_string(), 2);
+    push_element(&mut out, "message", UNAUTHORISED_MESSAGE, 2);
+    out.push_str(" </meta>\n");
+    push_element(&mut out, "data", "", 1);
     out.push_str("</ocs>\n");
     out
 }
@@ -255,6 +281,15 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn the_unauthorised_document_is_nextclouds() {
+        assert_eq!(
+            unauthorised_xml(),
+            "<?xml version=\"1.0\"?>\n<ocs>\n <meta>\n  <status>failure</status>\n  <statuscode>997</statuscode>\n  <message>Unauthorised</message>\n </meta>\n <data/>\n</ocs>\n"
+        );
+        assert_eq!(read_xml_user_id(&unauthorised_xml()), None);
+    }
 
     #[test]
     fn v1_and_v2_statuses() {

@@ -58,6 +58,10 @@ pub struct ProjectLinks {
     pub self_: Link,
     pub parent: Link,
     pub work_packages: Link,
+    /// One `{href, title}` per storage enabled in the project, shown only to callers holding
+    /// `view_file_links` there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storages: Option<Vec<Link>>,
 }
 
 /// `_type: "Project"` (§4).

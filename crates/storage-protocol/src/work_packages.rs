@@ -1,8 +1,14 @@
 //! Work packages, statuses, types, priorities and notifications (openproject-storages.md §5).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::{hal::Link, openproject::API_BASE, projects::Formattable};
+use crate::{
+    hal::{HalError, Link},
+    openproject::{User, API_BASE},
+    projects::{Formattable, Project},
+};
 
 pub fn work_package_href(id: i64) -> String {
     format!("{API_BASE}/work_packages/{id}")
@@ -55,6 +61,133 @@ pub struct WorkPackage {
     pub updated_at: String,
     #[serde(rename = "_links")]
     pub links: WorkPackageLinks,
+    /// Sent with a created work package: Nextcloud's app rejects one without it as
+    /// "Malformed response".
+    #[serde(rename = "_embedded", default, skip_serializing_if = "Option::is_none")]
+    pub embedded: Option<WorkPackageEmbedded>,
+}
+
+/// The resources a work package links to, embedded (`assignee` only when set).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkPackageEmbedded {
+    #[serde(rename = "type")]
+    pub type_: Type,
+    pub status: Status,
+    pub priority: Priority,
+    pub project: Project,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<User>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<User>,
+}
+
+pub fn work_packages_of_project(project_id: i64) -> String {
+    format!("{API_BASE}/projects/{project_id}/work_packages")
+}
+pub fn work_package_form_href(project_id: i64) -> String {
+    format!("{API_BASE}/projects/{project_id}/work_packages/form")
+}
+pub fn available_assignees_href(project_id: i64) -> String {
+    format!("{API_BASE}/projects/{project_id}/available_assignees")
+}
+
+/// `_links` of a write payload: every link a new work package gets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayloadLinks {
+    pub project: Link,
+    #[serde(rename = "type")]
+    pub type_: Link,
+    pub status: Link,
+    pub priority: Link,
+    pub assignee: Link,
+}
+
+/// The posted write body with the defaults filled in (`payload` of the form).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkPackagePayload {
+    pub subject: String,
+    pub description: Formattable,
+    pub start_date: Option<String>,
+    pub due_date: Option<String>,
+    #[serde(rename = "_links")]
+    pub links: PayloadLinks,
+}
+
+/// Where a link field's values come from: the list itself, or a collection to fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AllowedValues {
+    List(Vec<Link>),
+    Collection(Link),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaFieldLinks {
+    pub allowed_values: AllowedValues,
+}
+
+/// One writable field of a schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SchemaField {
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub name: String,
+    pub required: bool,
+    pub has_default: bool,
+    pub writable: bool,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<SchemaFieldLinks>,
+}
+
+/// `_type: "Schema"` of a new work package: its writable fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkPackageSchema {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub subject: SchemaField,
+    pub description: SchemaField,
+    pub start_date: SchemaField,
+    pub due_date: SchemaField,
+    pub project: SchemaField,
+    #[serde(rename = "type")]
+    pub work_package_type: SchemaField,
+    pub status: SchemaField,
+    pub priority: SchemaField,
+    pub assignee: SchemaField,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FormEmbedded {
+    pub payload: WorkPackagePayload,
+    pub schema: WorkPackageSchema,
+    /// Each failing camelCase attribute → its `PropertyConstraintViolation`; `{}` when valid.
+    pub validation_errors: BTreeMap<String, HalError>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormLinks {
+    #[serde(rename = "self")]
+    pub self_: Link,
+    pub validate: Link,
+    /// Only when the payload is valid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<Link>,
+}
+
+/// `_type: "Form"` of `POST /api/v3/projects/{id}/work_packages/form` (Tier 2, §5.2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkPackageForm {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    #[serde(rename = "_embedded")]
+    pub embedded: FormEmbedded,
+    #[serde(rename = "_links")]
+    pub links: FormLinks,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +207,9 @@ pub struct Status {
     pub is_default: bool,
     pub color: String,
     pub position: i64,
+    pub is_readonly: bool,
+    /// `null` when the status sets no done ratio.
+    pub default_done_ratio: Option<i64>,
     #[serde(rename = "_links")]
     pub links: SelfLink,
 }
@@ -89,6 +225,8 @@ pub struct Type {
     pub position: i64,
     pub is_default: bool,
     pub is_milestone: bool,
+    pub created_at: String,
+    pub updated_at: String,
     #[serde(rename = "_links")]
     pub links: SelfLink,
 }
@@ -161,6 +299,9 @@ mod tests {
     #[test]
     fn fixtures_round_trip() {
         assert_round_trip::<WorkPackage>("op_work_package");
+        assert_round_trip::<WorkPackage>("op_work_package_created");
+        assert_round_trip::<WorkPackageForm>("op_work_package_form");
+        assert_round_trip::<WorkPackageForm>("op_work_package_form_invalid");
         assert_round_trip::<Status>("op_status");
         assert_round_trip::<Type>("op_type");
         assert_round_trip::<Priority>("op_priority");

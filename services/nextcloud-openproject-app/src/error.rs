@@ -31,6 +31,9 @@ pub enum ApiError {
     /// The route needs a user and the request authenticated nobody.
     #[error("not logged in")]
     NotLoggedIn,
+    /// Basic credentials on an OCS path that log nobody in (checked before routing).
+    #[error("wrong credentials")]
+    WrongCredentials,
     /// The route needs an admin.
     #[error("not an admin")]
     NotAdmin,
@@ -175,6 +178,8 @@ pub struct Report {
     pub ocs_message: Option<String>,
     /// An HTTP status OCS routes use instead of the v1/v2 mapping of `ocs_code`.
     pub ocs_status: Option<StatusCode>,
+    /// OCS answers with Nextcloud's fixed XML `Unauthorised` document whatever the format.
+    pub ocs_unauthorised: bool,
 }
 
 impl ApiError {
@@ -193,6 +198,7 @@ impl ApiError {
             ocs_code,
             ocs_message: None,
             ocs_status: None,
+            ocs_unauthorised: false,
         };
         match self {
             Self::NotLoggedIn => base(
@@ -201,6 +207,15 @@ impl ApiError {
                 messages::NOT_LOGGED_IN,
                 CODE_NOT_LOGGED_IN,
             ),
+            Self::WrongCredentials => Report {
+                ocs_unauthorised: true,
+                ..base(
+                    StatusCode::UNAUTHORIZED,
+                    true,
+                    messages::NOT_LOGGED_IN,
+                    CODE_NOT_LOGGED_IN,
+                )
+            },
             Self::NotAdmin => base(StatusCode::FORBIDDEN, true, messages::MUST_BE_ADMIN, 403),
             Self::CsrfFailed => base(
                 StatusCode::PRECONDITION_FAILED,
@@ -375,6 +390,10 @@ impl Family {
                 }
             }
             Self::Dav => dav_error(report.status, &report.message),
+            Self::Ocs(_) if report.ocs_unauthorised => HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, ocs::UNAUTHORISED_CHALLENGE))
+                .content_type(ocs::UNAUTHORISED_CONTENT_TYPE)
+                .body(ocs::unauthorised_xml()),
             Self::Ocs(format) => {
                 let message = report.ocs_message.as_deref().unwrap_or(&report.message);
                 let envelope = OcsEnvelope::failure(
@@ -540,6 +559,14 @@ impl OcsFormat {
         }
         let data = serde_json::to_value(data).map_err(unexpected)?;
         Ok(self.respond(StatusCode::OK, &OcsEnvelope::ok(self.version, data)))
+    }
+
+    /// A success that created `data`: v2 answers 201.
+    pub fn created(&self, data: Value) -> HttpResponse {
+        let envelope = OcsEnvelope::created(self.version, data);
+        let status = StatusCode::from_u16(self.version.http_status(envelope.ocs.meta.statuscode))
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        self.respond(status, &envelope)
     }
 
     /// A failure envelope with code `code` and `data` (v1: HTTP 200; v2: the code's status).

@@ -3,13 +3,18 @@
 
 use std::{future::Future, pin::Pin};
 
-use actix_web::{dev::Payload, web, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web, Error, FromRequest, HttpMessage, HttpRequest,
+};
 use service_kit::client_address::TrustedProxies;
 use storage_protocol::{nextcloud::SESSION_COOKIE, ocs::OCS_API_REQUEST_HEADER};
 
 use crate::{
     domain::authentication::{self, AuthMethod, AuthenticatedUser, RequestCredentials},
-    error::ApiError,
+    error::{ApiError, OcsFormat},
     state::AppState,
 };
 
@@ -35,6 +40,38 @@ impl MaybeUser {
             Err(ApiError::NotAdmin)
         }
     }
+}
+
+/// Whether an `Authorization` header uses the Basic scheme (well-formed or not).
+fn sends_basic(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim_start().split(' ').next())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("basic"))
+}
+
+/// OCS logs Basic credentials in before routing, as Nextcloud's `ocs/v{1,2}.php` does: credentials
+/// that do not log in answer [`ApiError::WrongCredentials`] on every OCS path, known or not, and
+/// public ones included.
+pub async fn check_ocs_credentials(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if OcsFormat::of(req.request()).is_some() && sends_basic(req.request()) {
+        let caller = MaybeUser::extract(req.request()).await;
+        let refusal = match caller {
+            Ok(MaybeUser(Some(_))) => None,
+            Ok(MaybeUser(None)) => Some(ApiError::WrongCredentials),
+            Err(e) => Some(e),
+        };
+        if let Some(error) = refusal {
+            return Ok(req.error_response(error).map_into_right_body());
+        }
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 /// The state of the running application.

@@ -252,6 +252,36 @@ pub fn elements(body: &Value) -> Option<&Vec<Value>> {
     body.get("_embedded")?.get("elements")?.as_array()
 }
 
+/// The `body` parameter of the Tier 2 form and create wrappers (`{"body": {…}}`): a non-empty
+/// object, else `Body cannot be empty`.
+pub fn creation_body(request: &Value) -> Option<&Value> {
+    request
+        .get("body")
+        .filter(|body| body.as_object().is_some_and(|map| !map.is_empty()))
+}
+
+/// A project id or identifier that may stand in an OpenProject path as it is.
+pub fn is_project_ref(raw: &str) -> bool {
+    !raw.is_empty()
+        && raw.len() <= 100
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The `_embedded` of OpenProject's work-package form, when the answer is a Form.
+pub fn form_embedded(body: &Value) -> Option<&Value> {
+    if body.get("_type")? != "Form" {
+        return None;
+    }
+    body.get("_embedded").filter(|e| e.is_object())
+}
+
+/// A created work package as Nextcloud's app accepts it: a WorkPackage with `_embedded`.
+pub fn created_work_package(body: &Value) -> Option<&Value> {
+    (body.get("_type")? == "WorkPackage" && body.get("_embedded")?.is_object()).then_some(body)
+}
+
 /// The `filters` of the notification list: unread only.
 pub fn unread_notifications_filter() -> String {
     json!([{"readIAN": {"operator": "=", "values": ["f"]}}]).to_string()
@@ -448,6 +478,38 @@ pub fn initials(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn creation_bodies_and_answers() {
+        assert_eq!(
+            creation_body(&json!({"body": {"subject": "x"}})),
+            Some(&json!({"subject": "x"}))
+        );
+        for request in [
+            json!({}),
+            json!({"body": {}}),
+            json!({"body": []}),
+            json!({"body": "x"}),
+            json!(null),
+            json!({"subject": "x"}),
+        ] {
+            assert_eq!(creation_body(&request), None, "{request}");
+        }
+        assert!(is_project_ref("12") && is_project_ref("demo-project_2"));
+        for raw in ["", "1/2", "..", "a b", "%2F"] {
+            assert!(!is_project_ref(raw), "{raw}");
+        }
+        let form = storage_protocol::fixtures::load("op_work_package_form");
+        assert_eq!(form_embedded(&form), Some(&form["_embedded"]));
+        assert_eq!(
+            form_embedded(&json!({"_type": "WorkPackage", "_embedded": {}})),
+            None
+        );
+        let created = storage_protocol::fixtures::load("op_work_package_created");
+        assert_eq!(created_work_package(&created), Some(&created));
+        let bare = storage_protocol::fixtures::load("op_work_package");
+        assert_eq!(created_work_package(&bare), None);
+    }
 
     #[test]
     fn refused_tokens_break_the_connection_and_outages_do_not() {

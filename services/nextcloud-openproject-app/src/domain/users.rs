@@ -1,7 +1,7 @@
 //! Users of the host model: valid ids, creation, the admin bootstrap and the wire form.
 
 use service_kit::{crypto, db::AnyConnection, time::now_millis};
-use storage_protocol::nextcloud::{CloudUser, UserQuota};
+use storage_protocol::nextcloud::{CloudUser, CloudUserFacts, UserQuota};
 
 use crate::db::{groups, users, users::UserRow};
 
@@ -81,17 +81,15 @@ pub fn create(conn: &mut AnyConnection, user: &NewUser) -> Result<(), CreateUser
 pub fn cloud_user(conn: &mut AnyConnection, row: UserRow) -> diesel::QueryResult<CloudUser> {
     let groups = groups::of_user(conn, &row.uid)?;
     let used = crate::db::file_nodes::user_root(conn, &row.uid)?.map_or(0, |root| root.size);
-    Ok(CloudUser {
+    Ok(CloudUser::from_facts(CloudUserFacts {
         quota: UserQuota::new(used, row.quota_bytes),
         id: row.uid,
         enabled: row.enabled,
         email: row.email,
-        displayname: row.display_name.clone(),
         display_name: row.display_name,
         groups,
-        language: "en".into(),
-        backend: "Database".into(),
-    })
+        subadmin: Vec::new(),
+    }))
 }
 
 /// The outcome of the admin bootstrap.

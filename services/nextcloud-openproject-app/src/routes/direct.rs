@@ -17,6 +17,8 @@ use crate::{
     state::AppState,
 };
 
+const FILE_NOT_FOUND: &str = "File not found";
+
 /// POST /ocs/v{1,2}.php/apps/dav/api/v1/direct — `fileId`, optional `expirationTime` (JSON,
 /// form or query).
 pub async fn create(
@@ -30,8 +32,11 @@ pub async fn create(
     check_csrf(&state, &req, user, None)?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let params = parameters(&req, &raw)?;
-    let file_id = integer(params.get("fileId"))
-        .ok_or_else(|| ApiError::ocs(400, "fileId must be an integer"))?;
+    // Nextcloud casts the parameter to an integer: anything but digits names no file (404).
+    let file_id = match params.get("fileId") {
+        None => return Err(ApiError::ocs(400, "fileId must be an integer")),
+        Some(raw) => integer(Some(raw)).ok_or_else(|| ApiError::ocs(404, FILE_NOT_FOUND))?,
+    };
     let lifetime = match params.get("expirationTime") {
         None => DEFAULT_LIFETIME_SECS,
         Some(raw) => match integer(Some(raw)) {
@@ -60,7 +65,7 @@ pub async fn create(
         })
         .await?
         .map_err(|e| match e {
-            DirectError::NotAccessible => ApiError::ocs(404, "File not found"),
+            DirectError::NotAccessible => ApiError::ocs(404, FILE_NOT_FOUND),
             DirectError::Folder => ApiError::ocs(400, direct::FILES_ONLY),
             DirectError::File(e) => e.into(),
             DirectError::Database(e) => e.into(),

@@ -222,7 +222,19 @@ fn openproject_api_routes(cfg: &mut web::ServiceConfig) {
         .route(&path("projects"), web::get().to(api::projects))
         .route(&path("statuses/{id}"), web::get().to(api::status))
         .route(&path("types/{id}"), web::get().to(api::work_package_type))
-        .route(&path("avatar"), web::get().to(api::avatar));
+        .route(&path("avatar"), web::get().to(api::avatar))
+        .route(
+            &path("projects/{project_id}/work-packages/form"),
+            web::post().to(api::work_package_form),
+        )
+        .route(
+            &path("projects/{project_id}/available-assignees"),
+            web::get().to(api::available_assignees),
+        )
+        .route(
+            &path("create/work-packages"),
+            web::post().to(api::create_work_package),
+        );
 }
 
 /// Any path or method not in the table.

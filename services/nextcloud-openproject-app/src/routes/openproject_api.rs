@@ -300,6 +300,122 @@ pub async fn delete_file_link(
     }
 }
 
+/// The JSON request body of a Tier 2 wrapper (`Null` when it is not JSON).
+async fn json_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+) -> Result<Value, ApiError> {
+    let raw = body::read_limited(req, payload, state.settings.common.max_body_bytes).await?;
+    Ok(serde_json::from_slice::<Value>(&raw)
+        .ok()
+        .filter(|body| !service_kit::input::json_has_nul(body))
+        .unwrap_or(Value::Null))
+}
+
+/// POST OCSAPP/api/v1/projects/{projectId}/work-packages/form (Tier 2) — `{"body": {…}}`;
+/// the `_embedded` of OpenProject's form (payload, schema, validationErrors).
+pub async fn work_package_form(
+    req: HttpRequest,
+    format: OcsFormat,
+    caller: MaybeUser,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    check_csrf(&state, &req, caller.require_user()?, None)?;
+    let (_, project) = path.into_inner();
+    let request = json_request(&req, payload, &state).await?;
+    let session = match open(&state, &caller).await? {
+        Ok(session) => session,
+        Err(e) => return link_failure(format, e),
+    };
+    let Some(body) = api::creation_body(&request) else {
+        return Ok(format.failure(400, json!(messages::BODY_EMPTY)));
+    };
+    if !api::is_project_ref(&project) {
+        return Ok(format.failure(400, json!("")));
+    }
+    let answer = session
+        .call(
+            Method::POST,
+            &format!("/api/v3/projects/{project}/work_packages/form"),
+            &[],
+            Some(body),
+        )
+        .await;
+    match answer {
+        Ok(answer) => match api::form_embedded(&answer.body) {
+            Some(embedded) => format.ok(embedded),
+            None => Ok(malformed(format)),
+        },
+        Err(e) => link_failure(format, e),
+    }
+}
+
+/// GET OCSAPP/api/v1/projects/{projectId}/available-assignees (Tier 2) — the users who may be
+/// assigned there.
+pub async fn available_assignees(
+    format: OcsFormat,
+    caller: MaybeUser,
+    path: web::Path<(String, String)>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, project) = path.into_inner();
+    let session = match open(&state, &caller).await? {
+        Ok(session) => session,
+        Err(e) => return link_failure(format, e),
+    };
+    if !api::is_project_ref(&project) {
+        return Ok(format.failure(400, json!("")));
+    }
+    let answer = session
+        .call(
+            Method::GET,
+            &format!("/api/v3/projects/{project}/available_assignees"),
+            &[],
+            None,
+        )
+        .await;
+    match answer {
+        Ok(answer) => match elements(&answer.body) {
+            Some(list) => format.ok(list),
+            None => Ok(malformed(format)),
+        },
+        Err(e) => link_failure(format, e),
+    }
+}
+
+/// POST OCSAPP/api/v1/create/work-packages (Tier 2) — `{"body": {…}}` as OpenProject's create
+/// takes it (project in `_links.project`); 201 with the created work package.
+pub async fn create_work_package(
+    req: HttpRequest,
+    format: OcsFormat,
+    caller: MaybeUser,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    check_csrf(&state, &req, caller.require_user()?, None)?;
+    let request = json_request(&req, payload, &state).await?;
+    let session = match open(&state, &caller).await? {
+        Ok(session) => session,
+        Err(e) => return link_failure(format, e),
+    };
+    let Some(body) = api::creation_body(&request) else {
+        return Ok(format.failure(400, json!(messages::BODY_EMPTY)));
+    };
+    let answer = session
+        .call(Method::POST, "/api/v3/work_packages", &[], Some(body))
+        .await;
+    match answer {
+        Ok(answer) => match api::created_work_package(&answer.body) {
+            Some(created) => Ok(format.created(created.clone())),
+            None => Ok(malformed(format)),
+        },
+        Err(e) => link_failure(format, e),
+    }
+}
+
 /// GET OCSAPP/api/v1/url — the stored OpenProject URL.
 pub async fn url(
     format: OcsFormat,

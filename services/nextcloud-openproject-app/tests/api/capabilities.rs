@@ -1,7 +1,16 @@
 use serde_json::Value;
 use storage_protocol::fixtures::load;
 
-use crate::helpers::{meta, spawn_app};
+use crate::helpers::{meta, spawn_app, TestApp};
+
+/// The golden capabilities with the theming images at this server's icon.
+fn expected(app: &TestApp) -> Value {
+    let text = load("nc_capabilities").to_string().replace(
+        "https://nc.example.com/assets/favicon.svg",
+        &app.url("/assets/favicon.svg"),
+    );
+    serde_json::from_str(&text).unwrap()
+}
 
 #[tokio::test]
 async fn capabilities_are_public_in_both_versions() {
@@ -21,7 +30,7 @@ async fn capabilities_are_public_in_both_versions() {
         );
         let body: Value = response.json().await.unwrap();
         assert_eq!(meta(&body), ("ok", code, "OK"));
-        assert_eq!(body["ocs"]["data"], load("nc_capabilities"));
+        assert_eq!(body["ocs"]["data"], expected(&app));
     }
 }
 
@@ -48,5 +57,49 @@ async fn capabilities_default_to_xml_and_honour_accept() {
         .await
         .unwrap();
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body["ocs"]["data"], load("nc_capabilities"));
+    assert_eq!(body["ocs"]["data"], expected(&app));
+}
+
+#[tokio::test]
+async fn capabilities_carry_bruteforce_and_theming() {
+    let app = spawn_app().await;
+    let body: Value = app
+        .get("/ocs/v2.php/cloud/capabilities?format=json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let capabilities = &body["ocs"]["data"]["capabilities"];
+    assert_eq!(
+        capabilities["bruteforce"],
+        serde_json::json!({"delay": 0, "allow-listed": false})
+    );
+    let theming = capabilities["theming"].as_object().unwrap();
+    for key in [
+        "name",
+        "url",
+        "slogan",
+        "color",
+        "color-text",
+        "color-element",
+        "color-element-bright",
+        "color-element-dark",
+        "logo",
+        "background",
+        "background-plain",
+        "background-default",
+        "logoheader",
+        "favicon",
+    ] {
+        assert!(theming.contains_key(key), "theming.{key}");
+    }
+    for key in ["integration_openproject", "files", "dav"] {
+        assert!(capabilities.get(key).is_some(), "{key}");
+    }
+    // The images are served.
+    let logo = theming["logo"].as_str().unwrap();
+    let response = app.api.get(logo).send().await.unwrap();
+    assert_eq!(response.status(), 200);
 }

@@ -77,6 +77,17 @@ async fn a_link_serves_the_file_until_it_is_gone() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+    // Whatever the token looks like, a dead link is a 404, never a 400.
+    for path in [
+        "/remote.php/direct/abc".to_string(),
+        "/remote.php/direct/123".to_string(),
+        "/remote.php/direct/%ZZ".to_string(),
+        format!("{APP}/direct/abc/x.txt"),
+        format!("{APP}/direct/123/%ZZ"),
+    ] {
+        let response = app.api.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
 }
 
 #[tokio::test]
@@ -112,6 +123,9 @@ async fn refusals() {
             "Expiration time should be greater than 0",
         ),
         ("alice", json!({}), 400, "fileId must be an integer"),
+        ("alice", json!({"fileId": "abc"}), 404, "File not found"),
+        ("alice", json!({"fileId": "12abc"}), 404, "File not found"),
+        ("alice", json!({"fileId": true}), 404, "File not found"),
     ] {
         let (status, response) = direct(&app, user, "v2", body.clone()).await;
         assert_eq!(status, code, "{body}");

@@ -301,6 +301,35 @@ async fn api(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> H
             collection(vec![json!({"_type": "FileLink", "id": 501})])
         }
         ("DELETE", ["file_links", _]) => HttpResponse::NoContent().finish(),
+        ("POST", ["projects", "404", "work_packages", "form"])
+        | ("GET", ["projects", "404", "available_assignees"]) => error(
+            404,
+            "NotFound",
+            "The requested resource could not be found.",
+        ),
+        ("POST", ["projects", "500", "work_packages", "form"]) => {
+            HttpResponse::Ok().json(json!({"_type": "WorkPackage"}))
+        }
+        ("POST", ["projects", _, "work_packages", "form"]) => {
+            HttpResponse::Ok().json(storage_protocol::fixtures::load("op_work_package_form"))
+        }
+        ("GET", ["projects", _, "available_assignees"]) => collection(vec![
+            json!({"_type": "User", "id": 1, "name": "OpenProject Admin"}),
+            json!({"_type": "User", "id": 5, "name": "Alice Adams"}),
+        ]),
+        ("POST", ["work_packages"]) => {
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+            match request["subject"].as_str() {
+                None | Some("") => error(
+                    422,
+                    "PropertyConstraintViolation",
+                    "Subject can't be blank.",
+                ),
+                Some("bare") => HttpResponse::Created().json(work_package(44, "bare")),
+                Some(_) => HttpResponse::Created()
+                    .json(storage_protocol::fixtures::load("op_work_package_created")),
+            }
+        }
         ("GET", ["configuration"]) => HttpResponse::Ok().json(json!({
             "_type": "Configuration", "maximumAttachmentFileSize": 5242880
         })),

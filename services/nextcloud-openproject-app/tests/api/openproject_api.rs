@@ -457,3 +457,176 @@ async fn the_dashboard_lists_unread_notifications() {
         .unwrap();
     assert_eq!(anonymous.status(), 303);
 }
+
+#[tokio::test]
+async fn creating_a_work_package_goes_through_form_assignees_and_create() {
+    let w = world().await;
+    let form_body = json!({"body": {"subject": "Roadmap", "_links": {"project": {"href": "/api/v3/projects/1"}}}});
+    let (status, body) = w
+        .call(
+            "POST",
+            "alice",
+            "v2",
+            "projects/1/work-packages/form",
+            Some(form_body.clone()),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let golden = storage_protocol::fixtures::load("op_work_package_form");
+    assert_eq!(body["ocs"]["data"], golden["_embedded"]);
+    let sent = w.last("/api/v3/projects/1/work_packages/form");
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.json, form_body["body"]);
+    assert_eq!(
+        sent.authorization.as_deref(),
+        Some(format!("Bearer {VALID_PAT}").as_str())
+    );
+    assert_eq!(sent.content_type.as_deref(), Some("application/json"));
+
+    let (status, body) = w
+        .call(
+            "GET",
+            "alice",
+            "v2",
+            "projects/demo-project/available-assignees",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["ocs"]["data"][1]["name"], "Alice Adams");
+    assert_eq!(
+        w.last("/api/v3/projects/demo-project/available_assignees")
+            .method,
+        "GET"
+    );
+
+    let create_body = json!({"body": {"subject": "Roadmap", "_links": {"project": {"href": "/api/v3/projects/1"}}}});
+    for (version, http, code) in [("v2", 201, 201), ("v1", 200, 100)] {
+        let (status, body) = w
+            .call(
+                "POST",
+                "alice",
+                version,
+                "create/work-packages",
+                Some(create_body.clone()),
+            )
+            .await;
+        assert_eq!(status, http, "{version}");
+        assert_eq!(body["ocs"]["meta"]["statuscode"], code);
+        assert_eq!(body["ocs"]["meta"]["status"], "ok");
+        assert_eq!(
+            body["ocs"]["data"],
+            storage_protocol::fixtures::load("op_work_package_created")
+        );
+    }
+    let sent = w.last("/api/v3/work_packages");
+    assert_eq!(sent.method, "POST");
+    assert_eq!(sent.json, create_body["body"]);
+}
+
+#[tokio::test]
+async fn work_package_creation_refusals() {
+    let w = world().await;
+    // No body, or not an object: refused before OpenProject is asked.
+    for body in [
+        None,
+        Some(json!({})),
+        Some(json!({"body": {}})),
+        Some(json!({"body": "x"})),
+    ] {
+        for tail in ["projects/1/work-packages/form", "create/work-packages"] {
+            let (status, response) = w.call("POST", "alice", "v2", tail, body.clone()).await;
+            assert_eq!(status, 400, "{tail} {body:?}");
+            assert_eq!(response["ocs"]["data"], "Body cannot be empty");
+        }
+    }
+    assert!(w.op.requests_to("/api/v3/work_packages").is_empty());
+    // Not connected: 401 first.
+    let valid = json!({"body": {"subject": "x"}});
+    for (method, tail) in [
+        ("POST", "projects/1/work-packages/form"),
+        ("GET", "projects/1/available-assignees"),
+        ("POST", "create/work-packages"),
+    ] {
+        let body = (method == "POST").then(|| valid.clone());
+        let (status, response) = w.call(method, "bob", "v2", tail, body).await;
+        assert_eq!(status, 401, "{tail}");
+        assert_eq!(response["ocs"]["data"], "");
+    }
+    // OpenProject refuses: its status and message.
+    let (status, response) = w
+        .call(
+            "POST",
+            "alice",
+            "v2",
+            "projects/404/work-packages/form",
+            Some(valid.clone()),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        response["ocs"]["data"],
+        "The requested resource could not be found."
+    );
+    let (status, _) = w
+        .call(
+            "GET",
+            "alice",
+            "v2",
+            "projects/404/available-assignees",
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, response) = w
+        .call(
+            "POST",
+            "alice",
+            "v2",
+            "create/work-packages",
+            Some(json!({"body": {"subject": ""}})),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(response["ocs"]["data"], "Subject can't be blank.");
+    // Answers Nextcloud's app cannot use are malformed.
+    let (status, response) = w
+        .call(
+            "POST",
+            "alice",
+            "v2",
+            "create/work-packages",
+            Some(json!({"body": {"subject": "bare"}})),
+        )
+        .await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        response["ocs"]["data"],
+        json!({"error": "Malformed response"})
+    );
+    let (status, response) = w
+        .call(
+            "POST",
+            "alice",
+            "v2",
+            "projects/500/work-packages/form",
+            Some(valid.clone()),
+        )
+        .await;
+    assert_eq!(status, 500);
+    assert_eq!(
+        response["ocs"]["data"],
+        json!({"error": "Malformed response"})
+    );
+    // A project reference that is no id or identifier never reaches OpenProject.
+    let (status, _) = w
+        .call(
+            "GET",
+            "alice",
+            "v2",
+            "projects/a%20b/available-assignees",
+            None,
+        )
+        .await;
+    assert_eq!(status, 400);
+}

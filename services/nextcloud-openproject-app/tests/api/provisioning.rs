@@ -30,14 +30,23 @@ async fn a_provisioned_user_can_log_in() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(
-        body["ocs"]["data"],
-        json!({
-            "id": "Bob", "enabled": true, "email": "bob@example.com", "displayname": "Bob B",
-            "display-name": "Bob B", "groups": ["admin"], "language": "en", "backend": "Database",
-            "quota": {"free": -3, "used": 0, "total": -3, "relative": 0.0, "quota": -3}
-        })
-    );
+    let data = &body["ocs"]["data"];
+    for (key, value) in [
+        ("id", json!("Bob")),
+        ("enabled", json!(true)),
+        ("email", json!("bob@example.com")),
+        ("displayname", json!("Bob B")),
+        ("display-name", json!("Bob B")),
+        ("groups", json!(["admin"])),
+        ("language", json!("en")),
+        ("backend", json!("Database")),
+        (
+            "quota",
+            json!({"free": -3, "used": 0, "total": -3, "relative": 0.0, "quota": -3}),
+        ),
+    ] {
+        assert_eq!(data[key], value, "{key}");
+    }
 }
 
 #[tokio::test]

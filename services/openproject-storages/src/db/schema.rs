@@ -175,6 +175,8 @@ diesel::table! {
         is_default -> Bool,
         color -> Text,
         position -> BigInt,
+        is_readonly -> Bool,
+        default_done_ratio -> Nullable<BigInt>,
     }
 }
 
@@ -186,6 +188,8 @@ diesel::table! {
         position -> BigInt,
         is_default -> Bool,
         is_milestone -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
     }
 }
 

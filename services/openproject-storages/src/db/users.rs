@@ -89,6 +89,15 @@ impl User {
             .load_on::<User>(conn)
     }
 
+    /// Ids of the admins whose account is active.
+    pub fn active_admin_ids(conn: &mut Conn) -> QueryResult<Vec<i64>> {
+        users::table
+            .filter(users::admin.eq(true))
+            .filter(users::status.eq(UserStatus::Active.as_str()))
+            .select(users::id)
+            .load_on::<i64>(conn)
+    }
+
     /// Logins are unique regardless of case.
     pub fn find_by_login(conn: &mut Conn, login: &str) -> QueryResult<Option<User>> {
         users::table

@@ -59,6 +59,8 @@ pub struct Status {
     pub is_default: bool,
     pub color: String,
     pub position: i64,
+    pub is_readonly: bool,
+    pub default_done_ratio: Option<i64>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -71,6 +73,8 @@ pub struct Type {
     pub position: i64,
     pub is_default: bool,
     pub is_milestone: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]

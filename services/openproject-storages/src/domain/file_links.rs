@@ -153,9 +153,18 @@ enum StorageRef {
     Found(Box<Storage>),
 }
 
+/// The element's storage: by `_links.storage` first, then `_links.storageUrl`; a blank href
+/// names nothing (`Storage can't be blank.`), as in real OpenProject.
 fn resolve_storage(element: &Value, visible: &[Storage]) -> StorageRef {
     let links = element.get("_links");
-    let href = |name: &str| links?.get(name)?.get("href")?.as_str().map(str::to_string);
+    let href = |name: &str| {
+        links?
+            .get(name)?
+            .get("href")?
+            .as_str()
+            .filter(|h| !h.trim().is_empty())
+            .map(str::to_string)
+    };
     if let Some(href) = href("storage") {
         return id_from_href(&href, &format!("{API_BASE}/storages/"))
             .and_then(|id| visible.iter().find(|s| s.id == id).cloned())
@@ -385,6 +394,30 @@ mod tests {
             created_at: 0,
             updated_at: 0,
         }
+    }
+
+    #[test]
+    fn blank_storage_hrefs_name_nothing() {
+        let element = |links: Value| serde_json::json!({"_links": links});
+        for links in [
+            serde_json::json!({"storageUrl": {"href": ""}}),
+            serde_json::json!({"storageUrl": {"href": "  "}}),
+            serde_json::json!({"storageUrl": {"href": null}}),
+            serde_json::json!({"storage": {"href": ""}}),
+            serde_json::json!({}),
+        ] {
+            assert!(matches!(
+                resolve_storage(&element(links), &[]),
+                StorageRef::Missing
+            ));
+        }
+        assert!(matches!(
+            resolve_storage(
+                &element(serde_json::json!({"storageUrl": {"href": "https://nc.example.com"}})),
+                &[]
+            ),
+            StorageRef::Unknown
+        ));
     }
 
     #[test]

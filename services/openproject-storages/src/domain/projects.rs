@@ -17,10 +17,61 @@ use super::{
     permissions::{Access, Permission},
 };
 use crate::db::{
+    file_links::ProjectStorage,
     projects::{Membership, NewMembership, NewProject, Project, Role},
+    storages::Storage,
     users::User,
     Conn,
 };
+
+/// A project as one caller sees it: with the storages enabled in it, only where the caller
+/// holds `view_file_links` (real OpenProject shows `_links.storages` under that permission).
+#[derive(Debug, Clone)]
+pub struct ProjectView {
+    pub project: Project,
+    pub storages: Option<Vec<Storage>>,
+}
+
+/// Pairs each project with what `access` may see of its storages, keeping the order.
+pub fn views(
+    conn: &mut Conn,
+    access: &Access,
+    projects: Vec<Project>,
+) -> Result<Vec<ProjectView>, HostError> {
+    let project_storages = ProjectStorage::all(conn)?;
+    let storages = Storage::all(conn)?;
+    Ok(projects
+        .into_iter()
+        .map(|project| {
+            let shown = access
+                .allowed(project.id, Permission::ViewFileLinks)
+                .then(|| enabled_storages(project.id, &project_storages, &storages));
+            ProjectView {
+                project,
+                storages: shown,
+            }
+        })
+        .collect())
+}
+
+/// The storages enabled in a project, by storage id.
+fn enabled_storages(
+    project_id: i64,
+    project_storages: &[ProjectStorage],
+    storages: &[Storage],
+) -> Vec<Storage> {
+    let mut enabled: Vec<Storage> = storages
+        .iter()
+        .filter(|s| {
+            project_storages
+                .iter()
+                .any(|ps| ps.project_id == project_id && ps.storage_id == s.id)
+        })
+        .cloned()
+        .collect();
+    enabled.sort_by_key(|s| s.id);
+    enabled
+}
 
 /// Read-then-write work on these rows runs one at a time across replicas ("PROJ").
 const PROJECTS_LOCK: i64 = 0x5052_4f4a;
@@ -237,6 +288,51 @@ pub fn visible_memberships(conn: &mut Conn, user: &User) -> Result<Vec<Membershi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn storage(id: i64, name: &str) -> Storage {
+        Storage {
+            id,
+            name: name.into(),
+            provider_type: String::new(),
+            host: None,
+            authentication_method: String::new(),
+            application_password_sealed: None,
+            storage_audience: None,
+            token_exchange_scope: None,
+            forbidden_file_name_characters: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    fn enabled(id: i64, project_id: i64, storage_id: i64) -> ProjectStorage {
+        ProjectStorage {
+            id,
+            project_id,
+            storage_id,
+            project_folder_mode: "inactive".into(),
+            project_folder_id: None,
+            creator_id: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_project_lists_only_its_enabled_storages_by_id() {
+        let storages = [storage(3, "C"), storage(1, "A"), storage(2, "B")];
+        let project_storages = [enabled(1, 7, 3), enabled(2, 7, 1), enabled(3, 8, 2)];
+        let names = |project| {
+            enabled_storages(project, &project_storages, &storages)
+                .into_iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(7), ["A", "C"]);
+        assert_eq!(names(8), ["B"]);
+        assert!(names(9).is_empty());
+    }
 
     #[test]
     fn identifiers() {

@@ -777,7 +777,7 @@ mod tests {
         violations
             .into_errors()
             .into_iter()
-            .map(|e| e.message)
+            .map(|e| e.message.to_string())
             .collect()
     }
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
-    hal::{ErrorId, HalError},
+    hal::{messages as hal_messages, ErrorId, HalError},
     openproject::API_BASE,
     work_packages::{messages as msg, REASON_ASSIGNED},
 };
@@ -13,10 +13,11 @@ use super::{
     filters::{self, Filter},
     host::{href_of, id_from_href, HostError},
     permissions::{Access, Permission},
+    projects::ProjectView,
 };
 use crate::db::{
     file_links::{FileLink, ProjectStorage},
-    projects::Project,
+    projects::{Membership, Project},
     storages::Storage,
     users::User,
     work_packages::{Enumerations, NewNotification, Notification, WorkPackage, WorkPackageRecord},
@@ -81,14 +82,29 @@ fn date_value(body: &Value, key: &str) -> Result<Option<Option<String>>, ()> {
     }
 }
 
-/// Applies a write body to `base` (the current record, or the defaults), collecting every
-/// failed rule in the order of §5.2.
+/// Applies a write body to `base` (the current record, or the defaults); any failed rule fails.
 fn apply(
+    conn: &mut Conn,
+    body: &Value,
+    base: WorkPackageRecord,
+    enumerations: &Enumerations,
+) -> Result<WorkPackageRecord, HostError> {
+    let (record, errors) = validate(conn, body, base, enumerations)?;
+    if errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(HostError::Invalid(errors))
+    }
+}
+
+/// Applies a write body to `record`, keeping what a failed rule would have changed, and
+/// collects every failed rule in the order of §5.2.
+fn validate(
     conn: &mut Conn,
     body: &Value,
     mut record: WorkPackageRecord,
     enumerations: &Enumerations,
-) -> Result<WorkPackageRecord, HostError> {
+) -> Result<(WorkPackageRecord, Vec<HalError>), HostError> {
     let mut errors = Vec::new();
     match body.get("subject") {
         None => {}
@@ -169,11 +185,7 @@ fn apply(
         Ok(None) => {}
         Err(()) => errors.push(HalError::violation("dueDate", msg::DUE_DATE_INVALID)),
     }
-    if errors.is_empty() {
-        Ok(record)
-    } else {
-        Err(HostError::Invalid(errors))
-    }
+    Ok((record, errors))
 }
 
 /// The `assigned` notification when a work package gets an assignee other than the actor.
@@ -204,6 +216,99 @@ fn notify_assignee(
         },
     )?;
     Ok(())
+}
+
+/// A new work package of `author_id` in the project, with the default type, status and
+/// priority.
+fn new_record(
+    project_id: i64,
+    author_id: i64,
+    enumerations: &Enumerations,
+    now: i64,
+) -> WorkPackageRecord {
+    fn default(ids: impl Iterator<Item = (i64, bool)>) -> i64 {
+        let ids: Vec<(i64, bool)> = ids.collect();
+        ids.iter()
+            .find(|(_, d)| *d)
+            .or(ids.first())
+            .map_or(0, |(id, _)| *id)
+    }
+    WorkPackageRecord {
+        project_id,
+        subject: String::new(),
+        description: String::new(),
+        start_date: None,
+        due_date: None,
+        type_id: default(enumerations.types.iter().map(|t| (t.id, t.is_default))),
+        status_id: default(enumerations.statuses.iter().map(|s| (s.id, s.is_default))),
+        priority_id: default(enumerations.priorities.iter().map(|p| (p.id, p.is_default))),
+        author_id: Some(author_id),
+        assignee_id: None,
+        lock_version: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// What the work-package form shows: the record the body would create, and what fails.
+pub struct FormOutcome {
+    pub project: Project,
+    pub record: WorkPackageRecord,
+    pub errors: Vec<HalError>,
+    pub enumerations: Enumerations,
+}
+
+/// `POST /api/v3/projects/{id}/work_packages/form` (Tier 2): validates without writing.
+pub fn form(
+    conn: &mut Conn,
+    user: &User,
+    raw_project: &str,
+    body: &Value,
+) -> Result<FormOutcome, HostError> {
+    let (project, access) = super::projects::find_visible(conn, user, raw_project)?;
+    if !access.allowed(project.id, Permission::AddWorkPackages) {
+        return Err(HostError::Forbidden);
+    }
+    let enumerations = Enumerations::load(conn)?;
+    let base = new_record(project.id, user.id, &enumerations, now_millis());
+    let (record, errors) = validate(conn, body, base, &enumerations)?;
+    Ok(FormOutcome {
+        project,
+        record,
+        errors,
+        enumerations,
+    })
+}
+
+/// `GET /api/v3/projects/{id}/available_assignees` (Tier 2): for those who may add or edit work
+/// packages there, every user who may be assigned (holds `view_work_packages`: members by
+/// their roles, and admins), by id.
+pub fn available_assignees(
+    conn: &mut Conn,
+    user: &User,
+    raw_project: &str,
+) -> Result<Vec<User>, HostError> {
+    let (project, access) = super::projects::find_visible(conn, user, raw_project)?;
+    if !access.allowed(project.id, Permission::AddWorkPackages)
+        && !access.allowed(project.id, Permission::EditWorkPackages)
+    {
+        return Err(HostError::Forbidden);
+    }
+    let mut ids: Vec<i64> = Membership::of_projects(conn, &[project.id])?
+        .iter()
+        .map(|m| m.user_id)
+        .collect();
+    ids.extend(User::active_admin_ids(conn)?);
+    ids.sort_unstable();
+    ids.dedup();
+    let mut assignable = Vec::new();
+    for candidate in User::find_many(conn, &ids)? {
+        if Access::load(conn, &candidate)?.allowed(project.id, Permission::ViewWorkPackages) {
+            assignable.push(candidate);
+        }
+    }
+    assignable.sort_by_key(|u| u.id);
+    Ok(assignable)
 }
 
 /// Where a create names its project: the path, or `_links.project` of the body.
@@ -237,46 +342,7 @@ pub fn create(
             return Err(HostError::Forbidden);
         }
         let enumerations = Enumerations::load(conn)?;
-        let default = |ids: Vec<(i64, bool)>| {
-            ids.iter()
-                .find(|(_, d)| *d)
-                .or(ids.first())
-                .map_or(0, |(id, _)| *id)
-        };
-        let now = now_millis();
-        let base = WorkPackageRecord {
-            project_id: project.id,
-            subject: String::new(),
-            description: String::new(),
-            start_date: None,
-            due_date: None,
-            type_id: default(
-                enumerations
-                    .types
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            status_id: default(
-                enumerations
-                    .statuses
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            priority_id: default(
-                enumerations
-                    .priorities
-                    .iter()
-                    .map(|t| (t.id, t.is_default))
-                    .collect(),
-            ),
-            author_id: Some(user.id),
-            assignee_id: None,
-            lock_version: 0,
-            created_at: now,
-            updated_at: now,
-        };
+        let base = new_record(project.id, user.id, &enumerations, now_millis());
         let record = apply(conn, body, base, &enumerations)?;
         let wp = WorkPackage::insert(conn, &record)?;
         notify_assignee(conn, &wp, None, user.id)?;
@@ -553,7 +619,7 @@ pub fn available_projects(
     conn: &mut Conn,
     user: &User,
     filters: &[Filter],
-) -> Result<Vec<Project>, HostError> {
+) -> Result<Vec<ProjectView>, HostError> {
     let access = Access::load(conn, user)?;
     let ids = access.projects_with(Permission::AddWorkPackages);
     let mut projects = Project::find_many(conn, &ids)?;
@@ -619,7 +685,7 @@ pub fn available_projects(
             .cmp(&b.name.to_lowercase())
             .then(a.id.cmp(&b.id))
     });
-    Ok(projects)
+    super::projects::views(conn, &access, projects)
 }
 
 pub const NOTIFICATION_FILTERS: &[(&str, &[&str])] = &[
@@ -630,6 +696,46 @@ pub const NOTIFICATION_FILTERS: &[(&str, &[&str])] = &[
     ("project", &["="]),
     ("id", &["="]),
 ];
+
+/// Before marking notifications in bulk: every `resourceId` value must name a work package the
+/// caller sees, else 400 `InvalidQuery` with the message array real OpenProject sends (a
+/// success here would let Nextcloud report marking what was never marked).
+pub fn check_resource_filters(
+    conn: &mut Conn,
+    user: &User,
+    filters: &[Filter],
+) -> Result<(), HostError> {
+    let values: Vec<String> = filters
+        .iter()
+        .filter(|f| f.name == "resourceId")
+        .flat_map(|f| f.values.iter().cloned())
+        .collect();
+    if values.is_empty() {
+        return Ok(());
+    }
+    let access = Access::load(conn, user)?;
+    let found = WorkPackage::find_many(conn, &filters::ids(&values))?;
+    if resource_values_valid(&values, &found, &access) {
+        Ok(())
+    } else {
+        Err(HostError::Hal(Box::new(HalError::new(
+            ErrorId::InvalidQuery,
+            vec![hal_messages::INVALID_RESOURCE_FILTER.to_string()],
+        ))))
+    }
+}
+
+/// Whether each value is the id of one of `found` that `access` may view.
+fn resource_values_valid(values: &[String], found: &[WorkPackage], access: &Access) -> bool {
+    values.iter().all(|v| {
+        v.trim().parse::<i64>().is_ok_and(|id| {
+            found
+                .iter()
+                .find(|wp| wp.id == id)
+                .is_some_and(|wp| access.allowed(wp.project_id, Permission::ViewWorkPackages))
+        })
+    })
+}
 
 /// The caller's notifications matching the filters, newest first, while the caller sees the
 /// work package.
@@ -677,6 +783,40 @@ pub fn notifications(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_filter_values_must_name_visible_work_packages() {
+        let wp = |id, project_id| WorkPackage {
+            id,
+            project_id,
+            subject: String::new(),
+            description: String::new(),
+            start_date: None,
+            due_date: None,
+            type_id: 1,
+            status_id: 1,
+            priority_id: 1,
+            author_id: None,
+            assignee_id: None,
+            lock_version: 0,
+            created_at: 0,
+            updated_at: 0,
+        };
+        let roles = std::collections::HashMap::from([(1, vec!["member".to_string()])]);
+        let modules = [(1, "work_package_tracking".to_string())];
+        let access = Access::compute(true, false, &[1], &modules, &roles);
+        let found = [wp(10, 1), wp(11, 2)];
+        let values = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(resource_values_valid(&values(&["10"]), &found, &access));
+        assert!(resource_values_valid(&values(&[" 10 "]), &found, &access));
+        assert!(!resource_values_valid(
+            &values(&["10", "11"]),
+            &found,
+            &access
+        ));
+        assert!(!resource_values_valid(&values(&["12"]), &found, &access));
+        assert!(!resource_values_valid(&values(&["x"]), &found, &access));
+    }
 
     #[test]
     fn sorting() {

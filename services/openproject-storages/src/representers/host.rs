@@ -15,12 +15,15 @@ use storage_protocol::{
     },
 };
 
-use crate::db::{
-    file_links::{FileLink, ProjectStorage},
-    projects::{Membership, Project, Role},
-    storages::Storage,
-    users::User,
-    work_packages::{Enumerations, Notification, Priority, Status, Type, WorkPackage},
+use crate::{
+    db::{
+        file_links::{FileLink, ProjectStorage},
+        projects::{Membership, Project, Role},
+        storages::Storage,
+        users::User,
+        work_packages::{Enumerations, Notification, Priority, Status, Type, WorkPackage},
+    },
+    domain::{projects::ProjectView, work_packages::FormOutcome},
 };
 
 fn user_link(user: Option<&User>) -> Link {
@@ -29,6 +32,22 @@ fn user_link(user: Option<&User>) -> Link {
 
 pub fn project_link(project: &Project) -> Link {
     Link::titled(project_href(project.id), project.name.clone())
+}
+
+/// A project with `_links.storages` when the caller may see them.
+pub fn project_view(view: &ProjectView) -> pw::Project {
+    pw::Project {
+        links: pw::ProjectLinks {
+            storages: view.storages.as_ref().map(|storages| {
+                storages
+                    .iter()
+                    .map(|s| Link::titled(storage_href(s.id), s.name.clone()))
+                    .collect()
+            }),
+            ..project(&view.project).links
+        },
+        ..project(&view.project)
+    }
 }
 
 pub fn project(project: &Project) -> pw::Project {
@@ -46,6 +65,7 @@ pub fn project(project: &Project) -> pw::Project {
             self_: project_link(project),
             parent: Link::nothing(),
             work_packages: Link::to(format!("{API_BASE}/projects/{}/work_packages", project.id)),
+            storages: None,
         },
     }
 }
@@ -107,6 +127,8 @@ pub fn status(status: &Status) -> ww::Status {
         is_default: status.is_default,
         color: status.color.clone(),
         position: status.position,
+        is_readonly: status.is_readonly,
+        default_done_ratio: status.default_done_ratio,
         links: ww::SelfLink {
             self_: Link::titled(status_href(status.id), status.name.clone()),
         },
@@ -122,6 +144,8 @@ pub fn type_(t: &Type) -> ww::Type {
         position: t.position,
         is_default: t.is_default,
         is_milestone: t.is_milestone,
+        created_at: iso8601_millis(t.created_at),
+        updated_at: iso8601_millis(t.updated_at),
         links: ww::SelfLink {
             self_: Link::titled(type_href(t.id), t.name.clone()),
         },
@@ -192,6 +216,147 @@ pub fn work_package(wp: &WorkPackage, cx: &WorkPackageContext<'_>) -> ww::WorkPa
             update: cx
                 .can_edit
                 .then(|| Link::action(work_package_href(wp.id), "patch")),
+        },
+        embedded: None,
+    }
+}
+
+/// `_embedded` of a created work package: its type, status, priority and project, its author,
+/// and its assignee when set, as `viewer` may see them.
+pub fn work_package_embedded(
+    wp: &WorkPackage,
+    cx: &WorkPackageContext<'_>,
+    project: &ProjectView,
+    viewer: &User,
+) -> Option<ww::WorkPackageEmbedded> {
+    Some(ww::WorkPackageEmbedded {
+        type_: type_(cx.enumerations.type_(wp.type_id)?),
+        status: status(cx.enumerations.status(wp.status_id)?),
+        priority: priority(cx.enumerations.priority(wp.priority_id)?),
+        project: project_view(project),
+        author: cx.author.map(|u| super::user(u, viewer)),
+        assignee: cx.assignee.map(|u| super::user(u, viewer)),
+    })
+}
+
+/// The work-package form (Tier 2, §5.2) for what `outcome` found.
+pub fn work_package_form(outcome: &FormOutcome, assignee: Option<&User>) -> ww::WorkPackageForm {
+    let record = &outcome.record;
+    let enumerations = &outcome.enumerations;
+    let project_id = outcome.project.id;
+    let titled = |href: String, name: Option<&String>| match name {
+        Some(name) => Link::titled(href, name.clone()),
+        None => Link::to(href),
+    };
+    let field = |type_: &str, name: &str, required: bool, has_default: bool| ww::SchemaField {
+        type_: type_.into(),
+        name: name.into(),
+        required,
+        has_default,
+        writable: true,
+        links: None,
+    };
+    let with_values = |field: ww::SchemaField, values: ww::AllowedValues| ww::SchemaField {
+        links: Some(ww::SchemaFieldLinks {
+            allowed_values: values,
+        }),
+        ..field
+    };
+    let validation_errors =
+        outcome
+            .errors
+            .iter()
+            .fold(std::collections::BTreeMap::new(), |mut map, error| {
+                if let Some(attribute) = error.attribute() {
+                    map.entry(attribute.to_string())
+                        .or_insert_with(|| error.clone());
+                }
+                map
+            });
+    let form_href = ww::work_package_form_href(project_id);
+    ww::WorkPackageForm {
+        type_: "Form".into(),
+        embedded: ww::FormEmbedded {
+            payload: ww::WorkPackagePayload {
+                subject: record.subject.clone(),
+                description: Formattable::markdown(&record.description),
+                start_date: record.start_date.clone(),
+                due_date: record.due_date.clone(),
+                links: ww::PayloadLinks {
+                    project: project_link(&outcome.project),
+                    type_: titled(
+                        type_href(record.type_id),
+                        enumerations.type_(record.type_id).map(|t| &t.name),
+                    ),
+                    status: titled(
+                        status_href(record.status_id),
+                        enumerations.status(record.status_id).map(|s| &s.name),
+                    ),
+                    priority: titled(
+                        priority_href(record.priority_id),
+                        enumerations.priority(record.priority_id).map(|p| &p.name),
+                    ),
+                    assignee: user_link(assignee),
+                },
+            },
+            schema: ww::WorkPackageSchema {
+                type_: "Schema".into(),
+                subject: field("String", "Subject", true, false),
+                description: field("Formattable", "Description", false, false),
+                start_date: field("Date", "Start date", false, false),
+                due_date: field("Date", "Finish date", false, false),
+                project: with_values(
+                    field("Project", "Project", true, false),
+                    ww::AllowedValues::Collection(Link::to(format!(
+                        "{API_BASE}/work_packages/available_projects"
+                    ))),
+                ),
+                work_package_type: with_values(
+                    field("Type", "Type", true, true),
+                    ww::AllowedValues::List(
+                        enumerations
+                            .types
+                            .iter()
+                            .map(|t| Link::titled(type_href(t.id), t.name.clone()))
+                            .collect(),
+                    ),
+                ),
+                status: with_values(
+                    field("Status", "Status", true, true),
+                    ww::AllowedValues::List(
+                        enumerations
+                            .statuses
+                            .iter()
+                            .map(|s| Link::titled(status_href(s.id), s.name.clone()))
+                            .collect(),
+                    ),
+                ),
+                priority: with_values(
+                    field("Priority", "Priority", true, true),
+                    ww::AllowedValues::List(
+                        enumerations
+                            .priorities
+                            .iter()
+                            .map(|p| Link::titled(priority_href(p.id), p.name.clone()))
+                            .collect(),
+                    ),
+                ),
+                assignee: with_values(
+                    field("User", "Assignee", false, false),
+                    ww::AllowedValues::Collection(Link::to(ww::available_assignees_href(
+                        project_id,
+                    ))),
+                ),
+            },
+            validation_errors,
+        },
+        links: ww::FormLinks {
+            self_: Link::action(form_href.clone(), "post"),
+            validate: Link::action(form_href, "post"),
+            commit: outcome
+                .errors
+                .is_empty()
+                .then(|| Link::action(ww::work_packages_of_project(project_id), "post")),
         },
     }
 }

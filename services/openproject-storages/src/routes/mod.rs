@@ -80,6 +80,8 @@ fn api(cfg: &mut ServiceConfig) {
         .service(work_packages::get)
         .service(work_packages::create)
         .service(work_packages::create_in_project)
+        .service(work_packages::form)
+        .service(work_packages::available_assignees)
         .service(work_packages::update)
         .service(work_packages::list_statuses)
         .service(work_packages::get_status)

@@ -49,10 +49,11 @@ pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResp
                 let wanted = filters::ids(&filter.values);
                 ids.retain(|id| wanted.contains(id));
             }
-            Ok::<_, HostError>(Project::find_many(conn, &ids)?)
+            let projects = Project::find_many(conn, &ids)?;
+            domain::views(conn, &access, projects)
         })
         .await?;
-    let elements = projects.iter().map(rep::project).collect();
+    let elements = projects.iter().map(rep::project_view).collect();
     Ok(hal(
         StatusCode::OK,
         &page(&paging(&query), "/api/v3/projects", elements),
@@ -69,11 +70,17 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.user.clone();
     let raw = id.into_inner();
-    let (project, _) = state
+    let view = state
         .db
-        .run(move |conn| domain::find_visible(conn, &user, &raw))
+        .run(move |conn| {
+            let (project, access) = domain::find_visible(conn, &user, &raw)?;
+            domain::views(conn, &access, vec![project])
+        })
         .await?;
-    Ok(hal(StatusCode::OK, &rep::project(&project)))
+    match view.first() {
+        Some(view) => Ok(hal(StatusCode::OK, &rep::project_view(view))),
+        None => Err(HostError::NotFound.into()),
+    }
 }
 
 /// POST /api/v3/projects (admin)
@@ -85,11 +92,19 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let project = state
+    let user = caller.user.clone();
+    let view = state
         .db
-        .run(move |conn| domain::create_project(conn, &body.0))
+        .run(move |conn| {
+            let project = domain::create_project(conn, &body.0)?;
+            let access = Access::load(conn, &user)?;
+            domain::views(conn, &access, vec![project])
+        })
         .await?;
-    Ok(hal(StatusCode::CREATED, &rep::project(&project)))
+    match view.first() {
+        Some(view) => Ok(hal(StatusCode::CREATED, &rep::project_view(view))),
+        None => Err(HostError::NotFound.into()),
+    }
 }
 
 /// GET /api/v3/projects/{id}/modules (Extension)

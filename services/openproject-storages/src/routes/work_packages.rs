@@ -63,6 +63,38 @@ pub fn represent(
         .collect())
 }
 
+/// A created work package with its `_embedded` resources, as its creator sees it.
+fn created(
+    conn: &mut Conn,
+    access: &Access,
+    viewer: &User,
+    wp: WorkPackage,
+) -> Result<storage_protocol::work_packages::WorkPackage, HostError> {
+    let enumerations = Enumerations::load(conn)?;
+    let project = Project::find(conn, wp.project_id)?.ok_or(HostError::NotFound)?;
+    let users = User::find_many(
+        conn,
+        &[wp.author_id, wp.assignee_id]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
+    )?;
+    let find_user = |id: Option<i64>| id.and_then(|id| users.iter().find(|u| u.id == id));
+    let views = crate::domain::projects::views(conn, access, vec![project.clone()])?;
+    let view = views.first().ok_or(HostError::NotFound)?;
+    let cx = rep::WorkPackageContext {
+        project: &project,
+        enumerations: &enumerations,
+        author: find_user(wp.author_id),
+        assignee: find_user(wp.assignee_id),
+        can_manage_file_links: access.allowed(wp.project_id, Permission::ManageFileLinks),
+        can_edit: access.allowed(wp.project_id, Permission::EditWorkPackages),
+    };
+    let mut shown = rep::work_package(&wp, &cx);
+    shown.embedded = rep::work_package_embedded(&wp, &cx, view, viewer);
+    Ok(shown)
+}
+
 fn one(
     conn: &mut Conn,
     access: &Access,
@@ -170,7 +202,7 @@ pub async fn available_projects(
         &page(
             &paging(&query),
             "/api/v3/work_packages/available_projects",
-            projects.iter().map(rep::project).collect(),
+            projects.iter().map(rep::project_view).collect(),
         ),
     ))
 }
@@ -207,7 +239,7 @@ async fn create_in(
         .run(move |conn| {
             let wp = domain::create(conn, &user, project, &body.0)?;
             let access = Access::load(conn, &user)?;
-            one(conn, &access, wp)
+            created(conn, &access, &user, wp)
         })
         .await?;
     Ok(hal(StatusCode::CREATED, &wp))
@@ -234,6 +266,57 @@ pub async fn create_in_project(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     create_in(state, caller, body, ProjectRef::Path(id.into_inner())).await
+}
+
+/// POST /api/v3/projects/{id}/work_packages/form (Tier 2): the payload with its defaults, the
+/// schema, the validation errors, and `commit` only when valid. Writes nothing.
+#[utoipa::path(responses((status = 200, description = "Form"), (status = 403, description = "Cannot add work packages"), (status = 404, description = "Project not visible")))]
+#[post("/projects/{id}/work_packages/form")]
+pub async fn form(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.user.clone();
+    let form = state
+        .db
+        .run(move |conn| {
+            let outcome = domain::form(conn, &user, &id, &body.0)?;
+            let assignee = match outcome.record.assignee_id {
+                Some(id) => User::find(conn, id)?,
+                None => None,
+            };
+            Ok::<_, HostError>(rep::work_package_form(&outcome, assignee.as_ref()))
+        })
+        .await?;
+    Ok(hal(StatusCode::OK, &form))
+}
+
+/// GET /api/v3/projects/{id}/available_assignees (Tier 2): users who may be assigned there.
+#[utoipa::path(responses((status = 200, description = "Collection of users"), (status = 403, description = "Cannot add or edit work packages")))]
+#[get("/projects/{id}/available_assignees")]
+pub async fn available_assignees(
+    state: State,
+    caller: Caller,
+    query: Query,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = caller.user.clone();
+    let self_href = format!("/api/v3/projects/{id}/available_assignees");
+    let viewer = caller.user.clone();
+    let users = state
+        .db
+        .run(move |conn| domain::available_assignees(conn, &user, &id))
+        .await?;
+    let elements = users
+        .iter()
+        .map(|u| crate::representers::user(u, &viewer))
+        .collect();
+    Ok(hal(
+        StatusCode::OK,
+        &page(&paging(&query), &self_href, elements),
+    ))
 }
 
 /// PATCH /api/v3/work_packages/{id}: with the current lockVersion (409 otherwise).
@@ -412,6 +495,7 @@ async fn mark_all(
     state
         .db
         .run(move |conn| {
+            domain::check_resource_filters(conn, &user, &filters)?;
             let (found, _) = domain::notifications(conn, &user, &filters)?;
             let ids: Vec<i64> = found.iter().map(|n| n.id).collect();
             Notification::set_read(conn, &ids, read, now_millis())?;

@@ -10,6 +10,7 @@ mod oauth_clients;
 mod oauth_server;
 mod pages;
 mod projects;
+mod real_clients;
 mod root;
 mod storages;
 mod users;
