@@ -15,7 +15,7 @@ const VIEW_ALLOWED: &str = "urn:openproject-org:api:v3:file-links:permission:Vie
 async fn a_nextcloud_user_creates_a_work_package_for_a_file() {
     let pair = spawn_pair();
     let integration = pair.set_up_integration().await;
-    let project_id = project_with_storage(&pair, &integration, "Demo").await;
+    let project_id = project_with_storage(&pair, integration.storage_id, "Demo").await;
     let alice = person(&pair, "alice", project_id, "Member").await;
     connect_both_ways(&pair, &integration, &alice).await;
 
