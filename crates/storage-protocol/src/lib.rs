@@ -2,11 +2,13 @@
 //! both services exchange, the error bodies of both sides, and the message strings of the contract
 //! (`shared/spec/`). Types and pure functions only: no HTTP, no database.
 //!
-//! Golden JSON for every message lives in `proto-fixtures/`; [`fixtures`] finds it.
+//! Golden JSON for every message lives in `proto-fixtures/`; the `fixtures` module (feature
+//! `fixtures`, which the services and system tests enable for their tests) finds it.
 
 pub mod dav;
 pub mod file_links;
 pub mod files;
+#[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod hal;
 pub mod integration_app;
