@@ -19,7 +19,7 @@ use std::{
 
 use integration_tests::{
     external_pair,
-    flows::{connect_both_ways, file_link_statuses, ocs, person, project_with_storage},
+    flows::{connect_both_ways, file_link_statuses, ocs, person, project_with_storage, upload},
     json_of, Pair, ADMIN, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
 };
 use reqwest::{Method, StatusCode};
@@ -317,26 +317,7 @@ async fn the_compose_topology_serves_the_whole_integration_through_its_proxies()
     .await;
     assert_eq!(status, StatusCode::CREATED, "{work_package}");
     let wp = work_package["id"].as_i64().expect("id");
-    let response = pair
-        .client
-        .put(format!(
-            "{}/remote.php/dav/files/alice/report.txt",
-            pair.nextcloud.url
-        ))
-        .basic_auth(alice.login, Some(alice.password))
-        .body("numbers")
-        .send()
-        .await
-        .expect("upload");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let file_id: i64 = response.headers()["OC-FileId"]
-        .to_str()
-        .expect("ascii")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a file id");
+    let file_id = upload(&pair, &alice, "report.txt", "numbers").await;
     let (status, linked) = json_of(ocs(&pair, &alice, Method::POST, "/work-packages").json(
         &json!({"values": {"workpackageId": wp, "fileinfo": [{"id": file_id, "name": "report.txt"}]}}),
     ))

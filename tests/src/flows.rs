@@ -263,3 +263,28 @@ pub async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
     names.sort();
     names
 }
+
+/// `who` uploads `body` as `name` at the top of their Nextcloud files over WebDAV; the file id
+/// Nextcloud answers in `OC-FileId` (its leading digits).
+pub async fn upload(pair: &Pair, who: &Person, name: &str, body: &'static str) -> i64 {
+    let response = pair
+        .client
+        .put(format!(
+            "{}/remote.php/dav/files/{}/{name}",
+            pair.nextcloud.url, who.login
+        ))
+        .basic_auth(who.login, Some(who.password))
+        .body(body)
+        .send()
+        .await
+        .expect("the upload is sent");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.headers()["OC-FileId"]
+        .to_str()
+        .expect("an ASCII file id")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a file id")
+}

@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use integration_tests::{
-    flows::{connect_both_ways, file_link_statuses as statuses, ocs, person, project_with_storage},
+    flows::{
+        connect_both_ways, file_link_statuses as statuses, ocs, person, project_with_storage,
+        upload,
+    },
     json_of, spawn_pair,
 };
 use reqwest::{Method, StatusCode};
@@ -40,27 +43,7 @@ async fn a_linked_file_follows_what_each_user_may_see_in_nextcloud() {
     let wp = work_package["id"].as_i64().unwrap();
 
     // Alice uploads a file over WebDAV.
-    let response = pair
-        .client
-        .put(format!(
-            "{}/remote.php/dav/files/alice/report.txt",
-            pair.nextcloud.url
-        ))
-        .basic_auth(alice.login, Some(alice.password))
-        .body("quarterly numbers")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let file_id: i64 = response.headers()["OC-FileId"]
-        .to_str()
-        .unwrap()
-        .trim_start_matches('0')
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap();
+    let file_id = upload(&pair, &alice, "report.txt", "quarterly numbers").await;
 
     // She links it from Nextcloud.
     let (status, linked) = json_of(

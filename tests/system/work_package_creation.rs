@@ -3,7 +3,7 @@
 //! file, and the link as OpenProject shows it.
 
 use integration_tests::{
-    flows::{connect_both_ways, file_link_statuses, ocs, person, project_with_storage},
+    flows::{connect_both_ways, file_link_statuses, ocs, person, project_with_storage, upload},
     json_of, spawn_pair,
 };
 use reqwest::{Method, StatusCode};
@@ -19,26 +19,7 @@ async fn a_nextcloud_user_creates_a_work_package_for_a_file() {
     let alice = person(&pair, "alice", project_id, "Member").await;
     connect_both_ways(&pair, &integration, &alice).await;
 
-    let response = pair
-        .client
-        .put(format!(
-            "{}/remote.php/dav/files/alice/minutes.txt",
-            pair.nextcloud.url
-        ))
-        .basic_auth(alice.login, Some(alice.password))
-        .body("what we agreed")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let file_id: i64 = response.headers()["OC-FileId"]
-        .to_str()
-        .unwrap()
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .unwrap();
+    let file_id = upload(&pair, &alice, "minutes.txt", "what we agreed").await;
 
     // The dialog offers the projects where alice may create work packages and link files.
     let (status, projects) = json_of(ocs(&pair, &alice, Method::GET, "/projects")).await;
