@@ -579,6 +579,16 @@ async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
     chrome.wait_for_text("Health: ").await;
     chrome.assert_accessible("storage page, narrow").await;
     chrome.screenshot("op-storage-page-narrow").await;
+    // Long client ids wrap instead of widening the page past a phone's screen.
+    assert_eq!(
+        chrome
+            .execute(
+                "return document.documentElement.scrollWidth <= document.documentElement.clientWidth",
+                json!([])
+            )
+            .await,
+        true
+    );
 }
 
 /// Found when tried as a new user would: sign-in failures from one address (mistyped logins,
