@@ -15,6 +15,7 @@ pub mod http_client;
 pub mod input;
 pub mod operations;
 pub mod outbound;
+pub mod secret_key_file;
 pub mod server;
 pub mod telemetry;
 #[cfg(any(test, feature = "testing"))]

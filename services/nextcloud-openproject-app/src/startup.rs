@@ -12,8 +12,9 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use service_kit::{
     auth::CredentialCache,
     crypto::CsrfSigner,
-    db::{resolve_secret_key, Db, Migrations},
+    db::{Db, Migrations},
     http_client::Destinations,
+    secret_key_file::resolve_secret_key,
     server::{bind, request_span},
 };
 use storage_protocol::nextcloud::messages;

@@ -5,10 +5,8 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    auth::CredentialCache,
-    crypto::CsrfSigner,
-    db::{resolve_secret_key, Db},
-    http_client::Destinations,
+    auth::CredentialCache, crypto::CsrfSigner, db::Db, http_client::Destinations,
+    secret_key_file::resolve_secret_key,
 };
 use utoipa_actix_web::AppExt;
 

@@ -1,0 +1,140 @@
+//! The database: SQLite (default, bundled) or PostgreSQL, chosen from the URL scheme at run time,
+//! behind one diesel `MultiConnection`, an r2d2 pool and per-backend embedded migrations.
+
+use std::fmt;
+
+use diesel::{
+    r2d2::{self, PooledConnection},
+    PgConnection, SqliteConnection,
+};
+
+mod group_commit;
+mod id_list;
+mod migrations;
+mod on_backend;
+mod pool;
+mod transactions;
+mod url;
+
+use group_commit::GroupCommit;
+pub use id_list::{id_in, IdIn, IntegerKey};
+pub use migrations::Migrations;
+pub use on_backend::{QueryOnBackend, SelectColumns};
+pub use pool::{establish_postgres, Connector};
+pub use transactions::{is_unique_violation, serialized_transaction, write_transaction};
+pub(crate) use url::beside;
+pub use url::DatabaseUrl;
+
+/// One connection type over both backends. Only column types both share are used (README of the
+/// workspace: integers, text, booleans; instants as BIGINT unix milliseconds).
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Connector>;
+pub type PooledConn = PooledConnection<Connector>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("database task was cancelled")]
+    Cancelled,
+    /// A group of writes that this one was part of could not be committed.
+    #[error("database: {0}")]
+    Group(String),
+}
+
+/// The pool plus which backend it talks to.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    sqlite: bool,
+    /// SQLite: where [`Db::write`] work is queued.
+    writer: Option<GroupCommit>,
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db").field("sqlite", &self.sqlite).finish()
+    }
+}
+
+impl Db {
+    /// Opens the pool (creating the SQLite file's folder when needed).
+    pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        let pool = pool::open(url)?;
+        let writer = match url {
+            DatabaseUrl::Sqlite(_) => Some(GroupCommit::start(pool.clone())?),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        Ok(Self {
+            pool,
+            sqlite: url.is_sqlite(),
+            writer,
+        })
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.sqlite
+    }
+
+    /// The pool's connections now: (open, of which idle).
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    /// A pooled connection for synchronous code (start-up, tests, `spawn_blocking` bodies).
+    pub fn get(&self) -> Result<PooledConn, DbError> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` with a pooled connection on a blocking thread.
+    pub async fn run<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get().map_err(DbError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|_| E::from(DbError::Cancelled))?
+    }
+
+    /// [`Db::run`] for hot work that writes (token grants). On SQLite it joins the group commit
+    /// ([`GroupCommit`]): it runs inside a transaction shared with the writes queued beside it,
+    /// so a `transaction` it opens is a savepoint, and statements outside one are undone only if
+    /// the shared commit fails. On PostgreSQL it is [`Db::run`].
+    pub async fn write<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        match &self.writer {
+            Some(writer) => writer.write(work).await,
+            None => self.run(work).await,
+        }
+    }
+
+    /// [`Db::run`] for work that fails only with a database error.
+    pub async fn query<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut AnyConnection) -> diesel::QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| work(conn).map_err(DbError::from))
+            .await
+    }
+}
