@@ -1,31 +1,14 @@
 //! The command line both binaries share: `<binary> [--config FILE] [serve|migrate|ready]`.
 //! A configuration error prints one line and exits with code 2, anything else failing with 1.
 
-use std::{future::Future, net::SocketAddr, path::Path, path::PathBuf, process::ExitCode};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-use crate::config::{CommonSettings, ConfigError};
-
-/// What a service binary is, for [`main`].
-pub trait ServiceBinary: Sized {
-    /// The binary's name, as in its log lines and the "listening" line.
-    const NAME: &'static str;
-    /// One line for `--help`.
-    const ABOUT: &'static str;
-    type Settings;
-
-    fn load(file: Option<&Path>) -> Result<Self::Settings, ConfigError>;
-    fn common(settings: &Self::Settings) -> &CommonSettings;
-    /// Connects and applies pending migrations.
-    fn migrate(settings: Self::Settings) -> impl Future<Output = anyhow::Result<()>>;
-    /// Connects, migrates and binds, ready to serve.
-    fn build(settings: Self::Settings) -> impl Future<Output = anyhow::Result<Self>>;
-    fn bound_address(&self) -> SocketAddr;
-    fn public_url(&self) -> &str;
-    /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
-    fn serve_until_stopped(self) -> impl Future<Output = std::io::Result<()>>;
-}
+use crate::{
+    application::{migrate, Application, Service},
+    config::ConfigError,
+};
 
 #[derive(Parser)]
 #[command(version)]
@@ -50,7 +33,7 @@ enum Command {
 }
 
 /// The whole `main` of a service binary.
-pub fn main<S: ServiceBinary>() -> ExitCode {
+pub fn main<S: Service>() -> ExitCode {
     crate::allocator::configure();
     let matches = Cli::command().name(S::NAME).about(S::ABOUT).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
@@ -82,7 +65,7 @@ pub fn main<S: ServiceBinary>() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match command {
-            Command::Migrate => S::migrate(settings).await,
+            Command::Migrate => migrate::<S>(&settings).await.map(drop),
             Command::Serve => serve::<S>(settings).await,
             Command::Ready => ready(S::common(&settings).listen).await,
         }
@@ -102,16 +85,16 @@ pub fn main<S: ServiceBinary>() -> ExitCode {
     }
 }
 
-async fn serve<S: ServiceBinary>(settings: S::Settings) -> anyhow::Result<()> {
-    let app = S::build(settings).await?;
+async fn serve<S: Service>(settings: S::Settings) -> anyhow::Result<()> {
+    let app = Application::<S>::build(settings).await?;
     // One line on stdout for scripts and process-level tests waiting for readiness.
     println!(
         "{} listening on http://{} (public URL {})",
         S::NAME,
-        app.bound_address(),
+        app.address(),
         app.public_url()
     );
-    app.serve_until_stopped().await.map_err(Into::into)
+    app.run_until_stopped().await.map_err(Into::into)
 }
 
 /// Where a probe on this machine reaches a server listening on `listen`: an unspecified

@@ -4,6 +4,7 @@
 //! Nothing here knows about OpenProject or Nextcloud; the wire lives in `storage-protocol`.
 
 pub mod allocator;
+pub mod application;
 pub mod auth;
 pub mod cli;
 pub mod client_address;

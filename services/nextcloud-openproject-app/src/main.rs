@@ -2,11 +2,11 @@
 
 use std::process::ExitCode;
 
-use nextcloud_openproject_app::startup::Application;
+use nextcloud_openproject_app::startup::NextcloudOpenProjectApp;
 
 #[global_allocator]
 static ALLOCATOR: service_kit::allocator::Allocator = service_kit::allocator::Allocator;
 
 fn main() -> ExitCode {
-    service_kit::cli::main::<Application>()
+    service_kit::cli::main::<NextcloudOpenProjectApp>()
 }

@@ -1,6 +1,7 @@
-//! One build path for `main` and the tests: settings in, a bound server out.
+//! What the Nextcloud side brings to the start-up path both services share
+//! ([`service_kit::application`]): its admin, its file store, its state and its routes.
 
-use std::net::{SocketAddr, TcpListener};
+use std::net::TcpListener;
 
 use actix_web::{
     dev::Server,
@@ -10,12 +11,11 @@ use actix_web::{
 use anyhow::Context;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use service_kit::{
-    auth::CredentialCache,
-    crypto::CsrfSigner,
-    db::{Db, Migrations},
+    application::{Core, CoreState, Service},
+    config::{CommonSettings, ConfigError},
+    db::Migrations,
     http_client::Destinations,
-    secret_key_file::resolve_secret_key,
-    server::{bind, request_span},
+    server::request_span,
 };
 use storage_protocol::nextcloud::messages;
 
@@ -42,29 +42,36 @@ pub const MIGRATIONS: Migrations = Migrations {
     postgres: || POSTGRES_MIGRATIONS,
 };
 
-pub struct Application {
-    address: SocketAddr,
-    public_url: String,
-    db: Db,
-    server: Server,
-    /// Registered at build time, so a signal right after readiness still stops gracefully.
-    shutdown: service_kit::server::ShutdownSignal,
-}
+/// The Nextcloud side, as a [`Service`].
+pub struct NextcloudOpenProjectApp;
 
-impl Application {
-    /// Resolves the secret key, connects and migrates the database, bootstraps the admin and
-    /// binds the listener (port 0 picks a free one).
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+/// The Nextcloud side, migrated and bound, ready to serve.
+pub type Application = service_kit::application::Application<NextcloudOpenProjectApp>;
+
+impl Service for NextcloudOpenProjectApp {
+    const NAME: &'static str = "nextcloud-openproject-app";
+    const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
+    const SECRET_KEY_VARIABLE: &'static str = "NCOA_SECRET_KEY";
+    const MIGRATIONS: Migrations = MIGRATIONS;
+    type Settings = Settings;
+
+    fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
+        Settings::load(file)
+    }
+
+    fn common(settings: &Settings) -> &CommonSettings {
+        &settings.common
+    }
+
+    async fn start(
+        settings: Settings,
+        core: Core,
+        listener: TcpListener,
+    ) -> anyhow::Result<Server> {
         let common = &settings.common;
-        let secret_key = resolve_secret_key(
-            common.secret_key.clone(),
-            &common.database_url,
-            "NCOA_SECRET_KEY",
-        )?;
-        let db = migrate(&settings).await?;
-
         let (username, password) = (common.admin_username.clone(), common.admin_password.clone());
-        let bootstrap = db
+        let bootstrap = core
+            .db
             .run(move |conn| {
                 bootstrap_admin(conn, &username, password.as_ref().map(|p| p.expose()))
             })
@@ -80,10 +87,6 @@ impl Application {
             }
             AdminBootstrap::AlreadyPresent => {}
         }
-
-        let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
-            .with_context(|| format!("cannot listen on {}", common.listen))?;
-        let address = listener.local_addr()?;
         let files = ContentStore::open(&settings.data_dir).with_context(|| {
             format!(
                 "cannot use the data directory {}",
@@ -92,18 +95,13 @@ impl Application {
         })?;
         let (store, policy) = (files.clone(), settings.common.throttle);
         tokio::spawn(service_kit::housekeeping::run(
-            db.clone(),
+            core.db.clone(),
             move |conn, now| crate::housekeeping::purge(conn, &store, &policy, now),
         ));
         let state = AppState {
+            core: CoreState::new(core, settings.common.throttle),
             files,
             openproject_cache: Default::default(),
-            db: db.clone(),
-            public_url: public_url.clone(),
-            secret_box: secret_key.secret_box(),
-            csrf: CsrfSigner::new(&secret_key),
-            credentials: CredentialCache::default(),
-            throttle: settings.common.throttle,
             http: service_kit::http_client::build(
                 Destinations::allowing_local(settings.allow_local_remote_servers),
                 OPENPROJECT_CONNECT_TIMEOUT,
@@ -111,89 +109,8 @@ impl Application {
             ),
             settings,
         };
-        let server = serve(listener, web::Data::new(state))?;
-        tracing::info!(%public_url, "listening");
-        Ok(Self {
-            address,
-            public_url,
-            db,
-            server,
-            shutdown: service_kit::server::shutdown_signal(),
-        })
+        Ok(serve(listener, web::Data::new(state))?)
     }
-
-    pub fn port(&self) -> u16 {
-        self.address.port()
-    }
-
-    /// The bound address (the real port when listening on port 0).
-    pub fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    /// Without trailing `/`.
-    pub fn public_url(&self) -> &str {
-        &self.public_url
-    }
-
-    /// The database pool (tests write fixtures through it).
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
-    /// Serves until SIGINT/SIGTERM, then finishes in-flight requests.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        service_kit::server::serve_until_signal(self.server, self.shutdown).await
-    }
-}
-
-impl service_kit::cli::ServiceBinary for Application {
-    const NAME: &'static str = "nextcloud-openproject-app";
-    const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
-    type Settings = Settings;
-
-    fn load(file: Option<&std::path::Path>) -> Result<Settings, service_kit::config::ConfigError> {
-        Settings::load(file)
-    }
-
-    fn common(settings: &Settings) -> &service_kit::config::CommonSettings {
-        &settings.common
-    }
-
-    async fn migrate(settings: Settings) -> anyhow::Result<()> {
-        migrate(&settings).await.map(drop)
-    }
-
-    async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build(settings).await
-    }
-
-    fn bound_address(&self) -> SocketAddr {
-        self.address()
-    }
-
-    fn public_url(&self) -> &str {
-        &self.public_url
-    }
-
-    async fn serve_until_stopped(self) -> std::io::Result<()> {
-        self.run_until_stopped().await
-    }
-}
-
-/// Connects and applies pending migrations (the `migrate` subcommand, and every start).
-pub async fn migrate(settings: &Settings) -> anyhow::Result<Db> {
-    let url = settings.common.database_url.clone();
-    tokio::task::spawn_blocking(move || {
-        let db = Db::connect(&url)?;
-        let applied = db.migrate(&url, &MIGRATIONS)?;
-        if applied > 0 {
-            tracing::info!(applied, "migrations applied");
-        }
-        Ok(db)
-    })
-    .await
-    .context("migration task")?
 }
 
 fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {

@@ -1,12 +1,13 @@
-//! One build path for `main` and the tests: [`Application::build`] migrates, bootstraps the
-//! admin, binds (port 0 picks a free port) and returns a server ready to run.
+//! What the OpenProject side brings to the start-up path both services share
+//! ([`service_kit::application`]): its admin, its state and its routes.
 
 use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    auth::CredentialCache, crypto::CsrfSigner, db::Db, http_client::Destinations,
-    secret_key_file::resolve_secret_key,
+    application::{Core, CoreState, Service},
+    config::{CommonSettings, ConfigError},
+    http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
 
@@ -14,49 +15,52 @@ use crate::{
     config::Settings, db::MIGRATIONS, domain, nextcloud::NextcloudClient, routes, state::AppState,
 };
 
-pub struct Application {
-    address: std::net::SocketAddr,
-    db: Db,
-    public_url: String,
-    server: Server,
-    /// Registered at build time, so a signal right after readiness still stops gracefully.
-    shutdown: service_kit::server::ShutdownSignal,
-}
+/// The OpenProject side, as a [`Service`].
+pub struct OpenProjectStorages;
 
-impl Application {
-    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let common = &settings.common;
-        let secret_key = resolve_secret_key(
-            common.secret_key.clone(),
-            &common.database_url,
-            "OPS_SECRET_KEY",
-        )?;
-        let db = open_database(&settings)?;
-        let admin = common.admin_username.clone();
-        let admin_password = common
+/// The OpenProject side, migrated and bound, ready to serve.
+pub type Application = service_kit::application::Application<OpenProjectStorages>;
+
+impl Service for OpenProjectStorages {
+    const NAME: &'static str = "openproject-storages";
+    const ABOUT: &'static str =
+        "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
+    const SECRET_KEY_VARIABLE: &'static str = "OPS_SECRET_KEY";
+    const MIGRATIONS: service_kit::db::Migrations = MIGRATIONS;
+    type Settings = Settings;
+
+    fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
+        Settings::load(file)
+    }
+
+    fn common(settings: &Settings) -> &CommonSettings {
+        &settings.common
+    }
+
+    async fn start(
+        settings: Settings,
+        core: Core,
+        listener: TcpListener,
+    ) -> anyhow::Result<Server> {
+        let admin = settings.common.admin_username.clone();
+        let admin_password = settings
+            .common
             .admin_password
             .as_ref()
             .map(|p| p.expose().to_string());
-        let generated = db
+        let generated = core
+            .db
             .run(move |conn| domain::users::ensure_admin(conn, &admin, admin_password.as_deref()))
             .await?;
         if let Some(password) = generated {
             // Printed once, on stdout, so the operator can sign in; never logged.
             println!(
                 "OpenProject admin \"{}\" created with generated password: {password}",
-                common.admin_username
+                settings.common.admin_username
             );
         }
-        let (listener, public_url) =
-            service_kit::server::bind(common.listen, common.public_url.as_deref())?;
-        let address = listener.local_addr()?;
         let state = Arc::new(AppState {
-            db: db.clone(),
-            public_url: public_url.clone(),
-            secret_box: secret_key.secret_box(),
-            csrf: CsrfSigner::new(&secret_key),
-            credential_cache: CredentialCache::default(),
-            throttle: settings.common.throttle,
+            core: CoreState::new(core, settings.common.throttle),
             nextcloud: NextcloudClient::new(
                 Destinations::allowing_local(settings.allow_local_remote_servers),
                 std::time::Duration::from_secs(3),
@@ -66,88 +70,11 @@ impl Application {
         });
         let policy = state.throttle;
         tokio::spawn(service_kit::housekeeping::run(
-            db.clone(),
+            state.db.clone(),
             move |conn, now| crate::housekeeping::purge(conn, &policy, now),
         ));
-        let server = run(listener, state)?;
-        tracing::info!(%public_url, "openproject-storages listening");
-        Ok(Self {
-            address,
-            db,
-            public_url,
-            server,
-            shutdown: service_kit::server::shutdown_signal(),
-        })
+        Ok(run(listener, state)?)
     }
-
-    pub fn port(&self) -> u16 {
-        self.address.port()
-    }
-
-    /// The bound address (the real port when listening on port 0).
-    pub fn address(&self) -> std::net::SocketAddr {
-        self.address
-    }
-
-    /// The database, for tests that inspect what was stored.
-    pub fn db(&self) -> &Db {
-        &self.db
-    }
-
-    pub fn public_url(&self) -> &str {
-        &self.public_url
-    }
-
-    /// Serves until Ctrl-C or SIGTERM, then drains in-flight requests.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        service_kit::server::serve_until_signal(self.server, self.shutdown).await
-    }
-}
-
-impl service_kit::cli::ServiceBinary for Application {
-    const NAME: &'static str = "openproject-storages";
-    const ABOUT: &'static str =
-        "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
-    type Settings = Settings;
-
-    fn load(file: Option<&std::path::Path>) -> Result<Settings, service_kit::config::ConfigError> {
-        Settings::load(file)
-    }
-
-    fn common(settings: &Settings) -> &service_kit::config::CommonSettings {
-        &settings.common
-    }
-
-    async fn migrate(settings: Settings) -> anyhow::Result<()> {
-        open_database(&settings).map(drop)
-    }
-
-    async fn build(settings: Settings) -> anyhow::Result<Self> {
-        Self::build(settings).await
-    }
-
-    fn bound_address(&self) -> std::net::SocketAddr {
-        self.address()
-    }
-
-    fn public_url(&self) -> &str {
-        &self.public_url
-    }
-
-    async fn serve_until_stopped(self) -> std::io::Result<()> {
-        self.run_until_stopped().await
-    }
-}
-
-/// Connects and applies pending migrations (also the `migrate` subcommand).
-pub fn open_database(settings: &Settings) -> anyhow::Result<Db> {
-    let url = &settings.common.database_url;
-    let db = Db::connect(url)?;
-    let applied = db.migrate(url, &MIGRATIONS)?;
-    if applied > 0 {
-        tracing::info!(applied, "database migrated");
-    }
-    Ok(db)
 }
 
 fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {

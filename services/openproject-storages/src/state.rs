@@ -1,32 +1,27 @@
-//! What every handler can reach.
+//! What every handler can reach: the state both services share, and the Nextcloud client.
 
-use service_kit::{
-    auth::{CredentialCache, ThrottlePolicy},
-    crypto::{CsrfSigner, SecretBox},
-    db::Db,
-};
+use std::ops::Deref;
+
+use service_kit::application::CoreState;
 
 use crate::{config::Settings, nextcloud::NextcloudClient};
 
 pub struct AppState {
-    pub db: Db,
+    pub core: CoreState,
     pub settings: Settings,
-    /// Without trailing `/`.
-    pub public_url: String,
-    pub secret_box: SecretBox,
-    pub csrf: CsrfSigner,
-    pub credential_cache: CredentialCache,
-    pub throttle: ThrottlePolicy,
     /// Outbound calls to the storages' Nextcloud hosts.
     pub nextcloud: NextcloudClient,
 }
 
-impl AppState {
-    /// Cookies get `Secure` when browsers reach us over https.
-    pub fn secure_cookies(&self) -> bool {
-        self.public_url.starts_with("https://")
-    }
+impl Deref for AppState {
+    type Target = CoreState;
 
+    fn deref(&self) -> &CoreState {
+        &self.core
+    }
+}
+
+impl AppState {
     /// `host[:port]` of the public URL.
     pub fn host_name(&self) -> String {
         url::Url::parse(&self.public_url)

@@ -222,7 +222,7 @@ async fn by_password(
     };
     let cache_key = user.login.to_lowercase();
     if state
-        .credential_cache
+        .credentials
         .is_verified(&cache_key, password, &user.password_hash)
     {
         return Ok(Some(Caller {
@@ -238,7 +238,7 @@ async fn by_password(
         return Ok(None);
     }
     state
-        .credential_cache
+        .credentials
         .remember(&cache_key, password, &user.password_hash);
     Ok(Some(Caller {
         user,

@@ -1,0 +1,159 @@
+//! The one start-up path of both services, for their binaries and their tests: settings in, a
+//! migrated database and a bound server out. A service says what is its own through [`Service`];
+//! [`Application::build`] does the rest in the same order for both.
+
+use std::{future::Future, marker::PhantomData, net::SocketAddr, net::TcpListener, path::Path};
+
+use actix_web::dev::Server;
+use anyhow::Context;
+
+use crate::{
+    auth::{CredentialCache, ThrottlePolicy},
+    config::{CommonSettings, ConfigError},
+    crypto::{CsrfSigner, SecretBox, SecretKey},
+    db::{Db, Migrations},
+    secret_key_file::resolve_secret_key,
+    server::{bind, serve_until_signal, shutdown_signal, ShutdownSignal},
+};
+
+/// What one service is: its name, settings, migrations and how it serves.
+pub trait Service: Sized + 'static {
+    /// The binary's name, as in its log lines and the "listening" line.
+    const NAME: &'static str;
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// The variable that configures the secret key, named in configuration errors.
+    const SECRET_KEY_VARIABLE: &'static str;
+    const MIGRATIONS: Migrations;
+    type Settings: Send + 'static;
+
+    fn load(file: Option<&Path>) -> Result<Self::Settings, ConfigError>;
+    fn common(settings: &Self::Settings) -> &CommonSettings;
+    /// Bootstraps what the service needs before serving (its admin, background work) and returns
+    /// its server on `listener`.
+    fn start(
+        settings: Self::Settings,
+        core: Core,
+        listener: TcpListener,
+    ) -> impl Future<Output = anyhow::Result<Server>>;
+}
+
+/// What every service starts with and every handler of both can reach ([`CoreState`]).
+pub struct Core {
+    pub db: Db,
+    /// Without trailing `/`.
+    pub public_url: String,
+    pub secret_key: SecretKey,
+}
+
+/// The state both services' handlers share; each service's `AppState` derefs to it.
+pub struct CoreState {
+    pub db: Db,
+    /// Without trailing `/`.
+    pub public_url: String,
+    /// Encryption at rest of the secrets this service must read back.
+    pub secret_box: SecretBox,
+    pub csrf: CsrfSigner,
+    pub credentials: CredentialCache,
+    pub throttle: ThrottlePolicy,
+}
+
+impl CoreState {
+    pub fn new(core: Core, throttle: ThrottlePolicy) -> Self {
+        Self {
+            db: core.db,
+            public_url: core.public_url,
+            secret_box: core.secret_key.secret_box(),
+            csrf: CsrfSigner::new(&core.secret_key),
+            credentials: CredentialCache::default(),
+            throttle,
+        }
+    }
+
+    /// Cookies carry `Secure` when browsers reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}
+
+/// A service, migrated and bound, ready to serve.
+pub struct Application<S> {
+    address: SocketAddr,
+    public_url: String,
+    db: Db,
+    server: Server,
+    /// Registered at build time, so a signal right after readiness still stops gracefully.
+    shutdown: ShutdownSignal,
+    service: PhantomData<S>,
+}
+
+impl<S: Service> Application<S> {
+    /// Resolves the secret key, connects and migrates the database, binds the listener (port 0
+    /// picks a free one) and lets the service start.
+    pub async fn build(settings: S::Settings) -> anyhow::Result<Self> {
+        let common = S::common(&settings);
+        let secret_key = resolve_secret_key(
+            common.secret_key.clone(),
+            &common.database_url,
+            S::SECRET_KEY_VARIABLE,
+        )?;
+        let db = migrate::<S>(&settings).await?;
+        let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
+            .with_context(|| format!("cannot listen on {}", common.listen))?;
+        let address = listener.local_addr()?;
+        let core = Core {
+            db: db.clone(),
+            public_url: public_url.clone(),
+            secret_key,
+        };
+        let server = S::start(settings, core, listener).await?;
+        tracing::info!(%public_url, "{} listening", S::NAME);
+        Ok(Self {
+            address,
+            public_url,
+            db,
+            server,
+            shutdown: shutdown_signal(),
+            service: PhantomData,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The bound address (the real port when listening on port 0).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Without trailing `/`.
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// The database, for tests that write fixtures or inspect what was stored.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Serves until SIGINT or SIGTERM, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        serve_until_signal(self.server, self.shutdown).await
+    }
+}
+
+/// Connects and applies pending migrations (every start, and the `migrate` subcommand).
+pub async fn migrate<S: Service>(settings: &S::Settings) -> anyhow::Result<Db> {
+    let url = S::common(settings).database_url.clone();
+    tokio::task::spawn_blocking(move || {
+        let db = Db::connect(&url)?;
+        let applied = db.migrate(&url, &S::MIGRATIONS)?;
+        if applied > 0 {
+            tracing::info!(applied, "database migrated");
+        }
+        Ok(db)
+    })
+    .await
+    .context("migration task")?
+}
