@@ -175,6 +175,27 @@ impl ThrottlePolicy {
     }
 }
 
+/// A browser session about to be stored: the cookie carries 32 random bytes (43 url-safe
+/// characters), the database keeps only their digest.
+pub struct NewSession {
+    pub cookie_value: String,
+    pub id_digest: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
+
+impl NewSession {
+    pub fn starting(now: i64, lifetime_millis: i64) -> Self {
+        let cookie_value = crate::crypto::random_urlsafe(32);
+        Self {
+            id_digest: crate::crypto::digest(&cookie_value),
+            cookie_value,
+            created_at: now,
+            expires_at: now + lifetime_millis,
+        }
+    }
+}
+
 /// A session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is https.
 pub fn session_cookie(
     name: &str,

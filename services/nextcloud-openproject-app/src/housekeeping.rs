@@ -54,6 +54,7 @@ mod tests {
         db::{test_db, users},
         domain::files::Viewer,
     };
+    use service_kit::auth::NewSession;
 
     #[test]
     fn a_run_deletes_what_expired_and_keeps_what_lives() {
@@ -61,8 +62,14 @@ mod tests {
         let conn = &mut db.get().unwrap();
         users::insert_for_tests(conn, "alice");
         let now: i64 = 1_800_000_000_000;
-        sessions::insert(conn, "old", "alice", 0, now - 1).unwrap();
-        sessions::insert(conn, "live", "alice", 0, now + 60_000).unwrap();
+        let session = |id_digest: &str, expires_at| NewSession {
+            cookie_value: String::new(),
+            id_digest: id_digest.into(),
+            created_at: 0,
+            expires_at,
+        };
+        sessions::insert(conn, "alice", &session("old", now - 1)).unwrap();
+        sessions::insert(conn, "alice", &session("live", now + 60_000)).unwrap();
         direct_downloads::insert(conn, "gone", "alice", 1, now / 1000 - 1).unwrap();
         let viewer = Viewer::load(conn, "alice").unwrap();
         uploads::create(

@@ -19,7 +19,7 @@ pub fn purge(
     Ok(vec![
         ("OAuth codes", tokens.codes),
         ("OAuth tokens", tokens.tokens),
-        ("sessions", sessions::purge_expired(conn, now)?),
+        ("sessions", sessions::delete_expired(conn, now)?),
         (
             "OAuth client states",
             OAuthClientState::purge_created_before(conn, now - STATE_COOKIE_MAX_AGE_SECS * 1000)?,

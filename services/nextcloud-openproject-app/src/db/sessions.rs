@@ -1,23 +1,20 @@
 //! `sessions`: browser sessions, keyed by the SHA-256 digest of the cookie value.
 
 use diesel::prelude::*;
-use service_kit::db::{AnyConnection, QueryOnBackend};
+use service_kit::{
+    auth::NewSession,
+    db::{AnyConnection, QueryOnBackend},
+};
 
 use super::schema::sessions;
 
-pub fn insert(
-    conn: &mut AnyConnection,
-    id_digest: &str,
-    uid: &str,
-    now: i64,
-    expires_at: i64,
-) -> QueryResult<()> {
+pub fn insert(conn: &mut AnyConnection, uid: &str, session: &NewSession) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::id_digest.eq(id_digest),
+            sessions::id_digest.eq(&session.id_digest),
             sessions::uid.eq(uid),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(expires_at),
+            sessions::created_at.eq(session.created_at),
+            sessions::expires_at.eq(session.expires_at),
         ))
         .execute_on(conn)?;
     Ok(())

@@ -1,7 +1,7 @@
 //! Browser sessions: the cookie carries 32 random bytes (43 url-safe characters); the database
 //! keeps only their digest.
 
-use service_kit::{crypto, db::AnyConnection, time::now_millis};
+use service_kit::{auth::NewSession, crypto, db::AnyConnection, time::now_millis};
 
 use crate::db::sessions;
 
@@ -10,12 +10,10 @@ pub const SESSION_LIFETIME_MILLIS: i64 = 24 * 60 * 60 * 1000;
 
 /// A new session for `uid`: the cookie value and its expiry (unix ms).
 pub fn start(conn: &mut AnyConnection, uid: &str) -> diesel::QueryResult<(String, i64)> {
-    let now = now_millis();
-    sessions::delete_expired(conn, now)?;
-    let id = crypto::random_urlsafe(32);
-    let expires_at = now + SESSION_LIFETIME_MILLIS;
-    sessions::insert(conn, &crypto::digest(&id), uid, now, expires_at)?;
-    Ok((id, expires_at))
+    let session = NewSession::starting(now_millis(), SESSION_LIFETIME_MILLIS);
+    sessions::delete_expired(conn, session.created_at)?;
+    sessions::insert(conn, uid, &session)?;
+    Ok((session.cookie_value, session.expires_at))
 }
 
 /// The uid and expiry of the live session with this cookie value.

@@ -1,31 +1,28 @@
 //! Browser sessions: the cookie holds a random id, the table only its digest.
 
 use diesel::prelude::*;
-use service_kit::db::{QueryOnBackend, SelectColumns};
+use service_kit::{
+    auth::NewSession,
+    db::{QueryOnBackend, SelectColumns},
+};
 
 use super::{schema::sessions, users::User, Conn};
 use crate::db::schema::users;
 
-pub fn create(
-    conn: &mut Conn,
-    id_digest: &str,
-    user_id: i64,
-    now: i64,
-    expires_at: i64,
-) -> QueryResult<()> {
+pub fn insert(conn: &mut Conn, user_id: i64, session: &NewSession) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::id_digest.eq(id_digest),
+            sessions::id_digest.eq(&session.id_digest),
             sessions::user_id.eq(user_id),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(expires_at),
+            sessions::created_at.eq(session.created_at),
+            sessions::expires_at.eq(session.expires_at),
         ))
         .execute_on(conn)?;
     Ok(())
 }
 
 /// The user of an unexpired session.
-pub fn find_user(conn: &mut Conn, id_digest: &str, now: i64) -> QueryResult<Option<User>> {
+pub fn find_live_user(conn: &mut Conn, id_digest: &str, now: i64) -> QueryResult<Option<User>> {
     sessions::table
         .inner_join(users::table)
         .filter(sessions::id_digest.eq(id_digest))
@@ -44,6 +41,6 @@ pub fn delete_for_user(conn: &mut Conn, user_id: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute_on(conn)
 }
 
-pub fn purge_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+pub fn delete_expired(conn: &mut Conn, now: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::expires_at.le(now))).execute_on(conn)
 }

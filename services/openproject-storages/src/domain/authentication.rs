@@ -10,7 +10,7 @@ use service_kit::{
 };
 
 use crate::{
-    db::{api_tokens, sessions, users::User},
+    db::{api_tokens, users::User},
     domain::{oauth_server, users::RESERVED_LOGIN},
     state::AppState,
 };
@@ -71,12 +71,9 @@ pub async fn authenticate(
     match presented {
         Presented::Nothing => Ok(None),
         Presented::Session(id) => {
-            let id_digest = digest(&id);
             let user = state
                 .db
-                .run(move |conn| {
-                    Ok::<_, AuthError>(sessions::find_user(conn, &id_digest, now_millis())?)
-                })
+                .run(move |conn| Ok::<_, AuthError>(super::sessions::resolve(conn, &id)?))
                 .await?;
             Ok(user.filter(User::is_active).map(|user| Caller {
                 user,

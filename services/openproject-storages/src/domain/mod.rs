@@ -12,6 +12,7 @@ pub mod oauth_server;
 pub mod permissions;
 pub mod project_storages;
 pub mod projects;
+pub mod sessions;
 pub mod storage_files;
 pub mod storage_health;
 pub mod storages;

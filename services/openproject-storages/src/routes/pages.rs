@@ -5,21 +5,21 @@ use askama::Template;
 use serde::Deserialize;
 use service_kit::{
     auth::{removal_cookie, same_origin_path, session_cookie},
-    crypto::{digest, random_urlsafe},
+    crypto::random_urlsafe,
     time::now_millis,
 };
 use storage_protocol::openproject::SESSION_COOKIE;
 
 use super::screens::{html, Frame, Menu};
 use crate::{
-    db::sessions,
-    domain::authentication::{self, AuthError},
+    domain::{
+        authentication::{self, AuthError},
+        sessions,
+    },
     error::ApiError,
     extract::{client_address, MaybeCaller},
     state::{AppState, State},
 };
-
-const SESSION_LIFETIME_MILLIS: i64 = 8 * 60 * 60 * 1000;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -297,21 +297,10 @@ pub async fn login(
         }
         Err(AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
     };
-    let session_id = random_urlsafe(32);
-    let (id_digest, user_id, now) = (digest(&session_id), user.id, now_millis());
-    state
+    let user_id = user.id;
+    let session_id = state
         .db
-        .run(move |conn| {
-            sessions::purge_expired(conn, now)?;
-            sessions::create(
-                conn,
-                &id_digest,
-                user_id,
-                now,
-                now + SESSION_LIFETIME_MILLIS,
-            )
-            .map_err(ApiError::from)
-        })
+        .run(move |conn| sessions::start(conn, user_id).map_err(ApiError::from))
         .await?;
     let target = same_origin_path(&form.back_url, &state.public_url).unwrap_or_else(|| "/".into());
     let mut nonce_removal = removal_cookie(LOGIN_NONCE_COOKIE, state.secure_cookies());
@@ -346,10 +335,9 @@ pub async fn logout(
                 .content_type("text/plain; charset=utf-8")
                 .body("Invalid form token: reload the page and try again."));
         }
-        let id_digest = digest(&session_id);
         state
             .db
-            .run(move |conn| sessions::delete(conn, &id_digest).map_err(ApiError::from))
+            .run(move |conn| sessions::end(conn, &session_id).map_err(ApiError::from))
             .await?;
     }
     Ok(HttpResponse::Found()
