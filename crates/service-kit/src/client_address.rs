@@ -5,8 +5,17 @@
 
 use std::{fmt, net::IpAddr, str::FromStr};
 
-use actix_web::HttpRequest;
+use actix_web::{web, HttpRequest};
 use ipnet::IpNet;
+
+/// The client's address as the throttle counts it: the TCP peer, or the client a trusted proxy
+/// names in `X-Forwarded-For`. The proxies are the application's `web::Data<TrustedProxies>`.
+pub fn client_address(req: &HttpRequest) -> String {
+    match req.app_data::<web::Data<TrustedProxies>>() {
+        Some(proxies) => proxies.client_address(req),
+        None => TrustedProxies::default().client_address(req),
+    }
+}
 
 /// The networks whose `X-Forwarded-For` is believed. Empty by default: no header is believed.
 #[derive(Clone, Default, PartialEq, Eq)]

@@ -5,10 +5,47 @@
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
+    error::PayloadError,
+    http::header,
     middleware::Next,
-    Error, ResponseError,
+    web, Error, HttpRequest, ResponseError,
 };
+use futures_util::{Stream, StreamExt};
 use serde_json::Value;
+
+/// Why a request body could not be read.
+#[derive(Debug)]
+pub enum BodyError {
+    /// More than the limit, declared or sent (413).
+    TooLarge,
+    /// The connection failed while the body arrived.
+    Read(String),
+}
+
+/// Reads a whole request body, refusing more than `limit` bytes, declared or sent.
+pub async fn read_limited(
+    req: &HttpRequest,
+    mut payload: impl Stream<Item = Result<web::Bytes, PayloadError>> + Unpin,
+    limit: usize,
+) -> Result<web::Bytes, BodyError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(BodyError::TooLarge);
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
 
 /// Which part of the URL held a NUL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -2,8 +2,8 @@
 //! (400 when malformed), always into this service's error type.
 
 use actix_web::{http::header, web, HttpRequest};
-use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
+use service_kit::input::BodyError;
 use storage_protocol::nextcloud::messages;
 
 use crate::error::ApiError;
@@ -11,26 +11,15 @@ use crate::error::ApiError;
 /// The body, or 413 once it exceeds `limit` bytes.
 pub async fn read_limited(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     limit: usize,
 ) -> Result<web::Bytes, ApiError> {
-    let announced = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if announced.is_some_and(|len| len > limit) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    service_kit::input::read_limited(req, payload, limit)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => ApiError::PayloadTooLarge,
+            BodyError::Read(e) => ApiError::BadRequest(format!("unreadable body: {e}")),
+        })
 }
 
 /// True when the request says its body is JSON.

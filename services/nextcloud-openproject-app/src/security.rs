@@ -9,7 +9,7 @@ use actix_web::{
     middleware::Next,
     web, Error, FromRequest, HttpMessage, HttpRequest,
 };
-use service_kit::client_address::TrustedProxies;
+use service_kit::client_address::client_address;
 use storage_protocol::{nextcloud::SESSION_COOKIE, ocs::OCS_API_REQUEST_HEADER};
 
 use crate::{
@@ -79,15 +79,6 @@ pub fn app_state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
     req.app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state is missing")))
-}
-
-/// The address failures are counted against: the TCP peer, or the client a trusted proxy
-/// names in `X-Forwarded-For` (`NCOA_TRUSTED_PROXIES`).
-pub fn client_address(req: &HttpRequest) -> String {
-    match req.app_data::<web::Data<AppState>>() {
-        Some(state) => state.settings.common.trusted_proxies.client_address(req),
-        None => TrustedProxies::default().client_address(req),
-    }
 }
 
 impl FromRequest for MaybeUser {

@@ -119,10 +119,12 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
         migrations: MIGRATIONS,
         secret_box: state.secret_box.clone(),
     };
+    let trusted_proxies = web::Data::new(state.settings.common.trusted_proxies.clone());
     let server =
         HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                .app_data(trusted_proxies.clone())
                 .app_data(web::QueryConfig::default().error_handler(|_, _| {
                     ApiError::BadRequest(messages::INVALID_QUERY.into()).into()
                 }))

@@ -4,8 +4,11 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
-use futures_util::StreamExt;
 use serde_json::Value;
+use service_kit::{
+    client_address::client_address,
+    input::{read_limited, BodyError},
+};
 use storage_protocol::{
     hal::{messages, ErrorId, HalError},
     openproject::SESSION_COOKIE,
@@ -55,18 +58,6 @@ fn auth_scheme(req: &HttpRequest) -> String {
         .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_graphic()))
         .unwrap_or("Basic")
         .to_string()
-}
-
-/// The client's address as the throttle counts it: the TCP peer, or the client a trusted proxy
-/// names in `X-Forwarded-For` (`OPS_TRUSTED_PROXIES`).
-pub fn client_address(req: &HttpRequest) -> String {
-    match state(req) {
-        Ok(state) => state.settings.common.trusted_proxies.client_address(req),
-        Err(_) => req
-            .peer_addr()
-            .map(|peer| peer.ip().to_string())
-            .unwrap_or_default(),
-    }
 }
 
 /// Resolves the caller once per request and keeps the result in the request's extensions.
@@ -160,10 +151,9 @@ impl FromRequest for JsonBody {
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-        let declared_length = declared_length(req);
-        let mut payload = payload.take();
+        let (req, payload) = (req.clone(), payload.take());
         Box::pin(async move {
-            let body = read_limited(&mut payload, declared_length, limit)
+            let body = read_limited(&req, payload, limit)
                 .await
                 .map_err(|e| match e {
                     BodyError::TooLarge => body_too_large(),
@@ -185,41 +175,6 @@ impl FromRequest for JsonBody {
             Ok(JsonBody(value))
         })
     }
-}
-
-/// Why a request body could not be read.
-#[derive(Debug)]
-pub enum BodyError {
-    TooLarge,
-    Read(String),
-}
-
-/// Reads a whole request body, refusing more than `limit` bytes (declared or sent).
-pub async fn read_limited(
-    payload: &mut Payload,
-    declared_length: Option<usize>,
-    limit: usize,
-) -> Result<web::BytesMut, BodyError> {
-    if declared_length.is_some_and(|n| n > limit) {
-        return Err(BodyError::TooLarge);
-    }
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| BodyError::Read(e.to_string()))?;
-        if body.len() + chunk.len() > limit {
-            return Err(BodyError::TooLarge);
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
-}
-
-/// The `Content-Length` a request declares.
-pub fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok())
 }
 
 fn body_too_large() -> ApiError {

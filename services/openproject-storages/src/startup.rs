@@ -84,12 +84,14 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
         migrations: MIGRATIONS,
         secret_box: state.secret_box.clone(),
     };
+    let trusted_proxies = web::Data::new(state.settings.common.trusted_proxies.clone());
     let state = web::Data::from(state);
     let server = HttpServer::new(move || {
         let max_body = state.settings.common.max_body_bytes;
         App::new()
             .into_utoipa_app()
             .app_data(state.clone())
+            .app_data(trusted_proxies.clone())
             .app_data(openapi.clone())
             .app_data(web::FormConfig::default().limit(max_body))
             .service(routes::api_scope())

@@ -7,6 +7,7 @@ use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use askama::Template;
 use service_kit::{
     auth::{removal_cookie, same_origin_path, session_cookie},
+    client_address::client_address,
     crypto::{self, SecretString},
     time::now_millis,
 };
@@ -17,7 +18,7 @@ use crate::{
     domain::{authentication, sessions},
     error::{login_url, ApiError},
     routes::home::{html, FILES_PATH},
-    security::{client_address, MaybeUser, REQUEST_TOKEN},
+    security::{MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

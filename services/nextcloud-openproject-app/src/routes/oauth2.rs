@@ -8,6 +8,7 @@ use serde_json::Value;
 use service_kit::operations::METRICS;
 use service_kit::{
     auth::{parse_authorization, Credentials, ThrottleDecision},
+    client_address::client_address,
     crypto::SecretString,
     throttle,
     time::now_millis,
@@ -25,7 +26,7 @@ use crate::{
     },
     error::{login_url, ApiError},
     routes::{home::html, pages::csp_with_form_redirect_to},
-    security::{check_csrf, client_address, session_token, MaybeUser, REQUEST_TOKEN},
+    security::{check_csrf, session_token, MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

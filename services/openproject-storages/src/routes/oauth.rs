@@ -8,7 +8,9 @@ use serde::Deserialize;
 use service_kit::operations::METRICS;
 use service_kit::{
     auth::{limits, parse_authorization, Credentials, ThrottleDecision},
+    client_address::client_address,
     crypto::SecretString,
+    input::{read_limited, BodyError},
     throttle,
     time::now_millis,
 };
@@ -27,7 +29,7 @@ use crate::{
         ClientCredentials, TokenError, TokenFailure, TokenParams, ValidAuthorization,
     },
     error::ApiError,
-    extract::{client_address, declared_length, read_limited, MaybeCaller},
+    extract::MaybeCaller,
     state::{AppState, State},
 };
 
@@ -251,20 +253,16 @@ async fn form_body<T: for<'de> Deserialize<'de> + Default>(
     if essence.as_deref() != Some("application/x-www-form-urlencoded") {
         return Err(oauth_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "", None));
     }
-    let body = read_limited(
-        payload,
-        declared_length(req),
-        state.settings.common.max_body_bytes,
-    )
-    .await
-    .map_err(|e| match e {
-        crate::extract::BodyError::TooLarge => oauth_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid_request",
-            Some("The request body is too large.".into()),
-        ),
-        crate::extract::BodyError::Read(_) => invalid_request(),
-    })?;
+    let body = read_limited(req, payload, state.settings.common.max_body_bytes)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                Some("The request body is too large.".into()),
+            ),
+            BodyError::Read(_) => invalid_request(),
+        })?;
     crate::extract::parse_form(&body).ok_or_else(invalid_request)
 }
 

@@ -5,6 +5,7 @@ use askama::Template;
 use serde::Deserialize;
 use service_kit::{
     auth::{removal_cookie, same_origin_path, session_cookie},
+    client_address::client_address,
     crypto::random_urlsafe,
     time::now_millis,
 };
@@ -17,7 +18,7 @@ use crate::{
         sessions,
     },
     error::ApiError,
-    extract::{client_address, MaybeCaller},
+    extract::MaybeCaller,
     state::{AppState, State},
 };
 
