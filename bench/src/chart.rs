@@ -3,17 +3,13 @@
 
 use std::fmt::Write as _;
 
+use storage_protocol::xml::escape;
+
 use crate::load::Figures;
 
 const BAR_HEIGHT: usize = 22;
 const LABEL_WIDTH: usize = 620;
 const BAR_WIDTH: usize = 360;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
 
 pub fn svg(rows: &[(String, Figures)], ceiling: &Figures) -> String {
     let height = (rows.len() + 2) * BAR_HEIGHT;

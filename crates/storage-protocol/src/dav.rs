@@ -7,8 +7,10 @@ use quick_xml::{
     NsReader,
 };
 
-pub const DAV_NS: &[u8] = b"DAV:";
-pub const OC_NS: &[u8] = b"http://owncloud.org/ns";
+/// The namespaces of Nextcloud's WebDAV properties.
+pub const DAV: &str = "DAV:";
+pub const OC: &str = "http://owncloud.org/ns";
+pub const NC: &str = "http://nextcloud.org/ns";
 
 /// The properties OpenProject asks for when listing a folder (openproject-storages.md §12).
 pub const PROPFIND_BODY: &str = r#"<?xml version="1.0"?>
@@ -62,7 +64,8 @@ pub fn parse_multistatus(xml: &str) -> Result<Vec<Entry>, MultistatusError> {
         let (namespace, event) = reader
             .read_resolved_event()
             .map_err(|e| MultistatusError(e.to_string()))?;
-        let in_dav = matches!(namespace, ResolveResult::Bound(Namespace(ns)) if ns == DAV_NS);
+        let in_dav =
+            matches!(namespace, ResolveResult::Bound(Namespace(ns)) if ns == DAV.as_bytes());
         match event {
             Event::Start(start) => {
                 let name = String::from_utf8_lossy(start.local_name().as_ref()).into_owned();

@@ -276,7 +276,7 @@ pub fn parse_propfind(body: &str) -> Result<Propfind, PropfindError> {
         if prefixed && ns.is_empty() {
             return Err(PropfindError("a prefix is bound to no namespace".into()));
         }
-        let is_dav = ns.as_bytes() == crate::dav::DAV_NS;
+        let is_dav = ns.as_bytes() == crate::dav::DAV.as_bytes();
         let (start, empty) = match &event {
             Event::Start(start) => (Some(start), false),
             Event::Empty(start) => (Some(start), true),

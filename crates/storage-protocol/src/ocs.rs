@@ -218,7 +218,7 @@ fn push_element(out: &mut String, name: &str, text: &str, depth: usize) {
     if text.is_empty() {
         out.push_str(&format!("<{name}/>\n"));
     } else {
-        out.push_str(&format!("<{name}>{}</{name}>\n", escape(text)));
+        out.push_str(&format!("<{name}>{}</{name}>\n", crate::xml::escape(text)));
     }
 }
 
@@ -260,21 +260,6 @@ fn element_name(key: &str) -> String {
     } else {
         "element".into()
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

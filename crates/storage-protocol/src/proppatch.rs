@@ -15,7 +15,7 @@ use quick_xml::{
     NsReader,
 };
 
-use crate::dav::DAV_NS;
+use crate::dav::DAV;
 
 /// The namespace the `xml` prefix is bound to by definition.
 const XML_NS: &[u8] = b"http://www.w3.org/XML/1998/namespace";
@@ -169,7 +169,7 @@ pub fn parse_proppatch(body: &str) -> Result<Vec<PropertyUpdate>, ProppatchError
             (Event::Eof, _) => break,
             _ => continue,
         };
-        let is_dav = ns.as_bytes() == DAV_NS;
+        let is_dav = ns.as_bytes() == DAV.as_bytes();
         let frame = match (frames.last(), is_dav, local.as_str()) {
             (None, true, "propertyupdate") if !seen_root => Frame::Update,
             (None, _, _) => {

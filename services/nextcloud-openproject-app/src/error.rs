@@ -444,33 +444,10 @@ fn not_found_page() -> HttpResponse {
     }
 }
 
-/// The Sabre exception class of a WebDAV error status.
-fn sabre_exception(status: StatusCode) -> &'static str {
-    match status.as_u16() {
-        400 => "Sabre\\DAV\\Exception\\BadRequest",
-        401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
-        403 => "Sabre\\DAV\\Exception\\Forbidden",
-        404 => "Sabre\\DAV\\Exception\\NotFound",
-        405 => "Sabre\\DAV\\Exception\\MethodNotAllowed",
-        409 => "Sabre\\DAV\\Exception\\Conflict",
-        412 => "Sabre\\DAV\\Exception\\PreconditionFailed",
-        413 => "OCA\\DAV\\Connector\\Sabre\\Exception\\EntityTooLarge",
-        415 => "Sabre\\DAV\\Exception\\UnsupportedMediaType",
-        416 => "Sabre\\DAV\\Exception\\RequestedRangeNotSatisfiable",
-        507 => "Sabre\\DAV\\Exception\\InsufficientStorage",
-        429 => "OCA\\DAV\\Connector\\Sabre\\Exception\\TooManyRequests",
-        _ => "Sabre\\DAV\\Exception",
-    }
-}
-
 /// `<d:error>` with the Sabre exception and message; 401 names the Basic realm, 405 the
 /// methods there are.
 pub fn dav_error(status: StatusCode, message: &str) -> HttpResponse {
-    let body = format!(
-        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>{}</s:exception><s:message>{}</s:message></d:error>",
-        sabre_exception(status),
-        xml_escape(message)
-    );
+    let body = storage_protocol::multistatus::sabre_error(status.as_u16(), message);
     let mut builder = HttpResponse::build(status);
     builder.content_type("application/xml; charset=utf-8");
     if status == StatusCode::UNAUTHORIZED {
@@ -483,22 +460,6 @@ pub fn dav_error(status: StatusCode, message: &str) -> HttpResponse {
         builder.insert_header((header::ALLOW, crate::routes::webdav::ALLOW));
     }
     builder.body(body)
-}
-
-/// Text content for XML.
-pub fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// `/index.php/login`, with `redirect_url` when given.

@@ -4,6 +4,7 @@
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde_json::Value;
+use storage_protocol::xml::escape;
 
 use crate::{
     body,
@@ -11,7 +12,7 @@ use crate::{
         direct::{self, DirectError, DEFAULT_LIFETIME_SECS, MAX_LIFETIME_SECS},
         FileError, Located, Viewer,
     },
-    error::{xml_escape, ApiError, OcsFormat},
+    error::{ApiError, OcsFormat},
     routes::webdav::{http_date, read_stream},
     security::{check_csrf, MaybeUser},
     state::AppState,
@@ -184,8 +185,8 @@ pub async fn by_token_and_name(
             .content_type("text/html; charset=utf-8")
             .body(format!(
                 "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{title}</title></head><body><h1>{title}</h1><p>{message}</p></body></html>",
-                title = xml_escape("Direct download error"),
-                message = xml_escape("This direct download link is invalid or has expired"),
+                title = escape("Direct download error"),
+                message = escape("This direct download link is invalid or has expired"),
             ))),
     }
 }

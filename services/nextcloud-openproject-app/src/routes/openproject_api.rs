@@ -591,6 +591,6 @@ pub async fn avatar(
 fn initials_svg(initials: &str) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"64\" height=\"64\" viewBox=\"0 0 64 64\"><rect width=\"64\" height=\"64\" fill=\"#1a67a3\"/><text x=\"32\" y=\"41\" font-family=\"sans-serif\" font-size=\"26\" fill=\"#fff\" text-anchor=\"middle\">{}</text></svg>",
-        crate::error::xml_escape(initials)
+        storage_protocol::xml::escape(initials)
     )
 }

@@ -14,9 +14,7 @@ use storage_protocol::proppatch::{PropertyName, PropertyUpdate};
 use super::{resolve, FileError, Located, Viewer};
 use crate::db::dead_properties::{self, DeadPropertyRow};
 
-pub const DAV: &str = "DAV:";
-pub const OC: &str = "http://owncloud.org/ns";
-pub const NC: &str = "http://nextcloud.org/ns";
+pub use storage_protocol::dav::{DAV, NC, OC};
 
 /// The longest property name, `{namespace}name`, in bytes (the width of Nextcloud's
 /// `oc_properties.propertyname`).

@@ -8,7 +8,6 @@
 //! encoded `/` stays inside a name and is refused.
 
 mod get;
-mod multistatus;
 mod propfind;
 mod proppatch;
 mod uploads;
@@ -23,6 +22,7 @@ use actix_web::{
 use futures_util::StreamExt;
 use percent_encoding::percent_decode_str;
 use service_kit::db::serialized_transaction;
+use storage_protocol::multistatus::Multistatus;
 
 use crate::{
     domain::{
@@ -427,6 +427,13 @@ async fn stage(
             Err(e)
         }
     }
+}
+
+/// A finished `207 Multi-Status` document as the response.
+fn multi_status(document: Multistatus) -> HttpResponse {
+    HttpResponse::build(actix_web::http::StatusCode::MULTI_STATUS)
+        .content_type("application/xml; charset=utf-8")
+        .body(document.finish())
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use actix_web::{web, HttpRequest, HttpResponse};
 use storage_protocol::files::{parse_propfind, Propfind};
 
-use super::{header_str, http_date, multistatus::Multistatus, oc_id, read, DavPath};
+use storage_protocol::{multistatus::Multistatus, xml::escape};
+
+use super::{header_str, http_date, multi_status, oc_id, read, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
@@ -18,7 +20,7 @@ use crate::{
             resolve, FileError, Located,
         },
     },
-    error::{xml_escape, ApiError},
+    error::ApiError,
     state::AppState,
 };
 
@@ -126,7 +128,7 @@ pub(super) async fn propfind(
             })
         });
     }
-    Ok(out.finish())
+    Ok(multi_status(out))
 }
 
 /// Appends `folder`'s children (and with `deep`, everything below, each folder before its
@@ -162,7 +164,7 @@ fn property(
     name: &str,
 ) -> Option<String> {
     let node = &located.node;
-    let text = |s: &str| Some(xml_escape(s));
+    let text = |s: &str| Some(escape(s).into_owned());
     match (namespace, name) {
         (OC, "fileid") => Some(node.id.to_string()),
         (OC, "id") => Some(oc_id(state, node.id)),
@@ -180,7 +182,7 @@ fn property(
         (OC, "checksums") if !node.is_folder => node
             .checksum
             .as_deref()
-            .map(|c| format!("<oc:checksum>{}</oc:checksum>", xml_escape(c))),
+            .map(|c| format!("<oc:checksum>{}</oc:checksum>", escape(c))),
         (DAV, "quota-used-bytes") if node.is_folder => Some(node.size.to_string()),
         (DAV, "quota-available-bytes") if node.is_folder => {
             let free = match located.in_team_folder() {

@@ -5,12 +5,12 @@
 //! `propertyupdate` document is 400.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use storage_protocol::proppatch::parse_proppatch;
-
-use super::{
+use storage_protocol::{
     multistatus::{Multistatus, Propstat},
-    write, DavPath,
+    proppatch::parse_proppatch,
 };
+
+use super::{multi_status, write, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
@@ -108,5 +108,5 @@ pub(super) async fn proppatch(
         .collect();
     let mut out = Multistatus::new();
     out.propstats(&target.href(&node.path, node.node.is_folder), &propstats);
-    Ok(out.finish())
+    Ok(multi_status(out))
 }

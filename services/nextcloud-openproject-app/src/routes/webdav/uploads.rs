@@ -2,11 +2,11 @@
 //! `domain::files::uploads`). Only the owner sees their uploads; another user's are 404.
 
 use actix_web::{http::Method, web, HttpRequest, HttpResponse};
+use storage_protocol::multistatus::Multistatus;
 
 use super::{
-    check_owner, client_mtime, header_str, header_u64, http_date, is_write,
-    multistatus::Multistatus,
-    options, preconditions, propfind, read, record_staged, segments, stage, write,
+    check_owner, client_mtime, header_str, header_u64, http_date, is_write, multi_status, options,
+    preconditions, propfind, read, record_staged, segments, stage, write,
     write::{check_room, file_written, missing_parent, written_status},
     DavPath, UPLOADS_ROOT,
 };
@@ -348,7 +348,7 @@ async fn list(
             |ns, name| entry.property(ns, name),
         );
     }
-    Ok(out.finish())
+    Ok(multi_status(out))
 }
 
 /// The properties of upload folders and chunks (allprop shows these, not those of files).

@@ -1,29 +1,29 @@
-//! The `207 Multi-Status` document (RFC 4918 §13) of PROPFIND and PROPPATCH, written response
-//! by response with the prefixes Nextcloud's server uses.
-
-use actix_web::{http::StatusCode, HttpResponse};
-use storage_protocol::{files::Propfind, proppatch::PropertyName};
+//! The `207 Multi-Status` document (RFC 4918 §13) Nextcloud answers PROPFIND and PROPPATCH
+//! with, written response by response with the prefixes Nextcloud's server uses; and the Sabre
+//! error document of its other WebDAV failures.
 
 use crate::{
-    domain::files::properties::{DAV, NC, OC},
-    error::xml_escape,
+    dav::{DAV, NC, OC},
+    files::Propfind,
+    proppatch::PropertyName,
+    xml::escape,
 };
 
 /// One `<d:propstat>` of a PROPPATCH answer: the properties that share a status line, with the
 /// precondition code (RFC 4918 §16) and an explanation where they help the client.
-pub(super) struct Propstat<'a> {
+pub struct Propstat<'a> {
     pub status: &'static str,
     pub names: Vec<&'a PropertyName>,
     pub error: Option<&'static str>,
     pub description: Option<String>,
 }
 
-pub(super) struct Multistatus {
+pub struct Multistatus {
     xml: String,
 }
 
 impl Multistatus {
-    pub(super) fn new() -> Self {
+    pub fn new() -> Self {
         Self {
             xml: String::from(
                 "<?xml version=\"1.0\"?>\n<d:multistatus xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">",
@@ -35,7 +35,7 @@ impl Multistatus {
     /// the resource does not have it; `names` are the properties `allprop` and `propname` show
     /// (those `value` has). Found properties go in a 200 propstat and, for named ones, those
     /// missing in a 404 propstat.
-    pub(super) fn response(
+    pub fn response(
         &mut self,
         href: &str,
         request: &Propfind,
@@ -80,7 +80,7 @@ impl Multistatus {
     }
 
     /// One `<d:response>` to a PROPPATCH: the properties by outcome, without values.
-    pub(super) fn propstats(&mut self, href: &str, propstats: &[Propstat<'_>]) {
+    pub fn propstats(&mut self, href: &str, propstats: &[Propstat<'_>]) {
         self.open_response(href);
         for propstat in propstats.iter().filter(|p| !p.names.is_empty()) {
             self.xml.push_str("<d:propstat><d:prop>");
@@ -99,7 +99,7 @@ impl Multistatus {
             if let Some(description) = &propstat.description {
                 self.xml.push_str(&format!(
                     "<d:responsedescription>{}</d:responsedescription>",
-                    xml_escape(description)
+                    escape(description)
                 ));
             }
             self.xml.push_str("</d:propstat>");
@@ -109,16 +109,49 @@ impl Multistatus {
 
     fn open_response(&mut self, href: &str) {
         self.xml.push_str("<d:response><d:href>");
-        self.xml.push_str(&xml_escape(href));
+        self.xml.push_str(&escape(href));
         self.xml.push_str("</d:href>");
     }
 
-    pub(super) fn finish(mut self) -> HttpResponse {
+    /// The whole document, to be sent with `207 Multi-Status`.
+    pub fn finish(mut self) -> String {
         self.xml.push_str("</d:multistatus>");
-        HttpResponse::build(StatusCode::MULTI_STATUS)
-            .content_type("application/xml; charset=utf-8")
-            .body(self.xml)
+        self.xml
     }
+}
+
+impl Default for Multistatus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The Sabre exception class Nextcloud names for a WebDAV error status.
+pub fn sabre_exception(status: u16) -> &'static str {
+    match status {
+        400 => "Sabre\\DAV\\Exception\\BadRequest",
+        401 => "Sabre\\DAV\\Exception\\NotAuthenticated",
+        403 => "Sabre\\DAV\\Exception\\Forbidden",
+        404 => "Sabre\\DAV\\Exception\\NotFound",
+        405 => "Sabre\\DAV\\Exception\\MethodNotAllowed",
+        409 => "Sabre\\DAV\\Exception\\Conflict",
+        412 => "Sabre\\DAV\\Exception\\PreconditionFailed",
+        413 => "OCA\\DAV\\Connector\\Sabre\\Exception\\EntityTooLarge",
+        415 => "Sabre\\DAV\\Exception\\UnsupportedMediaType",
+        416 => "Sabre\\DAV\\Exception\\RequestedRangeNotSatisfiable",
+        507 => "Sabre\\DAV\\Exception\\InsufficientStorage",
+        429 => "OCA\\DAV\\Connector\\Sabre\\Exception\\TooManyRequests",
+        _ => "Sabre\\DAV\\Exception",
+    }
+}
+
+/// `<d:error>` with the Sabre exception of `status` and `message`.
+pub fn sabre_error(status: u16, message: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>{}</s:exception><s:message>{}</s:message></d:error>",
+        sabre_exception(status),
+        escape(message)
+    )
 }
 
 /// A property element with the document's prefixes; a property in no namespace is written
@@ -132,7 +165,7 @@ fn element(namespace: &str, name: &str, value: Option<&str>) -> String {
         NC => (format!("nc:{name}"), format!("nc:{name}")),
         "" => (format!("{name} xmlns=\"\""), name.to_string()),
         other => (
-            format!("x:{name} xmlns:x=\"{}\"", xml_escape(other)),
+            format!("x:{name} xmlns:x=\"{}\"", escape(other)),
             format!("x:{name}"),
         ),
     };
@@ -145,6 +178,14 @@ fn element(namespace: &str, name: &str, value: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sabre_errors_name_the_exception_and_escape_the_message() {
+        assert_eq!(
+            sabre_error(404, "File <x> not found"),
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:error xmlns:d=\"DAV:\" xmlns:s=\"http://sabredav.org/ns\"><s:exception>Sabre\\DAV\\Exception\\NotFound</s:exception><s:message>File &lt;x&gt; not found</s:message></d:error>"
+        );
+    }
 
     #[test]
     fn property_elements_bind_their_namespace() {
