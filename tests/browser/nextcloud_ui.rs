@@ -1,16 +1,21 @@
 //! The Nextcloud side in the browser: an admin does the guide's Nextcloud steps, replaces both
 //! OAuth values and resets, disables and enables the app; a user connects, cancels,
 //! disconnects and is offered a new connection after OpenProject forgot the old one; a user
-//! links files to work packages from Files and OpenProject sees the links. OpenProject's values
-//! come from its API while its UI is being built.
+//! links files to work packages from Files and OpenProject sees the links; a user creates work
+//! packages in the "Create work package" dialog, from a file (linked to it) and from the
+//! dashboard. OpenProject's values come from its API while its UI is being built.
 
 use integration_tests::{
-    flows::{file_link_names, project_with_storage, user_on_both_sides},
+    flows::{
+        add_member, connect_both_ways, file_link_names, person, project_with_storage, upload,
+        user_on_both_sides,
+    },
     json_of,
     nextcloud_ui::{
-        connect_to_openproject, create_storage, enter_nextcloud_values,
-        replace_openproject_application, sign_in, storage, user_menu, work_package, Consent,
-        ADMIN_SETTINGS, PERSONAL_SETTINGS,
+        connect_to_openproject, create_storage, enter_nextcloud_values, field_state, focused_id,
+        replace_openproject_application, sign_in, storage, tab_to, user_menu, wait_for_choice,
+        work_package, Consent, ADMIN_SETTINGS, ARROW_DOWN, CREATE_DIALOG, ENTER, ESCAPE,
+        PERSONAL_SETTINGS, SHIFT_TAB, TAB,
     },
     spawn_pair,
     webdriver::Chrome,
@@ -543,4 +548,254 @@ async fn every_page_fits_a_phone_works_by_keyboard_and_passes_axe() {
             .assert_accessible(&format!("Nextcloud {name} on a phone"))
             .await;
     }
+}
+
+/// The work package OpenProject's admin reads, with the file names linked to it.
+async fn work_package_at_openproject(pair: &integration_tests::Pair, id: i64) -> serde_json::Value {
+    let (status, wp) = json_of(pair.op(Method::GET, &format!("/api/v3/work_packages/{id}"))).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{wp}");
+    wp
+}
+
+#[tokio::test]
+async fn a_user_creates_a_work_package_for_a_file_by_keyboard_and_it_is_linked() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let project = project_with_storage(&pair, integration.storage_id, "Demo").await;
+    let alice = person(&pair, "alice", project, "Member").await;
+    connect_both_ways(&pair, &integration, &alice).await;
+    upload(&pair, &alice, "minutes.txt", "what we agreed").await;
+    let chrome = Chrome::start(1280, 900).await;
+    sign_in(&chrome, &pair, alice.login, alice.password).await;
+    chrome
+        .goto(&format!("{}/index.php/apps/files/", pair.nextcloud.url))
+        .await;
+    chrome
+        .click("tr[data-name=\"minutes.txt\"] .details-button")
+        .await;
+    chrome.wait_for("#no-linked").await;
+
+    // From the tab by keyboard; Escape closes the dialog and gives the focus back.
+    tab_to(&chrome, "Create work package").await;
+    chrome.press(ENTER).await;
+    chrome.wait_for(CREATE_DIALOG).await;
+    chrome.wait_for_text("Create work package").await;
+    assert_eq!(focused_id(&chrome).await, "create-wp-project");
+    // The only project is chosen, and OpenProject's form gives its defaults.
+    wait_for_choice(&chrome, "Project", "Demo").await;
+    wait_for_choice(&chrome, "Type", "Task").await;
+    wait_for_choice(&chrome, "Status", "New").await;
+    wait_for_choice(&chrome, "Assignee", "Unassigned").await;
+    chrome
+        .wait_for_text("The new work package will be linked to “minutes.txt”.")
+        .await;
+    chrome.screenshot("nextcloud-create-work-package").await;
+    chrome
+        .assert_accessible("Nextcloud files, create work package")
+        .await;
+    // Shift+Tab from the first field stays in the dialog.
+    chrome.press_together(SHIFT_TAB).await;
+    assert_eq!(focused_id(&chrome).await, "create-wp-create");
+    chrome.press(ESCAPE).await;
+    chrome.wait_until_gone(CREATE_DIALOG).await;
+    assert_eq!(focused_id(&chrome).await, "create-work-package");
+
+    // Create without a subject: OpenProject's message beside the field, the rest kept.
+    chrome.press(ENTER).await;
+    wait_for_choice(&chrome, "Type", "Task").await;
+    tab_to(&chrome, "Description").await;
+    chrome.press("From minutes.txt").await;
+    tab_to(&chrome, "Create").await;
+    chrome.press(ENTER).await;
+    chrome.wait_for("#create-wp-subject-error").await;
+    let (subject, invalid, message) = field_state(&chrome, "Subject").await;
+    assert_eq!(
+        (subject.as_str(), invalid.as_deref(), message.as_deref()),
+        ("", Some("true"), Some("Subject can't be blank."))
+    );
+    assert_eq!(focused_id(&chrome).await, "create-wp-subject");
+    assert_eq!(
+        chrome.labelled_value("Description").await,
+        "From minutes.txt"
+    );
+    chrome.wait_for(CREATE_DIALOG).await;
+    chrome
+        .screenshot("nextcloud-create-work-package-errors")
+        .await;
+    chrome
+        .assert_accessible("Nextcloud files, create work package with errors")
+        .await;
+
+    // Fill in the rest by keyboard and create.
+    chrome.press("Follow up on the minutes").await;
+    chrome.press(TAB).await;
+    assert_eq!(focused_id(&chrome).await, "create-wp-type");
+    chrome.wait_until_gone("#create-wp-subject-error").await;
+    chrome.press(ARROW_DOWN).await;
+    wait_for_choice(&chrome, "Type", "Bug").await;
+    chrome.press(TAB).await;
+    chrome.press(ARROW_DOWN).await;
+    wait_for_choice(&chrome, "Status", "In progress").await;
+    chrome.press(TAB).await;
+    assert_eq!(focused_id(&chrome).await, "create-wp-assignee");
+    chrome.press("alice").await;
+    wait_for_choice(&chrome, "Assignee", "alice Example").await;
+    tab_to(&chrome, "Create").await;
+    chrome.press(ENTER).await;
+    chrome.wait_until_gone(CREATE_DIALOG).await;
+    chrome.wait_for_text("Work package created").await;
+    let announced = chrome
+        .execute(
+            "return document.getElementById('ui-announcer').textContent",
+            serde_json::json!([]),
+        )
+        .await;
+    assert_eq!(announced, "Work package created");
+    assert_eq!(focused_id(&chrome).await, "create-work-package");
+
+    // The tab lists it at once, and OpenProject has it, linked to the file.
+    let card = chrome
+        .wait_for("#linked-work-packages li[data-work-package-id]")
+        .await;
+    let card_text = chrome.text(&card).await;
+    for shown in [
+        "Follow up on the minutes",
+        "In progress",
+        "Demo",
+        "alice Example",
+    ] {
+        assert!(card_text.contains(shown), "{shown} in {card_text}");
+    }
+    chrome
+        .wait_for_text("created and linked to “minutes.txt”.")
+        .await;
+    chrome
+        .screenshot("nextcloud-create-work-package-linked")
+        .await;
+    chrome
+        .assert_accessible("Nextcloud files, created work package linked")
+        .await;
+    let id: i64 = chrome
+        .execute(
+            "return document.querySelector('#linked-work-packages li[data-work-package-id]').dataset.workPackageId",
+            serde_json::json!([]),
+        )
+        .await
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .expect("the new work package's id");
+    assert_eq!(file_link_names(&pair, id).await, ["minutes.txt"]);
+    let wp = work_package_at_openproject(&pair, id).await;
+    assert_eq!(wp["subject"], "Follow up on the minutes");
+    assert_eq!(wp["description"]["raw"], "From minutes.txt");
+    assert_eq!(
+        wp["_links"]["project"]["href"],
+        format!("/api/v3/projects/{project}")
+    );
+    assert_eq!(wp["_links"]["type"]["title"], "Bug");
+    assert_eq!(wp["_links"]["status"]["title"], "In progress");
+    assert_eq!(
+        wp["_links"]["assignee"]["href"],
+        format!("/api/v3/users/{}", alice.op_id)
+    );
+    assert_eq!(
+        wp["_links"]["author"]["href"],
+        format!("/api/v3/users/{}", alice.op_id)
+    );
+}
+
+#[tokio::test]
+async fn a_user_creates_a_work_package_from_the_dashboard_on_a_phone() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let demo = project_with_storage(&pair, integration.storage_id, "Demo").await;
+    let website = project_with_storage(&pair, integration.storage_id, "Website").await;
+    let alice = person(&pair, "alice", demo, "Member").await;
+    add_member(&pair, website, alice.op_id, "Member").await;
+    connect_both_ways(&pair, &integration, &alice).await;
+    let chrome = Chrome::start(390, 844).await;
+    sign_in(&chrome, &pair, alice.login, alice.password).await;
+    chrome
+        .goto(&format!("{}/index.php/apps/dashboard/", pair.nextcloud.url))
+        .await;
+    chrome.wait_for("#no-notifications").await;
+    chrome.click_text("Create work package").await;
+    chrome.wait_for(CREATE_DIALOG).await;
+    assert!(!chrome.page_text().await.contains("will be linked to"));
+
+    // Two projects: none is chosen, so Type and Status wait; Create asks for a project.
+    wait_for_choice(&chrome, "Project", "Select a project").await;
+    let (type_shown, _, _) = field_state(&chrome, "Type").await;
+    assert_eq!(type_shown, "");
+    chrome.fill_labelled("Subject", &"x".repeat(256)).await;
+    chrome.click_text("Create").await;
+    chrome.wait_for("#create-wp-project-error").await;
+    let (_, invalid, message) = field_state(&chrome, "Project").await;
+    assert_eq!(
+        (invalid.as_deref(), message.as_deref()),
+        (Some("true"), Some("Select a project."))
+    );
+    assert_eq!(focused_id(&chrome).await, "create-wp-project");
+    // Choosing one by keyboard brings its form and assignees.
+    chrome.press("W").await;
+    wait_for_choice(&chrome, "Project", "Website").await;
+    wait_for_choice(&chrome, "Type", "Task").await;
+    wait_for_choice(&chrome, "Status", "New").await;
+    chrome.wait_until_gone("#create-wp-project-error").await;
+    chrome
+        .screenshot("nextcloud-phone-create-work-package")
+        .await;
+    chrome
+        .assert_accessible("Nextcloud dashboard, create work package")
+        .await;
+
+    // OpenProject's own limit, beside the subject; the input stays.
+    chrome.click_text("Create").await;
+    chrome.wait_for("#create-wp-subject-error").await;
+    let (subject, invalid, message) = field_state(&chrome, "Subject").await;
+    assert_eq!(subject.len(), 256);
+    assert_eq!(
+        (invalid.as_deref(), message.as_deref()),
+        (
+            Some("true"),
+            Some("Subject is too long (maximum is 255 characters).")
+        )
+    );
+    chrome
+        .screenshot("nextcloud-phone-create-work-package-errors")
+        .await;
+    chrome
+        .assert_accessible("Nextcloud dashboard, create work package with errors")
+        .await;
+
+    chrome.fill_labelled("Subject", "Plan the launch").await;
+    chrome.click_text("Create").await;
+    chrome.wait_until_gone(CREATE_DIALOG).await;
+    chrome.wait_for_text("created in Website.").await;
+    assert_eq!(focused_id(&chrome).await, "create-work-package");
+    chrome.wait_for("#created-work-package").await;
+    chrome
+        .screenshot("nextcloud-phone-dashboard-work-package-created")
+        .await;
+    chrome
+        .assert_accessible("Nextcloud dashboard, work package created")
+        .await;
+    let href = chrome
+        .execute(
+            "return document.getElementById('created-work-package').href",
+            serde_json::json!([]),
+        )
+        .await;
+    let id: i64 = href
+        .as_str()
+        .and_then(|h| h.rsplit('/').next())
+        .and_then(|id| id.parse().ok())
+        .expect("a link to the work package");
+    let wp = work_package_at_openproject(&pair, id).await;
+    assert_eq!(wp["subject"], "Plan the launch");
+    assert_eq!(
+        wp["_links"]["project"]["href"],
+        format!("/api/v3/projects/{website}")
+    );
+    assert!(file_link_names(&pair, id).await.is_empty());
 }

@@ -148,6 +148,23 @@ pub async fn user_on_both_sides(
     .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
     let op_id = user["id"].as_i64().expect("user id");
+    add_member(pair, project, op_id, role).await;
+    let (status, body) = json_of(
+        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
+            .header("OCS-APIRequest", "true")
+            .form(&[
+                ("userid", login),
+                ("password", password),
+                ("displayName", &format!("{login} {last_name}")),
+            ]),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    op_id
+}
+
+/// Makes the OpenProject user `op_id` a member of `project` with the role named `role`.
+pub async fn add_member(pair: &Pair, project: i64, op_id: i64, role: &str) {
     let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
     let role_href = roles["_embedded"]["elements"]
         .as_array()
@@ -162,18 +179,6 @@ pub async fn user_on_both_sides(
                    "roles": [{"href": role_href}]}})))
     .await;
     assert_eq!(status, StatusCode::CREATED, "{membership}");
-    let (status, body) = json_of(
-        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
-            .header("OCS-APIRequest", "true")
-            .form(&[
-                ("userid", login),
-                ("password", password),
-                ("displayName", &format!("{login} {last_name}")),
-            ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    op_id
 }
 
 pub async fn connect_both_ways(pair: &Pair, integration: &Integration, who: &Person) {

@@ -143,3 +143,84 @@ pub async fn connect_to_openproject(
         .wait_for_url(|url| url.starts_with(&format!("{}{PERSONAL_SETTINGS}", pair.nextcloud.url)))
         .await;
 }
+
+/// Presses Tab until the focused element reads `text` (see [`Chrome::focused`]); fails after
+/// 40 presses.
+pub async fn tab_to(chrome: &Chrome, text: &str) {
+    for _ in 0..40 {
+        if chrome.focused().await == text {
+            return;
+        }
+        chrome.press(TAB).await;
+    }
+    panic!(
+        "Tab never reached `{text}`; the focus is on `{}`",
+        chrome.focused().await
+    );
+}
+
+/// WebDriver key codes.
+pub const TAB: &str = "\u{E004}";
+/// Shift and Tab, for [`Chrome::press_together`].
+pub const SHIFT_TAB: &str = "\u{E008}\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+pub const ESCAPE: &str = "\u{E00C}";
+pub const ARROW_DOWN: &str = "\u{E015}";
+
+/// The "Create work package" dialog while it is open.
+pub const CREATE_DIALOG: &str = "#create-wp-dialog[open]";
+
+/// What the control labelled `label` says about itself to assistive technology: its value
+/// (for a select, the chosen option's text), `aria-invalid`, and the text of the element its
+/// `aria-describedby` names.
+pub async fn field_state(chrome: &Chrome, label: &str) -> (String, Option<String>, Option<String>) {
+    let id = chrome.labelled_control_id(label).await;
+    let state = chrome
+        .execute(
+            "const e = document.getElementById(arguments[0]);
+             const value = e.tagName === 'SELECT' ? (e.selectedOptions[0] ? e.selectedOptions[0].text : '') : e.value;
+             const described = e.getAttribute('aria-describedby');
+             const note = described && document.getElementById(described);
+             return [value, e.getAttribute('aria-invalid'), note ? note.innerText : null];",
+            json!([id]),
+        )
+        .await;
+    let text = |i: usize| state[i].as_str().map(str::to_string);
+    (text(0).unwrap_or_default(), text(1), text(2))
+}
+
+/// Waits until the select labelled `label` is enabled and shows `choice`.
+pub async fn wait_for_choice(chrome: &Chrome, label: &str, choice: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let id = chrome.labelled_control_id(label).await;
+        let shown = chrome
+            .execute(
+                "const e = document.getElementById(arguments[0]);
+                 return !e.disabled && e.selectedOptions[0] ? e.selectedOptions[0].text : null;",
+                json!([id]),
+            )
+            .await;
+        if shown.as_str() == Some(choice) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{label}` shows {shown} instead of `{choice}`"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The `id` of the focused element.
+pub async fn focused_id(chrome: &Chrome) -> String {
+    chrome
+        .execute(
+            "return document.activeElement ? document.activeElement.id : ''",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}

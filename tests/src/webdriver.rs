@@ -433,6 +433,26 @@ impl Chrome {
         self.call("DELETE", "/actions", Value::Null).await;
     }
 
+    /// Presses `keys` together (e.g. `"\u{E008}\u{E004}"` for Shift+Tab): every key down in
+    /// order, then up in reverse.
+    pub async fn press_together(&self, keys: &str) {
+        let downs = keys
+            .chars()
+            .map(|key| json!({"type": "keyDown", "value": key.to_string()}));
+        let ups = keys
+            .chars()
+            .rev()
+            .map(|key| json!({"type": "keyUp", "value": key.to_string()}));
+        let actions: Vec<Value> = downs.chain(ups).collect();
+        self.call(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+        self.call("DELETE", "/actions", Value::Null).await;
+    }
+
     /// A short description of the focused element (tag, id, text or label), for keyboard tests.
     pub async fn focused(&self) -> String {
         self.execute(

@@ -207,7 +207,8 @@
       notConnected();
       return;
     }
-    const message = answer.data && typeof answer.data === "object" && answer.data.error ? answer.data.error : null;
+    const data = answer.data;
+    const message = typeof data === "string" && data ? data : data && typeof data === "object" && data.error ? data.error : null;
     UI.notice(panelNotices, what + " failed" + (message ? ": " + message : answer.status === 0 ? ": the server cannot be reached" : "") + ".", "error");
   }
 
@@ -318,9 +319,16 @@
     runSearch();
   });
 
+  // Links `files` to the work package `wp`: the call the tab's "Link" buttons and the "Create
+  // work package" dialog make.
+  function linkFiles(wp, files) {
+    const fileinfo = files.map((file) => ({ id: file.id, name: file.name }));
+    return NC.openproject("POST", "/work-packages", { values: { workpackageId: wp.id, fileinfo } });
+  }
+
   async function link(wp) {
-    const fileinfo = current.files.map((file) => ({ id: file.id, name: file.name }));
-    const answer = await NC.openproject("POST", "/work-packages", { values: { workpackageId: wp.id, fileinfo } });
+    const fileinfo = current.files;
+    const answer = await linkFiles(wp, fileinfo);
     if (!answer.ok) {
       failure(answer, "Linking");
       return;
@@ -331,6 +339,27 @@
     search.value = "";
     if (current.files.length === 1) await loadLinked();
     search.focus();
+  }
+
+  // "Create work package": the dialog (create-work-package.js), then the new work package is
+  // linked to the file and appears among the linked ones.
+  const createButton = byId("create-work-package");
+  createButton.addEventListener("click", () => {
+    const file = current.files[0];
+    if (!file || typeof CreateWorkPackage === "undefined" || !CreateWorkPackage) return;
+    CreateWorkPackage.open({ opener: createButton, file, onCreated: (wp) => linkCreated(wp, file) });
+  });
+  async function linkCreated(wp, file) {
+    const answer = await linkFiles(wp, [file]);
+    const still = current.files.length === 1 && current.files[0].id === file.id && !details.hidden;
+    if (!answer.ok) {
+      failure(answer, "Linking the new work package #" + wp.id + " to \u201c" + file.name + "\u201d");
+      return;
+    }
+    if (!still) return;
+    // Announced already ("Work package created"), so shown without a live role.
+    UI.notice(panelNotices, "Work package #" + wp.id + " \u201c" + wp.subject + "\u201d created and linked to \u201c" + file.name + "\u201d.", "success").removeAttribute("role");
+    await loadLinked();
   }
 
   function openDetails(files, opener) {

@@ -19,7 +19,7 @@ use crate::{
 };
 
 /// The CSS and JavaScript of the pages, compiled into the binary.
-const ASSETS: [Asset; 8] = [
+const ASSETS: [Asset; 10] = [
     UI_KIT_JS,
     Asset::new("app.css", include_bytes!("../../assets/app.css")),
     Asset::new("app.js", include_bytes!("../../assets/app.js")),
@@ -32,6 +32,11 @@ const ASSETS: [Asset; 8] = [
         include_bytes!("../../assets/personal-settings.js"),
     ),
     Asset::new("files.js", include_bytes!("../../assets/files.js")),
+    Asset::new(
+        "create-work-package.js",
+        include_bytes!("../../assets/create-work-package.js"),
+    ),
+    Asset::new("dashboard.js", include_bytes!("../../assets/dashboard.js")),
     Asset::new("apps.js", include_bytes!("../../assets/apps.js")),
     Asset::new("favicon.svg", include_bytes!("../../assets/favicon.svg")),
 ];
