@@ -108,7 +108,7 @@ impl ServerMetadata {
             introspection_endpoint: at("/oauth/introspect"),
             scopes_supported: strings(&["api_v3"]),
             response_types_supported: strings(&["code"]),
-            grant_types_supported: strings(&["authorization_code", "refresh_token"]),
+            grant_types_supported: GrantType::ALL.map(|g| g.as_str().to_string()).into(),
             service_documentation: at("/api/v3/openapi.json"),
             revocation_endpoint: at("/oauth/revoke"),
             code_challenge_methods_supported: strings(&["S256"]),
@@ -121,9 +121,27 @@ impl ServerMetadata {
     }
 }
 
-/// `grant_type` values both token endpoints accept.
-pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
-pub const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+/// The `grant_type`s both token endpoints accept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+}
+
+impl GrantType {
+    pub const ALL: [Self; 2] = [Self::AuthorizationCode, Self::RefreshToken];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|grant| grant.as_str() == raw)
+    }
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::RefreshToken => "refresh_token",
+        }
+    }
+}
 /// `token_type` of every issued access token.
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 /// The PKCE method our clients always send, and the only one Nextcloud accepts.
@@ -203,6 +221,61 @@ pub mod openproject {
     pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
     pub const TOKEN_PATH: &str = "/oauth/token";
     pub const REVOKE_PATH: &str = "/oauth/revoke";
+
+    /// The `error` codes of OpenProject's (Doorkeeper's) OAuth endpoints.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum ErrorCode {
+        InvalidRequest,
+        InvalidClient,
+        InvalidGrant,
+        InvalidScope,
+        InvalidRedirectUri,
+        InvalidToken,
+        UnauthorizedClient,
+        UnsupportedGrantType,
+        UnsupportedResponseType,
+        AccessDenied,
+    }
+
+    impl ErrorCode {
+        pub const fn as_str(self) -> &'static str {
+            match self {
+                Self::InvalidRequest => "invalid_request",
+                Self::InvalidClient => "invalid_client",
+                Self::InvalidGrant => "invalid_grant",
+                Self::InvalidScope => "invalid_scope",
+                Self::InvalidRedirectUri => "invalid_redirect_uri",
+                Self::InvalidToken => "invalid_token",
+                Self::UnauthorizedClient => "unauthorized_client",
+                Self::UnsupportedGrantType => "unsupported_grant_type",
+                Self::UnsupportedResponseType => "unsupported_response_type",
+                Self::AccessDenied => "access_denied",
+            }
+        }
+    }
+
+    /// The `error_description` texts of OpenProject's OAuth endpoints (Doorkeeper's English).
+    pub mod descriptions {
+        pub const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
+        pub const INVALID_REDIRECT_URI: &str =
+            "The requested redirect uri is malformed or doesn't match client redirect URI.";
+        pub const UNSUPPORTED_RESPONSE_TYPE: &str =
+            "The authorization server does not support this response type.";
+        pub const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed.";
+        pub const INVALID_CODE_CHALLENGE_METHOD: &str = "The code challenge method must be S256.";
+        pub const ACCESS_DENIED: &str =
+            "The resource owner or authorization server denied the request.";
+        pub const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.";
+        pub const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
+        pub const UNSUPPORTED_GRANT_TYPE: &str =
+            "The authorization grant type is not supported by the authorization server.";
+        pub const UNAUTHORIZED_REVOKE: &str = "You are not authorized to revoke this token";
+        pub const INVALID_TOKEN: &str = "The access token is invalid";
+
+        pub fn missing_parameter(name: &str) -> String {
+            format!("Missing required parameter: {name}.")
+        }
+    }
 
     /// `<opUrl>/oauth/authorize?…` as Nextcloud builds it (nextcloud-openproject-app.md §4,
     /// `op-oauth-url`): no `scope`, PKCE `S256`; a trailing `/` of `op_url` is dropped.

@@ -16,7 +16,7 @@ use service_kit::{
 };
 use storage_protocol::oauth::{
     nextcloud::{self as wire, TokenErrorCode},
-    NextcloudTokenResponse, GRANT_AUTHORIZATION_CODE, GRANT_REFRESH_TOKEN, TOKEN_TYPE_BEARER,
+    GrantType, NextcloudTokenResponse, TOKEN_TYPE_BEARER,
 };
 
 use crate::db::{
@@ -309,10 +309,10 @@ pub fn token(
         return Ok(Err(TokenErrorCode::InvalidRequest));
     }
     let grant_type = params.grant_type.as_deref().unwrap_or_default();
-    let issued = match grant_type {
-        GRANT_AUTHORIZATION_CODE => exchange_code(conn, secret_box, params, now)?,
-        GRANT_REFRESH_TOKEN => refresh(conn, secret_box, params, now)?,
-        _ => Err(TokenErrorCode::InvalidGrant),
+    let issued = match GrantType::parse(grant_type) {
+        Some(GrantType::AuthorizationCode) => exchange_code(conn, secret_box, params, now)?,
+        Some(GrantType::RefreshToken) => refresh(conn, secret_box, params, now)?,
+        None => Err(TokenErrorCode::InvalidGrant),
     };
     Ok(issued.map(|pair| NextcloudTokenResponse {
         access_token: pair.access_token.into_exposed(),
@@ -608,7 +608,7 @@ mod tests {
 
     fn params_for(issued: &IssuedClient, code: &str) -> TokenParams {
         TokenParams {
-            grant_type: Some(GRANT_AUTHORIZATION_CODE.into()),
+            grant_type: Some(GrantType::AuthorizationCode.as_str().into()),
             code: Some(code.into()),
             client_id: Some(issued.client.client_id.clone()),
             client_secret: Some(issued.secret.clone()),

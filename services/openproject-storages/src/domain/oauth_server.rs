@@ -11,7 +11,13 @@ use service_kit::{
     auth::limits,
     crypto::{constant_time_eq, digest, random_urlsafe, SecretBox, SecretString},
 };
-use storage_protocol::storages::API_V3_SCOPE;
+use storage_protocol::{
+    oauth::{
+        openproject::{descriptions, ErrorCode},
+        GrantType,
+    },
+    storages::API_V3_SCOPE,
+};
 
 use crate::db::{oauth_applications::OAuthApplication, users::User, Conn};
 
@@ -28,29 +34,6 @@ pub const POLICY: Policy = Policy {
     new_access_token: || random_urlsafe(32),
     new_refresh_token: || random_urlsafe(32),
 };
-
-/// Error descriptions of oauth.md §2.1–§2.2, as Doorkeeper words them.
-pub mod descriptions {
-    pub const INVALID_CLIENT: &str = "Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method.";
-    pub const INVALID_REDIRECT_URI: &str =
-        "The requested redirect uri is malformed or doesn't match client redirect URI.";
-    pub const UNSUPPORTED_RESPONSE_TYPE: &str =
-        "The authorization server does not support this response type.";
-    pub const INVALID_SCOPE: &str = "The requested scope is invalid, unknown, or malformed.";
-    pub const INVALID_CODE_CHALLENGE_METHOD: &str = "The code challenge method must be S256.";
-    pub const ACCESS_DENIED: &str =
-        "The resource owner or authorization server denied the request.";
-    pub const INVALID_REQUEST: &str = "The request is missing a required parameter, includes an unsupported parameter value, or is otherwise malformed.";
-    pub const INVALID_GRANT: &str = "The provided authorization grant is invalid, expired, revoked, does not match the redirection URI used in the authorization request, or was issued to another client.";
-    pub const UNSUPPORTED_GRANT_TYPE: &str =
-        "The authorization grant type is not supported by the authorization server.";
-    pub const UNAUTHORIZED_REVOKE: &str = "You are not authorized to revoke this token";
-    pub const INVALID_TOKEN: &str = "The access token is invalid";
-
-    pub fn missing_parameter(name: &str) -> String {
-        format!("Missing required parameter: {name}.")
-    }
-}
 
 /// The parameters of `GET`/`POST /oauth/authorize`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -143,7 +126,7 @@ pub fn validate_authorize(
         Some(application) if !client_id.is_empty() => application,
         _ => {
             return Err(AuthorizeError::Page {
-                error: "invalid_client",
+                error: ErrorCode::InvalidClient.as_str(),
                 description: descriptions::INVALID_CLIENT,
             }
             .into())
@@ -155,7 +138,7 @@ pub fn validate_authorize(
         Some(given) if given == application.redirect_uri => given.to_string(),
         Some(_) => {
             return Err(AuthorizeError::Page {
-                error: "invalid_redirect_uri",
+                error: ErrorCode::InvalidRedirectUri.as_str(),
                 description: descriptions::INVALID_REDIRECT_URI,
             }
             .into())
@@ -165,7 +148,7 @@ pub fn validate_authorize(
     if params.response_type.as_deref() != Some("code") {
         return Err(error_redirect(
             &redirect_uri,
-            "unsupported_response_type",
+            ErrorCode::UnsupportedResponseType.as_str(),
             descriptions::UNSUPPORTED_RESPONSE_TYPE,
             state,
             issuer,
@@ -184,7 +167,7 @@ pub fn validate_authorize(
     if !scope_within(&scope, &application.scopes) {
         return Err(error_redirect(
             &redirect_uri,
-            "invalid_scope",
+            ErrorCode::InvalidScope.as_str(),
             descriptions::INVALID_SCOPE,
             state,
             issuer,
@@ -203,7 +186,7 @@ pub fn validate_authorize(
     if code_challenge.is_some() && code_challenge_method.is_none() {
         return Err(error_redirect(
             &redirect_uri,
-            "invalid_request",
+            ErrorCode::InvalidRequest.as_str(),
             descriptions::INVALID_CODE_CHALLENGE_METHOD,
             state,
             issuer,
@@ -217,7 +200,7 @@ pub fn validate_authorize(
     {
         return Err(error_redirect(
             &redirect_uri,
-            "invalid_request",
+            ErrorCode::InvalidRequest.as_str(),
             descriptions::INVALID_REQUEST,
             state,
             issuer,
@@ -307,7 +290,7 @@ pub fn deny(valid: &ValidAuthorization) -> String {
     redirect_with(
         &valid.redirect_uri,
         &[
-            ("error", "access_denied"),
+            ("error", ErrorCode::AccessDenied.as_str()),
             ("error_description", descriptions::ACCESS_DENIED),
             ("iss", &valid.issuer),
         ],
@@ -374,11 +357,11 @@ pub enum TokenError {
 impl TokenError {
     pub fn code(&self) -> &'static str {
         match self {
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::InvalidClient => "invalid_client",
-            Self::InvalidGrant => "invalid_grant",
-            Self::UnsupportedGrantType => "unsupported_grant_type",
-            Self::InvalidScope => "invalid_scope",
+            Self::InvalidRequest(_) => ErrorCode::InvalidRequest.as_str(),
+            Self::InvalidClient => ErrorCode::InvalidClient.as_str(),
+            Self::InvalidGrant => ErrorCode::InvalidGrant.as_str(),
+            Self::UnsupportedGrantType => ErrorCode::UnsupportedGrantType.as_str(),
+            Self::InvalidScope => ErrorCode::InvalidScope.as_str(),
         }
     }
 
@@ -472,8 +455,8 @@ pub fn token(
     now: i64,
 ) -> Result<TokenPair, TokenFailure> {
     let grant_type = required(params.grant_type.as_deref(), "grant_type")?;
-    match grant_type {
-        "authorization_code" => {
+    match GrantType::parse(grant_type) {
+        Some(GrantType::AuthorizationCode) => {
             let code = required(params.code.as_ref().map(SecretString::expose), "code")?;
             let redirect_uri = required(params.redirect_uri.as_deref(), "redirect_uri")?;
             let application =
@@ -496,7 +479,7 @@ pub fn token(
             }
             Ok(engine::redeem_code(conn, &POLICY, &row, now)?)
         }
-        "refresh_token" => {
+        Some(GrantType::RefreshToken) => {
             let refresh_token = required(
                 params.refresh_token.as_ref().map(SecretString::expose),
                 "refresh_token",

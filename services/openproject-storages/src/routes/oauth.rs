@@ -16,6 +16,7 @@ use service_kit::{
 };
 use storage_protocol::{
     oauth::{
+        openproject::{descriptions, ErrorCode},
         Introspection, OpenProjectTokenResponse, ServerMetadata, TokenInfo, TokenInfoApplication,
     },
     storages::API_V3_SCOPE,
@@ -25,8 +26,8 @@ use super::pages::{login_location, page, redirect, session_id};
 use crate::{
     db::oauth_applications::OAuthApplication,
     domain::oauth_server::{
-        self as domain, descriptions, AuthorizeError, AuthorizeErrorOrDb, AuthorizeParams,
-        ClientCredentials, TokenError, TokenFailure, TokenParams, ValidAuthorization,
+        self as domain, AuthorizeError, AuthorizeErrorOrDb, AuthorizeParams, ClientCredentials,
+        TokenError, TokenFailure, TokenParams, ValidAuthorization,
     },
     error::ApiError,
     extract::MaybeCaller,
@@ -258,7 +259,7 @@ async fn form_body<T: for<'de> Deserialize<'de> + Default>(
         .map_err(|e| match e {
             BodyError::TooLarge => oauth_error(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "invalid_request",
+                ErrorCode::InvalidRequest.as_str(),
                 Some("The request body is too large.".into()),
             ),
             BodyError::Read(_) => invalid_request(),
@@ -269,7 +270,7 @@ async fn form_body<T: for<'de> Deserialize<'de> + Default>(
 fn invalid_request() -> ApiError {
     oauth_error(
         StatusCode::BAD_REQUEST,
-        "invalid_request",
+        ErrorCode::InvalidRequest.as_str(),
         Some(descriptions::INVALID_REQUEST.into()),
     )
 }
@@ -277,7 +278,7 @@ fn invalid_request() -> ApiError {
 fn invalid_client() -> ApiError {
     oauth_error(
         StatusCode::UNAUTHORIZED,
-        "invalid_client",
+        ErrorCode::InvalidClient.as_str(),
         Some(descriptions::INVALID_CLIENT.into()),
     )
 }
@@ -474,7 +475,7 @@ pub async fn revoke(
     match outcome {
         RevokeOutcome::OtherClient => Err(oauth_error(
             StatusCode::FORBIDDEN,
-            "unauthorized_client",
+            ErrorCode::UnauthorizedClient.as_str(),
             Some(descriptions::UNAUTHORIZED_REVOKE.into()),
         )),
         RevokeOutcome::Revoked | RevokeOutcome::Unknown => {
@@ -545,7 +546,7 @@ pub async fn token_info(state: State, req: HttpRequest) -> Result<HttpResponse, 
     let invalid = || {
         oauth_error(
             StatusCode::UNAUTHORIZED,
-            "invalid_token",
+            ErrorCode::InvalidToken.as_str(),
             Some(descriptions::INVALID_TOKEN.into()),
         )
     };
