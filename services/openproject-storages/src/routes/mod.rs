@@ -1,19 +1,24 @@
-// ENGINEER OF ISSUE 17: read /work/wt17/AGENT-BRIEF.md before anything else (then delete this line).
 //! The route table: every endpoint of the OpenProject side, in one place. Modules follow URLs.
 //! `/api/v3` routes are registered through utoipa so each appears in `/api/v3/openapi.json`.
 
 mod api_root;
 mod api_tokens;
 mod file_links;
+mod memberships;
+mod notifications;
 mod oauth;
 mod oauth_clients;
 mod oauth_resources;
 mod pages;
+mod priorities;
 mod project_storages;
 mod projects;
+mod roles;
 mod screens;
+mod statuses;
 mod storage_files;
 mod storages;
+mod types;
 mod users;
 mod work_packages;
 
@@ -55,12 +60,12 @@ fn api(cfg: &mut ServiceConfig) {
         .service(projects::get_modules)
         .service(projects::enable_module)
         .service(projects::disable_module)
-        .service(projects::list_roles)
-        .service(projects::get_role)
-        .service(projects::list_memberships)
-        .service(projects::get_membership)
-        .service(projects::create_membership)
-        .service(projects::delete_membership)
+        .service(roles::list)
+        .service(roles::get)
+        .service(memberships::list)
+        .service(memberships::get)
+        .service(memberships::create)
+        .service(memberships::delete)
         .service(project_storages::list)
         .service(project_storages::get)
         .service(project_storages::open)
@@ -83,18 +88,18 @@ fn api(cfg: &mut ServiceConfig) {
         .service(work_packages::form)
         .service(work_packages::available_assignees)
         .service(work_packages::update)
-        .service(work_packages::list_statuses)
-        .service(work_packages::get_status)
-        .service(work_packages::list_types)
-        .service(work_packages::get_type)
-        .service(work_packages::list_priorities)
-        .service(work_packages::get_priority)
-        .service(work_packages::read_all)
-        .service(work_packages::unread_all)
-        .service(work_packages::list_notifications)
-        .service(work_packages::get_notification)
-        .service(work_packages::read_one)
-        .service(work_packages::unread_one);
+        .service(statuses::list)
+        .service(statuses::get)
+        .service(types::list)
+        .service(types::get)
+        .service(priorities::list)
+        .service(priorities::get)
+        .service(notifications::read_all)
+        .service(notifications::unread_all)
+        .service(notifications::list)
+        .service(notifications::get)
+        .service(notifications::read_one)
+        .service(notifications::unread_one);
 }
 
 /// Browser pages outside the API.

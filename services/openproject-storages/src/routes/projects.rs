@@ -1,17 +1,13 @@
-//! Projects, their modules, roles and memberships (openproject-storages.md §4).
+//! Projects and their modules (openproject-storages.md §4).
 
 use std::collections::HashMap;
 
 use actix_web::{delete, get, http::StatusCode, post, put, web, HttpResponse};
-use storage_protocol::hal::{Collection, Paging};
+use storage_protocol::hal::Paging;
 
 use super::hal;
 use crate::{
-    db::{
-        projects::{Membership, Project, Role},
-        users::User,
-        Conn,
-    },
+    db::projects::Project,
     domain::{
         filters,
         host::{page, HostError},
@@ -19,7 +15,7 @@ use crate::{
         projects as domain,
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
+    extract::{Caller, JsonBody},
     representers::host as rep,
     state::State,
 };
@@ -171,171 +167,4 @@ pub async fn disable_module(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     switch(state, caller, path, false).await
-}
-
-/// GET /api/v3/roles
-#[utoipa::path(responses((status = 200, description = "Collection of roles")))]
-#[get("/roles")]
-pub async fn list_roles(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let roles = state.db.query(Role::all).await?;
-    Ok(hal(
-        StatusCode::OK,
-        &Collection::unpaged("/api/v3/roles", roles.iter().map(rep::role).collect()),
-    ))
-}
-
-/// GET /api/v3/roles/{id}
-#[utoipa::path(responses((status = 200, description = "Role")))]
-#[get("/roles/{id}")]
-pub async fn get_role(
-    state: State,
-    _caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let role = state
-        .db
-        .query(move |conn| Role::find(conn, id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    Ok(hal(StatusCode::OK, &rep::role(&role)))
-}
-
-/// Memberships with their project, principal and roles, as the wire shows them.
-fn represent_memberships(
-    conn: &mut Conn,
-    memberships: &[Membership],
-) -> Result<Vec<storage_protocol::projects::Membership>, HostError> {
-    let projects = Project::find_many(
-        conn,
-        &memberships.iter().map(|m| m.project_id).collect::<Vec<_>>(),
-    )?;
-    let users = User::find_many(
-        conn,
-        &memberships.iter().map(|m| m.user_id).collect::<Vec<_>>(),
-    )?;
-    let roles = Role::all(conn)?;
-    let pairs = Membership::roles_of(conn, &memberships.iter().map(|m| m.id).collect::<Vec<_>>())?;
-    let mut out = Vec::new();
-    for m in memberships {
-        let Some(project) = projects.iter().find(|p| p.id == m.project_id) else {
-            continue;
-        };
-        let held: Vec<&Role> = pairs
-            .iter()
-            .filter(|(mid, _)| *mid == m.id)
-            .filter_map(|(_, rid)| roles.iter().find(|r| r.id == *rid))
-            .collect();
-        out.push(rep::membership(
-            m,
-            project,
-            users.iter().find(|u| u.id == m.user_id),
-            &held,
-        ));
-    }
-    Ok(out)
-}
-
-/// GET /api/v3/memberships: filters `project`, `principal`.
-#[utoipa::path(responses((status = 200, description = "Collection of memberships")))]
-#[get("/memberships")]
-pub async fn list_memberships(
-    state: State,
-    caller: Caller,
-    query: Query,
-) -> Result<HttpResponse, ApiError> {
-    let filters = filters::parse(
-        query.get("filters").map(String::as_str),
-        &[("project", &["="]), ("principal", &["="])],
-    )
-    .map_err(HostError::from)?;
-    let user = caller.user.clone();
-    let elements = state
-        .db
-        .run(move |conn| {
-            let mut visible = domain::visible_memberships(conn, &user)?;
-            for filter in &filters {
-                let wanted = filters::ids(&filter.values);
-                visible.retain(|m| {
-                    let id = if filter.name == "project" {
-                        m.project_id
-                    } else {
-                        m.user_id
-                    };
-                    wanted.contains(&id)
-                });
-            }
-            represent_memberships(conn, &visible)
-        })
-        .await?;
-    Ok(hal(
-        StatusCode::OK,
-        &page(&paging(&query), "/api/v3/memberships", elements),
-    ))
-}
-
-/// GET /api/v3/memberships/{id}
-#[utoipa::path(responses((status = 200, description = "Membership")))]
-#[get("/memberships/{id}")]
-pub async fn get_membership(
-    state: State,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let mut found = state
-        .db
-        .run(move |conn| {
-            let visible: Vec<Membership> = domain::visible_memberships(conn, &user)?
-                .into_iter()
-                .filter(|m| m.id == id)
-                .collect();
-            represent_memberships(conn, &visible)
-        })
-        .await?;
-    let membership = found.pop().ok_or_else(ApiError::not_found)?;
-    Ok(hal(StatusCode::OK, &membership))
-}
-
-/// POST /api/v3/memberships (admin)
-#[utoipa::path(responses((status = 201, description = "Membership"), (status = 422, description = "Validation failed")))]
-#[post("/memberships")]
-pub async fn create_membership(
-    state: State,
-    caller: Caller,
-    body: JsonBody,
-) -> Result<HttpResponse, ApiError> {
-    caller.require_admin()?;
-    let mut created = state
-        .db
-        .run(move |conn| {
-            let membership = domain::create_membership(conn, &body.0)?;
-            represent_memberships(conn, &[membership])
-        })
-        .await?;
-    let membership = created
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("created membership has no project"))?;
-    Ok(hal(StatusCode::CREATED, &membership))
-}
-
-/// DELETE /api/v3/memberships/{id} (admin)
-#[utoipa::path(responses((status = 204, description = "Deleted")))]
-#[delete("/memberships/{id}")]
-pub async fn delete_membership(
-    state: State,
-    caller: Caller,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    caller.require_admin()?;
-    let deleted = state
-        .db
-        .query(move |conn| Membership::delete(conn, id))
-        .await?;
-    if deleted == 0 {
-        return Err(ApiError::not_found());
-    }
-    Ok(HttpResponse::NoContent().finish())
 }
