@@ -5,6 +5,7 @@
 //! `routes` holds the route table and thin handlers, `domain` the logic, `db` the tables and
 //! queries, `error` the one error type and its rendering per route family.
 
+pub mod auth;
 pub mod body;
 pub mod config;
 pub mod db;
@@ -12,6 +13,5 @@ pub mod domain;
 pub mod error;
 pub mod housekeeping;
 pub mod routes;
-pub mod security;
 pub mod startup;
 pub mod state;

@@ -129,7 +129,7 @@ fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<S
                     ApiError::BadRequest(messages::INVALID_QUERY.into()).into()
                 }))
                 .wrap(from_fn(routes::apps::hide_when_disabled))
-                .wrap(from_fn(crate::security::check_ocs_credentials))
+                .wrap(from_fn(crate::auth::check_ocs_credentials))
                 .wrap(from_fn(service_kit::input::refuse_nul_in_url::<ApiError>))
                 .wrap(from_fn(render_errors))
                 .wrap(

@@ -9,6 +9,7 @@ use storage_protocol::integration_app::{
 };
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     body,
     domain::{
         admin_overview::{self, AdminOverview},
@@ -19,7 +20,6 @@ use crate::{
         home::html,
         pages::{admin_page, Section, Shell},
     },
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

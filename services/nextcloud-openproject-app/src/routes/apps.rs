@@ -14,13 +14,13 @@ use serde_json::json;
 use storage_protocol::nextcloud::APP_VERSION;
 
 use crate::{
+    auth::{app_state, check_csrf, MaybeUser},
     domain::apps::{self, is_integration_path, KNOWN_APPS},
     error::{ApiError, OcsFormat},
     routes::{
         home::html,
         pages::{admin_page, Section, Shell},
     },
-    security::{app_state, check_csrf, MaybeUser},
     state::AppState,
 };
 

@@ -4,11 +4,11 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use storage_protocol::nextcloud::{messages, ProvisionUser, ProvisionedUser};
 
 use crate::{
+    auth::{check_csrf, MaybeUser, REQUEST_TOKEN},
     body,
     db::users,
     domain::{provisioning, users::cloud_user},
     error::{ApiError, OcsFormat},
-    security::{check_csrf, MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

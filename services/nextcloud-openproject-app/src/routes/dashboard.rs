@@ -5,13 +5,13 @@ use askama::Template;
 use serde_json::Value;
 
 use crate::{
+    auth::MaybeUser,
     domain::openproject_api::{session, unread_notifications, CallError},
     error::ApiError,
     routes::{
         home::html,
         pages::{shell, to_login, Section, Shell},
     },
-    security::MaybeUser,
     state::AppState,
 };
 

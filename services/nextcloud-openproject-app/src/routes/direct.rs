@@ -7,6 +7,7 @@ use serde_json::Value;
 use storage_protocol::xml::escape;
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     body,
     domain::files::{
         direct::{self, DirectError, DEFAULT_LIFETIME_SECS, MAX_LIFETIME_SECS},
@@ -14,7 +15,6 @@ use crate::{
     },
     error::{ApiError, OcsFormat},
     routes::webdav::{http_date, read_stream},
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

@@ -6,10 +6,10 @@ use serde_json::Value;
 use storage_protocol::files::{messages, FilesInfo, MAX_FILES_INFO_IDS};
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     body,
     domain::files::{info, Memo, Viewer},
     error::{ApiError, OcsFormat},
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

@@ -5,10 +5,10 @@ use askama::Template;
 use storage_protocol::nextcloud::SESSION_COOKIE;
 
 use crate::{
+    auth::MaybeUser,
     domain::{files, sessions},
     error::{login_url, ApiError},
     routes::pages::{shell, to_login, Section, Shell},
-    security::MaybeUser,
     state::AppState,
 };
 

@@ -4,7 +4,7 @@
 use actix_web::{http::header, HttpRequest, HttpResponse};
 use storage_protocol::nextcloud::CheckConfig;
 
-use crate::{error::ApiError, security::MaybeUser};
+use crate::{auth::MaybeUser, error::ApiError};
 
 /// GET APP/check-config — public: who the request authenticated as, and its `Authorization`
 /// header as received (the storage host check reads both).

@@ -5,10 +5,10 @@ use serde_json::Value;
 use service_kit::http_client::Destinations;
 
 use crate::{
+    auth::{check_csrf, MaybeUser, REQUEST_TOKEN},
     body,
     domain::op_instance,
     error::ApiError,
-    security::{check_csrf, MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

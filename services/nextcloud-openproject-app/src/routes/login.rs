@@ -14,11 +14,11 @@ use service_kit::{
 use storage_protocol::nextcloud::{messages, SESSION_COOKIE};
 
 use crate::{
+    auth::{MaybeUser, REQUEST_TOKEN},
     body,
     domain::{authentication, sessions},
     error::{login_url, ApiError},
     routes::home::{html, FILES_PATH},
-    security::{MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

@@ -19,6 +19,7 @@ use storage_protocol::oauth::{
 };
 
 use crate::{
+    auth::{check_csrf, session_token, MaybeUser, REQUEST_TOKEN},
     body,
     domain::{
         authentication::{self, AuthMethod, AuthenticatedUser},
@@ -26,7 +27,6 @@ use crate::{
     },
     error::{login_url, ApiError},
     routes::{home::html, pages::csp_with_form_redirect_to},
-    security::{check_csrf, session_token, MaybeUser, REQUEST_TOKEN},
     state::AppState,
 };
 

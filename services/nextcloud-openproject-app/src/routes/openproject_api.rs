@@ -11,13 +11,13 @@ use service_kit::time::now_millis;
 use storage_protocol::files::messages;
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     body,
     domain::openproject_api::{
         self as api, accessible_files, dedup_by_id, elements, new_file_links, openproject_url,
         parse_link_request, session, CallError, LinkRefusal, Session,
     },
     error::{ApiError, OcsFormat},
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

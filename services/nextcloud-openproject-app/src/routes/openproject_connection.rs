@@ -8,6 +8,7 @@ use serde_json::json;
 use storage_protocol::nextcloud::AppError;
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     body,
     domain::{
         openproject_api::{connection_health, ConnectionHealth},
@@ -19,7 +20,6 @@ use crate::{
         home::html,
         pages::{shell, to_login, Section, Shell},
     },
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

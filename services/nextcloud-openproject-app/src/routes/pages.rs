@@ -8,13 +8,13 @@ use actix_web::{
 use service_kit::web::{find, Asset, UI_KIT_JS};
 
 use crate::{
+    auth::{session_token, MaybeUser},
     domain::{
         authentication::AuthenticatedUser,
         user_view::{self, Toggles},
     },
     error::{login_url, ApiError},
     routes::home::html,
-    security::{session_token, MaybeUser},
     state::AppState,
 };
 

@@ -7,6 +7,7 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::{
+    auth::MaybeUser,
     domain::{
         openproject_api::{elements, search_filters, session, CallError},
         search::{matching_files, FoundFile},
@@ -16,7 +17,6 @@ use crate::{
         home::html,
         pages::{shell, to_login, Section, Shell},
     },
-    security::MaybeUser,
     state::AppState,
 };
 

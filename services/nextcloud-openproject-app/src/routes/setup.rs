@@ -6,13 +6,13 @@ use storage_protocol::integration_app::{
 };
 
 use crate::{
+    auth::MaybeUser,
     body,
     domain::{
         settings::{self, SetupMethod},
         setup::{self, PatchClient, PatchOutcome, PostOutcome},
     },
     error::ApiError,
-    security::MaybeUser,
     state::AppState,
 };
 

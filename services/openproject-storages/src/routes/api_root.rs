@@ -3,8 +3,8 @@ use storage_protocol::openproject::{Configuration, Root};
 
 use super::hal;
 use crate::{
+    auth::{Caller, MaybeCaller},
     error::ApiError,
-    extract::{Caller, MaybeCaller},
     state::State,
 };
 

@@ -8,7 +8,7 @@ use service_kit::{
 use storage_protocol::openproject::ApiToken;
 
 use super::hal;
-use crate::{db::api_tokens, error::ApiError, extract::Caller, state::State};
+use crate::{auth::Caller, db::api_tokens, error::ApiError, state::State};
 
 /// POST /api/v3/users/me/api_token: a new token replacing the previous one, shown once.
 #[utoipa::path(responses((status = 201, description = "ApiToken, shown once"), (status = 403, description = "Not authenticated by password or session")))]

@@ -12,6 +12,8 @@ use storage_protocol::{
 
 use super::{hal, projects::Query};
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     domain::{
         connections::UserBound,
         file_links::{self as domain, Shown},
@@ -19,7 +21,6 @@ use crate::{
         host::HostError,
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     nextcloud::Probe,
     representers::host as rep,
     state::{AppState, State},

@@ -7,6 +7,8 @@ use super::{
     projects::{paging, Query},
 };
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     db::{
         projects::{Membership, Project, Role},
         users::User,
@@ -18,7 +20,6 @@ use crate::{
         projects as domain,
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     representers::host as rep,
     state::State,
 };

@@ -8,6 +8,8 @@ use super::{
     projects::{paging, Query},
 };
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     db::{
         projects::Project,
         users::User,
@@ -20,7 +22,6 @@ use crate::{
         work_packages::{self as domain},
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     representers::host as rep,
     state::State,
 };

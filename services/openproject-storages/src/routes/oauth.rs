@@ -24,13 +24,13 @@ use storage_protocol::{
 
 use super::pages::{login_location, page, redirect, session_id};
 use crate::{
+    auth::MaybeCaller,
     db::oauth_applications::OAuthApplication,
     domain::oauth_server::{
         self as domain, AuthorizeError, AuthorizeErrorOrDb, AuthorizeParams, ClientCredentials,
         TokenError, TokenFailure, TokenParams, ValidAuthorization,
     },
     error::ApiError,
-    extract::MaybeCaller,
     state::{AppState, State},
 };
 
@@ -186,7 +186,7 @@ pub async fn decide(
     caller: MaybeCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let form: DecisionForm = crate::extract::parse_form(&body).unwrap_or_default();
+    let form: DecisionForm = crate::body::parse_form(&body).unwrap_or_default();
     let deny = form.method.eq_ignore_ascii_case("delete");
     decision(state, req, caller, form, deny).await
 }
@@ -198,9 +198,9 @@ pub async fn deny(
     caller: MaybeCaller,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let mut form: DecisionForm = crate::extract::parse_form(&body).unwrap_or_default();
+    let mut form: DecisionForm = crate::body::parse_form(&body).unwrap_or_default();
     if form.params.client_id.is_none() {
-        form.params = crate::extract::parse_form(req.query_string().as_bytes()).unwrap_or_default();
+        form.params = crate::body::parse_form(req.query_string().as_bytes()).unwrap_or_default();
     }
     decision(state, req, caller, form, true).await
 }
@@ -264,7 +264,7 @@ async fn form_body<T: for<'de> Deserialize<'de> + Default>(
             ),
             BodyError::Read(_) => invalid_request(),
         })?;
-    crate::extract::parse_form(&body).ok_or_else(invalid_request)
+    crate::body::parse_form(&body).ok_or_else(invalid_request)
 }
 
 fn invalid_request() -> ApiError {

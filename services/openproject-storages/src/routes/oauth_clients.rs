@@ -15,6 +15,7 @@ use storage_protocol::oauth::openproject_client::{messages, StateCookie, STATE_C
 
 use super::pages::{flash_cookie, login_location};
 use crate::{
+    auth::MaybeCaller,
     domain::connections::{
         authorization::{
             self, Callback, CallbackOutcome, EnsureConnection, STATE_COOKIE_MAX_AGE_SECS,
@@ -22,7 +23,6 @@ use crate::{
         Outbound,
     },
     error::ApiError,
-    extract::MaybeCaller,
     state::{AppState, State},
 };
 

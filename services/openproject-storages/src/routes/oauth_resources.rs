@@ -5,12 +5,13 @@ use actix_web::{get, http::StatusCode, web, HttpResponse};
 
 use super::hal;
 use crate::{
+    auth::Caller,
+    body::parse_id,
     db::{
         oauth_applications::OAuthApplication, oauth_client_credentials::OAuthClientCredentials,
         storages::Storage, users::User,
     },
     error::ApiError,
-    extract::{parse_id, Caller},
     representers,
     state::State,
 };

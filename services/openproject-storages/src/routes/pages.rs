@@ -13,12 +13,12 @@ use storage_protocol::openproject::SESSION_COOKIE;
 
 use super::screens::{html, Frame, Menu};
 use crate::{
+    auth::MaybeCaller,
     domain::{
         authentication::{self, AuthError},
         sessions,
     },
     error::ApiError,
-    extract::MaybeCaller,
     state::{AppState, State},
 };
 

@@ -5,11 +5,8 @@ use storage_protocol::hal::Collection;
 
 use super::hal;
 use crate::{
-    db::work_packages::Enumerations,
-    error::ApiError,
-    extract::{parse_id, Caller},
-    representers::host as rep,
-    state::State,
+    auth::Caller, body::parse_id, db::work_packages::Enumerations, error::ApiError,
+    representers::host as rep, state::State,
 };
 
 /// GET /api/v3/priorities

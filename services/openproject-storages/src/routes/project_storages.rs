@@ -7,6 +7,8 @@ use storage_protocol::{
 
 use super::{hal, projects::Query};
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     domain::{
         connections::UserBound,
         files, filters,
@@ -14,7 +16,6 @@ use crate::{
         project_storages::{self as domain, Shown},
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     nextcloud::Probe,
     representers::host as rep,
     state::State,

@@ -7,6 +7,8 @@ use storage_protocol::hal::Paging;
 
 use super::hal;
 use crate::{
+    auth::Caller,
+    body::JsonBody,
     db::projects::Project,
     domain::{
         filters,
@@ -15,7 +17,6 @@ use crate::{
         projects as domain,
     },
     error::ApiError,
-    extract::{Caller, JsonBody},
     representers::host as rep,
     state::State,
 };

@@ -5,10 +5,7 @@ use storage_protocol::hal::Collection;
 
 use super::hal;
 use crate::{
-    db::projects::Role,
-    error::ApiError,
-    extract::{parse_id, Caller},
-    representers::host as rep,
+    auth::Caller, body::parse_id, db::projects::Role, error::ApiError, representers::host as rep,
     state::State,
 };
 

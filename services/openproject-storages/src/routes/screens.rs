@@ -11,9 +11,9 @@ use service_kit::{
 
 use super::pages::{login_location, redirect, session_id};
 use crate::{
+    auth::{Caller, MaybeCaller},
     domain::{host::HostError, projects, storages, work_packages},
     error::ApiError,
-    extract::{Caller, MaybeCaller},
     state::{AppState, State},
 };
 

@@ -6,10 +6,11 @@ use storage_protocol::files::FileInfoRecord;
 
 use super::{hal, projects::Query};
 use crate::{
+    auth::Caller,
+    body::parse_id,
     db::{oauth_client_credentials::OAuthClientCredentials, oauth_client_tokens::OAuthClientToken},
     domain::{connections::UserBound, files, storage_files, storages as storage_domain},
     error::ApiError,
-    extract::{parse_id, Caller},
     nextcloud::Probe,
     state::State,
 };

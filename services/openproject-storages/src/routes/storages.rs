@@ -8,6 +8,8 @@ use storage_protocol::{hal::Collection, storages::nextcloud_urls};
 
 use super::hal;
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     db::storages::Storage,
     domain::{
         connections::{self, with_user_token, Outbound, Remote, UserBound},
@@ -15,7 +17,6 @@ use crate::{
         storages::{self as domain, StorageDetails, StorageError, StorageInput},
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     nextcloud::Probe,
     representers::{self, StorageView},
     state::{AppState, State},

@@ -5,10 +5,11 @@ use storage_protocol::hal::Paging;
 
 use super::hal;
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     db::users::User,
     domain::users::{self as domain, UserError, UserInput},
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     representers,
     state::State,
 };

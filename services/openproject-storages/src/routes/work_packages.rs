@@ -9,6 +9,8 @@ use super::{
     projects::{paging, Query},
 };
 use crate::{
+    auth::Caller,
+    body::{parse_id, JsonBody},
     db::{
         projects::Project,
         users::User,
@@ -22,7 +24,6 @@ use crate::{
         work_packages::{self as domain, ProjectRef},
     },
     error::ApiError,
-    extract::{parse_id, Caller, JsonBody},
     representers::host as rep,
     state::State,
 };

@@ -25,6 +25,7 @@ use service_kit::db::serialized_transaction;
 use storage_protocol::multistatus::Multistatus;
 
 use crate::{
+    auth::{check_csrf, MaybeUser},
     domain::{
         authentication::AuthenticatedUser,
         files::{
@@ -35,7 +36,6 @@ use crate::{
         },
     },
     error::ApiError,
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 

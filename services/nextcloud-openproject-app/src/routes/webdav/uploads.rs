@@ -11,6 +11,7 @@ use super::{
     DavPath, UPLOADS_ROOT,
 };
 use crate::{
+    auth::{check_csrf, MaybeUser},
     domain::{
         authentication::AuthenticatedUser,
         files::{
@@ -21,7 +22,6 @@ use crate::{
         },
     },
     error::ApiError,
-    security::{check_csrf, MaybeUser},
     state::AppState,
 };
 
