@@ -8,7 +8,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod housekeeping;
-pub mod nextcloud;
+pub mod peer;
 pub mod representers;
 pub mod routes;
 pub mod startup;

@@ -12,7 +12,7 @@ use service_kit::{
 use utoipa_actix_web::AppExt;
 
 use crate::{
-    config::Settings, db::MIGRATIONS, domain, nextcloud::NextcloudClient, routes, state::AppState,
+    config::Settings, db::MIGRATIONS, domain, peer::NextcloudClient, routes, state::AppState,
 };
 
 /// The OpenProject side, as a [`Service`].

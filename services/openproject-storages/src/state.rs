@@ -4,7 +4,7 @@ use std::ops::Deref;
 
 use service_kit::application::CoreState;
 
-use crate::{config::Settings, nextcloud::NextcloudClient};
+use crate::{config::Settings, peer::NextcloudClient};
 
 pub struct AppState {
     pub core: CoreState,

@@ -22,7 +22,7 @@ use crate::{
         storages::Storage,
         Conn,
     },
-    nextcloud::{ClientCredentials, IssuedTokens, NextcloudClient, Probe, TokenGrant},
+    peer::{ClientCredentials, IssuedTokens, NextcloudClient, Probe, TokenGrant},
 };
 
 /// A pair refreshed this recently is not refreshed again (oauth.md §4.4).

@@ -13,7 +13,7 @@ use super::connections::{with_user_token, Outbound, Remote, UserBound};
 use crate::{
     db::{oauth_client_credentials::OAuthClientCredentials, storages::Storage},
     error::ApiError,
-    nextcloud::Probe,
+    peer::Probe,
     state::AppState,
 };
 

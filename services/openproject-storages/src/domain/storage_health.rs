@@ -12,7 +12,7 @@ use storage_protocol::{
     },
 };
 
-use crate::nextcloud::{NextcloudClient, Probe};
+use crate::peer::{NextcloudClient, Probe};
 
 /// Oldest integration app version OpenProject works with.
 const MIN_APP_VERSION: (u64, u64, u64) = (2, 11, 0);

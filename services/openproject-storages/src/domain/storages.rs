@@ -31,7 +31,7 @@ use crate::{
         users::User,
         Conn,
     },
-    nextcloud::NextcloudClient,
+    peer::NextcloudClient,
 };
 
 pub const MAX_LENGTH: usize = 255;

@@ -21,7 +21,7 @@ use crate::{
         host::HostError,
     },
     error::ApiError,
-    nextcloud::Probe,
+    peer::Probe,
     representers::host as rep,
     state::{AppState, State},
 };

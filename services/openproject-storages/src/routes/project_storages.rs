@@ -16,7 +16,7 @@ use crate::{
         project_storages::{self as domain, Shown},
     },
     error::ApiError,
-    nextcloud::Probe,
+    peer::Probe,
     representers::host as rep,
     state::State,
 };

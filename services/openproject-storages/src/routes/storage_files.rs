@@ -11,7 +11,7 @@ use crate::{
     db::{oauth_client_credentials::OAuthClientCredentials, oauth_client_tokens::OAuthClientToken},
     domain::{connections::UserBound, files, storage_files, storages as storage_domain},
     error::ApiError,
-    nextcloud::Probe,
+    peer::Probe,
     state::State,
 };
 

@@ -17,7 +17,7 @@ use crate::{
         storages::{self as domain, StorageDetails, StorageError, StorageInput},
     },
     error::ApiError,
-    nextcloud::Probe,
+    peer::Probe,
     representers::{self, StorageView},
     state::{AppState, State},
 };

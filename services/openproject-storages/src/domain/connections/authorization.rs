@@ -27,7 +27,7 @@ use crate::{
         storages::Storage,
         Conn,
     },
-    nextcloud::{ClientCredentials, Probe, TokenGrant},
+    peer::{ClientCredentials, Probe, TokenGrant},
 };
 
 /// A stored state can be finished this long after `ensure_connection` (oauth.md §4.1).
