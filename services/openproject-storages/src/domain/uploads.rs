@@ -6,7 +6,9 @@ use super::{
     host::HostError,
     permissions::{Access, Permission},
 };
-use crate::db::{file_links::ProjectStorage, projects::Project, users::User, Conn};
+use crate::db::{
+    file_links::ProjectStorage, projects::Project, storages::Storage, users::User, Conn,
+};
 
 /// The (storage, project) pairs where `user` may upload: the storage is enabled in the project
 /// and the user holds `manage_file_links` there; by project id.
@@ -24,6 +26,25 @@ fn pairs(access: &Access, enabled: Vec<ProjectStorage>) -> Vec<(i64, i64)> {
         .collect();
     pairs.sort_unstable_by_key(|&(storage, project)| (project, storage));
     pairs
+}
+
+/// The hosts of the storages a page about `project_id` may upload to for `user` (its
+/// `connect-src`).
+pub fn upload_hosts(
+    conn: &mut Conn,
+    user: &User,
+    project_id: i64,
+) -> diesel::QueryResult<Vec<String>> {
+    let storage_ids: Vec<i64> = upload_projects(conn, user)?
+        .into_iter()
+        .filter(|&(_, project)| project == project_id)
+        .map(|(storage, _)| storage)
+        .collect();
+    Ok(Storage::all(conn)?
+        .into_iter()
+        .filter(|s| storage_ids.contains(&s.id))
+        .filter_map(|s| s.host)
+        .collect())
 }
 
 /// May `user` prepare an upload into `storage_id` for `project_id`? An unknown or invisible

@@ -260,3 +260,36 @@ async fn storages_offer_prepare_upload_per_project_where_the_caller_may_upload()
         json!([link(w.project_id), link(two), link(three)])
     );
 }
+
+#[tokio::test]
+async fn the_files_tab_may_connect_to_the_storages_it_uploads_to() {
+    let w = world().await;
+    let csp = |login: &'static str, tab: &'static str| {
+        let w = &w;
+        async move {
+            let browser = w.app.browser(login, crate::helpers::PASSWORD).await;
+            let response = browser
+                .client
+                .get(w.app.url(&format!("/work_packages/{}/{tab}", w.wp_id)))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.headers()["Content-Security-Policy"]
+                .to_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let files = csp("alice", "files").await;
+    assert!(files.starts_with("default-src 'self'"), "{files}");
+    assert!(
+        files.ends_with(&format!("; connect-src 'self' {}", w.nextcloud.url)),
+        "{files}"
+    );
+    // Elsewhere, and for a reader (who may not upload), nothing beyond the page's own origin.
+    for (login, tab) in [("alice", "overview"), ("bob", "files")] {
+        let policy = csp(login, tab).await;
+        assert!(!policy.contains("connect-src"), "{login} {tab}: {policy}");
+    }
+}
