@@ -697,3 +697,135 @@ async fn signing_in_works_on_the_name_the_public_url_does_not_use() {
     ready(&chrome).await;
     chrome.wait_for_text("OpenProject Admin").await;
 }
+
+/// Local files for a file input: written under a fresh temporary folder.
+fn local_files(names_and_contents: &[(&str, &str)]) -> Vec<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!(
+        "op-upload-{}-{}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    names_and_contents
+        .iter()
+        .map(|(name, content)| {
+            let path = dir.join(name);
+            std::fs::write(&path, content).expect("a local file");
+            path
+        })
+        .collect()
+}
+
+/// Opens "Upload files" and gives the file input `files` (WebDriver types the paths, one per
+/// line, as a person choosing them would).
+async fn choose_files(chrome: &Chrome, files: &[std::path::PathBuf]) {
+    chrome.click_text("Upload files").await;
+    chrome.wait_for("dialog[open]").await;
+    let id = chrome.labelled_control_id("Files to upload").await;
+    let input = chrome.wait_for(&format!("[id=\"{id}\"]")).await;
+    let paths: Vec<String> = files.iter().map(|p| p.display().to_string()).collect();
+    chrome.type_into(&input, &paths.join("\n")).await;
+}
+
+#[tokio::test]
+async fn a_member_uploads_local_files_into_a_nextcloud_folder_and_they_are_linked() {
+    let pair = spawn_pair();
+    let integration = pair.set_up_integration().await;
+    let project_id =
+        integration_tests::flows::project_with_storage(&pair, integration.storage_id, "Survey")
+            .await;
+    let (status, wp) = json_of(
+        pair.op(
+            Method::POST,
+            &format!("/api/v3/projects/{project_id}/work_packages"),
+        )
+        .json(&json!({"subject": "Site survey"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{wp}");
+    let work_package = wp["id"].as_i64().expect("id");
+    nextcloud_file(&pair, Some("Reports"), "Reports/index.txt").await;
+    let chrome = Chrome::start(1280, 900).await;
+    let op = &pair.openproject.url;
+    sign_in(&chrome, op).await;
+
+    // Connect from the Files tab, as in the picker test.
+    let files_tab = format!("{op}/work_packages/{work_package}/files");
+    chrome.goto(&files_tab).await;
+    ready(&chrome).await;
+    chrome.click_text("Log in to Nextcloud").await;
+    chrome.fill("#user", ADMIN).await;
+    chrome.fill("#password", NCOA_ADMIN_PASSWORD).await;
+    chrome.click_text("Log in").await;
+    chrome.click("#grant").await;
+    chrome.wait_for_url(|url| url == files_tab).await;
+    ready(&chrome).await;
+
+    // Two local files, into the folder Reports.
+    let files = local_files(&[
+        ("survey notes.txt", "north wall: cracked\n"),
+        ("index.txt", "a second index\n"),
+    ]);
+    choose_files(&chrome, &files).await;
+    chrome.wait_for_text("Upload to: /").await;
+    chrome
+        .click("dialog button[aria-label='Open folder Reports']")
+        .await;
+    chrome.wait_for_text("Upload to: /Reports").await;
+    chrome.wait_for_text("Upload 2 files").await;
+    chrome.assert_accessible("upload dialog").await;
+    chrome.screenshot("op-upload-dialog").await;
+    chrome.click_text("Upload 2 files").await;
+    chrome.wait_for_text("Uploaded and linked 2 files.").await;
+    ready(&chrome).await;
+
+    // Linked, with the name Nextcloud gave (index.txt was taken: numbered, never replaced).
+    assert_eq!(
+        file_link_names(&pair, work_package).await,
+        ["index (2).txt", "survey notes.txt"]
+    );
+    chrome.wait_for_text("survey notes.txt").await;
+    let viewable = chrome.find_all(".file-list .badge-success").await;
+    assert_eq!(viewable.len(), 2, "{}", chrome.page_text().await);
+    chrome.assert_accessible("files tab after the upload").await;
+    chrome.screenshot("op-files-tab-uploaded").await;
+    for (path, content) in [
+        ("Reports/survey%20notes.txt", "north wall: cracked\n"),
+        ("Reports/index%20(2).txt", "a second index\n"),
+        ("Reports/index.txt", "contents of Reports/index.txt"),
+    ] {
+        let response = pair
+            .nc(
+                Method::GET,
+                &format!("/remote.php/dav/files/{ADMIN}/{path}"),
+            )
+            .send()
+            .await
+            .expect("GET is sent");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(response.text().await.unwrap(), content, "{path}");
+    }
+
+    // The page may talk to the storage's host, and to nothing else beyond itself.
+    let csp = chrome
+        .execute(
+            "return fetch(location.href).then(r => r.headers.get('Content-Security-Policy'))",
+            json!([]),
+        )
+        .await;
+    let csp = csp.as_str().expect("a CSP header");
+    assert!(
+        csp.ends_with(&format!("connect-src 'self' {}", pair.nextcloud.url)),
+        "{csp}"
+    );
+
+    // On a phone: the dialog fits.
+    let phone = Chrome::start(390, 844).await;
+    sign_in(&phone, op).await;
+    phone.goto(&files_tab).await;
+    ready(&phone).await;
+    choose_files(&phone, &files[..1]).await;
+    phone.wait_for_text("Upload to: /").await;
+    phone.assert_accessible("upload dialog on a phone").await;
+    phone.screenshot("op-upload-dialog-phone").await;
+}

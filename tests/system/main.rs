@@ -1,6 +1,7 @@
 //! System tests: both services as real processes on port 0 with real databases.
 
 mod concurrency;
+mod direct_upload;
 mod file_links;
 mod housekeeping;
 mod is_valid_op_instance;

@@ -174,3 +174,59 @@ async fn direct_download_tokens_never_appear_in_request_logs() {
     assert!(!text.contains(&token), "the token was logged");
     let _ = std::fs::remove_dir_all(logs[0].parent().expect("log folder"));
 }
+
+/// A direct-upload link is a bearer credential in the URL path too (nextcloud-openproject-app.md
+/// §10.1): neither the token's answer nor the upload's request line shows it.
+#[tokio::test]
+async fn direct_upload_tokens_never_appear_in_request_logs() {
+    let (pair, logs) = spawn_pair_logging("debug");
+    let listing = pair
+        .nc(
+            reqwest::Method::from_bytes(b"PROPFIND").unwrap(),
+            "/remote.php/dav/files/admin/",
+        )
+        .header("Depth", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listing.status().as_u16(), 207);
+    let root = listing.text().await.unwrap();
+    let start = root.find("<oc:fileid>").expect("a file id") + "<oc:fileid>".len();
+    let folder_id: i64 = root[start..start + root[start..].find('<').unwrap()]
+        .parse()
+        .unwrap();
+    let (status, body) = json_of(
+        pair.nc(
+            reqwest::Method::POST,
+            "/index.php/apps/integration_openproject/direct-upload-token",
+        )
+        .json(&serde_json::json!({"folder_id": folder_id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let token = body["token"].as_str().unwrap().to_string();
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"the plan".to_vec()).file_name("plan.txt"),
+    );
+    let response = pair
+        .client
+        .post(format!(
+            "{}/index.php/apps/integration_openproject/direct-upload/{token}",
+            pair.nextcloud.url
+        ))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let text = std::fs::read_to_string(&logs[1]).expect("log readable");
+    assert!(
+        text.contains("/direct-upload/***"),
+        "the request was logged: {text}"
+    );
+    assert!(!text.contains(&token), "the token was logged");
+    let _ = std::fs::remove_dir_all(logs[0].parent().expect("log folder"));
+}

@@ -88,16 +88,17 @@ pub async fn request_span(
 
 /// `path` as it may be logged: the segment after a `direct` segment is a direct-download token
 /// (Nextcloud's `/remote.php/direct/<token>` and `…/integration_openproject/direct/<token>/<name>`),
-/// a bearer credential by itself, and is replaced by `***`.
+/// and the one after `direct-upload` a direct-upload token (`…/direct-upload/<token>`), each a
+/// bearer credential by itself, and is replaced by `***`.
 pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
-    if !path.contains("/direct/") {
+    if !path.contains("/direct/") && !path.contains("/direct-upload/") {
         return std::borrow::Cow::Borrowed(path);
     }
     let mut previous = "";
     let redacted: Vec<&str> = path
         .split('/')
         .map(|segment| {
-            let shown = if previous == "direct" && !segment.is_empty() {
+            let shown = if matches!(previous, "direct" | "direct-upload") && !segment.is_empty() {
                 "***"
             } else {
                 segment
@@ -164,6 +165,14 @@ mod tests {
             "/index.php/apps/integration_openproject/direct/***/report.pdf"
         );
         assert_eq!(loggable_path("/remote.php/direct/"), "/remote.php/direct/");
+        assert_eq!(
+            loggable_path("/apps/integration_openproject/direct-upload/AbC123"),
+            "/apps/integration_openproject/direct-upload/***"
+        );
+        assert_eq!(
+            loggable_path("/index.php/apps/integration_openproject/direct-upload-token"),
+            "/index.php/apps/integration_openproject/direct-upload-token"
+        );
         assert_eq!(loggable_path("/api/v3/storages/1"), "/api/v3/storages/1");
         assert_eq!(
             loggable_path("/remote.php/dav/files/alice/direct"),

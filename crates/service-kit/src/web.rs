@@ -21,6 +21,24 @@ pub const PAGE_HEADERS: [(&str, &str); 4] = [
     ("Referrer-Policy", "same-origin"),
 ];
 
+/// The page `Content-Security-Policy` of [`PAGE_HEADERS`], also allowing the page's scripts to
+/// connect to `origins` (`connect-src`): a page that posts files straight to a file storage.
+/// Only `scheme://host[:port]` origins of http(s) URLs are added; anything else is left out.
+pub fn page_csp_connecting_to(origins: &[String]) -> String {
+    let base = PAGE_HEADERS[0].1;
+    let allowed: Vec<String> = origins
+        .iter()
+        .filter_map(|raw| url::Url::parse(raw).ok())
+        .filter(|url| matches!(url.scheme(), "http" | "https"))
+        .map(|url| url.origin().ascii_serialization())
+        .filter(|origin| origin != "null")
+        .collect();
+    if allowed.is_empty() {
+        return base.to_string();
+    }
+    format!("{base}; connect-src 'self' {}", allowed.join(" "))
+}
+
 /// The script both services' pages load first (`/assets/ui-kit.js`): copy buttons, confirmation
 /// dialogs, inline errors and busy buttons, written once.
 pub const UI_KIT_JS: Asset = Asset::new("ui-kit.js", include_bytes!("../assets/ui-kit.js"));
@@ -120,6 +138,24 @@ mod tests {
                 .to_http_request(),
         );
         assert_eq!(again.status(), 304);
+    }
+
+    #[test]
+    fn a_page_may_connect_only_to_the_origins_it_names() {
+        assert_eq!(page_csp_connecting_to(&[]), PAGE_HEADERS[0].1);
+        let csp = page_csp_connecting_to(&[
+            "https://nc.example.com/nextcloud/".into(),
+            "http://localhost:8081/".into(),
+            "javascript:alert(1)".into(),
+            "not a url; script-src *".into(),
+        ]);
+        assert_eq!(
+            csp,
+            format!(
+                "{}; connect-src 'self' https://nc.example.com http://localhost:8081",
+                PAGE_HEADERS[0].1
+            )
+        );
     }
 
     #[test]

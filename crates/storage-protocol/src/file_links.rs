@@ -214,6 +214,17 @@ pub mod nextcloud_file_urls {
             if location { 0 } else { 1 }
         )
     }
+    /// `POST` here (as the user) for a direct upload token (nextcloud-openproject-app.md §10.1).
+    pub fn direct_upload_token(host: &str) -> String {
+        format!("{host}index.php/apps/integration_openproject/direct-upload-token")
+    }
+    /// The public link a browser posts the file to.
+    pub fn direct_upload(host: &str, token: &str) -> String {
+        format!(
+            "{host}index.php/apps/integration_openproject/direct-upload/{}",
+            utf8_percent_encode(token, SEGMENT)
+        )
+    }
     pub fn direct_download(host: &str, token: &str, file_name: &str) -> String {
         format!(
             "{host}index.php/apps/integration_openproject/direct/{}/{}",
@@ -248,6 +259,14 @@ mod tests {
         assert_eq!(
             nextcloud_file_urls::direct_download("https://nc/", "tok", "a b.pdf"),
             "https://nc/index.php/apps/integration_openproject/direct/tok/a%20b.pdf"
+        );
+        assert_eq!(
+            nextcloud_file_urls::direct_upload_token("https://nc/"),
+            "https://nc/index.php/apps/integration_openproject/direct-upload-token"
+        );
+        assert_eq!(
+            nextcloud_file_urls::direct_upload("https://nc/", "abc123"),
+            "https://nc/index.php/apps/integration_openproject/direct-upload/abc123"
         );
         assert_eq!(
             nextcloud_file_urls::open_file("https://nc/", "12", true),

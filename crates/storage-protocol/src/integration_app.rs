@@ -1,6 +1,7 @@
-//! Bodies and message strings of the integration app's admin routes on the Nextcloud side
-//! (nextcloud-openproject-app.md §3, and §4 `is-valid-op-instance`): `/setup`, `/admin-config`,
-//! `/nc-oauth`, `/check-admin-config`, `/project-folder-status`, `/sign-term-of-service`.
+//! Bodies and message strings of the integration app's routes on the Nextcloud side
+//! (nextcloud-openproject-app.md §3, §4 `is-valid-op-instance`, §10.1 direct upload): `/setup`,
+//! `/admin-config`, `/nc-oauth`, `/check-admin-config`, `/project-folder-status`,
+//! `/sign-term-of-service`, `/direct-upload-token`, `/direct-upload/{token}`.
 
 use std::fmt;
 
@@ -310,6 +311,81 @@ impl<'de> Deserialize<'de> for OpInstanceResult {
     }
 }
 
+/// Direct upload (nextcloud-openproject-app.md §10.1): a single-use token for one folder, then
+/// one public multipart `POST` of the file.
+pub mod direct_upload {
+    use serde::{Deserialize, Serialize};
+
+    /// Length of a token (`[A-Za-z0-9]`).
+    pub const TOKEN_LEN: usize = 64;
+    /// A token is valid this long after it is issued.
+    pub const LIFETIME_SECS: i64 = 3600;
+    /// The multipart field holding the file (its filename is the new file's name).
+    pub const FILE_FIELD: &str = "file";
+    /// The optional multipart field `true`/`false` (case-insensitive).
+    pub const OVERWRITE_FIELD: &str = "overwrite";
+
+    /// Every `error` text of the two routes.
+    pub mod messages {
+        pub const FOLDER_NOT_FOUND: &str = "folder not found or not enough permissions";
+        pub const INVALID_TOKEN: &str = "invalid token";
+        pub const UNAUTHORIZED: &str = "unauthorized";
+        pub const INVALID_FILE_NAME: &str = "invalid file name";
+        pub const INVALID_OVERWRITE: &str = "invalid overwrite value";
+        pub const NOT_ENOUGH_PERMISSIONS: &str = "not enough permissions";
+        pub const CONFLICT: &str = "conflict, file name already exists";
+        pub const OVERWRITE_NON_FILE: &str = "overwrite is not allowed on non-files";
+        pub const INSUFFICIENT_QUOTA: &str = "insufficient quota";
+        /// 413, with `upload_limit` (our text).
+        pub const TOO_LARGE: &str = "file size exceeds the upload limit";
+        /// A request without a `folder_id` (our text, as the direct download's `fileId`).
+        pub const FOLDER_ID_REQUIRED: &str = "folder_id must be an integer";
+    }
+
+    /// Body of `POST APP/direct-upload-token`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DirectUploadTokenRequest {
+        pub folder_id: i64,
+    }
+
+    /// 200 of `POST APP/direct-upload-token`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DirectUploadToken {
+        pub token: String,
+        /// Unix seconds.
+        pub expires_on: i64,
+    }
+
+    /// 201 (new file) or 200 (content replaced) of `POST APP/direct-upload/{token}`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DirectUploaded {
+        pub file_name: String,
+        pub file_id: i64,
+    }
+
+    /// Every failure of the two routes: `{"error": …}`, and the limit in bytes on 413.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct DirectUploadError {
+        pub error: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub upload_limit: Option<u64>,
+    }
+
+    /// An `overwrite` value other than `true` or `false`.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct InvalidOverwrite;
+
+    /// `overwrite` as sent: absent, `true` or `false` in any case; an error for anything else.
+    pub fn parse_overwrite(raw: Option<&str>) -> Result<Option<bool>, InvalidOverwrite> {
+        match raw {
+            None => Ok(None),
+            Some(value) if value.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(value) if value.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(_) => Err(InvalidOverwrite),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -340,6 +416,28 @@ mod tests {
         ] {
             assert_round_trip::<IsValidOpInstanceResponse>(name);
         }
+    }
+
+    #[test]
+    fn direct_upload_fixtures_round_trip() {
+        use direct_upload::*;
+        assert_round_trip::<DirectUploadTokenRequest>("nc_direct_upload_token_request");
+        assert_round_trip::<DirectUploadToken>("nc_direct_upload_token");
+        assert_round_trip::<DirectUploaded>("nc_direct_uploaded");
+        assert_round_trip::<DirectUploadError>("nc_direct_upload_error");
+        assert_round_trip::<DirectUploadError>("nc_direct_upload_error_too_large");
+        let token = load("nc_direct_upload_token");
+        assert_eq!(token["token"].as_str().unwrap().len(), TOKEN_LEN);
+    }
+
+    #[test]
+    fn overwrite_values() {
+        use direct_upload::parse_overwrite;
+        assert_eq!(parse_overwrite(None), Ok(None));
+        assert_eq!(parse_overwrite(Some("TRUE")), Ok(Some(true)));
+        assert_eq!(parse_overwrite(Some("False")), Ok(Some(false)));
+        assert!(parse_overwrite(Some("yes")).is_err());
+        assert!(parse_overwrite(Some("")).is_err());
     }
 
     #[test]

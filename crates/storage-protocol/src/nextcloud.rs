@@ -7,6 +7,8 @@ pub const VERSION_STRING: &str = "33.0.0";
 pub const APP_VERSION: &str = "3.1.0";
 pub const GROUPFOLDER_VERSION: &str = "20.1.7";
 pub const SESSION_COOKIE: &str = "nc_session_id";
+/// File names the server refuses (capabilities `files.blacklisted_files`).
+pub const FORBIDDEN_FILE_NAMES: [&str; 1] = [".htaccess"];
 /// App routes live under this prefix, and also without `/index.php`.
 pub const APP_PATH: &str = "/index.php/apps/integration_openproject";
 
@@ -243,7 +245,7 @@ impl Capabilities {
                 },
                 files: FilesCapabilities {
                     bigfilechunking: true,
-                    blacklisted_files: vec![".htaccess".into()],
+                    blacklisted_files: FORBIDDEN_FILE_NAMES.map(String::from).to_vec(),
                 },
                 dav: DavCapabilities {
                     chunking: "1.0".into(),

@@ -231,7 +231,7 @@ pub struct StorageLinks {
     pub origin: Option<Link>,
     pub authentication_method: Link,
     pub open: Link,
-    pub prepare_upload: Vec<Link>,
+    pub prepare_upload: Vec<PrepareUploadLink>,
     pub authorization_state: Link,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorize: Option<Link>,
@@ -426,10 +426,187 @@ pub mod health {
     pub const UNEXPECTED_CONTENT: (&str, &str) = ("nc_unexpected_content", "The team folder \"OpenProject\" holds items that are not managed project folders. Move them out of the team folder.");
 }
 
+/// Direct upload (openproject-storages.md §6.2 `prepareUpload`, §11 `prepare_upload`).
+pub mod upload {
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    use super::storage_href;
+    use crate::hal::Link;
+
+    pub const UPLOAD_LINK_SELF: &str =
+        "urn:openproject-org:api:v3:storages:upload_link:no_link_provided";
+    pub const PREPARE_UPLOAD_TITLE: &str = "Upload file";
+    pub const DESTINATION_TITLE: &str = "Upload File";
+    /// The detail of the 400 `BadRequest` for any body but `{projectId, fileName, parent}`.
+    pub const REQUEST_BODY_MALFORMED: &str = "Request body malformed!";
+
+    pub fn prepare_upload_href(storage_id: i64) -> String {
+        format!("{}/files/prepare_upload", storage_href(storage_id))
+    }
+
+    /// One entry of a storage's `_links.prepareUpload`: a templated action for one project.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct PrepareUploadLink {
+        pub href: String,
+        pub method: String,
+        pub title: String,
+        pub payload: PrepareUploadPayload,
+        pub templated: bool,
+    }
+
+    /// The body template of a `prepareUpload` link.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PrepareUploadPayload {
+        pub project_id: i64,
+        pub file_name: String,
+        pub parent: String,
+    }
+
+    impl PrepareUploadLink {
+        pub fn for_project(storage_id: i64, project_id: i64) -> Self {
+            Self {
+                href: prepare_upload_href(storage_id),
+                method: "post".into(),
+                title: PREPARE_UPLOAD_TITLE.into(),
+                payload: PrepareUploadPayload {
+                    project_id,
+                    file_name: "{fileName}".into(),
+                    parent: "{parent}".into(),
+                },
+                templated: true,
+            }
+        }
+    }
+
+    /// Body of `POST /api/v3/storages/{id}/files/prepare_upload` as a client writes it.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct PrepareUploadRequest {
+        pub project_id: i64,
+        pub file_name: String,
+        /// The folder's Nextcloud file id.
+        pub parent: String,
+    }
+
+    impl PrepareUploadRequest {
+        /// The body as the service reads it: exactly the three keys; `projectId` an integer or
+        /// a string of digits, `fileName` a string, `parent` a string or an integer. `None` for
+        /// anything else.
+        pub fn parse(body: &Value) -> Option<Self> {
+            let map = body.as_object()?;
+            if map.len() != 3 {
+                return None;
+            }
+            let project_id = match map.get("projectId")? {
+                Value::Number(n) => n.as_i64()?,
+                Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+                    s.parse().ok()?
+                }
+                _ => return None,
+            };
+            let file_name = map.get("fileName")?.as_str()?.to_string();
+            let parent = match map.get("parent")? {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.as_i64()?.to_string(),
+                _ => return None,
+            };
+            Some(Self {
+                project_id,
+                file_name,
+                parent,
+            })
+        }
+    }
+
+    /// 200 of `prepare_upload`: where the browser posts the file.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct UploadLink {
+        #[serde(rename = "_type")]
+        pub type_: String,
+        #[serde(rename = "_links")]
+        pub links: UploadLinkLinks,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct UploadLinkLinks {
+        #[serde(rename = "self")]
+        pub self_: Link,
+        /// `{href, method: "post", title: "Upload File"}`.
+        pub destination: Link,
+    }
+
+    impl UploadLink {
+        pub fn new(destination: String) -> Self {
+            Self {
+                type_: "UploadLink".into(),
+                links: UploadLinkLinks {
+                    self_: Link::to(UPLOAD_LINK_SELF),
+                    destination: Link {
+                        title: Some(DESTINATION_TITLE.into()),
+                        ..Link::action(destination, "post")
+                    },
+                },
+            }
+        }
+    }
+}
+
+pub use upload::PrepareUploadLink;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fixtures::assert_round_trip;
+
+    #[test]
+    fn upload_fixtures_round_trip() {
+        use upload::*;
+        assert_round_trip::<UploadLink>("op_upload_link");
+        assert_round_trip::<PrepareUploadRequest>("op_prepare_upload_request");
+        assert_round_trip::<PrepareUploadLink>("op_storage_prepare_upload_link");
+        assert_eq!(
+            serde_json::to_value(PrepareUploadLink::for_project(7, 3)).unwrap(),
+            crate::fixtures::load("op_storage_prepare_upload_link")
+        );
+        assert_eq!(
+            serde_json::to_value(UploadLink::new(
+                "https://nc.example.com/index.php/apps/integration_openproject/direct-upload/WampxL5Z97CndGwB9BWpRcL8lMDCmNWjAtypSwkWFdkFGlP4oWrUC3ki1DFGhfv2".into()
+            ))
+            .unwrap(),
+            crate::fixtures::load("op_upload_link")
+        );
+    }
+
+    #[test]
+    fn prepare_upload_bodies_are_exact() {
+        use serde_json::json;
+        use upload::PrepareUploadRequest as R;
+        let parsed = R::parse(&json!({"projectId": "12", "fileName": "a.txt", "parent": 42}));
+        assert_eq!(
+            parsed,
+            Some(R {
+                project_id: 12,
+                file_name: "a.txt".into(),
+                parent: "42".into()
+            })
+        );
+        assert!(R::parse(&json!({"projectId": 12, "fileName": "a", "parent": "7"})).is_some());
+        for bad in [
+            json!({"projectId": 12, "fileName": "a"}),
+            json!({"projectId": 12, "fileName": "a", "parent": "7", "extra": 1}),
+            json!({"projectId": "twelve", "fileName": "a", "parent": "7"}),
+            json!({"projectId": 1.5, "fileName": "a", "parent": "7"}),
+            json!({"projectId": 12, "fileName": 3, "parent": "7"}),
+            json!({"projectId": 12, "fileName": "a", "parent": null}),
+            json!({"projectId": 12, "fileName": "a", "parent": ["7"]}),
+            json!([1, 2, 3]),
+            json!("text"),
+        ] {
+            assert_eq!(R::parse(&bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn hosts_end_with_exactly_one_slash() {

@@ -16,14 +16,22 @@ use actix_web::{
 use serde_json::{json, Value};
 use service_kit::db::DbError;
 use storage_protocol::{
-    integration_app::messages as app_messages,
+    integration_app::{
+        direct_upload::{
+            messages as direct_upload_messages, DirectUploadError as DirectUploadErrorBody,
+        },
+        messages as app_messages,
+    },
     nextcloud::{messages, AppError, SecurityError},
     ocs::{self, OcsEnvelope, OcsVersion, CODE_NOT_FOUND, CODE_NOT_LOGGED_IN},
 };
 
 use crate::domain::{
-    files::FileError, openproject_connection::ConnectionError, preferences::PreferenceError,
-    setup::SetupError, team_folder::TeamFolderError,
+    files::{direct_upload::DirectUploadError, FileError},
+    openproject_connection::ConnectionError,
+    preferences::PreferenceError,
+    setup::SetupError,
+    team_folder::TeamFolderError,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +82,13 @@ pub enum ApiError {
     /// 507 (WebDAV: the write would exceed the user's quota).
     #[error("insufficient storage: {0}")]
     InsufficientStorage(String),
+    /// 401 with an `{"error"}` body: a public route whose credential (a direct upload token)
+    /// names a user who can no longer act.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 413 of a direct upload: the body names the limit.
+    #[error("the upload exceeds {limit} bytes")]
+    UploadTooLarge { limit: u64 },
     /// A 500 whose message names what failed (never the cause, which is logged).
     #[error("{message}")]
     Failed {
@@ -138,6 +153,24 @@ impl From<FileError> for ApiError {
     }
 }
 
+impl From<DirectUploadError> for ApiError {
+    fn from(e: DirectUploadError) -> Self {
+        use DirectUploadError as E;
+        let message = e.to_string();
+        match e {
+            E::InvalidToken | E::FolderNotFound => Self::Missing(message),
+            E::Unauthorized => Self::Unauthorized(message),
+            E::NotEnoughPermissions => Self::Forbidden(message),
+            E::InvalidFileName | E::InvalidOverwrite => Self::BadRequest(message),
+            E::Conflict | E::OverwriteNonFile => Self::Conflict(message),
+            E::TooLarge(limit) => Self::UploadTooLarge { limit },
+            E::InsufficientQuota => Self::InsufficientStorage(message),
+            E::File(e) => e.into(),
+            E::Database(e) => e.into(),
+        }
+    }
+}
+
 impl From<service_kit::input::NulInUrl> for ApiError {
     fn from(part: service_kit::input::NulInUrl) -> Self {
         match part {
@@ -180,6 +213,8 @@ pub struct Report {
     pub ocs_status: Option<StatusCode>,
     /// OCS answers with Nextcloud's fixed XML `Unauthorised` document whatever the format.
     pub ocs_unauthorised: bool,
+    /// A direct upload's limit, sent beside the `{"error"}` of its 413.
+    pub upload_limit: Option<u64>,
 }
 
 impl ApiError {
@@ -199,6 +234,7 @@ impl ApiError {
             ocs_message: None,
             ocs_status: None,
             ocs_unauthorised: false,
+            upload_limit: None,
         };
         match self {
             Self::NotLoggedIn => base(
@@ -285,6 +321,20 @@ impl ApiError {
                 ocs_status: Some(StatusCode::INSUFFICIENT_STORAGE),
                 ..base(StatusCode::INSUFFICIENT_STORAGE, false, message, 507)
             },
+            Self::Unauthorized(message) => Report {
+                ocs_status: Some(StatusCode::UNAUTHORIZED),
+                ..base(StatusCode::UNAUTHORIZED, false, message, 401)
+            },
+            Self::UploadTooLarge { limit } => Report {
+                ocs_status: Some(StatusCode::PAYLOAD_TOO_LARGE),
+                upload_limit: Some(*limit),
+                ..base(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    false,
+                    direct_upload_messages::TOO_LARGE,
+                    413,
+                )
+            },
             Self::Unexpected(_) => Report {
                 ocs_status: Some(StatusCode::INTERNAL_SERVER_ERROR),
                 ..base(
@@ -369,7 +419,9 @@ impl Family {
                 login_redirect,
                 browser_page,
             } => {
-                if let (StatusCode::UNAUTHORIZED, Some(location)) = (report.status, login_redirect)
+                // Only "log in first" sends a browser to the login page.
+                if let (StatusCode::UNAUTHORIZED, true, Some(location)) =
+                    (report.status, report.security, login_redirect)
                 {
                     return HttpResponse::SeeOther()
                         .insert_header((header::LOCATION, location.as_str()))
@@ -379,6 +431,12 @@ impl Family {
                     return not_found_page();
                 }
                 let mut builder = HttpResponse::build(report.status);
+                if let Some(limit) = report.upload_limit {
+                    return builder.json(DirectUploadErrorBody {
+                        error: report.message.clone(),
+                        upload_limit: Some(limit),
+                    });
+                }
                 if report.security {
                     builder.json(SecurityError {
                         message: report.message.clone(),
@@ -570,7 +628,20 @@ pub async fn render_errors(
     let response = next.call(req).await?;
     let report = response.response().extensions().get::<Report>().cloned();
     Ok(match report {
-        Some(report) => response.into_response(family.render(&report).map_into_boxed_body()),
+        Some(report) => {
+            // Who may read the answer (CORS) is the route's decision, whatever the body.
+            let cors: Vec<_> = response
+                .headers()
+                .iter()
+                .filter(|(name, _)| name.as_str().starts_with("access-control-"))
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect();
+            let mut rendered = family.render(&report);
+            for (name, value) in cors {
+                rendered.headers_mut().insert(name, value);
+            }
+            response.into_response(rendered.map_into_boxed_body())
+        }
         None => response.map_into_boxed_body(),
     })
 }
@@ -686,6 +757,50 @@ mod tests {
             assert_eq!(response.status().as_u16(), status);
             assert_eq!(body_json(response).await, json!({ "error": message }));
         }
+    }
+
+    #[actix_web::test]
+    async fn direct_upload_errors_map_to_the_contract() {
+        use storage_protocol::integration_app::direct_upload::messages as m;
+        use DirectUploadError as E;
+        for (error, status, message) in [
+            (E::InvalidToken, 404, m::INVALID_TOKEN),
+            (E::FolderNotFound, 404, m::FOLDER_NOT_FOUND),
+            (E::Unauthorized, 401, m::UNAUTHORIZED),
+            (E::NotEnoughPermissions, 403, m::NOT_ENOUGH_PERMISSIONS),
+            (E::InvalidFileName, 400, m::INVALID_FILE_NAME),
+            (E::InvalidOverwrite, 400, m::INVALID_OVERWRITE),
+            (E::Conflict, 409, m::CONFLICT),
+            (E::OverwriteNonFile, 409, m::OVERWRITE_NON_FILE),
+            (E::InsufficientQuota, 507, m::INSUFFICIENT_QUOTA),
+            (
+                E::from(FileError::Forbidden("read only")),
+                403,
+                m::NOT_ENOUGH_PERMISSIONS,
+            ),
+            (
+                E::from(FileError::InsufficientStorage),
+                507,
+                m::INSUFFICIENT_QUOTA,
+            ),
+        ] {
+            let response = app().render(&ApiError::from(error).report());
+            assert_eq!(response.status().as_u16(), status, "{message}");
+            assert_eq!(body_json(response).await, json!({ "error": message }));
+        }
+        let response = app().render(&ApiError::from(E::TooLarge(1000)).report());
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(
+            body_json(response).await,
+            json!({ "error": m::TOO_LARGE, "upload_limit": 1000 })
+        );
+        // A browser is not sent to the login page for a token of a disabled user.
+        let req = TestRequest::post()
+            .uri("/index.php/apps/integration_openproject/direct-upload/x")
+            .insert_header((header::ACCEPT, "text/html"))
+            .to_http_request();
+        let response = Family::of(&req).render(&ApiError::from(E::Unauthorized).report());
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
 
     #[actix_web::test]

@@ -1,7 +1,7 @@
 //! What expires on the Nextcloud side and is deleted by housekeeping
 //! (`service_kit::housekeeping` runs it every 15 minutes on every replica): chunked uploads
 //! unused for a day with their chunks, OAuth codes and tokens past their retention, sessions,
-//! pending authorizations, direct-download tokens and throttle rows.
+//! pending authorizations, direct-download and direct-upload tokens and throttle rows.
 
 use service_kit::{
     auth::ThrottlePolicy,
@@ -11,7 +11,7 @@ use service_kit::{
 };
 
 use crate::{
-    db::{direct_downloads, oauth_pending, sessions},
+    db::{direct_downloads, direct_uploads, oauth_pending, sessions},
     domain::files::{store::ContentStore, uploads, FILES_LOCK},
 };
 
@@ -39,6 +39,10 @@ pub fn purge(
         (
             "direct downloads",
             direct_downloads::purge_expired(conn, now / 1000)?,
+        ),
+        (
+            "direct uploads",
+            direct_uploads::purge_expired(conn, now / 1000)?,
         ),
         (
             "throttle rows",
@@ -71,6 +75,8 @@ mod tests {
         sessions::insert(conn, "alice", &session("old", now - 1)).unwrap();
         sessions::insert(conn, "alice", &session("live", now + 60_000)).unwrap();
         direct_downloads::insert(conn, "gone", "alice", 1, now / 1000 - 1).unwrap();
+        direct_uploads::insert(conn, "gone", "alice", 1, now / 1000 - 1).unwrap();
+        direct_uploads::insert(conn, "live", "alice", 1, now / 1000 + 60).unwrap();
         let viewer = Viewer::load(conn, "alice").unwrap();
         uploads::create(
             conn,
@@ -96,6 +102,8 @@ mod tests {
         let count = |what: &str| removed.iter().find(|(w, _)| *w == what).unwrap().1;
         assert_eq!(count("sessions"), 1);
         assert_eq!(count("direct downloads"), 1);
+        assert_eq!(count("direct uploads"), 1);
+        assert!(direct_uploads::expiry(conn, "live").unwrap().is_some());
         assert_eq!(count("throttle rows"), 1);
         assert!(sessions::find_live(conn, "live", now).unwrap().is_some());
         assert!(uploads::find(conn, &viewer, "abandoned").is_err());

@@ -683,11 +683,11 @@
     for (const ps of storages) {
       const storageHref = ps._links.storage.href;
       const own = elements(links.body).filter((link) => link._links.storage.href === storageHref);
-      panel.append(await storageFiles(wp, storageHref, ps._links.storage.title, own, canLink));
+      panel.append(await storageFiles(wp, projectId, storageHref, ps._links.storage.title, own, canLink));
     }
   }
 
-  async function storageFiles(wp, storageHref, name, links, canLink) {
+  async function storageFiles(wp, projectId, storageHref, name, links, canLink) {
     const box = el("section", { class: "section", "aria-label": name }, el("h3", {}, name));
     const storage = await api("GET", storageHref);
     const stateHref = storage.ok ? storage.body._links.authorizationState.href : STATE + "Error";
@@ -714,7 +714,15 @@
     if (connected && canLink) {
       const pick = el("button", { type: "button", class: "button primary" }, "Link existing files");
       pick.addEventListener("click", () => openPicker(wp, storage.body, pick));
-      box.append(el("div", { class: "actions" }, pick));
+      const actions = el("div", { class: "actions" }, pick);
+      // The storage offers an upload for this project when the caller may manage file links.
+      const upload = (storage.body._links.prepareUpload || []).find((action) => String(action.payload.projectId) === String(projectId));
+      if (upload) {
+        const open = el("button", { type: "button", class: "button" }, "Upload files");
+        open.addEventListener("click", () => openUploader(wp, storage.body, upload, open));
+        actions.append(open);
+      }
+      box.append(actions);
     }
     return box;
   }
@@ -755,6 +763,41 @@
     );
   }
 
+  const DIRECTORY = "application/x-op-directory";
+
+  // Folder navigation in the caller's Nextcloud files of `storage`, shared by the file picker
+  // and the upload's location picker: the trail from the root in `crumbs`, the current
+  // folder's entries in `list` (`item(file, browse)` renders one, or null to leave it out),
+  // and `onFolder(folder)` told of each folder shown (null when it could not be read).
+  // Returns browse(location, focus): focus moves to the first entry unless `focus` is false.
+  function folderNavigator(storage, crumbs, list, item, onFolder, empty) {
+    const browse = async (location_, focus) => {
+      list.replaceChildren(el("li", { role: "status" }, "Loading…"));
+      const result = await api("GET", "/api/v3/storages/" + storage.id + "/files?parent=" + encodeURIComponent(location_));
+      if (!result.ok) {
+        list.replaceChildren(el("li", { role: "alert", class: "error" }, problems(result, "This folder").map((p) => p.message).join(" ")));
+        if (onFolder) onFolder(null);
+        return;
+      }
+      const listing = result.body;
+      const trail = (listing.ancestors || []).concat([listing.parent]);
+      crumbs.replaceChildren(
+        ...trail.flatMap((folder, i) => [
+          i > 0 ? el("span", { "aria-hidden": "true" }, "/") : null,
+          i === trail.length - 1
+            ? el("span", { "aria-current": "location" }, folder.name)
+            : el("button", { type: "button", class: "link", onclick: () => browse(folder.location) }, folder.name),
+        ]).filter(Boolean)
+      );
+      const items = listing.files.map((file) => item(file, browse)).filter(Boolean);
+      list.replaceChildren(...(items.length ? items : [el("li", {}, empty || "This folder is empty.")]));
+      if (onFolder) onFolder(listing.parent);
+      const first = list.querySelector("input, button");
+      if (first && focus !== false) first.focus();
+    };
+    return browse;
+  }
+
   // The file picker: browses the user's Nextcloud folders and links the chosen files at once.
   function openPicker(wp, storage, opener) {
     const titleId = nextId("picker");
@@ -770,43 +813,22 @@
       link.disabled = chosen.size === 0;
       link.textContent = chosen.size ? "Link " + chosen.size + (chosen.size === 1 ? " file" : " files") : "Link files";
     };
-    const browse = async (location_) => {
-      list.replaceChildren(el("li", { role: "status" }, "Loading…"));
-      const result = await api("GET", "/api/v3/storages/" + storage.id + "/files?parent=" + encodeURIComponent(location_));
-      if (!result.ok) {
-        list.replaceChildren(el("li", { role: "alert", class: "error" }, problems(result, "This folder").map((p) => p.message).join(" ")));
-        return;
-      }
-      const listing = result.body;
-      const trail = (listing.ancestors || []).concat([listing.parent]);
-      crumbs.replaceChildren(
-        ...trail.flatMap((folder, i) => [
-          i > 0 ? el("span", { "aria-hidden": "true" }, "/") : null,
-          i === trail.length - 1
-            ? el("span", { "aria-current": "location" }, folder.name)
-            : el("button", { type: "button", class: "link", onclick: () => browse(folder.location) }, folder.name),
-        ]).filter(Boolean)
-      );
-      const items = listing.files.map((file) => {
-        const folder = file.mimeType === "application/x-op-directory";
-        const box = el("input", { type: "checkbox", id: nextId("pick"), checked: chosen.has(file.id) });
-        box.addEventListener("change", () => {
-          if (box.checked) chosen.set(file.id, file);
-          else chosen.delete(file.id);
-          updateButton();
-        });
-        return el(
-          "li",
-          {},
-          box,
-          el("label", { for: box.id }, (folder ? "📁 " : "") + file.name),
-          folder ? el("button", { type: "button", class: "link", "aria-label": "Open folder " + file.name, onclick: () => browse(file.location) }, "Open") : null
-        );
+    const browse = folderNavigator(storage, crumbs, list, (file, go) => {
+      const folder = file.mimeType === DIRECTORY;
+      const box = el("input", { type: "checkbox", id: nextId("pick"), checked: chosen.has(file.id) });
+      box.addEventListener("change", () => {
+        if (box.checked) chosen.set(file.id, file);
+        else chosen.delete(file.id);
+        updateButton();
       });
-      list.replaceChildren(...(items.length ? items : [el("li", {}, "This folder is empty.")]));
-      const first = list.querySelector("input, button");
-      if (first) first.focus();
-    };
+      return el(
+        "li",
+        {},
+        box,
+        el("label", { for: box.id }, (folder ? "📁 " : "") + file.name),
+        folder ? el("button", { type: "button", class: "link", "aria-label": "Open folder " + file.name, onclick: () => go(file.location) }, "Open") : null
+      );
+    });
     cancel.addEventListener("click", () => dialog.close());
     dialog.addEventListener("close", () => {
       dialog.remove();
@@ -841,6 +863,161 @@
     });
     dialog.showModal();
     browse("/");
+  }
+
+  // "Upload files": local files go straight from this page to Nextcloud. For each file,
+  // prepare_upload gives a single-use link into the folder chosen with the location picker,
+  // the file is posted there (multipart, never overwriting: Nextcloud numbers a taken name),
+  // and the new file is linked to the work package as "Link existing files" links.
+  function openUploader(wp, storage, action, opener) {
+    const titleId = nextId("upload");
+    const input = el("input", { type: "file", id: nextId("upload-files"), name: "files", multiple: true });
+    const crumbs = el("nav", { class: "breadcrumbs", "aria-label": "Folder" });
+    const list = el("ul", { class: "picker-list", "aria-label": "Folders" });
+    const target = el("p", { class: "upload-target" });
+    const progress = el("progress", { max: "100", value: "0", hidden: true, "aria-label": "Upload progress" });
+    const status = el("p", { role: "status", class: "upload-status" });
+    const upload = el("button", { type: "submit", class: "button primary", disabled: true }, "Upload");
+    const cancel = el("button", { type: "button", class: "button" }, "Cancel");
+    const form = el(
+      "form",
+      { method: "dialog" },
+      el("h2", { id: titleId }, "Upload files to " + storage.name),
+      el("div", { class: "field" }, el("label", { for: input.id }, "Files to upload"), input),
+      el("h3", {}, "Location"),
+      crumbs,
+      list,
+      target,
+      progress,
+      status,
+      el("div", { class: "dialog-actions" }, cancel, upload)
+    );
+    const dialog = el("dialog", { class: "dialog", "aria-labelledby": titleId }, form);
+    document.body.append(dialog);
+    let folder = null;
+    const update = () => {
+      const count = input.files.length;
+      upload.disabled = count === 0 || !folder;
+      upload.textContent = count > 1 ? "Upload " + count + " files" : "Upload";
+    };
+    input.addEventListener("change", update);
+    const browse = folderNavigator(
+      storage,
+      crumbs,
+      list,
+      (file, go) =>
+        file.mimeType === DIRECTORY
+          ? el("li", {}, el("button", { type: "button", class: "link", "aria-label": "Open folder " + file.name, onclick: () => go(file.location) }, "📁 " + file.name))
+          : null,
+      (shown) => {
+        folder = shown;
+        target.textContent = shown ? "Upload to: " + shown.location : "";
+        update();
+      },
+      "No folders here. The files go into this folder."
+    );
+    cancel.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      opener.focus();
+    });
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      busy(upload, async () => {
+        clearErrors(form);
+        const files = [...input.files];
+        const done = [];
+        for (const [index, file] of files.entries()) {
+          status.textContent = "Uploading " + file.name + " (" + (index + 1) + " of " + files.length + ")…";
+          progress.value = 0;
+          progress.hidden = false;
+          const failed = await uploadAndLink(wp, storage, action, folder, file, (fraction) => (progress.value = Math.round(fraction * 100)));
+          if (failed) {
+            progress.hidden = true;
+            status.textContent = done.length ? "Uploaded and linked: " + done.join(", ") + "." : "";
+            showError(upload, file.name + ": " + failed);
+            if (done.length) flashNext("Uploaded and linked " + done.length + (done.length === 1 ? " file." : " files."));
+            return;
+          }
+          done.push(file.name);
+        }
+        status.textContent = "Done.";
+        flashNext("Uploaded and linked " + done.length + (done.length === 1 ? " file." : " files."));
+        location.reload();
+      });
+    });
+    dialog.showModal();
+    input.focus();
+    browse("/", false);
+  }
+
+  // One file: the upload link, the upload itself, the file link. Null when all went well,
+  // else what failed, as a sentence.
+  async function uploadAndLink(wp, storage, action, folder, file, onProgress) {
+    const prepared = await api("POST", action.href, { projectId: action.payload.projectId, fileName: file.name, parent: String(folder.id) });
+    if (!prepared.ok) return problems(prepared, "This storage").map((p) => p.message).join(" ");
+    const destination = prepared.body._links.destination;
+    const sent = await postFile(destination.href, file, onProgress);
+    if (sent.status !== 200 && sent.status !== 201) return uploadFailure(sent);
+    const uploaded = sent.body;
+    const now = new Date().toISOString();
+    const linked = await api("POST", "/api/v3/work_packages/" + wp.id + "/file_links", {
+      _type: "Collection",
+      _embedded: {
+        elements: [
+          {
+            originData: {
+              id: String(uploaded.file_id),
+              name: uploaded.file_name,
+              mimeType: file.type || "application/octet-stream",
+              createdAt: now,
+              lastModifiedAt: now,
+              createdByName: "",
+              lastModifiedByName: "",
+            },
+            _links: { storage: { href: "/api/v3/storages/" + storage.id } },
+          },
+        ],
+      },
+    });
+    if (!linked.ok) return "uploaded as " + uploaded.file_name + ", but not linked: " + problems(linked, "This work package").map((p) => p.message).join(" ");
+    return null;
+  }
+
+  // POSTs `file` to Nextcloud's upload link (no credentials: the link is the permission),
+  // reporting progress; resolves to {status, body} (status 0 when Nextcloud was not reached).
+  function postFile(url, file, onProgress) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.responseType = "json";
+      xhr.upload.addEventListener("progress", (event) => {
+        if (event.lengthComputable && event.total) onProgress(event.loaded / event.total);
+      });
+      xhr.addEventListener("load", () => resolve({ status: xhr.status, body: xhr.response }));
+      xhr.addEventListener("error", () => resolve({ status: 0, body: null }));
+      const data = new FormData();
+      data.append("overwrite", "false");
+      data.append("file", file, file.name);
+      xhr.send(data);
+    });
+  }
+
+  // Nextcloud's refusal of an upload, for people.
+  function uploadFailure(sent) {
+    const said = sent.body && sent.body.error ? " (" + sent.body.error + ")" : "";
+    switch (sent.status) {
+      case 0:
+        return "Nextcloud could not be reached. Check your connection and try again.";
+      case 413: {
+        const limit = sent.body && sent.body.upload_limit;
+        return "The file is larger than Nextcloud accepts" + (limit ? " (at most " + Math.floor(limit / 1048576) + " MiB)." : ".");
+      }
+      case 507:
+        return "Your Nextcloud storage is full: the file does not fit in your quota.";
+      default:
+        return "Nextcloud refused the upload" + said + ".";
+    }
   }
 
   // --- My account ----------------------------------------------------------------------------

@@ -20,6 +20,27 @@ impl FromRequest for JsonBody {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let read = ParsedBody::from_request(req, payload);
+        Box::pin(async move {
+            match read.await?.0 {
+                Ok(value) => Ok(JsonBody(value)),
+                Err(detail) => Err(ApiError::hal(
+                    HalError::of(ErrorId::InvalidRequestBody).with_parse_error(detail),
+                )),
+            }
+        })
+    }
+}
+
+/// A JSON write body under the same rules as [`JsonBody`], except that a body that is not JSON
+/// is left to the endpoint: `Err` holds the parse error.
+pub struct ParsedBody(pub Result<Value, String>);
+
+impl FromRequest for ParsedBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = match state(req) {
             Ok(state) => state.settings.common.max_body_bytes,
             Err(e) => return Box::pin(async move { Err(e) }),
@@ -39,17 +60,19 @@ impl FromRequest for JsonBody {
                     ),
                 })?;
             if body.iter().all(u8::is_ascii_whitespace) {
-                return Ok(JsonBody(Value::Object(Default::default())));
+                return Ok(ParsedBody(Ok(Value::Object(Default::default()))));
             }
             check_content_type(content_type.as_deref())?;
-            let invalid = |detail: String| {
-                ApiError::hal(HalError::of(ErrorId::InvalidRequestBody).with_parse_error(detail))
-            };
-            let value: Value = serde_json::from_slice(&body).map_err(|e| invalid(e.to_string()))?;
-            if service_kit::input::json_has_nul(&value) {
-                return Err(invalid("a string holds a NUL character".into()));
-            }
-            Ok(JsonBody(value))
+            let parsed = serde_json::from_slice::<Value>(&body)
+                .map_err(|e| e.to_string())
+                .and_then(|value| {
+                    if service_kit::input::json_has_nul(&value) {
+                        Err("a string holds a NUL character".to_string())
+                    } else {
+                        Ok(value)
+                    }
+                });
+            Ok(ParsedBody(parsed))
         })
     }
 }

@@ -21,6 +21,7 @@ use service_kit::{
 };
 use storage_protocol::file_links::nextcloud_file_urls;
 use storage_protocol::files::{FileInfoRecord, FilesInfo, FilesInfoRequest};
+use storage_protocol::integration_app::direct_upload::DirectUploadToken;
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };
@@ -274,6 +275,37 @@ impl NextcloudClient {
             Probe::Status(s) => Probe::Status(s),
             Probe::Unreachable => Probe::Unreachable,
             Probe::Unparseable => Probe::Unparseable,
+        }
+    }
+
+    /// `POST index.php/apps/integration_openproject/direct-upload-token` with
+    /// `{"folder_id": <parent>}` (an integer when it is one): the token of a direct upload.
+    pub async fn direct_upload_token(
+        &self,
+        host: &str,
+        access_token: &str,
+        parent: &str,
+    ) -> Probe<DirectUploadToken> {
+        let folder_id: Value = parent
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(parent.to_string()), Value::from);
+        let request = self
+            .user_bound
+            .post(nextcloud_file_urls::direct_upload_token(host))
+            .bearer_auth(access_token)
+            .header(header::ACCEPT, "application/json")
+            .json(&serde_json::json!({ "folder_id": folder_id }));
+        let response = match request.send_observed().await {
+            Ok(response) => response,
+            Err(_) => return Probe::Unreachable,
+        };
+        let status = response.status();
+        if !status.is_success() {
+            return Probe::Status(status);
+        }
+        match response.json::<DirectUploadToken>().await {
+            Ok(token) => Probe::Ok(token),
+            Err(_) => Probe::Unparseable,
         }
     }
 

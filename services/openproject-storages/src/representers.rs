@@ -9,8 +9,8 @@ use storage_protocol::{
     storages::{
         self as storage_wire, nextcloud_urls, oauth_application_href,
         oauth_client_credentials_href, openproject_oauth_callback, project_storages_of,
-        storage_href, AuthorizationState, AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
-        PROVIDER_NEXTCLOUD_TITLE,
+        storage_href, AuthorizationState, PrepareUploadLink, AUTH_TWO_WAY_OAUTH2,
+        PROVIDER_NEXTCLOUD, PROVIDER_NEXTCLOUD_TITLE,
     },
 };
 
@@ -54,6 +54,8 @@ pub struct StorageView<'a> {
     pub application_secret: Option<&'a str>,
     /// This service's public URL, for the OAuth callback in the `authorize` link.
     pub public_url: &'a str,
+    /// Projects where the storage is enabled and the viewer may upload (`prepareUpload`).
+    pub upload_projects: &'a [i64],
 }
 
 /// `_type: "Storage"` (openproject-storages.md §6.2). Admins also get the OAuth resources.
@@ -108,7 +110,11 @@ pub fn storage(view: StorageView<'_>) -> storage_wire::Storage {
             origin: storage.host.as_ref().map(Link::to),
             authentication_method: Link::to(AUTH_TWO_WAY_OAUTH2),
             open: Link::to(format!("{}/open", storage_href(storage.id))),
-            prepare_upload: Vec::new(),
+            prepare_upload: view
+                .upload_projects
+                .iter()
+                .map(|&project| PrepareUploadLink::for_project(storage.id, project))
+                .collect(),
             authorization_state: view.authorization_state.link(),
             authorize,
             project_storages: Link::to(project_storages_of(storage.id)),

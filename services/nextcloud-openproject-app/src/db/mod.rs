@@ -5,6 +5,7 @@ pub mod app_config;
 pub mod app_passwords;
 pub mod dead_properties;
 pub mod direct_downloads;
+pub mod direct_uploads;
 pub mod file_nodes;
 pub mod groups;
 pub mod oauth_clients;

@@ -158,6 +158,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    direct_uploads (token_digest) {
+        token_digest -> Text,
+        uid -> Text,
+        folder_id -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
     dead_properties (node_id, uid, namespace, name) {
         node_id -> BigInt,
         uid -> Text,
@@ -188,6 +197,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     openproject_token_refreshes,
     file_nodes,
     direct_downloads,
+    direct_uploads,
     uploads,
     upload_chunks,
     dead_properties,

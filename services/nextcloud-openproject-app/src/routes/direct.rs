@@ -77,7 +77,10 @@ pub async fn create(
 }
 
 /// Query, then form or JSON body parameters (the body wins), as strings or JSON scalars.
-fn parameters(req: &HttpRequest, raw: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+pub(crate) fn parameters(
+    req: &HttpRequest,
+    raw: &[u8],
+) -> Result<serde_json::Map<String, Value>, ApiError> {
     let mut params = serde_json::Map::new();
     for (key, value) in body::parse_pairs(req.query_string().as_bytes())? {
         params.insert(key, Value::String(value));
@@ -98,7 +101,7 @@ fn parameters(req: &HttpRequest, raw: &[u8]) -> Result<serde_json::Map<String, V
 }
 
 /// An integer given as a JSON number or a string of digits.
-fn integer(value: Option<&Value>) -> Option<i64> {
+pub(crate) fn integer(value: Option<&Value>) -> Option<i64> {
     match value? {
         Value::Number(n) => n.as_i64(),
         Value::String(s) => s.trim().parse().ok(),

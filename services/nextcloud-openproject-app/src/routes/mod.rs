@@ -11,6 +11,7 @@ pub mod capabilities;
 pub mod cloud_users;
 pub mod dashboard;
 pub mod direct;
+pub mod direct_upload;
 pub mod fileinfo;
 pub mod home;
 pub mod integration;
@@ -189,6 +190,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             &app("direct/{token}/{file_name}"),
             web::get().to(direct::by_token_and_name),
+        )
+        .route(
+            &app("direct-upload-token"),
+            web::post().to(direct_upload::create_token),
+        )
+        .route(
+            &app("direct-upload/{token}"),
+            web::post().to(direct_upload::upload),
+        )
+        .route(
+            &app("direct-upload/{token}"),
+            web::method(actix_web::http::Method::OPTIONS).to(direct_upload::preflight),
         );
     }
 }

@@ -9,6 +9,7 @@ mod cloud_user;
 mod dav_clients;
 mod dav_properties;
 mod direct;
+mod direct_upload;
 mod errors;
 mod fake_openproject;
 mod fileinfo;

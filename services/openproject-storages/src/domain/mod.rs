@@ -16,5 +16,6 @@ pub mod sessions;
 pub mod storage_files;
 pub mod storage_health;
 pub mod storages;
+pub mod uploads;
 pub mod users;
 pub mod work_packages;

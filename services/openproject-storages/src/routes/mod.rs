@@ -73,6 +73,7 @@ fn api(cfg: &mut ServiceConfig) {
         .service(project_storages::delete)
         .service(storage_files::list)
         .service(storage_files::get)
+        .service(storage_files::prepare_upload)
         .service(file_links::list)
         .service(file_links::create)
         .service(file_links::get)

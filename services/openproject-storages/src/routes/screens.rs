@@ -6,13 +6,13 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use service_kit::{
     time::now_millis,
-    web::{find, Asset, PAGE_HEADERS, UI_KIT_JS},
+    web::{find, page_csp_connecting_to, Asset, PAGE_HEADERS, UI_KIT_JS},
 };
 
 use super::pages::{login_location, redirect, session_id};
 use crate::{
     auth::{Caller, MaybeCaller},
-    domain::{host::HostError, projects, storages, work_packages},
+    domain::{host::HostError, projects, storages, uploads, work_packages},
     error::ApiError,
     state::{AppState, State},
 };
@@ -127,6 +127,8 @@ struct Screen<'a> {
     project: &'a str,
     tab: &'a str,
     about: About,
+    /// Origins the page's scripts may connect to beyond its own (`connect-src`).
+    connect_to: Vec<String>,
 }
 
 /// What a screen shows one of; a screen about something the caller cannot see is the 404 page,
@@ -178,6 +180,7 @@ impl<'a> Screen<'a> {
             project: "",
             tab: "",
             about: About::Nothing,
+            connect_to: Vec::new(),
         }
     }
 }
@@ -187,10 +190,25 @@ pub fn html(
     status: StatusCode,
     body: Result<String, askama::Error>,
 ) -> Result<HttpResponse, ApiError> {
+    html_connecting(status, body, &[])
+}
+
+/// [`html`] for a page whose scripts also call the hosts `connect_to` (direct upload).
+fn html_connecting(
+    status: StatusCode,
+    body: Result<String, askama::Error>,
+    connect_to: &[String],
+) -> Result<HttpResponse, ApiError> {
     let body = body.map_err(|e| anyhow::anyhow!("template: {e}"))?;
     let mut response = HttpResponse::build(status);
     for header in PAGE_HEADERS {
         response.insert_header(header);
+    }
+    if !connect_to.is_empty() {
+        response.insert_header((
+            "Content-Security-Policy",
+            page_csp_connecting_to(connect_to),
+        ));
     }
     Ok(response
         .content_type("text/html; charset=utf-8")
@@ -249,7 +267,7 @@ async fn render(
         };
         (StatusCode::FORBIDDEN, shell)
     };
-    html(status, shell.render())
+    html_connecting(status, shell.render(), &screen.connect_to)
 }
 
 /// A positive id from a path segment, as written and as a number.
@@ -419,10 +437,28 @@ pub async fn work_package(
     else {
         return not_found(state).await;
     };
+    // The Files tab posts uploads straight to the storages of the work package's project.
+    let connect_to = match (&caller.0, tab.as_str()) {
+        (Some(who), "files") => {
+            let user = who.user.clone();
+            state
+                .db
+                .run(
+                    move |conn| match work_packages::find_visible(conn, &user, number) {
+                        Ok((wp, _)) => Ok(uploads::upload_hosts(conn, &user, wp.project_id)?),
+                        Err(HostError::NotFound | HostError::Forbidden) => Ok(Vec::new()),
+                        Err(e) => Err(ApiError::from(e)),
+                    },
+                )
+                .await?
+        }
+        _ => Vec::new(),
+    };
     let screen = Screen {
         id,
         about: About::WorkPackage(number),
         tab: &tab,
+        connect_to,
         ..Screen::new("work-package", "Work package", Menu::Project)
     };
     render(&state, &req, caller, Audience::SignedIn, screen).await

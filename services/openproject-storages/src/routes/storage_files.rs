@@ -1,15 +1,20 @@
-//! Storage files (openproject-storages.md §11): a Nextcloud folder listing and one file's info,
-//! with the caller's Nextcloud token.
+//! Storage files (openproject-storages.md §11): a Nextcloud folder listing, one file's info and
+//! the link of a direct upload, with the caller's Nextcloud token.
 
-use actix_web::{get, http::StatusCode, web, HttpResponse};
-use storage_protocol::files::FileInfoRecord;
+use actix_web::{get, http::StatusCode, post, web, HttpResponse};
+use storage_protocol::{
+    file_links::nextcloud_file_urls,
+    files::FileInfoRecord,
+    hal::{messages::bad_request, ErrorId, HalError},
+    storages::upload::{PrepareUploadRequest, UploadLink, REQUEST_BODY_MALFORMED},
+};
 
 use super::{hal, projects::Query};
 use crate::{
     auth::Caller,
-    body::parse_id,
+    body::{parse_id, ParsedBody},
     db::{oauth_client_credentials::OAuthClientCredentials, oauth_client_tokens::OAuthClientToken},
-    domain::{connections::UserBound, files, storage_files, storages as storage_domain},
+    domain::{connections::UserBound, files, storage_files, storages as storage_domain, uploads},
     error::ApiError,
     peer::Probe,
     state::State,
@@ -120,4 +125,56 @@ pub async fn get(
         )),
         other => Err(files::record_failure(i64::from(other.statuscode()))),
     }
+}
+
+/// POST /api/v3/storages/{id}/files/prepare_upload: body exactly `{projectId, fileName,
+/// parent}`; asks Nextcloud for a direct upload token for the folder `parent` and answers the
+/// link the browser posts the file to.
+#[utoipa::path(responses((status = 200, description = "UploadLink"), (status = 400, description = "Request body malformed"), (status = 403, description = "No manage_file_links in the project, or the storage is not enabled there")))]
+#[post("/storages/{id}/files/prepare_upload")]
+pub async fn prepare_upload(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+    body: ParsedBody,
+) -> Result<HttpResponse, ApiError> {
+    let storage = visible_storage(&state, &caller, &id).await?;
+    let request = body
+        .0
+        .ok()
+        .as_ref()
+        .and_then(PrepareUploadRequest::parse)
+        .ok_or_else(|| {
+            ApiError::hal(HalError::new(
+                ErrorId::BadRequest,
+                bad_request(REQUEST_BODY_MALFORMED),
+            ))
+        })?;
+    let (user, storage_id, project_id) = (caller.user.clone(), storage.id, request.project_id);
+    state
+        .db
+        .run(move |conn| {
+            uploads::authorize(conn, &user, storage_id, project_id).map_err(ApiError::from)
+        })
+        .await?;
+    let nextcloud = &state.nextcloud;
+    let parent = &request.parent;
+    let outcome = files::user_call(&state, caller.user.id, &storage, |host, token| async move {
+        nextcloud
+            .direct_upload_token(&host, token.expose(), parent)
+            .await
+    })
+    .await;
+    let token = match outcome {
+        UserBound::Answered(Probe::Ok(token)) => token,
+        other => return Err(files::failure(other)),
+    };
+    let host = storage
+        .host
+        .as_deref()
+        .ok_or_else(files::unreachable_storage)?;
+    Ok(hal(
+        StatusCode::OK,
+        &UploadLink::new(nextcloud_file_urls::direct_upload(host, &token.token)),
+    ))
 }

@@ -15,6 +15,7 @@ use crate::{
         connections::{self, with_user_token, Outbound, Remote, UserBound},
         storage_health::{self, HealthInput, UserRequest},
         storages::{self as domain, StorageDetails, StorageError, StorageInput},
+        uploads,
     },
     error::ApiError,
     peer::Probe,
@@ -72,12 +73,22 @@ async fn one_detail(state: &AppState, storage: Storage) -> Result<StorageDetails
         .ok_or_else(ApiError::not_found)
 }
 
+/// The (storage, project) pairs where the caller may upload (`prepareUpload` links).
+async fn upload_projects(state: &AppState, caller: &Caller) -> Result<Vec<(i64, i64)>, ApiError> {
+    let user = caller.user.clone();
+    Ok(state
+        .db
+        .query(move |conn| uploads::upload_projects(conn, &user))
+        .await?)
+}
+
 /// The representation for the caller, with the live authorization state.
 async fn represent(
     state: &AppState,
     caller: &Caller,
     details: &StorageDetails,
     application_secret: Option<&str>,
+    uploads: &[(i64, i64)],
 ) -> storage_protocol::storages::Storage {
     let authorization_state = connections::authorization_state(
         &state.db,
@@ -94,6 +105,11 @@ async fn represent(
         authorization_state,
         application_secret,
         public_url: &state.public_url,
+        upload_projects: &uploads
+            .iter()
+            .filter(|(storage, _)| *storage == details.storage.id)
+            .map(|(_, project)| *project)
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -107,7 +123,12 @@ pub async fn list(state: State, caller: Caller) -> Result<HttpResponse, ApiError
         .query(move |conn| domain::visible_storages(conn, &user))
         .await?;
     let all = details(&state, storages).await?;
-    let elements = join_all(all.iter().map(|d| represent(&state, &caller, d, None))).await;
+    let uploads = upload_projects(&state, &caller).await?;
+    let elements = join_all(
+        all.iter()
+            .map(|d| represent(&state, &caller, d, None, &uploads)),
+    )
+    .await;
     Ok(hal(
         StatusCode::OK,
         &Collection::unpaged("/api/v3/storages", elements),
@@ -134,11 +155,13 @@ pub async fn create(
     )
     .await?;
     let details = one_detail(&state, storage).await?;
+    let uploads = upload_projects(&state, &caller).await?;
     let body = represent(
         &state,
         &caller,
         &details,
         Some(issued.client_secret.expose()),
+        &uploads,
     )
     .await;
     Ok(hal(StatusCode::CREATED, &body))
@@ -165,7 +188,14 @@ pub async fn get(
         .ok_or_else(ApiError::not_found)?;
     Ok(hal(
         StatusCode::OK,
-        &represent(&state, &caller, &details, None).await,
+        &represent(
+            &state,
+            &caller,
+            &details,
+            None,
+            &upload_projects(&state, &caller).await?,
+        )
+        .await,
     ))
 }
 
@@ -192,7 +222,14 @@ pub async fn update(
     let details = one_detail(&state, updated).await?;
     Ok(hal(
         StatusCode::OK,
-        &represent(&state, &caller, &details, None).await,
+        &represent(
+            &state,
+            &caller,
+            &details,
+            None,
+            &upload_projects(&state, &caller).await?,
+        )
+        .await,
     ))
 }
 

@@ -74,7 +74,8 @@ pub struct OAuthServer {
     refresh_token: Option<String>,
     /// Every token request's form fields, in order.
     pub token_requests: Vec<HashMap<String, String>>,
-    /// How the file endpoints (filesinfo, fileinfo, direct, user PROPFIND) answer.
+    /// How the file endpoints (filesinfo, fileinfo, direct, direct-upload-token, user
+    /// PROPFIND) answer.
     pub files_mode: FilesMode,
     /// Every request to a file endpoint: path, `OCS-APIRequest`, `Accept`, body.
     pub file_requests: Vec<FileRequest>,
@@ -109,6 +110,11 @@ fn file_record(id: &str) -> serde_json::Value {
         "124" => json!({"status": "Forbidden", "statuscode": 403}),
         _ => json!({"status": "Not Found", "statuscode": 404}),
     }
+}
+
+/// The direct upload token the fake issues for a folder: 64 characters `[A-Za-z0-9]`.
+pub fn upload_token(folder_id: &str) -> String {
+    format!("{:X<64}", format!("upload{folder_id}"))
 }
 
 fn ocs_json(version: u8, data: serde_json::Value) -> HttpResponse {
@@ -170,6 +176,8 @@ impl OAuthServer {
             || (method == "GET"
                 && path.starts_with("/ocs/v1.php/apps/integration_openproject/fileinfo/"))
             || (method == "POST" && path == "/ocs/v2.php/apps/dav/api/v1/direct")
+            || (method == "POST"
+                && path == "/index.php/apps/integration_openproject/direct-upload-token")
             || (method == "PROPFIND"
                 && path.starts_with(&format!("/remote.php/dav/files/{NEXTCLOUD_USER}")));
         if !is_files {
@@ -217,6 +225,21 @@ impl OAuthServer {
         } else if path.contains("/fileinfo/") {
             let id = path.rsplit('/').next().unwrap_or_default();
             ocs_json(1, file_record(id))
+        } else if path.ends_with("/direct-upload-token") {
+            // Folders `1` (the root) and `10` are writable; `124` is forbidden; the rest (files
+            // included) is "not found", as Nextcloud answers.
+            let folder = serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("folder_id").cloned())
+                .map(|v| v.to_string())
+                .unwrap_or_default();
+            match folder.as_str() {
+                "1" | "10" => HttpResponse::Ok().json(json!({
+                    "token": upload_token(&folder), "expires_on": 1_767_225_600})),
+                "124" => HttpResponse::Forbidden().json(json!({"error": "not enough permissions"})),
+                _ => HttpResponse::NotFound()
+                    .json(json!({"error": "folder not found or not enough permissions"})),
+            }
         } else if path.ends_with("/direct") {
             let id = serde_json::from_slice::<serde_json::Value>(body)
                 .ok()

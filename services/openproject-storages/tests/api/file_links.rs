@@ -16,17 +16,17 @@ use crate::{
 
 /// A storage on a fake Nextcloud enabled in project One, with work package "Roadmap";
 /// alice is a member, bob a reader, carol in no project.
-struct World {
-    app: TestApp,
-    nextcloud: FakeNextcloud,
-    storage_id: i64,
-    project_id: i64,
-    project_storage_id: i64,
-    wp_id: i64,
-    alice: i64,
+pub(crate) struct World {
+    pub app: TestApp,
+    pub nextcloud: FakeNextcloud,
+    pub storage_id: i64,
+    pub project_id: i64,
+    pub project_storage_id: i64,
+    pub wp_id: i64,
+    pub alice: i64,
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = spawn_app_with(|s| s.nextcloud_read_timeout = Duration::from_millis(700)).await;
     let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
         app_password: "pw".into(),
@@ -127,7 +127,7 @@ impl World {
     }
 
     /// Connects `login` to the fake Nextcloud through ensure_connection and the callback.
-    async fn connect(&self, login: &str, password: &str) {
+    pub(crate) async fn connect(&self, login: &str, password: &str) {
         let browser: Browser = self.app.browser(login, password).await;
         let response = browser
             .client

@@ -13,4 +13,5 @@ mod projects;
 mod real_clients;
 mod root;
 mod storages;
+mod uploads;
 mod users;

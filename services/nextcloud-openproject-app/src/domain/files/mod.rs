@@ -8,6 +8,7 @@
 
 pub mod checksum;
 pub mod direct;
+pub mod direct_upload;
 pub mod info;
 pub mod ops;
 pub mod preconditions;

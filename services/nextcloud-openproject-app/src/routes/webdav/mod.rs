@@ -251,7 +251,20 @@ async fn write<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<T, ApiError> {
-    let uid = user.uid.clone();
+    write_as(state, user.uid.clone(), work).await
+}
+
+/// [`write`] for `uid`'s view, errors in the caller's type (anything a [`FileError`] converts
+/// into).
+pub(crate) async fn write_as<T: Send + 'static, E>(
+    state: &AppState,
+    uid: String,
+    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer) -> Result<T, E> + Send + 'static,
+) -> Result<T, ApiError>
+where
+    E: From<FileError> + From<diesel::result::Error> + Send + 'static,
+    ApiError: From<E>,
+{
     state
         .db
         .run(move |conn| {
@@ -275,11 +288,27 @@ async fn record_staged<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<T, ApiError> {
+    record_staged_as(state, user.uid.clone(), staged, work).await
+}
+
+/// [`record_staged`] for `uid`'s view, errors in the caller's type.
+pub(crate) async fn record_staged_as<T: Send + 'static, E>(
+    state: &AppState,
+    uid: String,
+    staged: Staged,
+    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer, &Staged) -> Result<T, E>
+        + Send
+        + 'static,
+) -> Result<T, ApiError>
+where
+    E: From<FileError> + From<diesel::result::Error> + Send + 'static,
+    ApiError: From<E>,
+{
     let store = state.files.clone();
     let key = staged.key.clone();
-    let result = write(state, user, move |conn, viewer| {
+    let result = write_as(state, uid, move |conn, viewer| {
         let recorded = work(conn, viewer, &staged).and_then(|value| {
-            store.commit(&staged)?;
+            store.commit(&staged).map_err(FileError::from)?;
             Ok(value)
         });
         if recorded.is_err() {
@@ -376,13 +405,24 @@ pub(crate) fn read_stream(
 /// nothing behind.
 async fn stage(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    payload: web::Payload,
     store: &ContentStore,
     limit: u64,
 ) -> Result<Staged, ApiError> {
     if header_u64(req, header::CONTENT_LENGTH.as_str()).is_some_and(|len| len > limit) {
         return Err(ApiError::PayloadTooLarge);
     }
+    stage_stream(payload, store, limit).await
+}
+
+/// Writes a stream of bytes (a body, a multipart field) to a staging file in pieces of
+/// [`WRITE_CHUNK`], refusing it past `limit` ([`ApiError::PayloadTooLarge`]); a stream that
+/// breaks off leaves nothing behind.
+pub(crate) async fn stage_stream<E: std::fmt::Display>(
+    mut payload: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+    store: &ContentStore,
+    limit: u64,
+) -> Result<Staged, ApiError> {
     let (file, staged) = store.begin().map_err(FileError::from)?;
     let mut slot = Some((file, staged));
     let mut buffer = web::BytesMut::new();
