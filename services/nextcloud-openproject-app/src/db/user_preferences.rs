@@ -19,6 +19,22 @@ pub fn get(
         .optional()
 }
 
+/// The values of those of `keys` that `uid` has under `app`, read in one statement so that
+/// values written together are read together.
+pub fn some_of_user(
+    conn: &mut AnyConnection,
+    uid: &str,
+    app: &str,
+    keys: &[&str],
+) -> QueryResult<Vec<(String, String)>> {
+    user_preferences::table
+        .filter(user_preferences::uid.eq(uid))
+        .filter(user_preferences::app.eq(app))
+        .filter(user_preferences::config_key.eq_any(keys))
+        .select((user_preferences::config_key, user_preferences::value))
+        .load_on(conn)
+}
+
 /// Every key of `uid` under `app` with its value, sorted by key.
 pub fn of_user(
     conn: &mut AnyConnection,

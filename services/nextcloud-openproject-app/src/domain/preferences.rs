@@ -88,6 +88,29 @@ pub fn get(
     }
 }
 
+/// Several preferences of `uid` as one consistent read (a writer's transaction is seen whole or
+/// not at all); a value sealed with another key reads as absent.
+pub fn get_consistent(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    uid: &str,
+    keys: &[&str],
+) -> Result<std::collections::HashMap<String, String>, PreferenceError> {
+    let mut values = std::collections::HashMap::new();
+    for (key, value) in user_preferences::some_of_user(conn, uid, APP_ID, keys)? {
+        let value = if SEALED_KEYS.contains(&key.as_str()) {
+            match secret_box.open(&value) {
+                Ok(opened) => opened,
+                Err(_) => continue,
+            }
+        } else {
+            value
+        };
+        values.insert(key, value);
+    }
+    Ok(values)
+}
+
 /// Deletes one preference of `uid`.
 pub fn delete(conn: &mut AnyConnection, uid: &str, key: &str) -> diesel::QueryResult<usize> {
     user_preferences::delete_keys(conn, Some(uid), APP_ID, &[key])

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use service_kit::{
     crypto::{constant_time_eq, SecretString},
-    db::AnyConnection,
     time::now_millis,
 };
 
@@ -16,7 +15,7 @@ use super::{
 use crate::{
     db::token_refreshes,
     domain::{
-        preferences::{self, keys, PreferenceError, Whose},
+        preferences::{self, keys, Whose},
         settings::AdminSettings,
     },
     error::ApiError,
@@ -129,21 +128,26 @@ async fn read_stored(op: OpenProject<'_>, uid: &str) -> Result<Stored, ApiError>
     let uid = uid.to_string();
     op.db
         .run(move |conn| {
-            let get = |conn: &mut AnyConnection, key| {
-                preferences::get(conn, &secret_box, &uid, key).or_else(|e| match e {
-                    // Sealed with another key: unusable, as if absent.
-                    PreferenceError::Sealed(_) => Ok(None),
-                    other => Err(ApiError::from(other)),
-                })
+            // One read: a refresh stores the token and its expiry together, and a reader that
+            // saw the old token with the new expiry would use a token about to be retired.
+            let mut values = preferences::get_consistent(
+                conn,
+                &secret_box,
+                &uid,
+                &[keys::TOKEN, keys::REFRESH_TOKEN, keys::TOKEN_EXPIRES_AT],
+            )?;
+            let mut secret = |key| {
+                values
+                    .remove(key)
+                    .filter(|t: &String| !t.is_empty())
+                    .map(SecretString::new)
             };
             Ok(Stored {
-                token: get(conn, keys::TOKEN)?
-                    .filter(|t| !t.is_empty())
-                    .map(SecretString::new),
-                refresh_token: get(conn, keys::REFRESH_TOKEN)?
-                    .filter(|t| !t.is_empty())
-                    .map(SecretString::new),
-                expires_at: get(conn, keys::TOKEN_EXPIRES_AT)?.and_then(|v| v.parse().ok()),
+                token: secret(keys::TOKEN),
+                refresh_token: secret(keys::REFRESH_TOKEN),
+                expires_at: values
+                    .get(keys::TOKEN_EXPIRES_AT)
+                    .and_then(|v| v.parse().ok()),
             })
         })
         .await
