@@ -21,13 +21,27 @@ use libmimalloc_sys as sys;
 
 pub use mimalloc::MiMalloc as Allocator;
 
-/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (the same in versions 2 and 3), which
-/// `libmimalloc-sys` does not name.
-const PURGE_DELAY: sys::mi_option_t = 15;
+/// `mi_option_purge_delay`, which `libmimalloc-sys` does not name: in mimalloc's `mi_option_e`
+/// (versions 2 and 3) it comes right before `mi_option_use_numa_nodes`, which it names. The test
+/// below checks that the option found there has the purge delay's default.
+const PURGE_DELAY: sys::mi_option_t = sys::mi_option_use_numa_nodes - 1;
 
 /// Freed memory goes back to the system when it is freed, not a second later (and only if the
 /// allocator is called again by then, which an idle process does not do).
 pub fn configure() {
     // SAFETY: an option setter of the C library, callable at any time from any thread.
     unsafe { sys::mi_option_set(PURGE_DELAY, 0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_purge_delay_option_is_the_one_before_use_numa_nodes() {
+        // mimalloc's default purge delay is a second (1000 ms), which no option near it has.
+        // SAFETY: an option getter of the C library, callable at any time from any thread.
+        let default = unsafe { sys::mi_option_get(PURGE_DELAY) };
+        assert_eq!(default, 1000);
+    }
 }

@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod housekeeping;
+pub mod peer;
 pub mod routes;
 pub mod startup;
 pub mod state;

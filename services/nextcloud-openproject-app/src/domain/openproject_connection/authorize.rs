@@ -8,8 +8,9 @@ use service_kit::{
 };
 use storage_protocol::oauth::openproject as op_oauth;
 
+use crate::peer::{self, ExchangeFailure};
+
 use super::{
-    client::{self, ExchangeFailure},
     connection_lock, tokens, ConnectionError, OpenProject, DASHBOARD_PATH, FILES_PATH,
     PERSONAL_SETTINGS_PATH, RESULT_ERROR, RESULT_SUCCESS,
 };
@@ -126,7 +127,7 @@ pub async fn finish_authorization(
     };
 
     let exchanged = match params.code.filter(|c| !c.is_empty()) {
-        Some(code) => client::exchange_code(op, settings, &code, verifier).await,
+        Some(code) => peer::exchange_code(op, settings, &code, verifier).await,
         None => Err(ExchangeFailure::Refused(denial_reason(
             params.error.as_deref(),
         ))),
@@ -135,7 +136,7 @@ pub async fn finish_authorization(
         Ok(tokens) => {
             tokens::store_tokens(op, uid, &tokens, None).await?;
             let identity =
-                client::fetch_me(op.http, &settings.openproject_instance_url, &tokens.access)
+                peer::fetch_me(op.http, &settings.openproject_instance_url, &tokens.access)
                     .await
                     .ok();
             tokens::store_identity(op, uid, identity).await?;

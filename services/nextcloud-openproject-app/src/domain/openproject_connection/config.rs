@@ -8,10 +8,9 @@ use service_kit::{
 };
 use storage_protocol::integration_app::{messages, APP_ID};
 
-use super::{
-    client::{self, Tokens},
-    connection_lock, tokens, OpenProject,
-};
+use crate::peer::{self, Tokens};
+
+use super::{connection_lock, tokens, OpenProject};
 use crate::{
     db::user_preferences,
     domain::{
@@ -144,7 +143,7 @@ pub async fn disconnect(op: OpenProject<'_>, uid: &str) -> Result<(), ApiError> 
     let Some(refresh_token) = refresh_token.filter(|t| !t.is_empty()) else {
         return Ok(());
     };
-    client::revoke_refresh_token(op.http, &settings, &refresh_token).await;
+    peer::revoke_refresh_token(op.http, &settings, &refresh_token).await;
     Ok(())
 }
 
@@ -179,7 +178,7 @@ async fn connect_with_personal_token(
     // Through the token getter, as every OpenProject call goes (a personal token never expires).
     let identity = match tokens::openproject_access_token(op, uid).await {
         Ok(token) if !openproject_url.is_empty() => {
-            client::fetch_me(op.http, &openproject_url, &token).await
+            peer::fetch_me(op.http, &openproject_url, &token).await
         }
         Ok(_) => Err(messages::ADMIN_CONFIG_NOT_VALID.to_string()),
         Err(tokens::AccessTokenError::Unexpected(e)) => return Err(e),

@@ -1,14 +1,13 @@
 //! A Nextcloud user's connection to OpenProject, with Nextcloud as the OAuth client
 //! (oauth.md §5, nextcloud-openproject-app.md §4): the authorize URL with state and PKCE and the
 //! code exchange at the redirect ([`authorize`]), the calls to OpenProject's OAuth endpoints
-//! ([`client`]), the stored tokens and the lazy single-flight refresh behind
+//! ([`crate::peer`]), the stored tokens and the lazy single-flight refresh behind
 //! [`openproject_access_token`] ([`tokens`]), and `PUT /config` with personal access tokens and
 //! disconnecting ([`config`]).
 //!
 //! Tokens are sealed at rest (user preferences), the verifier too; nothing secret is logged.
 
 pub mod authorize;
-pub mod client;
 pub mod config;
 pub mod tokens;
 

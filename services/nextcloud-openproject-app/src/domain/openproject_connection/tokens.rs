@@ -8,10 +8,9 @@ use service_kit::{
     time::now_millis,
 };
 
-use super::{
-    client::{self, Identity, Tokens},
-    connection_lock, OpenProject,
-};
+use crate::peer::{self, Identity, Tokens};
+
+use super::{connection_lock, OpenProject};
 use crate::{
     db::token_refreshes,
     domain::{
@@ -243,7 +242,7 @@ async fn refresh_holding_lease(
         .db
         .run(move |conn| AdminSettings::load(conn, &secret_box).map_err(ApiError::from))
         .await?;
-    let tokens = match client::refresh_tokens(op, &settings, &refresh_token).await {
+    let tokens = match peer::refresh_tokens(op, &settings, &refresh_token).await {
         Ok(tokens) => tokens,
         Err(failure) => {
             tracing::warn!("Failed to refresh token: {}", failure.reason());

@@ -20,7 +20,7 @@ use storage_protocol::{
     oauth::openproject as op_oauth,
 };
 
-use super::OpenProject;
+use crate::domain::openproject_connection::OpenProject;
 use crate::domain::settings::AdminSettings;
 
 /// A token without `expires_in` lives this long.
