@@ -84,7 +84,8 @@ pub struct Application<S> {
     server: Server,
     /// Registered at build time, so a signal right after readiness still stops gracefully.
     shutdown: ShutdownSignal,
-    service: PhantomData<S>,
+    // A marker only: the application holds no `S`, so it is `Send` whatever `S` is.
+    service: PhantomData<fn() -> S>,
 }
 
 impl<S: Service> Application<S> {

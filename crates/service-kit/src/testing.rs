@@ -1,3 +1,6 @@
+//! Test servers and their databases. [`spawn`] starts a service in the test's process on a free
+//! port from [`server_source`]'s settings.
+//!
 //! Test databases: every test gets its own, on the backend chosen by `TEST_DATABASE`
 //! (`sqlite`, the default, or `postgres`). PostgreSQL is reached at `TEST_POSTGRES_URL`
 //! (default `postgres://postgres@127.0.0.1:5432`); each test creates a uniquely named database
@@ -8,7 +11,49 @@ use std::path::PathBuf;
 
 use diesel::connection::SimpleConnection;
 
-use crate::db::DatabaseUrl;
+use crate::{
+    application::{Application, Service},
+    config::Source,
+    db::{DatabaseUrl, Db},
+};
+
+/// The settings every test server starts from, under the service's variable `prefix`: a free
+/// loopback port, `database`, a fresh secret key, the admin `admin` with `admin_password`, quiet
+/// logs; then `variables` (keys as in the TOML file), which win.
+pub fn server_source<'a>(
+    prefix: &'static str,
+    database: &TestDatabase,
+    admin_password: &str,
+    variables: impl IntoIterator<Item = (&'a str, String)>,
+) -> Source {
+    Source::from_pairs(
+        prefix,
+        [
+            ("listen", "127.0.0.1:0".to_string()),
+            ("database_url", database.url_string()),
+            ("admin_username", "admin".to_string()),
+            ("admin_password", admin_password.to_string()),
+            (
+                "secret_key",
+                crate::crypto::SecretKey::generate().to_base64(),
+            ),
+            ("log", "warn".to_string()),
+        ]
+        .into_iter()
+        .chain(variables),
+    )
+}
+
+/// Builds the service and serves it in the background of the test's runtime: its public URL
+/// (without trailing `/`) and its database.
+pub async fn spawn<S: Service>(settings: S::Settings) -> (String, Db) {
+    let app = Application::<S>::build(settings)
+        .await
+        .expect("the application builds");
+    let (url, db) = (app.public_url().to_string(), app.db().clone());
+    tokio::spawn(app.run_until_stopped());
+    (url, db)
+}
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432";
 

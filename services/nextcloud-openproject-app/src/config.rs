@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 
 use service_kit::{
     config::{parse_bool, parse_u64, CommonSettings, ConfigError, Source},
-    crypto::SecretKey,
     db::DatabaseUrl,
 };
 
@@ -61,33 +60,6 @@ impl Settings {
                 .parse("max_upload_bytes", parse_u64)?
                 .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES),
         })
-    }
-
-    /// Settings for a test server: port 0, the given database, a fresh secret key and a random
-    /// admin password (read it back from `common.admin_password`).
-    pub fn for_tests(database_url: &str) -> Self {
-        let source = Source::from_pairs(
-            PREFIX,
-            [
-                ("listen", "127.0.0.1:0".to_string()),
-                ("database_url", database_url.to_string()),
-                ("admin_username", "admin".to_string()),
-                (
-                    "admin_password",
-                    service_kit::crypto::random_alphanumeric(24),
-                ),
-                ("secret_key", SecretKey::generate().to_base64()),
-                ("log", "warn".to_string()),
-                (
-                    "data_dir",
-                    std::env::temp_dir()
-                        .join(format!("ncoa-files-{}", uuid::Uuid::new_v4()))
-                        .display()
-                        .to_string(),
-                ),
-            ],
-        );
-        Self::from_source(&source).expect("test settings are valid")
     }
 }
 
@@ -133,12 +105,5 @@ mod tests {
             Settings::from_source(&source).unwrap_err().variable,
             "NCOA_MAX_UPLOAD_BYTES"
         );
-    }
-
-    #[test]
-    fn test_settings_build() {
-        let settings = Settings::for_tests("sqlite://x.db");
-        assert_eq!(settings.common.listen.port(), 0);
-        assert!(settings.common.admin_password.is_some());
     }
 }

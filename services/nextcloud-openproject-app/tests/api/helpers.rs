@@ -2,11 +2,15 @@ use nextcloud_openproject_app::{
     config::Settings,
     db::{app_config, oauth_clients, user_preferences, users},
     domain::{app_passwords, preferences::CONNECTION_KEYS, users::set_password},
-    startup::Application,
+    startup::NextcloudOpenProjectApp,
 };
 use reqwest::{redirect::Policy, Client, Method, RequestBuilder, Response};
 use serde_json::{json, Value};
-use service_kit::{db::Db, testing::TestDatabase, time::now_millis};
+use service_kit::{
+    db::Db,
+    testing::{self, TestDatabase},
+    time::now_millis,
+};
 use storage_protocol::integration_app::APP_ID;
 
 /// The app routes' prefix.
@@ -32,8 +36,17 @@ pub async fn spawn_app() -> TestApp {
 /// loopback, so local remote servers are allowed unless `customize` says otherwise.
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::create("ncoa");
-    let mut settings = Settings::for_tests(&database.url_string());
-    settings.allow_local_remote_servers = true;
+    let data_dir = std::env::temp_dir().join(format!("ncoa-files-{}", uuid::Uuid::new_v4()));
+    let source = testing::server_source(
+        "NCOA",
+        &database,
+        &service_kit::crypto::random_alphanumeric(24),
+        [
+            ("data_dir", data_dir.display().to_string()),
+            ("allow_local_remote_servers", "true".to_string()),
+        ],
+    );
+    let mut settings = Settings::from_source(&source).expect("test settings are valid");
     customize(&mut settings);
     let kept = settings.clone();
     let admin_user = settings.common.admin_username.clone();
@@ -44,13 +57,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("test settings carry an admin password")
         .expose()
         .to_string();
-    let app = Application::build(settings)
-        .await
-        .expect("the application builds");
-    assert_eq!(app.public_url(), format!("http://127.0.0.1:{}", app.port()));
-    let address = app.public_url().to_string();
-    let db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
+    let (address, db) = testing::spawn::<NextcloudOpenProjectApp>(settings).await;
     TestApp {
         address,
         admin_user,
@@ -171,12 +178,9 @@ impl TestApp {
 
     /// A second server on the same database and secret key, as after a restart; its base URL.
     pub async fn restart(&self) -> String {
-        let app = Application::build(self.settings.clone())
+        testing::spawn::<NextcloudOpenProjectApp>(self.settings.clone())
             .await
-            .expect("the application builds again");
-        let address = app.public_url().to_string();
-        tokio::spawn(app.run_until_stopped());
-        address
+            .0
     }
 
     /// `<address>/index.php/apps/integration_openproject/<path>`.

@@ -1,9 +1,13 @@
 use std::sync::Arc;
 
-use openproject_storages::{config::Settings, startup::Application};
+use openproject_storages::{config::Settings, startup::OpenProjectStorages};
 use reqwest::{cookie::Jar, header, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
-use service_kit::{auth::ThrottlePolicy, config::Source, db::Db, testing::TestDatabase};
+use service_kit::{
+    auth::ThrottlePolicy,
+    db::Db,
+    testing::{self, TestDatabase},
+};
 use storage_protocol::storages::PROVIDER_NEXTCLOUD;
 
 pub const ADMIN: &str = "admin";
@@ -41,21 +45,13 @@ pub async fn spawn_app_configured(
         });
     }
     let db = TestDatabase::create("ops");
-    let source = Source::from_pairs(
+    let source = testing::server_source(
         "OPS",
-        [
-            ("listen", "127.0.0.1:0".to_string()),
-            ("database_url", db.url_string()),
-            ("admin_username", ADMIN.to_string()),
-            ("admin_password", ADMIN_PASSWORD.to_string()),
-            (
-                "secret_key",
-                service_kit::crypto::SecretKey::generate().to_base64(),
-            ),
-            ("allow_local_remote_servers", "true".to_string()),
-        ]
-        .into_iter()
-        .chain(variables.iter().map(|(k, v)| (*k, v.to_string()))),
+        &db,
+        ADMIN_PASSWORD,
+        [("allow_local_remote_servers", "true".to_string())]
+            .into_iter()
+            .chain(variables.iter().map(|(k, v)| (*k, v.to_string()))),
     );
     let mut settings = Settings::from_source(&source).expect("test settings are valid");
     // Tight throttling so the tests reach the limit quickly, without delays.
@@ -65,12 +61,7 @@ pub async fn spawn_app_configured(
         window_millis: 60_000,
     };
     customize(&mut settings);
-    let app = Application::build(settings)
-        .await
-        .expect("the application builds");
-    let base = app.public_url().to_string();
-    let app_db = app.db().clone();
-    tokio::spawn(app.run_until_stopped());
+    let (base, app_db) = testing::spawn::<OpenProjectStorages>(settings).await;
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
