@@ -9,7 +9,6 @@ use actix_web::{
     web, App, HttpServer,
 };
 use anyhow::Context;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations};
 use service_kit::{
     application::{Core, CoreState, Service},
     config::{CommonSettings, ConfigError},
@@ -21,6 +20,7 @@ use storage_protocol::nextcloud::messages;
 
 use crate::{
     config::Settings,
+    db::MIGRATIONS,
     domain::{
         files::store::ContentStore,
         users::{bootstrap_admin, AdminBootstrap},
@@ -30,17 +30,9 @@ use crate::{
     state::AppState,
 };
 
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-
 /// Limits of every call to OpenProject (token exchange, refresh, revocation, API).
 const OPENPROJECT_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 const OPENPROJECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-pub const MIGRATIONS: Migrations = Migrations {
-    sqlite: || SQLITE_MIGRATIONS,
-    postgres: || POSTGRES_MIGRATIONS,
-};
 
 /// The Nextcloud side, as a [`Service`].
 pub struct NextcloudOpenProjectApp;

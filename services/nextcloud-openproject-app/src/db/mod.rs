@@ -20,13 +20,23 @@ pub mod users;
 
 pub use service_kit::db::serialized_transaction;
 
+const SQLITE: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+const POSTGRES: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+
+/// This service's migrations, one folder per backend.
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::db::Migrations {
+    sqlite: || SQLITE,
+    postgres: || POSTGRES,
+};
+
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.
 #[cfg(test)]
 pub(crate) fn test_db() -> (service_kit::testing::TestDatabase, service_kit::db::Db) {
     let database = service_kit::testing::TestDatabase::create("ncoa_unit");
     let db = service_kit::db::Db::connect(&database.url).expect("connect");
-    db.migrate(&database.url, &crate::startup::MIGRATIONS)
-        .expect("migrate");
+    db.migrate(&database.url, &MIGRATIONS).expect("migrate");
     (database, db)
 }
 
