@@ -2,14 +2,14 @@
 //! migrated database and a bound server out. A service says what is its own through [`Service`];
 //! [`Application::build`] does the rest in the same order for both.
 
-use std::{future::Future, marker::PhantomData, net::SocketAddr, net::TcpListener, path::Path};
+use std::{future::Future, marker::PhantomData, net::SocketAddr, net::TcpListener};
 
 use actix_web::dev::Server;
 use anyhow::Context;
 
 use crate::{
     auth::{CredentialCache, ThrottlePolicy},
-    config::{CommonSettings, ConfigError},
+    config::ServiceSettings,
     crypto::{CsrfSigner, SecretBox, SecretKey},
     db::{Db, Migrations},
     secret_key_file::resolve_secret_key,
@@ -22,13 +22,9 @@ pub trait Service: Sized + 'static {
     const NAME: &'static str;
     /// One line for `--help`.
     const ABOUT: &'static str;
-    /// The variable that configures the secret key, named in configuration errors.
-    const SECRET_KEY_VARIABLE: &'static str;
     const MIGRATIONS: Migrations;
-    type Settings: Send + 'static;
+    type Settings: ServiceSettings + Send + 'static;
 
-    fn load(file: Option<&Path>) -> Result<Self::Settings, ConfigError>;
-    fn common(settings: &Self::Settings) -> &CommonSettings;
     /// Bootstraps what the service needs before serving (its admin, background work) and returns
     /// its server on `listener`.
     fn start(
@@ -92,11 +88,11 @@ impl<S: Service> Application<S> {
     /// Resolves the secret key, connects and migrates the database, binds the listener (port 0
     /// picks a free one) and lets the service start.
     pub async fn build(settings: S::Settings) -> anyhow::Result<Self> {
-        let common = S::common(&settings);
+        let common = settings.common();
         let secret_key = resolve_secret_key(
             common.secret_key.clone(),
             &common.database_url,
-            S::SECRET_KEY_VARIABLE,
+            &format!("{}_SECRET_KEY", S::Settings::PREFIX),
         )?;
         let db = migrate::<S>(&settings).await?;
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
@@ -146,7 +142,7 @@ impl<S: Service> Application<S> {
 
 /// Connects and applies pending migrations (every start, and the `migrate` subcommand).
 pub async fn migrate<S: Service>(settings: &S::Settings) -> anyhow::Result<Db> {
-    let url = S::common(settings).database_url.clone();
+    let url = settings.common().database_url.clone();
     tokio::task::spawn_blocking(move || {
         let db = Db::connect(&url)?;
         let applied = db.migrate(&url, &S::MIGRATIONS)?;

@@ -7,7 +7,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use crate::{
     application::{migrate, Application, Service},
-    config::ConfigError,
+    config::{ConfigError, ServiceSettings},
 };
 
 #[derive(Parser)]
@@ -40,7 +40,7 @@ pub fn main<S: Service>() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    let settings = match S::load(cli.config.as_deref()) {
+    let settings = match S::Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("{e}");
@@ -49,7 +49,7 @@ pub fn main<S: Service>() -> ExitCode {
     };
     let command = cli.command.unwrap_or(Command::Serve);
     if !matches!(command, Command::Ready) {
-        crate::telemetry::init(&S::common(&settings).log);
+        crate::telemetry::init(&settings.common().log);
     }
     // Requests run on actix's worker threads, each with a runtime of its own; this one only
     // starts the server and waits for a signal, so one thread is enough.
@@ -67,7 +67,7 @@ pub fn main<S: Service>() -> ExitCode {
         match command {
             Command::Migrate => migrate::<S>(&settings).await.map(drop),
             Command::Serve => serve::<S>(settings).await,
-            Command::Ready => ready(S::common(&settings).listen).await,
+            Command::Ready => ready(settings.common().listen).await,
         }
     });
     match result {

@@ -22,6 +22,22 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// The merged configuration sources of one service.
+/// A service's settings: its variables under [`ServiceSettings::PREFIX`], the common ones
+/// among them.
+pub trait ServiceSettings: Sized {
+    /// The prefix of the service's environment variables (`OPS`, `NCOA`).
+    const PREFIX: &'static str;
+
+    fn from_source(source: &Source) -> Result<Self, ConfigError>;
+
+    fn common(&self) -> &CommonSettings;
+
+    /// The settings of a deployment: `file` (when given), then the environment.
+    fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::from_source(&Source::load(Self::PREFIX, file)?)
+    }
+}
+
 pub struct Source {
     prefix: &'static str,
     config: Config,

@@ -19,7 +19,7 @@
 use std::path::{Path, PathBuf};
 
 use service_kit::{
-    config::{parse_bool, parse_u64, CommonSettings, ConfigError, Source},
+    config::{parse_bool, parse_u64, CommonSettings, ConfigError, ServiceSettings, Source},
     db::DatabaseUrl,
 };
 
@@ -38,13 +38,14 @@ pub struct Settings {
     pub data_dir: PathBuf,
 }
 
-impl Settings {
-    /// The settings of a deployment: `file` (when given), then the environment.
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::from_source(&Source::load(PREFIX, file)?)
+impl ServiceSettings for Settings {
+    const PREFIX: &'static str = PREFIX;
+
+    fn common(&self) -> &CommonSettings {
+        &self.common
     }
 
-    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+    fn from_source(source: &Source) -> Result<Self, ConfigError> {
         let common = CommonSettings::from_source(source, DEFAULT_LISTEN, DEFAULT_SQLITE_FILE)?;
         let data_dir = match source.string("data_dir")? {
             Some(dir) => PathBuf::from(dir.trim()),

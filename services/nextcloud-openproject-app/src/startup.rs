@@ -11,7 +11,6 @@ use actix_web::{
 use anyhow::Context;
 use service_kit::{
     application::{Core, CoreState, Service},
-    config::{CommonSettings, ConfigError},
     db::Migrations,
     http_client::Destinations,
     server::request_span,
@@ -43,17 +42,8 @@ pub type Application = service_kit::application::Application<NextcloudOpenProjec
 impl Service for NextcloudOpenProjectApp {
     const NAME: &'static str = "nextcloud-openproject-app";
     const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
-    const SECRET_KEY_VARIABLE: &'static str = "NCOA_SECRET_KEY";
     const MIGRATIONS: Migrations = MIGRATIONS;
     type Settings = Settings;
-
-    fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
-        Settings::load(file)
-    }
-
-    fn common(settings: &Settings) -> &CommonSettings {
-        &settings.common
-    }
 
     async fn start(
         settings: Settings,

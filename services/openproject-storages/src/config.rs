@@ -13,9 +13,7 @@
 //! | `OPS_TRUSTED_PROXIES` | proxies whose `X-Forwarded-For` names the client (CIDR list, commas or spaces) | empty |
 //! | `OPS_ALLOW_LOCAL_REMOTE_SERVERS` | let the calls to Nextcloud (storage host check, health, files, tokens) reach loopback, private, link-local and other non-public addresses (`service_kit::outbound`) | `false` |
 
-use std::path::Path;
-
-use service_kit::config::{parse_bool, CommonSettings, ConfigError, Source};
+use service_kit::config::{parse_bool, CommonSettings, ConfigError, ServiceSettings, Source};
 
 pub const PREFIX: &str = "OPS";
 
@@ -29,12 +27,14 @@ pub struct Settings {
     pub allow_local_remote_servers: bool,
 }
 
-impl Settings {
-    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::from_source(&Source::load(PREFIX, file)?)
+impl ServiceSettings for Settings {
+    const PREFIX: &'static str = PREFIX;
+
+    fn common(&self) -> &CommonSettings {
+        &self.common
     }
 
-    pub fn from_source(source: &Source) -> Result<Self, ConfigError> {
+    fn from_source(source: &Source) -> Result<Self, ConfigError> {
         Ok(Self {
             common: CommonSettings::from_source(source, "127.0.0.1:8080", "openproject.db")?,
             instance_name: source

@@ -6,7 +6,6 @@ use std::{net::TcpListener, sync::Arc};
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
     application::{Core, CoreState, Service},
-    config::{CommonSettings, ConfigError},
     http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
@@ -25,17 +24,8 @@ impl Service for OpenProjectStorages {
     const NAME: &'static str = "openproject-storages";
     const ABOUT: &'static str =
         "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
-    const SECRET_KEY_VARIABLE: &'static str = "OPS_SECRET_KEY";
     const MIGRATIONS: service_kit::db::Migrations = MIGRATIONS;
     type Settings = Settings;
-
-    fn load(file: Option<&std::path::Path>) -> Result<Settings, ConfigError> {
-        Settings::load(file)
-    }
-
-    fn common(settings: &Settings) -> &CommonSettings {
-        &settings.common
-    }
 
     async fn start(
         settings: Settings,

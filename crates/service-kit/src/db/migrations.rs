@@ -18,6 +18,26 @@ pub struct Migrations {
     pub postgres: fn() -> EmbeddedMigrations,
 }
 
+/// The calling crate's [`Migrations`]: its `migrations/sqlite` and `migrations/postgres`
+/// folders, embedded at build time (the crate depends on `diesel_migrations`).
+#[macro_export]
+macro_rules! embedded_migrations {
+    () => {
+        $crate::db::Migrations {
+            sqlite: || {
+                const SQLITE: diesel_migrations::EmbeddedMigrations =
+                    diesel_migrations::embed_migrations!("migrations/sqlite");
+                SQLITE
+            },
+            postgres: || {
+                const POSTGRES: diesel_migrations::EmbeddedMigrations =
+                    diesel_migrations::embed_migrations!("migrations/postgres");
+                POSTGRES
+            },
+        }
+    };
+}
+
 impl Db {
     /// Applies pending migrations while holding a lock that other starting replicas wait on:
     /// a PostgreSQL advisory lock, or an exclusive lock on a file beside the SQLite database.

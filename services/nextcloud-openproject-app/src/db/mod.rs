@@ -20,16 +20,8 @@ pub mod users;
 
 pub use service_kit::db::serialized_transaction;
 
-const SQLITE: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
-const POSTGRES: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
-
 /// This service's migrations, one folder per backend.
-pub const MIGRATIONS: service_kit::db::Migrations = service_kit::db::Migrations {
-    sqlite: || SQLITE,
-    postgres: || POSTGRES,
-};
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!();
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.
 #[cfg(test)]

@@ -7,6 +7,7 @@ use nextcloud_openproject_app::{
 use reqwest::{redirect::Policy, Client, Method, RequestBuilder, Response};
 use serde_json::{json, Value};
 use service_kit::{
+    config::ServiceSettings,
     db::Db,
     testing::{self, TestDatabase},
     time::now_millis,

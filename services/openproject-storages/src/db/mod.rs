@@ -16,13 +16,5 @@ pub mod work_packages;
 
 pub use service_kit::db::{id_in, AnyConnection as Conn};
 
-const SQLITE: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
-const POSTGRES: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
-
 /// This service's migrations, one folder per backend.
-pub const MIGRATIONS: service_kit::db::Migrations = service_kit::db::Migrations {
-    sqlite: || SQLITE,
-    postgres: || POSTGRES,
-};
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!();

@@ -5,6 +5,7 @@ use reqwest::{cookie::Jar, header, Client, RequestBuilder, Response};
 use serde_json::{json, Value};
 use service_kit::{
     auth::ThrottlePolicy,
+    config::ServiceSettings,
     db::Db,
     testing::{self, TestDatabase},
 };
