@@ -121,6 +121,16 @@
     );
   }
 
+  // A modal that goes away when closed (by its Cancel button or Escape) and gives the focus back
+  // to what opened it.
+  function closesBackTo(dialog, cancel, opener) {
+    cancel.addEventListener("click", () => dialog.close());
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      opener.focus();
+    });
+  }
+
   function loading(text) {
     return el("p", { class: "loading", role: "status" }, text || "Loading…");
   }
@@ -829,11 +839,7 @@
         folder ? el("button", { type: "button", class: "link", "aria-label": "Open folder " + file.name, onclick: () => go(file.location) }, "Open") : null
       );
     });
-    cancel.addEventListener("click", () => dialog.close());
-    dialog.addEventListener("close", () => {
-      dialog.remove();
-      opener.focus();
-    });
+    closesBackTo(dialog, cancel, opener);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(link, async () => {
@@ -916,11 +922,7 @@
       },
       "No folders here. The files go into this folder."
     );
-    cancel.addEventListener("click", () => dialog.close());
-    dialog.addEventListener("close", () => {
-      dialog.remove();
-      opener.focus();
-    });
+    closesBackTo(dialog, cancel, opener);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       busy(upload, async () => {

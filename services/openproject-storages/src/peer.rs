@@ -257,9 +257,7 @@ impl NextcloudClient {
         access_token: &str,
         file_id: &str,
     ) -> Probe<String> {
-        let id: Value = file_id
-            .parse::<u64>()
-            .map_or_else(|_| Value::String(file_id.to_string()), Value::from);
+        let id = id_value(file_id);
         let request = self
             .user_bound
             .post(nextcloud_file_urls::direct(host))
@@ -286,9 +284,7 @@ impl NextcloudClient {
         access_token: &str,
         parent: &str,
     ) -> Probe<DirectUploadToken> {
-        let folder_id: Value = parent
-            .parse::<i64>()
-            .map_or_else(|_| Value::String(parent.to_string()), Value::from);
+        let folder_id = id_value(parent);
         let request = self
             .user_bound
             .post(nextcloud_file_urls::direct_upload_token(host))
@@ -487,6 +483,13 @@ fn grant<RE: std::error::Error + 'static>(
         // The body of a parse error may hold anything the server sent: it is dropped unread.
         Err(RequestTokenError::Parse(..) | RequestTokenError::Other(_)) => TokenGrant::Invalid,
     }
+}
+
+/// A Nextcloud id as JSON: a number when it is one (as Nextcloud's own clients send it), else
+/// the string as given, which Nextcloud answers as an unknown id.
+fn id_value(raw: &str) -> Value {
+    raw.parse::<i64>()
+        .map_or_else(|_| Value::String(raw.to_string()), Value::from)
 }
 
 fn propfind_method() -> Method {
