@@ -17,6 +17,7 @@ pub mod nextcloud;
 pub mod oauth;
 pub mod ocs;
 pub mod openproject;
+pub mod openproject_api;
 pub mod projects;
 pub mod proppatch;
 pub mod storages;

@@ -4,12 +4,13 @@
 
 use chrono::{SecondsFormat, TimeZone, Utc};
 use reqwest::{header, Method};
-use serde_json::{json, Value};
+use serde_json::Value;
 use service_kit::crypto::SecretString;
 use service_kit::http_client::SendObserved;
 use storage_protocol::{
     files::{Href, NewFileLink, NewFileLinkLinks, NewFileLinks, OriginData, MIME_DIRECTORY},
     integration_app::USER_AGENT,
+    openproject_api::{ApiCall, Verb},
 };
 
 use super::{
@@ -101,14 +102,8 @@ pub async fn session<'a>(op: OpenProject<'a>, uid: &str) -> Result<Session<'a>, 
 
 impl Session<'_> {
     /// One call; an error status is [`CallError::Refused`].
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-    ) -> Result<Answer, CallError> {
-        let answer = self.raw(method, path, query, body).await?;
+    pub async fn call(&self, call: ApiCall, body: Option<&Value>) -> Result<Answer, CallError> {
+        let answer = self.raw(call, body).await?;
         if (200..300).contains(&answer.status) {
             Ok(answer)
         } else {
@@ -119,21 +114,20 @@ impl Session<'_> {
         }
     }
 
-    async fn raw(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&Value>,
-    ) -> Result<Answer, CallError> {
-        let mut url =
-            url::Url::parse(&format!("{}{path}", self.base)).map_err(|_| CallError::InvalidUrl)?;
-        if !query.is_empty() {
+    async fn raw(&self, call: ApiCall, body: Option<&Value>) -> Result<Answer, CallError> {
+        let mut url = url::Url::parse(&format!("{}{}", self.base, call.path))
+            .map_err(|_| CallError::InvalidUrl)?;
+        if !call.query.is_empty() {
             let mut pairs = url.query_pairs_mut();
-            for (key, value) in query {
+            for (key, value) in &call.query {
                 pairs.append_pair(key, value);
             }
         }
+        let method = match call.verb {
+            Verb::Get => Method::GET,
+            Verb::Post => Method::POST,
+            Verb::Delete => Method::DELETE,
+        };
         let mut request = self
             .op
             .http
@@ -159,8 +153,8 @@ impl Session<'_> {
     }
 
     /// Raw bytes and content type of a successful GET (avatars).
-    pub async fn bytes(&self, path: &str) -> Result<(String, Vec<u8>), CallError> {
-        let url = format!("{}{path}", self.base);
+    pub async fn bytes(&self, call: ApiCall) -> Result<(String, Vec<u8>), CallError> {
+        let url = format!("{}{}", self.base, call.path);
         let response = self
             .op
             .http
@@ -217,11 +211,7 @@ pub async fn connection_health(
     uid: &str,
 ) -> Result<ConnectionHealth, ApiError> {
     let outcome = match session(op, uid).await {
-        Ok(session) => {
-            session
-                .call(Method::GET, "/api/v3/users/me", &[], None)
-                .await
-        }
+        Ok(session) => session.call(ApiCall::me(), None).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -233,17 +223,7 @@ pub async fn connection_health(
 /// The user's unread notifications (`GET /api/v3/notifications`, unread only, all pages);
 /// `Ok(None)` when the answer has no elements.
 pub async fn unread_notifications(session: &Session<'_>) -> Result<Option<Vec<Value>>, CallError> {
-    let answer = session
-        .call(
-            Method::GET,
-            "/api/v3/notifications",
-            &[
-                ("pageSize", "-1".into()),
-                ("filters", unread_notifications_filter()),
-            ],
-            None,
-        )
-        .await?;
+    let answer = session.call(ApiCall::unread_notifications(), None).await?;
     Ok(elements(&answer.body).cloned())
 }
 
@@ -280,50 +260,6 @@ pub fn form_embedded(body: &Value) -> Option<&Value> {
 /// A created work package as Nextcloud's app accepts it: a WorkPackage with `_embedded`.
 pub fn created_work_package(body: &Value) -> Option<&Value> {
     (body.get("_type")? == "WorkPackage" && body.get("_embedded")?.is_object()).then_some(body)
-}
-
-/// The `filters` of the notification list: unread only.
-pub fn unread_notifications_filter() -> String {
-    json!([{"readIAN": {"operator": "=", "values": ["f"]}}]).to_string()
-}
-
-/// The `filters` marking a work package's notifications read.
-pub fn work_package_notifications_filter(work_package: &str) -> String {
-    json!([{"resourceId": {"operator": "=", "values": [work_package]}}]).to_string()
-}
-
-/// The search filters `<F>` of §6, in the contract's order.
-pub fn search_filters(
-    file_id: Option<i64>,
-    search_query: Option<&str>,
-    smart_picker: bool,
-    nc_url: &str,
-) -> String {
-    let mut filters = Vec::new();
-    if let Some(id) = file_id {
-        filters.push(json!({"file_link_origin_id": {"operator": "=", "values": [id.to_string()]}}));
-    }
-    if let Some(query) = search_query {
-        filters.push(json!({"typeahead": {"operator": "**", "values": [query]}}));
-    }
-    if !smart_picker {
-        let encoded: String = url::form_urlencoded::byte_serialize(nc_url.as_bytes()).collect();
-        filters.push(json!({"linkable_to_storage_url": {"operator": "=", "values": [encoded]}}));
-    }
-    Value::Array(filters).to_string()
-}
-
-/// The project filters `<P>` of §6.
-pub fn project_filters(search_query: Option<&str>, nc_url: &str) -> String {
-    let mut filters = Vec::new();
-    if let Some(query) = search_query {
-        filters.push(json!({"typeahead": {"operator": "**", "values": [query]}}));
-    }
-    filters.push(json!({
-        "storageUrl": {"operator": "=", "values": [nc_url]},
-        "userAction": {"operator": "&=", "values": ["file_links/manage", "work_packages/create"]}
-    }));
-    Value::Array(filters).to_string()
 }
 
 /// Work packages deduplicated by id, in order.
@@ -477,6 +413,8 @@ pub fn initials(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
 
     #[test]
@@ -535,29 +473,6 @@ mod tests {
             health_of(&Err(CallError::Network)),
             ConnectionHealth::Unreachable
         );
-    }
-
-    #[test]
-    fn search_filters_in_the_contracts_order() {
-        let filters: Value = serde_json::from_str(&search_filters(
-            Some(12),
-            Some("road"),
-            false,
-            "http://nc:8081",
-        ))
-        .unwrap();
-        assert_eq!(
-            filters,
-            json!([
-                {"file_link_origin_id": {"operator": "=", "values": ["12"]}},
-                {"typeahead": {"operator": "**", "values": ["road"]}},
-                {"linkable_to_storage_url": {"operator": "=", "values": ["http%3A%2F%2Fnc%3A8081"]}}
-            ])
-        );
-        assert_eq!(search_filters(None, None, true, "x"), "[]");
-        let projects: Value = serde_json::from_str(&project_filters(None, "http://nc")).unwrap();
-        assert_eq!(projects.as_array().unwrap().len(), 1);
-        assert_eq!(projects[0]["storageUrl"]["values"][0], "http://nc");
     }
 
     #[test]

@@ -5,10 +5,12 @@
 use std::collections::HashMap;
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use reqwest::Method;
 use serde_json::{json, Map, Value};
 use service_kit::time::now_millis;
-use storage_protocol::files::messages;
+use storage_protocol::{
+    files::messages,
+    openproject_api::{filters, ApiCall, Resource},
+};
 
 use crate::{
     auth::{check_csrf, MaybeUser},
@@ -106,12 +108,7 @@ pub async fn mark_notifications_read(
         return Ok(format.failure(400, json!("")));
     }
     let answer = session
-        .call(
-            Method::POST,
-            "/api/v3/notifications/read_ian",
-            &[("filters", api::work_package_notifications_filter(&id))],
-            None,
-        )
+        .call(ApiCall::mark_notifications_read(&id), None)
         .await;
     match answer {
         Ok(_) => format.ok(json!({"success": true})),
@@ -145,17 +142,9 @@ pub async fn search_work_packages(
     let smart_picker = params
         .get("isSmartPicker")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let filters = api::search_filters(file_id, search, smart_picker, &state.public_url);
+    let filters = filters::search(file_id, search, smart_picker, &state.public_url);
     let answer = session
-        .call(
-            Method::GET,
-            "/api/v3/work_packages",
-            &[
-                ("filters", filters),
-                ("sortBy", json!([["updatedAt", "desc"]]).to_string()),
-            ],
-            None,
-        )
+        .call(ApiCall::search_work_packages(filters), None)
         .await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
@@ -208,9 +197,7 @@ pub async fn link_files(
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("file links body")))?;
     let answer = session
         .call(
-            Method::POST,
-            &format!("/api/v3/work_packages/{}/file_links", request.work_package),
-            &[],
+            ApiCall::link_files(&request.work_package.to_string()),
             Some(&body),
         )
         .await;
@@ -251,14 +238,7 @@ pub async fn file_links(
     if id.parse::<i64>().is_err() {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session
-        .call(
-            Method::GET,
-            &format!("/api/v3/work_packages/{id}/file_links"),
-            &[],
-            None,
-        )
-        .await;
+    let answer = session.call(ApiCall::file_links(&id), None).await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => format.ok(list),
@@ -285,14 +265,7 @@ pub async fn delete_file_link(
     if id.parse::<i64>().is_err() {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session
-        .call(
-            Method::DELETE,
-            &format!("/api/v3/file_links/{id}"),
-            &[],
-            None,
-        )
-        .await;
+    let answer = session.call(ApiCall::delete_file_link(&id), None).await;
     match answer {
         Ok(answer) if answer.status == 204 => format.ok(json!({"success": true})),
         Ok(answer) => Ok(format.failure(400, answer.body)),
@@ -337,12 +310,7 @@ pub async fn work_package_form(
         return Ok(format.failure(400, json!("")));
     }
     let answer = session
-        .call(
-            Method::POST,
-            &format!("/api/v3/projects/{project}/work_packages/form"),
-            &[],
-            Some(body),
-        )
+        .call(ApiCall::work_package_form(&project), Some(body))
         .await;
     match answer {
         Ok(answer) => match api::form_embedded(&answer.body) {
@@ -370,12 +338,7 @@ pub async fn available_assignees(
         return Ok(format.failure(400, json!("")));
     }
     let answer = session
-        .call(
-            Method::GET,
-            &format!("/api/v3/projects/{project}/available_assignees"),
-            &[],
-            None,
-        )
+        .call(ApiCall::available_assignees(&project), None)
         .await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
@@ -405,7 +368,7 @@ pub async fn create_work_package(
         return Ok(format.failure(400, json!(messages::BODY_EMPTY)));
     };
     let answer = session
-        .call(Method::POST, "/api/v3/work_packages", &[], Some(body))
+        .call(ApiCall::create_work_package(), Some(body))
         .await;
     match answer {
         Ok(answer) => match api::created_work_package(&answer.body) {
@@ -440,10 +403,7 @@ pub async fn configuration(
         Ok(session) => session,
         Err(e) => return as_notifications(format, e),
     };
-    match session
-        .call(Method::GET, "/api/v3/configuration", &[], None)
-        .await
-    {
+    match session.call(ApiCall::configuration(), None).await {
         Ok(answer) if answer.body.get("_type") == Some(&json!("Configuration")) => {
             format.ok(answer.body)
         }
@@ -470,12 +430,7 @@ pub async fn projects(
         .filter(|v| !v.is_empty());
     let answer = session
         .call(
-            Method::GET,
-            "/api/v3/work_packages/available_projects",
-            &[
-                ("filters", api::project_filters(search, &state.public_url)),
-                ("pageSize", "100".into()),
-            ],
+            ApiCall::available_projects(filters::projects(search, &state.public_url)),
             None,
         )
         .await;
@@ -506,7 +461,7 @@ pub async fn status(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    cached_resource(format, caller, state, "statuses", path.into_inner().1).await
+    cached_resource(format, caller, state, Resource::Status, path.into_inner().1).await
 }
 
 /// GET OCSAPP/api/v1/types/{id} — cached like statuses.
@@ -516,14 +471,14 @@ pub async fn work_package_type(
     path: web::Path<(String, String)>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    cached_resource(format, caller, state, "types", path.into_inner().1).await
+    cached_resource(format, caller, state, Resource::Type, path.into_inner().1).await
 }
 
 async fn cached_resource(
     format: OcsFormat,
     caller: MaybeUser,
     state: web::Data<AppState>,
-    kind: &str,
+    resource: Resource,
     id: String,
 ) -> Result<HttpResponse, ApiError> {
     let unauthorized = || Ok(format.failure(401, json!("")));
@@ -535,15 +490,12 @@ async fn cached_resource(
     if id.parse::<i64>().is_err() {
         return unauthorized();
     }
-    let key = format!("{}|{kind}|{id}", session.base);
+    let key = format!("{}|{resource:?}|{id}", session.base);
     let now = now_millis();
     if let Some(value) = state.openproject_cache.get(&key, now) {
         return format.ok(value);
     }
-    match session
-        .call(Method::GET, &format!("/api/v3/{kind}/{id}"), &[], None)
-        .await
-    {
+    match session.call(ApiCall::resource(resource, &id), None).await {
         Ok(answer) => {
             state.openproject_cache.put(
                 key,
@@ -570,9 +522,7 @@ pub async fn avatar(
     let user_name = params.get("userName").cloned().unwrap_or_default();
     let user_id = params.get("userId").filter(|id| id.parse::<i64>().is_ok());
     if let (Some(user_id), Ok(session)) = (user_id, open(&state, &caller).await?) {
-        let fetched = session
-            .bytes(&format!("/api/v3/users/{user_id}/avatar"))
-            .await;
+        let fetched = session.bytes(ApiCall::avatar(user_id)).await;
         if let Ok((content_type, bytes)) = fetched {
             if content_type.starts_with("image/") && !content_type.contains("svg") {
                 return Ok(HttpResponse::Ok()

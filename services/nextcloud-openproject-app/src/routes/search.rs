@@ -3,13 +3,13 @@
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::Value;
+use storage_protocol::openproject_api::{filters, ApiCall};
 
 use crate::{
     auth::MaybeUser,
     domain::{
-        openproject_api::{elements, search_filters, session, CallError},
+        openproject_api::{elements, session, CallError},
         search::{matching_files, FoundFile},
     },
     error::ApiError,
@@ -113,17 +113,9 @@ async fn search_work_packages(
         Err(_) => return Ok(WorkPackageResults::Failed),
     };
     // Every work package the user may see, not only those files can be linked to.
-    let filters = search_filters(None, Some(query), true, &state.public_url);
+    let filters = filters::search(None, Some(query), true, &state.public_url);
     let answer = session
-        .call(
-            Method::GET,
-            "/api/v3/work_packages",
-            &[
-                ("filters", filters),
-                ("sortBy", json!([["updatedAt", "desc"]]).to_string()),
-            ],
-            None,
-        )
+        .call(ApiCall::search_work_packages(filters), None)
         .await;
     Ok(match answer {
         Ok(answer) => match elements(&answer.body) {
