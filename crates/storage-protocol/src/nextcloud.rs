@@ -68,6 +68,33 @@ pub struct CheckConfig {
     pub authorization_header: String,
 }
 
+/// What OpenProject's host check reads of the `check-config` answer of any integration app: the
+/// `Authorization` header as the app saw it (a real app answers `user_id: null` for the check's
+/// unknown token, so nothing else is read).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct EchoedAuthorization {
+    pub authorization_header: Option<String>,
+}
+
+/// `data` of `POST /ocs/v{1,2}.php/apps/dav/api/v1/direct` (nextcloud-openproject-app.md §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DirectDownload {
+    /// `<ncUrl>/remote.php/direct/<token>`.
+    pub url: String,
+}
+
+/// What OpenProject's host check reads of any Nextcloud's capabilities `data`: the major
+/// version. The rest varies with the server and its apps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct ServerVersion {
+    pub version: MajorVersion,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct MajorVersion {
+    pub major: u64,
+}
+
 /// `GET /status.php`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -481,6 +508,18 @@ mod tests {
         assert_round_trip::<AppError>("nc_app_error");
         assert_round_trip::<SecurityError>("nc_security_must_be_admin");
         assert_round_trip::<CheckConfig>("nc_check_config");
+        assert_round_trip::<DirectDownload>("nc_direct_download");
+    }
+
+    #[test]
+    fn the_host_check_reads_only_what_every_nextcloud_sends() {
+        let capabilities = load("nc_capabilities");
+        let version: ServerVersion = serde_json::from_value(capabilities).unwrap();
+        assert_eq!(version.version.major, 33);
+        let echoed: EchoedAuthorization =
+            serde_json::from_str(r#"{"user_id": null, "authorization_header": "Bearer x"}"#)
+                .unwrap();
+        assert_eq!(echoed.authorization_header.as_deref(), Some("Bearer x"));
     }
 
     #[test]

@@ -22,6 +22,7 @@ use service_kit::{
 use storage_protocol::file_links::nextcloud_file_urls;
 use storage_protocol::files::{FileInfoRecord, FilesInfo, FilesInfoRequest};
 use storage_protocol::integration_app::direct_upload::DirectUploadToken;
+use storage_protocol::nextcloud::{DirectDownload, EchoedAuthorization, ServerVersion};
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };
@@ -84,14 +85,14 @@ impl NextcloudClient {
         if !capabilities.status().is_success() {
             return Err(messages::HOST_UNREACHABLE);
         }
-        let body: Value = capabilities
-            .json()
+        let major = capabilities
+            .json::<OcsData<ServerVersion>>()
             .await
-            .map_err(|_| messages::HOST_NOT_NEXTCLOUD)?;
-        let major = body
-            .pointer("/ocs/data/version/major")
-            .and_then(Value::as_u64)
-            .ok_or(messages::HOST_NOT_NEXTCLOUD)?;
+            .map_err(|_| messages::HOST_NOT_NEXTCLOUD)?
+            .ocs
+            .data
+            .version
+            .major;
         if major < MIN_NEXTCLOUD_MAJOR {
             return Err(messages::HOST_VERSION_TOO_OLD);
         }
@@ -110,10 +111,10 @@ impl NextcloudClient {
             return Err(messages::HOST_UNREACHABLE);
         }
         let echoed = check
-            .json::<Value>()
+            .json::<EchoedAuthorization>()
             .await
             .ok()
-            .and_then(|v| v.get("authorization_header")?.as_str().map(str::to_string));
+            .and_then(|echoed| echoed.authorization_header);
         if echoed.as_deref() != Some(&format!("Bearer {TEST_BEARER_TOKEN}")) {
             return Err(messages::HOST_NO_AUTHORIZATION_HEADER);
         }
@@ -265,11 +266,8 @@ impl NextcloudClient {
             .header("OCS-APIRequest", "true")
             .header(header::ACCEPT, "application/json")
             .json(&serde_json::json!({ "fileId": id }));
-        match ocs_data::<Value>(request).await {
-            Probe::Ok(data) => match data.get("url").and_then(Value::as_str) {
-                Some(url) => Probe::Ok(url.to_string()),
-                None => Probe::Unparseable,
-            },
+        match ocs_data::<DirectDownload>(request).await {
+            Probe::Ok(data) => Probe::Ok(data.url),
             Probe::Status(s) => Probe::Status(s),
             Probe::Unreachable => Probe::Unreachable,
             Probe::Unparseable => Probe::Unparseable,

@@ -4,7 +4,7 @@
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use storage_protocol::xml::escape;
+use storage_protocol::{nextcloud::DirectDownload, xml::escape};
 
 use crate::{
     auth::{check_csrf, MaybeUser},
@@ -71,9 +71,9 @@ pub async fn create(
             DirectError::File(e) => e.into(),
             DirectError::Database(e) => e.into(),
         })?;
-    format.ok(serde_json::json!({
-        "url": format!("{}/remote.php/direct/{token}", state.public_url)
-    }))
+    format.ok(DirectDownload {
+        url: format!("{}/remote.php/direct/{token}", state.public_url),
+    })
 }
 
 /// Query, then form or JSON body parameters (the body wins), as strings or JSON scalars.
