@@ -27,7 +27,7 @@ use crate::{
         storages::Storage,
         Conn,
     },
-    peer::{ClientCredentials, Probe, TokenGrant},
+    peer::{ClientCredentials, IssuedTokens, Probe, TokenGrant},
 };
 
 /// A stored state can be finished this long after `ensure_connection` (oauth.md §4.1).
@@ -264,21 +264,53 @@ pub async fn callback(
         .as_ref()
         .and_then(|c| same_origin_path(&c.href, public_url))
         .map_or_else(|| "/".to_string(), |path| format!("{public_url}{path}"));
-    let failed = |message: &str| {
-        Ok::<_, anyhow::Error>(CallbackOutcome::Failed {
+    let failed = |message: String| {
+        Ok(CallbackOutcome::Failed {
             href: href.clone(),
-            message: message.to_string(),
+            message,
         })
     };
-    let storage_id = cookie
-        .as_ref()
-        .and_then(|c| c.storage_id.parse::<i64>().ok());
+    let attempt = match claim_attempt(out, &request, cookie.as_ref()).await? {
+        Ok(attempt) => attempt,
+        Err(message) => return failed(message.to_string()),
+    };
+    let issued = match exchange_code(out, public_url, &attempt).await? {
+        Ok(issued) => issued,
+        Err(message) => return failed(message),
+    };
+    store_connection(out, &attempt, &issued).await?;
+    tracing::info!(
+        user_id = attempt.user_id,
+        storage_id = attempt.storage.id,
+        "user connected to Nextcloud"
+    );
+    Ok(CallbackOutcome::Connected { href })
+}
+
+/// A callback whose state this user claimed, for a storage whose credentials carry its client id.
+struct Attempt<'a> {
+    code: &'a str,
+    user_id: i64,
+    storage: Storage,
+    host: String,
+    credentials: OAuthClientCredentials,
+    /// The PKCE verifier of the recorded authorization request, sealed.
+    code_verifier_sealed: Option<String>,
+}
+
+/// Uses up the callback's state (once, for this user) and finds the storage it is for; the
+/// failure is the message the user sees. A callback without a code (a denial) uses the state up
+/// too, so it cannot be replayed with one.
+async fn claim_attempt<'a>(
+    out: Outbound<'_>,
+    request: &Callback<'a>,
+    cookie: Option<&StateCookie>,
+) -> anyhow::Result<Result<Attempt<'a>, &'static str>> {
+    let storage_id = cookie.and_then(|c| c.storage_id.parse::<i64>().ok());
     let state_digest = request.state.filter(|s| !s.is_empty()).map(digest);
     let user_id = request.user_id;
-
     let Some(code) = request.code.filter(|c| !c.is_empty()) else {
-        // The attempt is over (Nextcloud reports a denial this way): its state is used up.
-        if let (Some(state_digest), Some(_)) = (state_digest, &cookie) {
+        if let (Some(state_digest), Some(_)) = (state_digest, cookie) {
             let now = now_millis();
             out.db
                 .query(move |conn| {
@@ -286,10 +318,10 @@ pub async fn callback(
                 })
                 .await?;
         }
-        return failed(messages::CODE_NOT_FOUND);
+        return Ok(Err(messages::CODE_NOT_FOUND));
     };
-    let (Some(state_digest), Some(_)) = (state_digest, &cookie) else {
-        return failed(messages::STATE_NOT_FOUND);
+    let (Some(state_digest), Some(_)) = (state_digest, cookie) else {
+        return Ok(Err(messages::STATE_NOT_FOUND));
     };
     let now = now_millis();
     let claim_digest = state_digest.clone();
@@ -297,12 +329,11 @@ pub async fn callback(
         .db
         .query(move |conn| claim_recorded(conn, &claim_digest, user_id, storage_id, now))
         .await?;
-    let (recorded, verifier_sealed) = match claim {
-        Claim::Refused => return failed(messages::STATE_NOT_FOUND),
+    let (recorded, code_verifier_sealed) = match claim {
+        Claim::Refused => return Ok(Err(messages::STATE_NOT_FOUND)),
         Claim::Recorded(verifier) => (true, verifier),
         Claim::Unrecorded => (false, None),
     };
-
     let wanted = request.client_id.to_string();
     let found = match storage_id {
         Some(storage_id) => {
@@ -318,7 +349,7 @@ pub async fn callback(
         credentials,
     }) = found
     else {
-        return failed(messages::CLIENT_NOT_FOUND);
+        return Ok(Err(messages::CLIENT_NOT_FOUND));
     };
     let storage_id = storage.id;
     if !recorded
@@ -327,45 +358,72 @@ pub async fn callback(
             .query(move |conn| claim_unrecorded(conn, &state_digest, user_id, storage_id, now))
             .await?
     {
-        return failed(messages::STATE_NOT_FOUND);
+        return Ok(Err(messages::STATE_NOT_FOUND));
     }
+    Ok(Ok(Attempt {
+        code,
+        user_id,
+        storage,
+        host,
+        credentials,
+        code_verifier_sealed,
+    }))
+}
 
-    let code_verifier = verifier_sealed
-        .map(|sealed| out.secret_box.open(&sealed))
+/// Exchanges the attempt's code at Nextcloud's token endpoint; the failure is the message the
+/// user sees.
+async fn exchange_code(
+    out: Outbound<'_>,
+    public_url: &str,
+    attempt: &Attempt<'_>,
+) -> anyhow::Result<Result<IssuedTokens, String>> {
+    let code_verifier = attempt
+        .code_verifier_sealed
+        .as_deref()
+        .map(|sealed| out.secret_box.open(sealed))
         .transpose()?;
-    let client_secret = credentials
+    let client_secret = attempt
+        .credentials
         .client_secret_sealed
         .as_deref()
         .map(|sealed| out.secret_box.open(sealed))
         .transpose()?
         .unwrap_or_default();
     let client = ClientCredentials {
-        client_id: &credentials.client_id,
+        client_id: &attempt.credentials.client_id,
         client_secret: &client_secret,
     };
-    let callback = openproject_oauth_callback(public_url, &credentials.client_id);
-    let issued = match out
+    let callback = openproject_oauth_callback(public_url, &attempt.credentials.client_id);
+    let grant = out
         .nextcloud
-        .exchange_code(&host, &client, &callback, code, code_verifier.as_deref())
-        .await
-    {
-        TokenGrant::Issued(issued) => issued,
-        TokenGrant::Refused(error) => {
-            return failed(&messages::grant_unsuccessful(
-                &messages::provider_error_detail(&error),
-            ))
-        }
-        TokenGrant::Unreachable => {
-            return failed(&messages::grant_unsuccessful(messages::SERVER_UNREACHABLE))
-        }
-        TokenGrant::Invalid => {
-            return failed(&messages::grant_unsuccessful(messages::INVALID_RESPONSE))
-        }
-    };
+        .exchange_code(
+            &attempt.host,
+            &client,
+            &callback,
+            attempt.code,
+            code_verifier.as_deref(),
+        )
+        .await;
+    Ok(match grant {
+        TokenGrant::Issued(issued) => Ok(issued),
+        TokenGrant::Refused(error) => Err(messages::grant_unsuccessful(
+            &messages::provider_error_detail(&error),
+        )),
+        TokenGrant::Unreachable => Err(messages::grant_unsuccessful(messages::SERVER_UNREACHABLE)),
+        TokenGrant::Invalid => Err(messages::grant_unsuccessful(messages::INVALID_RESPONSE)),
+    })
+}
 
+/// Stores the user's new tokens with their Nextcloud identity, read with the new token.
+async fn store_connection(
+    out: Outbound<'_>,
+    attempt: &Attempt<'_>,
+    issued: &IssuedTokens,
+) -> anyhow::Result<()> {
+    let (user_id, storage_id) = (attempt.user_id, attempt.storage.id);
     let origin_user_id = match out
         .nextcloud
-        .cloud_user(&host, issued.access_token.expose())
+        .cloud_user(&attempt.host, issued.access_token.expose())
         .await
     {
         Probe::Ok(id) => Some(id),
@@ -379,8 +437,8 @@ pub async fn callback(
             None
         }
     };
-    let sealed = seal(out.secret_box, &issued, None);
-    let credentials_id = credentials.id;
+    let sealed = seal(out.secret_box, issued, None);
+    let credentials_id = attempt.credentials.id;
     out.db
         .query(move |conn| {
             OAuthClientToken::replace(
@@ -393,8 +451,7 @@ pub async fn callback(
             )
         })
         .await?;
-    tracing::info!(user_id, storage_id, "user connected to Nextcloud");
-    Ok(CallbackOutcome::Connected { href })
+    Ok(())
 }
 
 #[cfg(test)]
