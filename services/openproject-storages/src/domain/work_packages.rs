@@ -491,29 +491,40 @@ pub fn list(
         )
     });
     let project_storages = ProjectStorage::all(conn)?;
-    let storages = Storage::all(conn)?;
     let links = if needs_links {
         visible_links(FileLink::all(conn)?, &wps, &project_storages, &access)
     } else {
         Vec::new()
     };
-    let enumerations = Enumerations::load(conn)?;
-    let storage_ids_for = |f: &Filter| -> Vec<i64> {
-        if f.name.ends_with("_url") {
-            storages
-                .iter()
-                .filter(|s| {
-                    f.values
-                        .iter()
-                        .any(|v| filters::host_matches(v, s.host.as_deref()))
-                })
-                .map(|s| s.id)
-                .collect()
-        } else {
-            filters::ids(&f.values)
-        }
+    let context = FilterContext {
+        user,
+        enumerations: Enumerations::load(conn)?,
+        storages: Storage::all(conn)?,
+        project_storages,
+        links,
+        access,
     };
     for f in filters {
+        context.apply(f, &mut wps);
+    }
+    sort_work_packages(&mut wps, sort);
+    Ok((wps, context.access))
+}
+
+/// What the list filters read besides the work packages themselves.
+struct FilterContext<'a> {
+    user: &'a User,
+    access: Access,
+    enumerations: Enumerations,
+    storages: Vec<Storage>,
+    project_storages: Vec<ProjectStorage>,
+    /// The visible file links, when a filter reads them.
+    links: Vec<FileLink>,
+}
+
+impl FilterContext<'_> {
+    /// Keeps the work packages that pass `f`.
+    fn apply(&self, f: &Filter, wps: &mut Vec<WorkPackage>) {
         match f.name.as_str() {
             "id" => {
                 let ids = filters::ids(&f.values);
@@ -525,7 +536,7 @@ pub fn list(
             }
             "status" => {
                 let closed = |wp: &WorkPackage| {
-                    enumerations
+                    self.enumerations
                         .status(wp.status_id)
                         .is_some_and(|s| s.is_closed)
                 };
@@ -544,7 +555,7 @@ pub fn list(
                     .iter()
                     .filter_map(|v| {
                         if v == "me" {
-                            Some(user.id)
+                            Some(self.user.id)
                         } else {
                             v.parse().ok()
                         }
@@ -567,30 +578,52 @@ pub fn list(
                 });
             }
             "file_link_origin_id" => wps.retain(|wp| {
-                links
+                self.links
                     .iter()
                     .any(|l| l.container_id == wp.id && f.values.contains(&l.origin_id))
             }),
             "storage_id" | "storage_url" => {
-                let ids = storage_ids_for(f);
+                let ids = self.storage_ids(f);
                 wps.retain(|wp| {
-                    links
+                    self.links
                         .iter()
                         .any(|l| l.container_id == wp.id && ids.contains(&l.storage_id))
                 });
             }
             _ => {
                 // linkable_to_storage_id / linkable_to_storage_url
-                let ids = storage_ids_for(f);
+                let ids = self.storage_ids(f);
                 wps.retain(|wp| {
-                    access.allowed(wp.project_id, Permission::ManageFileLinks)
-                        && project_storages.iter().any(|ps| {
+                    self.access
+                        .allowed(wp.project_id, Permission::ManageFileLinks)
+                        && self.project_storages.iter().any(|ps| {
                             ps.project_id == wp.project_id && ids.contains(&ps.storage_id)
                         })
                 });
             }
         }
     }
+
+    /// The storages a storage filter names: by id, or by host for the `…_url` filters.
+    fn storage_ids(&self, f: &Filter) -> Vec<i64> {
+        if f.name.ends_with("_url") {
+            self.storages
+                .iter()
+                .filter(|s| {
+                    f.values
+                        .iter()
+                        .any(|v| filters::host_matches(v, s.host.as_deref()))
+                })
+                .map(|s| s.id)
+                .collect()
+        } else {
+            filters::ids(&f.values)
+        }
+    }
+}
+
+/// Sorts by the fields in order, then by id.
+fn sort_work_packages(wps: &mut [WorkPackage], sort: &[(SortField, bool)]) {
     wps.sort_by(|a, b| {
         for (field, ascending) in sort {
             let ordering = match field {
@@ -610,7 +643,6 @@ pub fn list(
         }
         a.id.cmp(&b.id)
     });
-    Ok((wps, access))
 }
 
 /// `GET /api/v3/work_packages/available_projects`: projects where the caller holds
