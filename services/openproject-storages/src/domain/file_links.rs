@@ -190,120 +190,157 @@ pub fn create(
 ) -> Result<Vec<Shown>, HostError> {
     serialized_transaction(conn, FILE_LINKS_LOCK, |conn| {
         let (wp, access) = find_work_package(conn, user, wp_id)?;
-        let Some(elements) = body
-            .get("_embedded")
-            .and_then(|e| e.get("elements"))
-            .and_then(Value::as_array)
-        else {
-            return Err(HostError::Hal(Box::new(
-                HalError::new(ErrorId::PropertyMissingError, msg::ELEMENTS_MISSING)
-                    .with_attribute("_embedded/elements"),
-            )));
-        };
-        if elements.len() > MAX_ELEMENTS {
-            return Err(HostError::Invalid(vec![HalError::violation(
-                "_embedded/elements",
-                msg::too_many(elements.len()),
-            )]));
-        }
+        let elements = elements_of(body)?;
         if !access.allowed(wp.project_id, Permission::ManageFileLinks) {
             return Err(HostError::Forbidden);
         }
-        let visible = visible_storages(conn, user)?;
-        let enabled: Vec<i64> = ProjectStorage::all(conn)?
-            .into_iter()
-            .filter(|ps| ps.project_id == wp.project_id)
-            .map(|ps| ps.storage_id)
-            .collect();
+        let target = Target {
+            work_package: wp.id,
+            creator: user.id,
+            visible: visible_storages(conn, user)?,
+            enabled: ProjectStorage::all(conn)?
+                .into_iter()
+                .filter(|ps| ps.project_id == wp.project_id)
+                .map(|ps| ps.storage_id)
+                .collect(),
+            now: now_millis(),
+        };
         let mut errors = Vec::new();
         let mut rows = Vec::new();
-        let now = now_millis();
         for element in elements {
-            let origin = element.get("originData").unwrap_or(&Value::Null);
-            let storage = match resolve_storage(element, &visible) {
-                StorageRef::Missing => {
-                    errors.push(HalError::violation("storage", msg::STORAGE_BLANK));
-                    None
-                }
-                StorageRef::Unknown => {
-                    errors.push(HalError::violation("storage", msg::STORAGE_NOT_EXIST));
-                    None
-                }
-                StorageRef::Found(storage) if !enabled.contains(&storage.id) => {
-                    errors.push(HalError::violation("storage", msg::STORAGE_NOT_LINKED));
-                    None
-                }
-                StorageRef::Found(storage) => Some(*storage),
-            };
-            let origin_id = text(origin.get("id"))
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default();
-            if origin_id.is_empty() {
-                errors.push(HalError::violation("originId", msg::ORIGIN_BLANK));
-            }
-            let name = text(origin.get("name")).unwrap_or_default();
-            if name.trim().is_empty() {
-                errors.push(HalError::violation("originName", msg::ORIGIN_NAME_BLANK));
-            }
-            let mime_type = text(origin.get("mimeType"));
-            if mime_type
-                .as_deref()
-                .is_some_and(|m| m.chars().count() > MIME_TYPE_MAX)
-            {
-                errors.push(HalError::violation(
-                    "originMimeType",
-                    msg::ORIGIN_MIME_TYPE_TOO_LONG,
-                ));
-            }
-            // A value that does not parse is the request's format, reported alone.
-            let created_at = origin_time(
-                origin.get("createdAt").unwrap_or(&Value::Null),
-                "originData.createdAt",
-            )?;
-            let updated_at = origin_time(
-                origin.get("lastModifiedAt").unwrap_or(&Value::Null),
-                "originData.lastModifiedAt",
-            )?;
-            if let Some(storage) = storage {
-                rows.push(NewFileLink {
-                    storage_id: storage.id,
-                    container_id: wp.id,
-                    origin_id,
-                    origin_name: name,
-                    origin_mime_type: mime_type,
-                    origin_created_at: created_at,
-                    origin_updated_at: updated_at,
-                    origin_created_by_name: text(origin.get("createdByName")),
-                    origin_last_modified_by_name: text(origin.get("lastModifiedByName")),
-                    creator_id: Some(user.id),
-                    created_at: now,
-                    updated_at: now,
-                });
-            }
+            rows.extend(target.row(element, &mut errors)?);
         }
         if !errors.is_empty() {
             return Err(HostError::Invalid(errors));
         }
         let mut links: Vec<FileLink> = Vec::new();
         for row in rows {
-            let link = match FileLink::find_existing(conn, row.storage_id, wp.id, &row.origin_id)? {
-                Some(existing) => existing,
-                // A concurrent request may insert the same link first: its row is the answer.
-                None => match conn.transaction(|conn| FileLink::insert(conn, &row)) {
-                    Ok(link) => link,
-                    Err(e) if service_kit::db::is_unique_violation(&e) => {
-                        FileLink::find_existing(conn, row.storage_id, wp.id, &row.origin_id)?
-                            .ok_or(HostError::Db(e))?
-                    }
-                    Err(e) => return Err(e.into()),
-                },
-            };
+            let link = insert_or_find(conn, &row)?;
             if !links.iter().any(|l| l.id == link.id) {
                 links.push(link);
             }
         }
         show(conn, &access, links)
     })
+}
+
+/// `_embedded.elements` of a file-link body, at most [`MAX_ELEMENTS`].
+fn elements_of(body: &Value) -> Result<&Vec<Value>, HostError> {
+    let Some(elements) = body
+        .get("_embedded")
+        .and_then(|e| e.get("elements"))
+        .and_then(Value::as_array)
+    else {
+        return Err(HostError::Hal(Box::new(
+            HalError::new(ErrorId::PropertyMissingError, msg::ELEMENTS_MISSING)
+                .with_attribute("_embedded/elements"),
+        )));
+    };
+    if elements.len() > MAX_ELEMENTS {
+        return Err(HostError::Invalid(vec![HalError::violation(
+            "_embedded/elements",
+            msg::too_many(elements.len()),
+        )]));
+    }
+    Ok(elements)
+}
+
+/// Where new file links go: a work package, the storages the creator sees and those enabled in
+/// its project.
+struct Target {
+    work_package: i64,
+    creator: i64,
+    visible: Vec<Storage>,
+    enabled: Vec<i64>,
+    now: i64,
+}
+
+impl Target {
+    /// The row one element asks for, its violations added to `errors` in the contract's order;
+    /// `None` when its storage is not usable. A time that does not parse is the request's
+    /// format, reported alone.
+    fn row(
+        &self,
+        element: &Value,
+        errors: &mut Vec<HalError>,
+    ) -> Result<Option<NewFileLink>, HostError> {
+        let origin = element.get("originData").unwrap_or(&Value::Null);
+        let storage = match resolve_storage(element, &self.visible) {
+            StorageRef::Missing => {
+                errors.push(HalError::violation("storage", msg::STORAGE_BLANK));
+                None
+            }
+            StorageRef::Unknown => {
+                errors.push(HalError::violation("storage", msg::STORAGE_NOT_EXIST));
+                None
+            }
+            StorageRef::Found(storage) if !self.enabled.contains(&storage.id) => {
+                errors.push(HalError::violation("storage", msg::STORAGE_NOT_LINKED));
+                None
+            }
+            StorageRef::Found(storage) => Some(*storage),
+        };
+        let origin_id = text(origin.get("id"))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        if origin_id.is_empty() {
+            errors.push(HalError::violation("originId", msg::ORIGIN_BLANK));
+        }
+        let name = text(origin.get("name")).unwrap_or_default();
+        if name.trim().is_empty() {
+            errors.push(HalError::violation("originName", msg::ORIGIN_NAME_BLANK));
+        }
+        let mime_type = text(origin.get("mimeType"));
+        if mime_type
+            .as_deref()
+            .is_some_and(|m| m.chars().count() > MIME_TYPE_MAX)
+        {
+            errors.push(HalError::violation(
+                "originMimeType",
+                msg::ORIGIN_MIME_TYPE_TOO_LONG,
+            ));
+        }
+        let created_at = origin_time(
+            origin.get("createdAt").unwrap_or(&Value::Null),
+            "originData.createdAt",
+        )?;
+        let updated_at = origin_time(
+            origin.get("lastModifiedAt").unwrap_or(&Value::Null),
+            "originData.lastModifiedAt",
+        )?;
+        Ok(storage.map(|storage| NewFileLink {
+            storage_id: storage.id,
+            container_id: self.work_package,
+            origin_id,
+            origin_name: name,
+            origin_mime_type: mime_type,
+            origin_created_at: created_at,
+            origin_updated_at: updated_at,
+            origin_created_by_name: text(origin.get("createdByName")),
+            origin_last_modified_by_name: text(origin.get("lastModifiedByName")),
+            creator_id: Some(self.creator),
+            created_at: self.now,
+            updated_at: self.now,
+        }))
+    }
+}
+
+/// The link `row` describes: the existing one, or a new one. A concurrent request may insert the
+/// same link first; its row is then the answer.
+fn insert_or_find(conn: &mut Conn, row: &NewFileLink) -> Result<FileLink, HostError> {
+    let existing = |conn: &mut Conn| {
+        FileLink::find_existing(conn, row.storage_id, row.container_id, &row.origin_id)
+    };
+    if let Some(link) = existing(conn)? {
+        return Ok(link);
+    }
+    match conn.transaction(|conn| FileLink::insert(conn, row)) {
+        Ok(link) => Ok(link),
+        Err(e) if service_kit::db::is_unique_violation(&e) => {
+            existing(conn)?.ok_or(HostError::Db(e))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The status of each link from one `filesinfo` answer per storage, and its origin data where
