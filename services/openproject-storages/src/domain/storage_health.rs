@@ -115,9 +115,24 @@ pub async fn check(
     input: HealthInput,
     checked_at: String,
 ) -> StorageHealth {
-    let automatic = input.application_password.is_some();
-    let mut groups = Vec::new();
+    let (base, app) = base_configuration(nextcloud, &input).await;
+    let base_healthy = base.active();
+    let mut groups = vec![base.finish(), authentication(input.user_request)];
+    if let Some(password) = input.application_password.as_deref() {
+        groups.push(
+            team_folder_checks(nextcloud, &input, password, app.as_ref(), base_healthy).await,
+        );
+    }
+    report(input.storage_id, checked_at, groups)
+}
 
+/// The `base_configuration` group, and the integration app's capabilities when Nextcloud
+/// answered them.
+async fn base_configuration(
+    nextcloud: &NextcloudClient,
+    input: &HealthInput,
+) -> (Group, Option<Value>) {
+    let automatic = input.application_password.is_some();
     let mut base = Group::new("base_configuration");
     if !input.configured {
         base.failure("storage_configured", health::NOT_CONFIGURED);
@@ -184,16 +199,18 @@ pub async fn check(
     } else {
         base.skipped("dependencies_versions");
     }
-    let base_healthy = base.active();
-    groups.push(base.finish());
+    (base, app.cloned())
+}
 
+/// The `authentication` group: the user's token and a request made with it.
+fn authentication(user_request: UserRequest) -> HealthGroup {
     let mut authentication = Group::new("authentication");
-    if input.user_request == UserRequest::NoToken {
+    if user_request == UserRequest::NoToken {
         authentication.warning("existing_token", health::TOKEN_MISSING);
         authentication.skipped("user_bound_request");
     } else {
         authentication.success("existing_token");
-        match input.user_request {
+        match user_request {
             UserRequest::Succeeded => authentication.success("user_bound_request"),
             UserRequest::Unauthorized => {
                 authentication.failure("user_bound_request", health::REQUEST_UNAUTHORIZED)
@@ -206,12 +223,11 @@ pub async fn check(
             }
         }
     }
-    groups.push(authentication.finish());
+    authentication.finish()
+}
 
-    if let Some(password) = input.application_password.as_deref() {
-        groups.push(team_folder_checks(nextcloud, &input, password, app, base_healthy).await);
-    }
-
+/// The report of `groups`: unhealthy when any check failed.
+fn report(storage_id: i64, checked_at: String, groups: Vec<HealthGroup>) -> StorageHealth {
     let failed = groups
         .iter()
         .flat_map(|g| &g.checks)
@@ -226,8 +242,8 @@ pub async fn check(
         checked_at,
         groups,
         links: StorageHealthLinks {
-            self_: Link::to(format!("{}/health", storage_href(input.storage_id))),
-            storage: Link::to(storage_href(input.storage_id)),
+            self_: Link::to(format!("{}/health", storage_href(storage_id))),
+            storage: Link::to(storage_href(storage_id)),
         },
     }
 }
