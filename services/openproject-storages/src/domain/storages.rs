@@ -425,6 +425,27 @@ pub async fn update(
     storage: Storage,
     input: StorageInput,
 ) -> Result<Storage, StorageError> {
+    let candidate = updated_candidate(secret_box, &storage, &input);
+    let host_changed = candidate.host != storage.host;
+    let mut violations = Violations::default();
+    local_rules(&input, &candidate, false, &mut violations);
+    remote_rules(nextcloud, &candidate, host_changed, &mut violations).await;
+    db.run(move |conn| {
+        serialized_transaction(conn, STORAGES_LOCK, |conn| {
+            let mut violations = violations;
+            uniqueness_rules(conn, &candidate, Some(storage.id), &mut violations)?;
+            if !violations.0.is_empty() {
+                return Err(StorageError::Invalid(violations.into_errors()));
+            }
+            store_update(conn, storage.id, &candidate)
+        })
+    })
+    .await
+}
+
+/// The record a `PATCH` would leave: the stored values where the body leaves them out. The
+/// password is to be checked only when it changed; an unchanged one keeps its sealed form.
+fn updated_candidate(secret_box: &SecretBox, storage: &Storage, input: &StorageInput) -> Candidate {
     let stored_password = StoredSecret::open(
         secret_box,
         storage.application_password_sealed.as_deref(),
@@ -456,7 +477,7 @@ pub async fn update(
             storage.application_password_sealed.as_deref(),
         ),
     };
-    let candidate = Candidate {
+    Candidate {
         name: match &input.name {
             None => storage.name.clone(),
             Some(field) => field
@@ -481,45 +502,37 @@ pub async fn update(
             &input.forbidden_file_name_characters,
             storage.forbidden_file_name_characters.as_deref(),
         ),
-    };
-    let host_changed = candidate.host != storage.host;
-    let mut violations = Violations::default();
-    local_rules(&input, &candidate, false, &mut violations);
-    remote_rules(nextcloud, &candidate, host_changed, &mut violations).await;
-    db.run(move |conn| {
-        serialized_transaction(conn, STORAGES_LOCK, |conn| {
-            let mut violations = violations;
-            uniqueness_rules(conn, &candidate, Some(storage.id), &mut violations)?;
-            if !violations.0.is_empty() {
-                return Err(StorageError::Invalid(violations.into_errors()));
-            }
-            let now = now_millis();
-            let updated = Storage::update(
-                conn,
-                storage.id,
-                &StorageRecord {
-                    name: &candidate.name,
-                    host: candidate.host.as_deref(),
-                    application_password_sealed: candidate.application_password_sealed.as_deref(),
-                    storage_audience: candidate.storage_audience.as_deref(),
-                    token_exchange_scope: candidate.token_exchange_scope.as_deref(),
-                    forbidden_file_name_characters: candidate
-                        .forbidden_file_name_characters
-                        .as_deref(),
-                    updated_at: now,
-                },
-            )?;
-            OAuthApplication::follow_storage(
-                conn,
-                updated.id,
-                &oauth_application_name(&updated.name),
-                &nextcloud_urls::oauth_redirect_uri(updated.host.as_deref().unwrap_or_default()),
-                now,
-            )?;
-            Ok(updated)
-        })
-    })
-    .await
+    }
+}
+
+/// Writes the candidate over the storage; its OAuth application follows the name and host.
+fn store_update(
+    conn: &mut Conn,
+    storage_id: i64,
+    candidate: &Candidate,
+) -> Result<Storage, StorageError> {
+    let now = now_millis();
+    let updated = Storage::update(
+        conn,
+        storage_id,
+        &StorageRecord {
+            name: &candidate.name,
+            host: candidate.host.as_deref(),
+            application_password_sealed: candidate.application_password_sealed.as_deref(),
+            storage_audience: candidate.storage_audience.as_deref(),
+            token_exchange_scope: candidate.token_exchange_scope.as_deref(),
+            forbidden_file_name_characters: candidate.forbidden_file_name_characters.as_deref(),
+            updated_at: now,
+        },
+    )?;
+    OAuthApplication::follow_storage(
+        conn,
+        updated.id,
+        &oauth_application_name(&updated.name),
+        &nextcloud_urls::oauth_redirect_uri(updated.host.as_deref().unwrap_or_default()),
+        now,
+    )?;
+    Ok(updated)
 }
 
 /// `DELETE /api/v3/storages/{id}` (§6.7), in one transaction: the client credentials with every
