@@ -117,36 +117,7 @@ fn folder_id(href: &str) -> Option<String> {
 pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStorage, HostError> {
     serialized_transaction(conn, PROJECT_STORAGES_LOCK, |conn| {
         let access = Access::load(conn, user)?;
-        // 1. The project.
-        let project_href = href_of(body, "project");
-        let Some(project_href) = project_href else {
-            return Err(HostError::Invalid(vec![HalError::violation(
-                "project",
-                msg::PROJECT_BLANK,
-            )]));
-        };
-        let project = id_from_href(project_href, &format!("{API_BASE}/projects/"))
-            .filter(|id| access.sees_project(*id))
-            .map(|id| Project::find(conn, id))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| {
-                HostError::Invalid(vec![HalError::violation("project", msg::PROJECT_NOT_EXIST)])
-            })?;
-        // 2. The module.
-        if !Project::modules(conn, project.id)?
-            .iter()
-            .any(|m| m == MODULE_STORAGES)
-        {
-            return Err(HostError::Invalid(vec![HalError::violation(
-                "project",
-                msg::STORAGES_MODULE_DISABLED,
-            )]));
-        }
-        // 3. The permission.
-        if !access.allowed(project.id, Permission::ManageFilesInProject) {
-            return Err(HostError::Forbidden);
-        }
+        let project = manageable_project(conn, &access, body)?;
         // 4. Attribute rules, collected.
         let mut errors = Vec::new();
         let storage = match href_of(body, "storage") {
@@ -165,28 +136,7 @@ pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStora
                 found
             }
         };
-        let mode = match body.get("projectFolderMode") {
-            None | Some(Value::Null) => Some("inactive".to_string()),
-            Some(Value::String(m)) if PROJECT_FOLDER_MODES.contains(&m.as_str()) => Some(m.clone()),
-            Some(_) => None,
-        };
-        let folder = href_of(body, "projectFolder").and_then(folder_id);
-        match mode.as_deref() {
-            None => errors.push(HalError::violation(
-                "projectFolderMode",
-                msg::FOLDER_MODE_INVALID,
-            )),
-            Some("manual") if folder.is_none() => errors.push(HalError::violation(
-                "projectFolder",
-                msg::PROJECT_FOLDER_BLANK,
-            )),
-            // Automatically managed folders are Tier 2, not built: never available.
-            Some("automatic") => errors.push(HalError::violation(
-                "projectFolderMode",
-                msg::FOLDER_MODE_UNAVAILABLE,
-            )),
-            _ => {}
-        }
+        let (mode, folder) = folder_settings(body, &mut errors);
         if let Some(storage) = &storage {
             if ProjectStorage::find_pair(conn, project.id, storage.id)?.is_some() {
                 errors.push(HalError::violation("project", msg::PROJECT_TAKEN));
@@ -213,6 +163,73 @@ pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStora
             },
         )?)
     })
+}
+
+/// Steps 1–3 of §9.2: the project the body names, visible, with the file storages module on,
+/// where the caller may manage files.
+fn manageable_project(
+    conn: &mut Conn,
+    access: &Access,
+    body: &Value,
+) -> Result<Project, HostError> {
+    // 1. The project.
+    let project_href = href_of(body, "project");
+    let Some(project_href) = project_href else {
+        return Err(HostError::Invalid(vec![HalError::violation(
+            "project",
+            msg::PROJECT_BLANK,
+        )]));
+    };
+    let project = id_from_href(project_href, &format!("{API_BASE}/projects/"))
+        .filter(|id| access.sees_project(*id))
+        .map(|id| Project::find(conn, id))
+        .transpose()?
+        .flatten()
+        .ok_or_else(|| {
+            HostError::Invalid(vec![HalError::violation("project", msg::PROJECT_NOT_EXIST)])
+        })?;
+    // 2. The module.
+    if !Project::modules(conn, project.id)?
+        .iter()
+        .any(|m| m == MODULE_STORAGES)
+    {
+        return Err(HostError::Invalid(vec![HalError::violation(
+            "project",
+            msg::STORAGES_MODULE_DISABLED,
+        )]));
+    }
+    // 3. The permission.
+    if !access.allowed(project.id, Permission::ManageFilesInProject) {
+        return Err(HostError::Forbidden);
+    }
+    Ok(project)
+}
+
+/// The project folder mode and folder of the body, their violations added to `errors`.
+fn folder_settings(body: &Value, errors: &mut Vec<HalError>) -> (Option<String>, Option<String>) {
+    let mode = match body.get("projectFolderMode") {
+        None | Some(Value::Null) => Some("inactive".to_string()),
+        Some(Value::String(m)) if PROJECT_FOLDER_MODES.contains(&m.as_str()) => Some(m.clone()),
+        Some(_) => None,
+    };
+    let folder = href_of(body, "projectFolder").and_then(folder_id);
+    match mode.as_deref() {
+        None => errors.push(HalError::violation(
+            "projectFolderMode",
+            msg::FOLDER_MODE_INVALID,
+        )),
+        Some("manual") if folder.is_none() => errors.push(HalError::violation(
+            "projectFolder",
+            msg::PROJECT_FOLDER_BLANK,
+        )),
+        // Automatically managed folders are Tier 2, not built: never available.
+        Some("automatic") => errors.push(HalError::violation(
+            "projectFolderMode",
+            msg::FOLDER_MODE_UNAVAILABLE,
+        )),
+        _ => {}
+    }
+    (mode, folder)
 }
 
 /// `DELETE /api/v3/project_storages/{id}`: invisible → 404, without `manage_files_in_project`
