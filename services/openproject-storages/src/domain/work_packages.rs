@@ -604,21 +604,25 @@ impl FilterContext<'_> {
         }
     }
 
-    /// The storages a storage filter names: by id, or by host for the `…_url` filters.
     fn storage_ids(&self, f: &Filter) -> Vec<i64> {
-        if f.name.ends_with("_url") {
-            self.storages
-                .iter()
-                .filter(|s| {
-                    f.values
-                        .iter()
-                        .any(|v| filters::host_matches(v, s.host.as_deref()))
-                })
-                .map(|s| s.id)
-                .collect()
-        } else {
-            filters::ids(&f.values)
-        }
+        storages_named(f, f.name.ends_with("_url"), &self.storages)
+    }
+}
+
+/// The storages a storage filter names: by host when `by_url`, else by id.
+fn storages_named(f: &Filter, by_url: bool, storages: &[Storage]) -> Vec<i64> {
+    if by_url {
+        storages
+            .iter()
+            .filter(|s| {
+                f.values
+                    .iter()
+                    .any(|v| filters::host_matches(v, s.host.as_deref()))
+            })
+            .map(|s| s.id)
+            .collect()
+    } else {
+        filters::ids(&f.values)
     }
 }
 
@@ -668,19 +672,7 @@ pub fn available_projects(
                 });
             }
             "storageId" | "storageUrl" => {
-                let storage_ids: Vec<i64> = if f.name == "storageUrl" {
-                    storages
-                        .iter()
-                        .filter(|s| {
-                            f.values
-                                .iter()
-                                .any(|v| filters::host_matches(v, s.host.as_deref()))
-                        })
-                        .map(|s| s.id)
-                        .collect()
-                } else {
-                    filters::ids(&f.values)
-                };
+                let storage_ids = storages_named(f, f.name == "storageUrl", &storages);
                 projects.retain(|p| {
                     project_storages
                         .iter()
