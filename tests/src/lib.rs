@@ -582,10 +582,10 @@ impl Pair {
                 reqwest::Method::POST,
                 &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
             )
-            .json(&OAuthClientCredentialsWrite {
-                client_id: setup.nextcloud_client_id.clone(),
-                client_secret: setup.nextcloud_client_secret.clone(),
-            }),
+            .json(&OAuthClientCredentialsWrite::new(
+                &setup.nextcloud_client_id,
+                &setup.nextcloud_client_secret,
+            )),
         )
         .await;
         assert_eq!(status, reqwest::StatusCode::CREATED, "{credentials}");

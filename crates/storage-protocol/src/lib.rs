@@ -12,6 +12,7 @@ pub mod files;
 pub mod fixtures;
 pub mod hal;
 pub mod integration_app;
+pub mod lenient;
 pub mod multistatus;
 pub mod nextcloud;
 pub mod oauth;

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hal::Link;
+use crate::lenient::Lenient;
 use crate::openproject::API_BASE;
 
 pub const PROVIDER_NEXTCLOUD: &str = "urn:openproject-org:api:v3:storages:Nextcloud";
@@ -311,12 +312,24 @@ pub struct OAuthApplicationLinks {
     pub redirect_uri: Vec<Link>,
 }
 
-/// `{"clientId", "clientSecret"}`: Nextcloud's values handed to OpenProject (§7).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `{"clientId", "clientSecret"}`: Nextcloud's values handed to OpenProject (§7). OpenProject
+/// reads a missing or mistyped field as blank.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OAuthClientCredentialsWrite {
-    pub client_id: String,
-    pub client_secret: String,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub client_id: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub client_secret: Lenient<String>,
+}
+
+impl OAuthClientCredentialsWrite {
+    pub fn new(client_id: &str, client_secret: &str) -> Self {
+        Self {
+            client_id: client_id.to_string().into(),
+            client_secret: client_secret.to_string().into(),
+        }
+    }
 }
 
 /// `_type: "OAuthClientCredentials"` (§7); the secret is never rendered.

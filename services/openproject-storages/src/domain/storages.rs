@@ -13,8 +13,8 @@ use service_kit::{
 use storage_protocol::{
     hal::{ErrorId, HalError},
     storages::{
-        messages as msg, nextcloud_urls, normalize_host, oauth_application_name, API_V3_SCOPE,
-        AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
+        messages as msg, nextcloud_urls, normalize_host, oauth_application_name,
+        OAuthClientCredentialsWrite, API_V3_SCOPE, AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
     },
 };
 
@@ -568,13 +568,11 @@ pub fn set_client_credentials(
     conn: &mut Conn,
     secret_box: &SecretBox,
     storage_id: i64,
-    body: &Value,
+    body: &OAuthClientCredentialsWrite,
 ) -> Result<OAuthClientCredentials, StorageError> {
-    let client_id = body.get("clientId").and_then(Value::as_str).unwrap_or("");
-    let client_secret = body
-        .get("clientSecret")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    // Missing or of another type: blank, as OpenProject reads them.
+    let client_id = body.client_id.value().map_or("", String::as_str);
+    let client_secret = body.client_secret.value().map_or("", String::as_str);
     let mut errors = Vec::new();
     if client_id.trim().is_empty() {
         errors.push(HalError::violation("clientId", msg::CLIENT_ID_BLANK));

@@ -4,7 +4,11 @@
 use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpResponse};
 use futures_util::future::join_all;
 use service_kit::time::{iso8601_millis, now_millis};
-use storage_protocol::{hal::Collection, storages::nextcloud_urls};
+use storage_protocol::{
+    hal::Collection,
+    lenient::read_write_body,
+    storages::{nextcloud_urls, OAuthClientCredentialsWrite},
+};
 
 use super::hal;
 use crate::{
@@ -279,10 +283,11 @@ pub async fn set_client_credentials(
     let storage = administered(&state, &caller, &id).await?;
     let app_state = state.clone();
     let storage_id = storage.id;
+    let write: OAuthClientCredentialsWrite = read_write_body(&body.0);
     let credentials = state
         .db
         .run(move |conn| {
-            domain::set_client_credentials(conn, &app_state.secret_box, storage_id, &body.0)
+            domain::set_client_credentials(conn, &app_state.secret_box, storage_id, &write)
         })
         .await?;
     tracing::info!(storage_id, "OAuth client credentials replaced");
