@@ -51,15 +51,33 @@ impl<T: Serialize> Serialize for Lenient<T> {
     }
 }
 
-/// A write body as its `*Write` type, whose fields are all [`Lenient`]: a body that is not an
-/// object reads as one without keys (serde would otherwise read an array into a struct by
-/// position).
-pub fn read_write_body<T: DeserializeOwned + Default>(body: &serde_json::Value) -> T {
-    if body.is_object() {
-        T::deserialize(body).unwrap_or_default()
-    } else {
-        T::default()
+/// `T` read from a JSON object only: serde would also read a struct from an array, by position,
+/// and a body's nested object (`_links`, a link) given as an array is of the wrong type.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = serde_json::Value::deserialize(deserializer)?;
+        if !raw.is_object() {
+            return Err(serde::de::Error::custom("expected an object"));
+        }
+        T::deserialize(raw)
+            .map(Object)
+            .map_err(serde::de::Error::custom)
     }
+}
+
+impl<T: Serialize> Serialize for Object<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+/// A write body as its `*Write` type, whose fields are all [`Lenient`]: a body that is not an
+/// object reads as one without keys.
+pub fn read_write_body<T: DeserializeOwned + Default>(body: &serde_json::Value) -> T {
+    Object::<T>::deserialize(body).map_or_else(|_| T::default(), |object| object.0)
 }
 
 #[cfg(test)]

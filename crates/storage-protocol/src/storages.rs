@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hal::Link;
-use crate::lenient::Lenient;
+use crate::lenient::{Lenient, Object};
 use crate::openproject::API_BASE;
 
 pub const PROVIDER_NEXTCLOUD: &str = "urn:openproject-org:api:v3:storages:Nextcloud";
@@ -149,41 +149,65 @@ pub mod messages {
         "Client secret is too long (maximum is 255 characters).";
 }
 
-/// `POST`/`PATCH /api/v3/storages` body as a client writes it. The service itself reads bodies
-/// leniently (wrong types become rule failures), so this type is for clients and tests.
+/// `POST`/`PATCH /api/v3/storages` body (§6.4). OpenProject reads each field leniently: a
+/// wrong type is a rule failure in the contract's order ([`Lenient`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StorageWrite {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `Some(None)` sends `null` (automatic management off).
-    #[serde(
-        rename = "applicationPassword",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub application_password: Option<Option<String>>,
-    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
-    pub links: Option<StorageWriteLinks>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub name: Lenient<String>,
+    /// `""` or `null`: automatic management off.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub application_password: Lenient<Option<String>>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub storage_audience: Lenient<Option<String>>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub token_exchange_scope: Lenient<Option<String>>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub forbidden_file_name_characters: Lenient<Option<String>>,
+    /// Not an object: as if absent.
+    #[serde(rename = "_links", default, skip_serializing_if = "Lenient::is_absent")]
+    pub links: Lenient<Object<StorageWriteLinks>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StorageWriteLinks {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub origin: Option<Link>,
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<Link>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub origin: Lenient<Option<Object<LinkWrite>>>,
+    #[serde(rename = "type", default, skip_serializing_if = "Lenient::is_absent")]
+    pub type_: Lenient<Option<Object<LinkWrite>>>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub authentication_method: Lenient<Option<Object<LinkWrite>>>,
+}
+
+/// A link of a write body: `{"href": …}`; a missing or `null` href names nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkWrite {
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub href: Lenient<Option<String>>,
+}
+
+impl LinkWrite {
+    pub fn to(href: &str) -> Lenient<Option<Object<LinkWrite>>> {
+        Lenient::Value(Some(Object(LinkWrite {
+            href: Lenient::Value(Some(href.to_string())),
+        })))
+    }
 }
 
 impl StorageWrite {
     /// The body of setup step 2 (flows.md §1).
     pub fn nextcloud(name: &str, host: &str) -> Self {
         Self {
-            name: Some(name.into()),
-            application_password: Some(Some(String::new())),
-            links: Some(StorageWriteLinks {
-                origin: Some(Link::to(host)),
-                type_: Some(Link::to(PROVIDER_NEXTCLOUD)),
-            }),
+            name: name.to_string().into(),
+            application_password: Some(String::new()).into(),
+            links: Lenient::Value(Object(StorageWriteLinks {
+                origin: LinkWrite::to(host),
+                type_: LinkWrite::to(PROVIDER_NEXTCLOUD),
+                ..Default::default()
+            })),
+            ..Default::default()
         }
     }
 }

@@ -4,7 +4,6 @@
 
 use std::net::IpAddr;
 
-use serde_json::Value;
 use service_kit::{
     crypto::{self, SecretBox, SecretString},
     db::{serialized_transaction, Db},
@@ -12,14 +11,16 @@ use service_kit::{
 };
 use storage_protocol::{
     hal::{ErrorId, HalError},
+    lenient::{Lenient, Object},
     storages::{
-        messages as msg, nextcloud_urls, normalize_host, oauth_application_name,
-        OAuthClientCredentialsWrite, API_V3_SCOPE, AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
+        messages as msg, nextcloud_urls, normalize_host, oauth_application_name, LinkWrite,
+        OAuthClientCredentialsWrite, StorageWrite, StorageWriteLinks, API_V3_SCOPE,
+        AUTH_TWO_WAY_OAUTH2, PROVIDER_NEXTCLOUD,
     },
 };
 
 use super::{
-    input::{link_href, nullable_string_field, string_field, Field},
+    input::Field,
     permissions::{Access, Permission},
 };
 use crate::{
@@ -78,25 +79,62 @@ pub struct StorageInput {
 }
 
 impl StorageInput {
-    pub fn from_body(body: &Value) -> Self {
+    /// What a storage body asks for, as the rules read it.
+    pub fn from_write(write: &StorageWrite) -> Self {
+        let links = match &write.links {
+            Lenient::Value(Object(links)) => Some(links),
+            // `_links` that is not an object names no link.
+            Lenient::Absent | Lenient::Invalid => None,
+        };
+        let link = |pick: fn(&StorageWriteLinks) -> &Lenient<Option<Object<LinkWrite>>>| {
+            links.and_then(|links| link_href(pick(links)))
+        };
         Self {
-            provider_type: link_href(body, "type"),
-            name: string_field(body, "name"),
-            host: link_href(body, "origin"),
-            authentication_method: link_href(body, "authenticationMethod"),
-            application_password: body.get("applicationPassword").map(|v| match v {
-                Value::String(s) if s.is_empty() => PasswordChange::Clear,
-                Value::String(s) => PasswordChange::Set(s.clone()),
-                Value::Null => PasswordChange::Clear,
-                _ => PasswordChange::Invalid,
-            }),
-            storage_audience: nullable_string_field(body, "storageAudience"),
-            token_exchange_scope: nullable_string_field(body, "tokenExchangeScope"),
-            forbidden_file_name_characters: nullable_string_field(
-                body,
-                "forbiddenFileNameCharacters",
-            ),
+            provider_type: link(|l| &l.type_),
+            name: field(&write.name),
+            host: link(|l| &l.origin),
+            authentication_method: link(|l| &l.authentication_method),
+            application_password: match &write.application_password {
+                Lenient::Absent => None,
+                Lenient::Value(Some(password)) if !password.is_empty() => {
+                    Some(PasswordChange::Set(password.clone()))
+                }
+                Lenient::Value(_) => Some(PasswordChange::Clear),
+                Lenient::Invalid => Some(PasswordChange::Invalid),
+            },
+            storage_audience: field(&write.storage_audience),
+            token_exchange_scope: field(&write.token_exchange_scope),
+            forbidden_file_name_characters: field(&write.forbidden_file_name_characters),
         }
+    }
+
+    #[cfg(test)]
+    fn from_body(body: &serde_json::Value) -> Self {
+        Self::from_write(&storage_protocol::lenient::read_write_body(body))
+    }
+}
+
+/// A field as the rules read it: absent, a value, or of the wrong type.
+fn field<T: Clone>(lenient: &Lenient<T>) -> Option<Field<T>> {
+    match lenient {
+        Lenient::Absent => None,
+        Lenient::Value(value) => Some(Field::Value(value.clone())),
+        Lenient::Invalid => Some(Field::Invalid),
+    }
+}
+
+/// A link's href: absent when the link is absent; `null` (the link or its href) reads as
+/// `Value(None)`.
+fn link_href(link: &Lenient<Option<Object<LinkWrite>>>) -> Option<Field<Option<String>>> {
+    match link {
+        Lenient::Absent => None,
+        Lenient::Invalid => Some(Field::Invalid),
+        Lenient::Value(None) => Some(Field::Value(None)),
+        Lenient::Value(Some(Object(link))) => Some(match &link.href {
+            Lenient::Absent | Lenient::Value(None) => Field::Value(None),
+            Lenient::Value(Some(href)) => Field::Value(Some(href.clone())),
+            Lenient::Invalid => Field::Invalid,
+        }),
     }
 }
 
@@ -753,7 +791,32 @@ pub fn find_visible(conn: &mut Conn, user: &User, id: i64) -> diesel::QueryResul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn links_read_as_absent_null_href_or_invalid() {
+        let input = StorageInput::from_body(&json!({"_links": {
+            "origin": {"href": "https://x"}, "type": null, "authenticationMethod": {"href": 3}
+        }}));
+        assert_eq!(input.host, Some(Field::Value(Some("https://x".into()))));
+        assert_eq!(input.provider_type, Some(Field::Value(None)));
+        assert_eq!(input.authentication_method, Some(Field::Invalid));
+        assert_eq!(StorageInput::from_body(&json!({})).host, None);
+        // `_links` that is not an object names nothing; a link that is not an object is invalid,
+        // also when serde could read it by position.
+        assert_eq!(
+            StorageInput::from_body(&json!({"_links": ["x"]})).host,
+            None
+        );
+        assert_eq!(
+            StorageInput::from_body(&json!({"_links": {"origin": ["https://x"]}})).host,
+            Some(Field::Invalid)
+        );
+        assert_eq!(
+            StorageInput::from_body(&json!({"_links": {"origin": {}}})).host,
+            Some(Field::Value(None))
+        );
+    }
 
     fn candidate(host: Option<&str>) -> Candidate {
         Candidate {

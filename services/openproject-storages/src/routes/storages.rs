@@ -149,7 +149,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let input = StorageInput::from_body(&body.0);
+    let input = StorageInput::from_write(&read_write_body(&body.0));
     let (storage, issued) = domain::create(
         &state.db,
         &state.nextcloud,
@@ -214,7 +214,7 @@ pub async fn update(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
-    let input = StorageInput::from_body(&body.0);
+    let input = StorageInput::from_write(&read_write_body(&body.0));
     let updated = domain::update(
         &state.db,
         &state.nextcloud,
