@@ -23,6 +23,7 @@ use storage_protocol::file_links::nextcloud_file_urls;
 use storage_protocol::files::{FileInfoRecord, FilesInfo, FilesInfoRequest};
 use storage_protocol::integration_app::direct_upload::DirectUploadToken;
 use storage_protocol::nextcloud::{DirectDownload, EchoedAuthorization, ServerVersion};
+use storage_protocol::ocs::OCS_API_REQUEST_HEADER;
 use storage_protocol::storages::{
     messages, nextcloud_urls, MIN_NEXTCLOUD_MAJOR, OPENPROJECT_SYSTEM_USER, TEST_BEARER_TOKEN,
 };
@@ -77,7 +78,7 @@ impl NextcloudClient {
         let capabilities = self
             .host_check
             .get(nextcloud_urls::capabilities(host))
-            .header("OCS-APIRequest", "true")
+            .header(OCS_API_REQUEST_HEADER, "true")
             .header(header::ACCEPT, "application/json")
             .send_observed()
             .await
@@ -147,25 +148,12 @@ impl NextcloudClient {
 
     /// `GET ocs/v2.php/cloud/capabilities`, for the health report.
     pub async fn capabilities(&self, host: &str) -> Probe<Value> {
-        let response = match self
+        let request = self
             .host_check
             .get(nextcloud_urls::capabilities(host))
-            .header("OCS-APIRequest", "true")
-            .header(header::ACCEPT, "application/json")
-            .send_observed()
-            .await
-        {
-            Ok(response) => response,
-            Err(_) => return Probe::Unreachable,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            return Probe::Status(status);
-        }
-        match response.json::<Value>().await {
-            Ok(body) => Probe::Ok(body),
-            Err(_) => Probe::Unparseable,
-        }
+            .header(OCS_API_REQUEST_HEADER, "true")
+            .header(header::ACCEPT, "application/json");
+        json_answer(request).await
     }
 
     /// `GET ocs/v1.php/cloud/user` with a user's access token: the Nextcloud user id on success.
@@ -174,7 +162,7 @@ impl NextcloudClient {
             .user_bound
             .get(nextcloud_urls::cloud_user(host))
             .bearer_auth(access_token)
-            .header("OCS-APIRequest", "true")
+            .header(OCS_API_REQUEST_HEADER, "true")
             .send_observed()
             .await
         {
@@ -223,12 +211,11 @@ impl NextcloudClient {
         access_token: &str,
         file_id: &str,
     ) -> Probe<FileInfoRecord> {
-        let request = self
-            .user_bound
-            .get(nextcloud_file_urls::fileinfo(host, file_id))
-            .bearer_auth(access_token)
-            .header("OCS-APIRequest", "true")
-            .header(header::ACCEPT, "application/json");
+        let request = self.user_ocs(
+            Method::GET,
+            nextcloud_file_urls::fileinfo(host, file_id),
+            access_token,
+        );
         ocs_data(request).await
     }
 
@@ -240,11 +227,11 @@ impl NextcloudClient {
         file_ids: &[String],
     ) -> Probe<FilesInfo> {
         let request = self
-            .user_bound
-            .post(nextcloud_file_urls::filesinfo(host))
-            .bearer_auth(access_token)
-            .header("OCS-APIRequest", "true")
-            .header(header::ACCEPT, "application/json")
+            .user_ocs(
+                Method::POST,
+                nextcloud_file_urls::filesinfo(host),
+                access_token,
+            )
             .json(&FilesInfoRequest {
                 file_ids: file_ids.to_vec(),
             });
@@ -260,18 +247,15 @@ impl NextcloudClient {
     ) -> Probe<String> {
         let id = id_value(file_id);
         let request = self
-            .user_bound
-            .post(nextcloud_file_urls::direct(host))
-            .bearer_auth(access_token)
-            .header("OCS-APIRequest", "true")
-            .header(header::ACCEPT, "application/json")
+            .user_ocs(
+                Method::POST,
+                nextcloud_file_urls::direct(host),
+                access_token,
+            )
             .json(&serde_json::json!({ "fileId": id }));
-        match ocs_data::<DirectDownload>(request).await {
-            Probe::Ok(data) => Probe::Ok(data.url),
-            Probe::Status(s) => Probe::Status(s),
-            Probe::Unreachable => Probe::Unreachable,
-            Probe::Unparseable => Probe::Unparseable,
-        }
+        ocs_data::<DirectDownload>(request)
+            .await
+            .map(|data| data.url)
     }
 
     /// `POST index.php/apps/integration_openproject/direct-upload-token` with
@@ -289,18 +273,16 @@ impl NextcloudClient {
             .bearer_auth(access_token)
             .header(header::ACCEPT, "application/json")
             .json(&serde_json::json!({ "folder_id": folder_id }));
-        let response = match request.send_observed().await {
-            Ok(response) => response,
-            Err(_) => return Probe::Unreachable,
-        };
-        let status = response.status();
-        if !status.is_success() {
-            return Probe::Status(status);
-        }
-        match response.json::<DirectUploadToken>().await {
-            Ok(token) => Probe::Ok(token),
-            Err(_) => Probe::Unparseable,
-        }
+        json_answer(request).await
+    }
+
+    /// A user-bound OCS request for a JSON answer, with the user's access token.
+    fn user_ocs(&self, method: Method, url: String, access_token: &str) -> reqwest::RequestBuilder {
+        self.user_bound
+            .request(method, url)
+            .bearer_auth(access_token)
+            .header(OCS_API_REQUEST_HEADER, "true")
+            .header(header::ACCEPT, "application/json")
     }
 
     /// `PROPFIND remote.php/dav/files/{user}/{path}`, `Depth: 1`, with a user's access token.
@@ -337,6 +319,14 @@ fn unreachable(error: reqwest::Error) -> &'static str {
 
 /// Sends an OCS request and reads `ocs.data` of a 2xx JSON answer.
 async fn ocs_data<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Probe<T> {
+    json_answer::<OcsData<T>>(request)
+        .await
+        .map(|body| body.ocs.data)
+}
+
+/// Sends a request and reads a 2xx answer as JSON `T`: straight into `T`, since through a
+/// `Value` tree a 20-file answer cost a parse, a copy of the tree and a second conversion.
+async fn json_answer<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuilder) -> Probe<T> {
     let response = match request.send_observed().await {
         Ok(response) => response,
         Err(_) => return Probe::Unreachable,
@@ -345,10 +335,8 @@ async fn ocs_data<T: serde::de::DeserializeOwned>(request: reqwest::RequestBuild
     if !status.is_success() {
         return Probe::Status(status);
     }
-    // Straight into `T`: through a `Value` tree, a 20-file answer cost a parse, a copy of the
-    // tree and a second conversion.
-    match response.json::<OcsData<T>>().await {
-        Ok(body) => Probe::Ok(body.ocs.data),
+    match response.json::<T>().await {
+        Ok(body) => Probe::Ok(body),
         Err(_) => Probe::Unparseable,
     }
 }
@@ -531,4 +519,15 @@ pub enum Probe<T> {
     Unreachable,
     /// A 2xx whose body was not what the contract says.
     Unparseable,
+}
+
+impl<T> Probe<T> {
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Probe<U> {
+        match self {
+            Self::Ok(value) => Probe::Ok(f(value)),
+            Self::Status(status) => Probe::Status(status),
+            Self::Unreachable => Probe::Unreachable,
+            Self::Unparseable => Probe::Unparseable,
+        }
+    }
 }
