@@ -26,20 +26,12 @@ pub trait Service: Sized + 'static {
     type Settings: ServiceSettings + Send + 'static;
 
     /// Bootstraps what the service needs before serving (its admin, background work) and returns
-    /// its server on `listener`.
+    /// its server on `listener`, whose handlers reach `core`.
     fn start(
         settings: Self::Settings,
-        core: Core,
+        core: CoreState,
         listener: TcpListener,
     ) -> impl Future<Output = anyhow::Result<Server>>;
-}
-
-/// What every service starts with and every handler of both can reach ([`CoreState`]).
-pub struct Core {
-    pub db: Db,
-    /// Without trailing `/`.
-    pub public_url: String,
-    pub secret_key: SecretKey,
 }
 
 /// The state both services' handlers share; each service's `AppState` derefs to it.
@@ -55,12 +47,12 @@ pub struct CoreState {
 }
 
 impl CoreState {
-    pub fn new(core: Core, throttle: ThrottlePolicy) -> Self {
+    fn new(db: Db, public_url: String, secret_key: &SecretKey, throttle: ThrottlePolicy) -> Self {
         Self {
-            db: core.db,
-            public_url: core.public_url,
-            secret_box: core.secret_key.secret_box(),
-            csrf: CsrfSigner::new(&core.secret_key),
+            db,
+            public_url,
+            secret_box: secret_key.secret_box(),
+            csrf: CsrfSigner::new(secret_key),
             credentials: CredentialCache::default(),
             throttle,
         }
@@ -98,11 +90,7 @@ impl<S: Service> Application<S> {
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
             .with_context(|| format!("cannot listen on {}", common.listen))?;
         let address = listener.local_addr()?;
-        let core = Core {
-            db: db.clone(),
-            public_url: public_url.clone(),
-            secret_key,
-        };
+        let core = CoreState::new(db.clone(), public_url.clone(), &secret_key, common.throttle);
         let server = S::start(settings, core, listener).await?;
         tracing::info!(%public_url, "{} listening", S::NAME);
         Ok(Self {

@@ -77,7 +77,11 @@ impl<T: Serialize> Serialize for Object<T> {
 /// A write body as its `*Write` type, whose fields are all [`Lenient`]: a body that is not an
 /// object reads as one without keys.
 pub fn read_write_body<T: DeserializeOwned + Default>(body: &serde_json::Value) -> T {
-    Object::<T>::deserialize(body).map_or_else(|_| T::default(), |object| object.0)
+    if body.is_object() {
+        T::deserialize(body).unwrap_or_default()
+    } else {
+        T::default()
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use service_kit::{
-    application::{Core, CoreState, Service},
+    application::{CoreState, Service},
     db::Migrations,
     http_client::Destinations,
     server::request_span,
@@ -47,7 +47,7 @@ impl Service for NextcloudOpenProjectApp {
 
     async fn start(
         settings: Settings,
-        core: Core,
+        core: CoreState,
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
         let common = &settings.common;
@@ -81,7 +81,7 @@ impl Service for NextcloudOpenProjectApp {
             move |conn, now| crate::housekeeping::purge(conn, &store, &policy, now),
         ));
         let state = AppState {
-            core: CoreState::new(core, settings.common.throttle),
+            core,
             files,
             openproject_cache: Default::default(),
             http: service_kit::http_client::build(

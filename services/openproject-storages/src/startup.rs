@@ -5,7 +5,7 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    application::{Core, CoreState, Service},
+    application::{CoreState, Service},
     http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
@@ -29,7 +29,7 @@ impl Service for OpenProjectStorages {
 
     async fn start(
         settings: Settings,
-        core: Core,
+        core: CoreState,
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
         let admin = settings.common.admin_username.clone();
@@ -50,7 +50,7 @@ impl Service for OpenProjectStorages {
             );
         }
         let state = Arc::new(AppState {
-            core: CoreState::new(core, settings.common.throttle),
+            core,
             nextcloud: NextcloudClient::new(
                 Destinations::allowing_local(settings.allow_local_remote_servers),
                 std::time::Duration::from_secs(3),
