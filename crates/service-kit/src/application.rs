@@ -10,8 +10,8 @@ use anyhow::Context;
 use crate::{
     auth::{CredentialCache, ThrottlePolicy},
     config::ServiceSettings,
-    crypto::{CsrfSigner, SecretBox, SecretKey},
-    db::{Db, Migrations},
+    crypto::{self, CsrfSigner, SecretBox, SecretKey},
+    db::{AnyConnection, Db, Migrations},
     secret_key_file::resolve_secret_key,
     server::{bind, serve_until_signal, shutdown_signal, ShutdownSignal},
 };
@@ -23,7 +23,17 @@ pub trait Service: Sized + 'static {
     /// One line for `--help`.
     const ABOUT: &'static str;
     const MIGRATIONS: Migrations;
+    /// The product whose admin this is, as the start-up line names it ("OpenProject").
+    const PRODUCT: &'static str;
     type Settings: ServiceSettings + Send + 'static;
+
+    /// Creates the configured admin unless a user of that name exists. With no configured
+    /// password it takes [`AdminPassword::generated`], which the start-up line prints once.
+    fn bootstrap_admin(
+        conn: &mut AnyConnection,
+        username: &str,
+        password: AdminPassword,
+    ) -> anyhow::Result<AdminBootstrap>;
 
     /// Bootstraps what the service needs before serving (its admin, background work) and returns
     /// its server on `listener`, whose handlers reach `core`.
@@ -32,6 +42,50 @@ pub trait Service: Sized + 'static {
         core: CoreState,
         listener: TcpListener,
     ) -> impl Future<Output = anyhow::Result<Server>>;
+}
+
+/// The password a bootstrapped admin gets: the configured one, else a generated one.
+pub struct AdminPassword {
+    password: String,
+    generated: bool,
+}
+
+impl AdminPassword {
+    pub fn new(configured: Option<&str>) -> Self {
+        match configured {
+            Some(password) => Self {
+                password: password.to_string(),
+                generated: false,
+            },
+            None => Self {
+                password: crypto::random_alphanumeric(24),
+                generated: true,
+            },
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.password
+    }
+
+    /// What [`Service::bootstrap_admin`] reports once it created the admin with this password.
+    pub fn created(self) -> AdminBootstrap {
+        match self.generated {
+            true => AdminBootstrap::CreatedWithPassword(self.password),
+            false => AdminBootstrap::Created,
+        }
+    }
+}
+
+/// What start-up found or did about the configured admin.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AdminBootstrap {
+    /// Present already (or created by another replica at the same moment).
+    AlreadyPresent,
+    /// Created with the configured password.
+    Created,
+    /// Created with this generated password, which only the start-up line shows.
+    CreatedWithPassword(String),
 }
 
 /// The state both services' handlers share; each service's `AppState` derefs to it.
@@ -90,6 +144,7 @@ impl<S: Service> Application<S> {
         let (listener, public_url) = bind(common.listen, common.public_url.as_deref())
             .with_context(|| format!("cannot listen on {}", common.listen))?;
         let address = listener.local_addr()?;
+        bootstrap_admin::<S>(&db, &settings).await?;
         let core = CoreState::new(db.clone(), public_url.clone(), &secret_key, common.throttle);
         let server = S::start(settings, core, listener).await?;
         tracing::info!(%public_url, "{} listening", S::NAME);
@@ -141,4 +196,27 @@ pub async fn migrate<S: Service>(settings: &S::Settings) -> anyhow::Result<Db> {
     })
     .await
     .context("migration task")?
+}
+
+/// Creates the configured admin on first start; a generated password is printed once, on stdout,
+/// so the operator can sign in, and never logged.
+async fn bootstrap_admin<S: Service>(db: &Db, settings: &S::Settings) -> anyhow::Result<()> {
+    let common = settings.common();
+    let username = common.admin_username.clone();
+    let password = AdminPassword::new(common.admin_password.as_ref().map(|p| p.expose()));
+    let bootstrap = {
+        let username = username.clone();
+        db.run(move |conn| S::bootstrap_admin(conn, &username, password))
+            .await
+            .context("bootstrapping the admin")?
+    };
+    match bootstrap {
+        AdminBootstrap::CreatedWithPassword(password) => println!(
+            "{} admin \"{username}\" created with generated password: {password}",
+            S::PRODUCT
+        ),
+        AdminBootstrap::Created => tracing::info!(admin = %username, "admin created"),
+        AdminBootstrap::AlreadyPresent => {}
+    }
+    Ok(())
 }

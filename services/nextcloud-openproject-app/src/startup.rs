@@ -10,8 +10,8 @@ use actix_web::{
 };
 use anyhow::Context;
 use service_kit::{
-    application::{CoreState, Service},
-    db::Migrations,
+    application::{AdminBootstrap, AdminPassword, CoreState, Service},
+    db::{AnyConnection, Migrations},
     http_client::Destinations,
     server::request_span,
 };
@@ -20,10 +20,7 @@ use storage_protocol::nextcloud::messages;
 use crate::{
     config::Settings,
     db::MIGRATIONS,
-    domain::{
-        files::store::ContentStore,
-        users::{bootstrap_admin, AdminBootstrap},
-    },
+    domain::{files::store::ContentStore, users::bootstrap_admin},
     error::{render_errors, ApiError},
     routes,
     state::AppState,
@@ -43,32 +40,22 @@ impl Service for NextcloudOpenProjectApp {
     const NAME: &'static str = "nextcloud-openproject-app";
     const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
     const MIGRATIONS: Migrations = MIGRATIONS;
+    const PRODUCT: &'static str = "Nextcloud";
     type Settings = Settings;
+
+    fn bootstrap_admin(
+        conn: &mut AnyConnection,
+        username: &str,
+        password: AdminPassword,
+    ) -> anyhow::Result<AdminBootstrap> {
+        bootstrap_admin(conn, username, password)
+    }
 
     async fn start(
         settings: Settings,
         core: CoreState,
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
-        let common = &settings.common;
-        let (username, password) = (common.admin_username.clone(), common.admin_password.clone());
-        let bootstrap = core
-            .db
-            .run(move |conn| {
-                bootstrap_admin(conn, &username, password.as_ref().map(|p| p.expose()))
-            })
-            .await
-            .context("bootstrapping the admin")?;
-        match bootstrap {
-            AdminBootstrap::CreatedWithPassword(password) => println!(
-                "Nextcloud admin \"{}\" created with generated password: {password}",
-                common.admin_username
-            ),
-            AdminBootstrap::Created => {
-                tracing::info!(admin = %common.admin_username, "admin created")
-            }
-            AdminBootstrap::AlreadyPresent => {}
-        }
         let files = ContentStore::open(&settings.data_dir).with_context(|| {
             format!(
                 "cannot use the data directory {}",

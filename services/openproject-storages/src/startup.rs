@@ -5,7 +5,8 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    application::{CoreState, Service},
+    application::{AdminBootstrap, AdminPassword, CoreState, Service},
+    db::AnyConnection,
     http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
@@ -25,30 +26,22 @@ impl Service for OpenProjectStorages {
     const ABOUT: &'static str =
         "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
     const MIGRATIONS: service_kit::db::Migrations = MIGRATIONS;
+    const PRODUCT: &'static str = "OpenProject";
     type Settings = Settings;
+
+    fn bootstrap_admin(
+        conn: &mut AnyConnection,
+        username: &str,
+        password: AdminPassword,
+    ) -> anyhow::Result<AdminBootstrap> {
+        domain::users::ensure_admin(conn, username, password)
+    }
 
     async fn start(
         settings: Settings,
         core: CoreState,
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
-        let admin = settings.common.admin_username.clone();
-        let admin_password = settings
-            .common
-            .admin_password
-            .as_ref()
-            .map(|p| p.expose().to_string());
-        let generated = core
-            .db
-            .run(move |conn| domain::users::ensure_admin(conn, &admin, admin_password.as_deref()))
-            .await?;
-        if let Some(password) = generated {
-            // Printed once, on stdout, so the operator can sign in; never logged.
-            println!(
-                "OpenProject admin \"{}\" created with generated password: {password}",
-                settings.common.admin_username
-            );
-        }
         let state = Arc::new(AppState {
             core,
             nextcloud: NextcloudClient::new(

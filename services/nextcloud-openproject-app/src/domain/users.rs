@@ -1,6 +1,11 @@
 //! Users of the host model: valid ids, creation, the admin bootstrap and the wire form.
 
-use service_kit::{crypto, db::AnyConnection, time::now_millis};
+use service_kit::{
+    application::{AdminBootstrap, AdminPassword},
+    crypto,
+    db::AnyConnection,
+    time::now_millis,
+};
 use storage_protocol::nextcloud::{CloudUser, CloudUserFacts, UserQuota};
 
 use crate::db::{groups, users, users::UserRow};
@@ -92,41 +97,27 @@ pub fn cloud_user(conn: &mut AnyConnection, row: UserRow) -> diesel::QueryResult
     }))
 }
 
-/// The outcome of the admin bootstrap.
-#[derive(Debug, PartialEq, Eq)]
-pub enum AdminBootstrap {
-    AlreadyPresent,
-    Created,
-    /// Created with this generated password, to be shown once.
-    CreatedWithPassword(String),
-}
-
 /// Creates the admin user (member of group `admin`) when no user `username` exists.
 /// Hashes with argon2: call from a blocking context.
 pub fn bootstrap_admin(
     conn: &mut AnyConnection,
     username: &str,
-    password: Option<&str>,
+    password: AdminPassword,
 ) -> anyhow::Result<AdminBootstrap> {
     if users::find(conn, username)?.is_some() {
         return Ok(AdminBootstrap::AlreadyPresent);
     }
     let uid = UserId::parse(username)
         .map_err(|_| anyhow::anyhow!("NCOA_ADMIN_USERNAME: '{username}' is not a valid user id"))?;
-    let generated = password.is_none().then(|| crypto::random_alphanumeric(24));
-    let password = password.or(generated.as_deref()).unwrap_or_default();
     let user = NewUser {
         display_name: uid.as_str().to_string(),
         uid,
         email: None,
-        password_hash: crypto::hash_password(password),
+        password_hash: crypto::hash_password(password.expose()),
         groups: vec![groups::ADMIN_GROUP.to_string()],
     };
     match create(conn, &user) {
-        Ok(()) => Ok(match generated {
-            Some(password) => AdminBootstrap::CreatedWithPassword(password),
-            None => AdminBootstrap::Created,
-        }),
+        Ok(()) => Ok(password.created()),
         // Another replica bootstrapped at the same moment.
         Err(CreateUserError::Exists) => Ok(AdminBootstrap::AlreadyPresent),
         Err(CreateUserError::Database(e)) => Err(e.into()),
@@ -166,7 +157,7 @@ mod tests {
     fn the_admin_is_bootstrapped_once() {
         let (_database, db) = crate::db::test_db();
         let conn = &mut db.get().unwrap();
-        let created = bootstrap_admin(conn, "root", None).unwrap();
+        let created = bootstrap_admin(conn, "root", AdminPassword::new(None)).unwrap();
         let AdminBootstrap::CreatedWithPassword(password) = created else {
             panic!("expected a generated password, got {created:?}");
         };
@@ -175,10 +166,10 @@ mod tests {
         assert!(crypto::verify_password(&password, &row.password_hash));
         assert!(groups::is_member(conn, groups::ADMIN_GROUP, "root").unwrap());
         assert_eq!(
-            bootstrap_admin(conn, "root", Some("other")).unwrap(),
+            bootstrap_admin(conn, "root", AdminPassword::new(Some("other"))).unwrap(),
             AdminBootstrap::AlreadyPresent
         );
-        assert!(bootstrap_admin(conn, "bad/name", Some("pw")).is_err());
+        assert!(bootstrap_admin(conn, "bad/name", AdminPassword::new(Some("pw"))).is_err());
     }
 
     #[test]

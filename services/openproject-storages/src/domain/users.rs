@@ -2,7 +2,11 @@
 //! the create/update operations.
 
 use serde_json::Value;
-use service_kit::{crypto, time::now_millis};
+use service_kit::{
+    application::{AdminBootstrap, AdminPassword},
+    crypto,
+    time::now_millis,
+};
 use storage_protocol::{
     hal::HalError,
     openproject::{user_messages as msg, UserStatus},
@@ -222,23 +226,16 @@ pub fn password_to_hash(input: &UserInput) -> Option<&str> {
         .filter(|p| p.chars().count() >= MIN_PASSWORD_LENGTH)
 }
 
-/// The bootstrapped admin: created at first start when missing. Returns the generated password
-/// when none was configured, so the caller can print it once.
+/// The bootstrapped admin ([`service_kit::application::Service::bootstrap_admin`]).
 pub fn ensure_admin(
     conn: &mut Conn,
     login: &str,
-    configured_password: Option<&str>,
-) -> anyhow::Result<Option<String>> {
+    password: AdminPassword,
+) -> anyhow::Result<AdminBootstrap> {
     if User::find_by_login(conn, login)?.is_some() {
-        return Ok(None);
+        return Ok(AdminBootstrap::AlreadyPresent);
     }
-    let generated = configured_password
-        .is_none()
-        .then(|| crypto::random_alphanumeric(24));
-    let password = configured_password
-        .or(generated.as_deref())
-        .unwrap_or_default();
-    let hash = crypto::hash_password(password);
+    let hash = crypto::hash_password(password.expose());
     let now = now_millis();
     let row = NewUserRow {
         login,
@@ -254,9 +251,9 @@ pub fn ensure_admin(
         updated_at: now,
     };
     match User::insert(conn, &row) {
-        Ok(_) => Ok(generated),
+        Ok(_) => Ok(password.created()),
         // Another replica bootstrapped the same admin at the same moment.
-        Err(e) if service_kit::db::is_unique_violation(&e) => Ok(None),
+        Err(e) if service_kit::db::is_unique_violation(&e) => Ok(AdminBootstrap::AlreadyPresent),
         Err(e) => Err(e.into()),
     }
 }
