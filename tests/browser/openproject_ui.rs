@@ -6,14 +6,16 @@
 use std::time::Instant;
 
 use integration_tests::{
-    flows::file_link_names, json_of, spawn_pair, webdriver::Chrome, Pair, ADMIN, APP,
-    NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
+    flows::file_link_names,
+    json_of, spawn_pair,
+    webdriver::{
+        keys::{ENTER, ESCAPE, TAB},
+        tab_to, Chrome,
+    },
+    Pair, ADMIN, APP, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
 };
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-const TAB: &str = "\u{E004}";
-const ENTER: &str = "\u{E007}";
 
 /// Signs the browser in at `base` (either name of the server) and lands on the home page.
 async fn sign_in(chrome: &Chrome, base: &str) {
@@ -828,4 +830,34 @@ async fn a_member_uploads_local_files_into_a_nextcloud_folder_and_they_are_linke
     phone.wait_for_text("Upload to: /").await;
     phone.assert_accessible("upload dialog on a phone").await;
     phone.screenshot("op-upload-dialog-phone").await;
+
+    // By keyboard alone: open, Escape gives the focus back, open again, choose a folder, upload.
+    chrome.goto(&files_tab).await;
+    ready(&chrome).await;
+    tab_to(&chrome, "Upload files").await;
+    chrome.press(ENTER).await;
+    chrome.wait_for("dialog[open]").await;
+    assert_eq!(chrome.focused().await, "Files to upload");
+    chrome.press(ESCAPE).await;
+    chrome.wait_until_gone("dialog[open]").await;
+    assert_eq!(chrome.focused().await, "Upload files");
+    chrome.press(ENTER).await;
+    chrome.wait_for("dialog[open]").await;
+    let keyboard_file = local_files(&[("by keyboard.txt", "typed, not clicked\n")]);
+    let id = chrome.labelled_control_id("Files to upload").await;
+    let input = chrome.wait_for(&format!("[id=\"{id}\"]")).await;
+    chrome
+        .type_into(&input, &keyboard_file[0].display().to_string())
+        .await;
+    chrome.wait_for_text("Upload to: /").await;
+    tab_to(&chrome, "📁 Reports").await;
+    chrome.press(ENTER).await;
+    chrome.wait_for_text("Upload to: /Reports").await;
+    tab_to(&chrome, "Upload").await;
+    chrome.press(ENTER).await;
+    chrome.wait_for_text("Uploaded and linked 1 file.").await;
+    assert_eq!(
+        file_link_names(&pair, work_package).await,
+        ["by keyboard.txt", "index (2).txt", "survey notes.txt"]
+    );
 }

@@ -606,3 +606,28 @@ fn axe_source() -> &'static str {
         })
     })
 }
+
+/// Presses Tab until the focused element reads `text` (see [`Chrome::focused`]); fails after
+/// 40 presses.
+pub async fn tab_to(chrome: &Chrome, text: &str) {
+    for _ in 0..40 {
+        if chrome.focused().await == text {
+            return;
+        }
+        chrome.press(keys::TAB).await;
+    }
+    panic!(
+        "Tab never reached `{text}`; the focus is on `{}`",
+        chrome.focused().await
+    );
+}
+
+/// WebDriver key codes, for [`Chrome::press`].
+pub mod keys {
+    pub const TAB: &str = "\u{E004}";
+    /// Shift and Tab, for [`Chrome::press_together`].
+    pub const SHIFT_TAB: &str = "\u{E008}\u{E004}";
+    pub const ENTER: &str = "\u{E007}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    pub const ARROW_DOWN: &str = "\u{E015}";
+}
