@@ -1,0 +1,21 @@
+//! The use cases of the OpenProject side, one async function per operation, grouped by area like
+//! the routes. A use case owns its database hops (`state.db`), its transactions and its calls to
+//! Nextcloud; it calls the synchronous rules in [`crate::domain`], and handlers only extract,
+//! authorize, call a use case and map its result to the response.
+//!
+//! Errors: a use case returns [`ApiError`](crate::error::ApiError), the one error type of the
+//! service; domain errors reach it through their `From` conversions in `error.rs`, so `?` is the
+//! only mapping a use case does. The exceptions are use cases whose outcome is not an API error
+//! (authentication's [`AuthError`](crate::domain::authentication::AuthError), a user-bound call's
+//! [`UserBound`](crate::domain::connections::UserBound), the OAuth redirects): they return the
+//! domain's value and the caller decides.
+
+pub mod authentication;
+pub mod connections;
+pub mod file_links;
+pub mod files;
+pub mod project_storages;
+pub mod sessions;
+pub mod storage_files;
+pub mod storage_health;
+pub mod storages;
