@@ -204,6 +204,16 @@ impl From<crate::domain::storages::StorageError> for ApiError {
     }
 }
 
+impl From<crate::domain::users::UserError> for ApiError {
+    fn from(e: crate::domain::users::UserError) -> Self {
+        use crate::domain::users::UserError;
+        match e {
+            UserError::Invalid(errors) => ApiError::validation(errors),
+            UserError::Db(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::domain::files::FileError> for ApiError {
     fn from(e: crate::domain::files::FileError) -> Self {
         use crate::domain::files::FileError;

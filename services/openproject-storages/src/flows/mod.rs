@@ -10,15 +10,20 @@
 //! [`UserBound`](crate::domain::connections::UserBound), the OAuth redirects): they return the
 //! domain's value and the caller decides.
 
+pub mod api_tokens;
 pub mod authentication;
 pub mod connections;
+pub mod enumerations;
 pub mod file_links;
 pub mod files;
 pub mod memberships;
 pub mod notifications;
+pub mod oauth_resources;
 pub mod project_storages;
+pub mod projects;
 pub mod sessions;
 pub mod storage_files;
 pub mod storage_health;
 pub mod storages;
+pub mod users;
 pub mod work_packages;
