@@ -5,7 +5,7 @@
 
 pub mod authorization;
 
-use service_kit::{crypto::SecretBox, time::now_millis};
+use service_kit::crypto::SecretBox;
 
 use crate::{
     db::{
@@ -123,11 +123,12 @@ fn loggable_code(code: &str) -> &str {
 }
 
 /// The pair as stored: both tokens sealed; a server that does not rotate the refresh token
-/// leaves the previous one in place.
+/// leaves the previous one in place. The pair expires `expires_in` after `now`.
 pub fn seal(
     secret_box: &SecretBox,
     issued: &IssuedTokens,
     previous_refresh_token: Option<String>,
+    now: i64,
 ) -> SealedTokens {
     SealedTokens {
         access_token_sealed: secret_box.seal(issued.access_token.expose()),
@@ -138,7 +139,7 @@ pub fn seal(
             .or(previous_refresh_token),
         expires_at: issued
             .expires_in
-            .map(|d| now_millis().saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
+            .map(|d| now.saturating_add(i64::try_from(d.as_millis()).unwrap_or(i64::MAX))),
     }
 }
 
@@ -156,7 +157,7 @@ pub fn disconnect(conn: &mut Conn, user_id: i64, storage_id: i64) -> diesel::Que
 mod tests {
     use std::time::Duration;
 
-    use service_kit::crypto::SecretString;
+    use service_kit::{crypto::SecretString, time::now_millis};
 
     use super::*;
 
@@ -175,7 +176,7 @@ mod tests {
             refresh_token: None,
             expires_in: Some(Duration::from_secs(3600)),
         };
-        let sealed = seal(&secret_box, &issued, Some("previous".into()));
+        let sealed = seal(&secret_box, &issued, Some("previous".into()), now_millis());
         assert_eq!(sealed.refresh_token_sealed.as_deref(), Some("previous"));
         assert_eq!(
             secret_box.open(&sealed.access_token_sealed).unwrap(),

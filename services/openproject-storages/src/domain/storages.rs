@@ -8,7 +8,6 @@ use std::net::IpAddr;
 use service_kit::{
     crypto::{self, SecretBox, SecretString},
     db::serialized_transaction,
-    time::now_millis,
 };
 use storage_protocol::{
     hal::{ErrorId, HalError},
@@ -317,10 +316,10 @@ fn issue_application(
     conn: &mut Conn,
     storage: &Storage,
     owner_id: Option<i64>,
+    now: i64,
 ) -> diesel::QueryResult<IssuedApplication> {
     let client_id = crypto::random_urlsafe(32);
     let client_secret = SecretString::new(crypto::random_urlsafe(32));
-    let now = now_millis();
     let application = OAuthApplication::insert(
         conn,
         &NewOAuthApplication {
@@ -453,10 +452,10 @@ pub fn store_new(
     conn: &mut Conn,
     checked: Checked,
     creator_id: i64,
+    now: i64,
 ) -> Result<(Storage, IssuedApplication), StorageError> {
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         let candidate = checked.complete(conn, None)?;
-        let now = now_millis();
         let storage = Storage::insert(
             conn,
             &NewStorage {
@@ -473,7 +472,7 @@ pub fn store_new(
                 updated_at: now,
             },
         )?;
-        let issued = issue_application(conn, &storage, Some(creator_id))?;
+        let issued = issue_application(conn, &storage, Some(creator_id), now)?;
         Ok((storage, issued))
     })
 }
@@ -493,10 +492,11 @@ pub fn store_update(
     conn: &mut Conn,
     storage_id: i64,
     checked: Checked,
+    now: i64,
 ) -> Result<Storage, StorageError> {
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         let candidate = checked.complete(conn, Some(storage_id))?;
-        store_changes(conn, storage_id, &candidate)
+        store_changes(conn, storage_id, &candidate, now)
     })
 }
 
@@ -567,8 +567,8 @@ fn store_changes(
     conn: &mut Conn,
     storage_id: i64,
     candidate: &Candidate,
+    now: i64,
 ) -> Result<Storage, StorageError> {
-    let now = now_millis();
     let updated = Storage::update(
         conn,
         storage_id,
@@ -612,10 +612,11 @@ pub fn replace_application(
     conn: &mut Conn,
     storage: &Storage,
     owner_id: i64,
+    now: i64,
 ) -> Result<IssuedApplication, StorageError> {
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthApplication::delete_for_storage(conn, storage.id)?;
-        Ok(issue_application(conn, storage, Some(owner_id))?)
+        Ok(issue_application(conn, storage, Some(owner_id), now)?)
     })
 }
 
@@ -626,6 +627,7 @@ pub fn set_client_credentials(
     secret_box: &SecretBox,
     storage_id: i64,
     body: &OAuthClientCredentialsWrite,
+    now: i64,
 ) -> Result<OAuthClientCredentials, StorageError> {
     // Missing or of another type: blank, as OpenProject reads them.
     let client_id = body.client_id.value().map_or("", String::as_str);
@@ -653,7 +655,6 @@ pub fn set_client_credentials(
     let sealed = secret_box.seal(client_secret);
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
-        let now = now_millis();
         Ok(OAuthClientCredentials::insert(
             conn,
             &NewOAuthClientCredentials {

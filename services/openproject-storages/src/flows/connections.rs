@@ -226,8 +226,13 @@ impl ClaimedRefresh {
                 };
             }
         };
-        let sealed = seal(&secret_box, &issued, claimed.refresh_token_sealed.clone());
         let now = now_millis();
+        let sealed = seal(
+            &secret_box,
+            &issued,
+            claimed.refresh_token_sealed.clone(),
+            now,
+        );
         let outcome = db
             .query(move |conn| finish_refresh(conn, &claimed, claimed_at, &sealed, now))
             .await;

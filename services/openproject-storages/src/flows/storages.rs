@@ -138,10 +138,10 @@ pub async fn create(
 ) -> Result<(Storage, IssuedApplication), ApiError> {
     let mut checked = domain::check_new(&state.secret_box, &input);
     remote_rules(state, &mut checked).await;
-    let creator_id = creator.id;
+    let (creator_id, now) = (creator.id, now_millis());
     Ok(state
         .db
-        .run(move |conn| domain::store_new(conn, checked, creator_id))
+        .run(move |conn| domain::store_new(conn, checked, creator_id, now))
         .await?)
 }
 
@@ -154,9 +154,10 @@ pub async fn update(
 ) -> Result<Storage, ApiError> {
     let mut checked = domain::check_update(&state.secret_box, &storage, &input);
     remote_rules(state, &mut checked).await;
+    let now = now_millis();
     Ok(state
         .db
-        .run(move |conn| domain::store_update(conn, storage.id, checked))
+        .run(move |conn| domain::store_update(conn, storage.id, checked, now))
         .await?)
 }
 
@@ -174,10 +175,10 @@ pub async fn set_client_credentials(
     storage_id: i64,
     write: OAuthClientCredentialsWrite,
 ) -> Result<OAuthClientCredentials, ApiError> {
-    let secret_box = state.secret_box.clone();
+    let (secret_box, now) = (state.secret_box.clone(), now_millis());
     Ok(state
         .db
-        .run(move |conn| domain::set_client_credentials(conn, &secret_box, storage_id, &write))
+        .run(move |conn| domain::set_client_credentials(conn, &secret_box, storage_id, &write, now))
         .await?)
 }
 
@@ -188,10 +189,10 @@ pub async fn replace_application(
     storage: &Storage,
     owner_id: i64,
 ) -> Result<IssuedApplication, ApiError> {
-    let for_replace = storage.clone();
+    let (for_replace, now) = (storage.clone(), now_millis());
     Ok(state
         .db
-        .run(move |conn| domain::replace_application(conn, &for_replace, owner_id))
+        .run(move |conn| domain::replace_application(conn, &for_replace, owner_id, now))
         .await?)
 }
 

@@ -309,7 +309,8 @@ async fn store_connection(
             None
         }
     };
-    let sealed = seal(out.secret_box, issued, None);
+    let now = now_millis();
+    let sealed = seal(out.secret_box, issued, None, now);
     let credentials_id = attempt.credentials.id;
     out.db
         .query(move |conn| {
@@ -319,7 +320,7 @@ async fn store_connection(
                 credentials_id,
                 &sealed,
                 origin_user_id.as_deref(),
-                now_millis(),
+                now,
             )
         })
         .await?;
