@@ -88,19 +88,33 @@ pub fn refresh_step(
     )
 }
 
-/// Stores a refreshed pair if this caller's claim still holds; else what is stored now wins (a
-/// new authorization replaced it, or it was deleted): `Ok(None)` when ours was stored.
+/// What became of a refreshed pair.
+pub enum FinishedRefresh {
+    /// Stored: this caller's claim still held.
+    Stored,
+    /// A new authorization replaced the row meanwhile: what is stored now wins.
+    Replaced(OAuthClientToken),
+    /// The row was deleted meanwhile.
+    Gone,
+}
+
+/// Stores a refreshed pair if this caller's claim still holds.
 pub fn finish_refresh(
     conn: &mut Conn,
     claimed: &OAuthClientToken,
     claimed_at: i64,
     sealed: &SealedTokens,
     now: i64,
-) -> diesel::QueryResult<Option<Option<OAuthClientToken>>> {
+) -> diesel::QueryResult<FinishedRefresh> {
     if OAuthClientToken::finish_refresh(conn, claimed, claimed_at, sealed, now)? == 1 {
-        return Ok(None);
+        return Ok(FinishedRefresh::Stored);
     }
-    OAuthClientToken::find(conn, claimed.user_id, claimed.oauth_client_credentials_id).map(Some)
+    Ok(
+        match OAuthClientToken::find(conn, claimed.user_id, claimed.oauth_client_credentials_id)? {
+            Some(current) => FinishedRefresh::Replaced(current),
+            None => FinishedRefresh::Gone,
+        },
+    )
 }
 
 /// Why a refresh failed, for the log: never a token or a body.

@@ -22,8 +22,8 @@ use crate::{
         storages::Storage,
     },
     domain::connections::{
-        finish_refresh, is_unauthorized, refresh_failure, refresh_step, seal, RefreshStep, Remote,
-        UserBound, REFRESH_LEASE_MILLIS,
+        finish_refresh, is_unauthorized, refresh_failure, refresh_step, seal, FinishedRefresh,
+        RefreshStep, Remote, UserBound, REFRESH_LEASE_MILLIS,
     },
     peer::{ClientCredentials, NextcloudClient, Probe, TokenGrant},
     state::AppState,
@@ -237,9 +237,9 @@ impl ClaimedRefresh {
             .query(move |conn| finish_refresh(conn, &claimed, claimed_at, &sealed, now))
             .await;
         match outcome {
-            Ok(None) => Refreshed::Fresh(issued.access_token),
-            Ok(Some(Some(current))) => fresh(&secret_box, &current),
-            Ok(Some(None)) => Refreshed::Failed,
+            Ok(FinishedRefresh::Stored) => Refreshed::Fresh(issued.access_token),
+            Ok(FinishedRefresh::Replaced(current)) => fresh(&secret_box, &current),
+            Ok(FinishedRefresh::Gone) => Refreshed::Failed,
             Err(error) => Refreshed::Unexpected(error.into()),
         }
     }

@@ -3,12 +3,17 @@
 //! Nextcloud; it calls the synchronous rules in [`crate::domain`], and handlers only extract,
 //! authorize, call a use case and map its result to the response.
 //!
-//! Errors: a use case returns [`ApiError`](crate::error::ApiError), the one error type of the
-//! service; domain errors reach it through their `From` conversions in `error.rs`, so `?` is the
-//! only mapping a use case does. The exceptions are use cases whose outcome is not an API error
-//! (authentication's [`AuthError`](crate::domain::authentication::AuthError), a user-bound call's
-//! [`UserBound`](crate::domain::connections::UserBound), the OAuth redirects): they return the
-//! domain's value and the caller decides.
+//! Errors: a use case that can fail with an API error returns [`ApiError`](crate::error::ApiError),
+//! the one error type of the service; domain errors reach it through their `From` conversions in
+//! `error.rs`, so `?` is the only mapping a use case does. A use case whose outcome is not an API
+//! error returns the domain's value and its caller decides: authentication's
+//! [`AuthError`](crate::domain::authentication::AuthError), a user-bound call's
+//! [`UserBound`](crate::domain::connections::UserBound), a live `authorizationState` or health
+//! report, the OAuth server's authorize outcome, and the browser redirects of connecting to
+//! Nextcloud (`anyhow` for what is unexpected there).
+//!
+//! Where a representation needs rows of its own (work packages, notifications, memberships), the
+//! use case reads them in the same trip to the database and returns the wire shape.
 
 pub mod api_tokens;
 pub mod authentication;

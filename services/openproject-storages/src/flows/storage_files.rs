@@ -17,26 +17,12 @@ use crate::{
     domain::{
         connections::UserBound,
         files::{failure, record_failure, FileError},
-        storage_files, storages as storage_domain, uploads,
+        storage_files, uploads,
     },
     error::ApiError,
     peer::Probe,
     state::AppState,
 };
-
-/// The storage with this id, if the caller may see it; else 404.
-pub async fn visible_storage(
-    state: &AppState,
-    caller: &Caller,
-    id: i64,
-) -> Result<Storage, ApiError> {
-    let user = caller.user.clone();
-    state
-        .db
-        .query(move |conn| storage_domain::find_visible(conn, &user, id))
-        .await?
-        .ok_or_else(ApiError::not_found)
-}
 
 /// The caller's Nextcloud user id: remembered with the token, else asked from Nextcloud.
 async fn nextcloud_user(

@@ -23,7 +23,7 @@ async fn visible_storage(
     caller: &Caller,
     raw_id: &str,
 ) -> Result<crate::db::storages::Storage, ApiError> {
-    flows::storage_files::visible_storage(state, caller, parse_id(raw_id)?).await
+    flows::storages::visible(state, caller, parse_id(raw_id)?).await
 }
 
 /// GET /api/v3/storages/{id}/files?parent=<path>: the folder's children, the folder and its
