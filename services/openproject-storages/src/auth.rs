@@ -7,8 +7,9 @@ use service_kit::client_address::client_address;
 use storage_protocol::openproject::SESSION_COOKIE;
 
 use crate::{
-    domain::authentication::{self, AuthMethod, Presented},
+    domain::authentication::{AuthError, AuthMethod, Presented},
     error::ApiError,
+    flows::authentication,
     state::AppState,
 };
 
@@ -62,14 +63,14 @@ async fn resolve(req: HttpRequest) -> Result<Option<Caller>, ApiError> {
         authentication::authenticate(&state, presented(&req), &client_address(&req)).await;
     let caller = match outcome {
         Ok(caller) => caller,
-        Err(authentication::AuthError::WrongCredentials) => {
+        Err(AuthError::WrongCredentials) => {
             return Err(ApiError::Unauthenticated {
                 wrong_credentials: true,
                 scheme: auth_scheme(&req),
             })
         }
-        Err(authentication::AuthError::Throttled) => return Err(ApiError::TooManyRequests),
-        Err(authentication::AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
+        Err(AuthError::Throttled) => return Err(ApiError::TooManyRequests),
+        Err(AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
     };
     req.extensions_mut().insert(caller.clone());
     Ok(caller)

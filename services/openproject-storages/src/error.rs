@@ -192,6 +192,44 @@ impl From<crate::domain::host::HostError> for ApiError {
     }
 }
 
+impl From<crate::domain::storages::StorageError> for ApiError {
+    fn from(e: crate::domain::storages::StorageError) -> Self {
+        use crate::domain::storages::StorageError;
+        match e {
+            StorageError::Invalid(errors) => ApiError::validation(errors),
+            StorageError::NotFound => ApiError::not_found(),
+            StorageError::Db(e) => e.into(),
+            StorageError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::domain::users::UserError> for ApiError {
+    fn from(e: crate::domain::users::UserError) -> Self {
+        use crate::domain::users::UserError;
+        match e {
+            UserError::Invalid(errors) => ApiError::validation(errors),
+            UserError::Db(e) => e.into(),
+        }
+    }
+}
+
+impl From<crate::domain::files::FileError> for ApiError {
+    fn from(e: crate::domain::files::FileError) -> Self {
+        use crate::domain::files::FileError;
+        match e {
+            FileError::NotConnected => ApiError::unauthenticated(),
+            FileError::NotFound => ApiError::of(ErrorId::OutboundRequestNotFound),
+            FileError::Forbidden => ApiError::of(ErrorId::OutboundRequestForbidden),
+            FileError::Unreachable => ApiError::hal(HalError::new(
+                ErrorId::InternalServerError,
+                storage_protocol::file_links::messages::STORAGE_UNREACHABLE,
+            )),
+            FileError::Unexpected(e) => e.into(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod flows;
 pub mod housekeeping;
 pub mod peer;
 pub mod representers;

@@ -1,5 +1,6 @@
-//! Domain logic of the OpenProject side: plain functions over plain values and a connection,
-//! unit-tested without HTTP.
+//! Domain logic of the OpenProject side: synchronous functions over plain values and a
+//! connection, unit-tested without HTTP. The async use cases that run them on the pool and call
+//! Nextcloud are in [`crate::flows`].
 
 pub mod authentication;
 pub mod connections;

@@ -1,13 +1,13 @@
 //! File storages (openproject-storages.md §6–§8): reading write bodies, the validation table of
 //! §6.5 in its order, and the create, update, delete and replace operations with their side
-//! effects on the OAuth application and client credentials.
+//! effects on the OAuth application and client credentials. The checks with Nextcloud (rules 8
+//! and 10) are made by the use cases in [`crate::flows::storages`].
 
 use std::net::IpAddr;
 
 use service_kit::{
     crypto::{self, SecretBox, SecretString},
-    db::{serialized_transaction, Db},
-    time::now_millis,
+    db::serialized_transaction,
 };
 use storage_protocol::{
     hal::{ErrorId, HalError},
@@ -23,16 +23,13 @@ use super::{
     input::Field,
     permissions::{Access, Permission},
 };
-use crate::{
-    db::{
-        file_links::ProjectStorage,
-        oauth_applications::{NewOAuthApplication, OAuthApplication},
-        oauth_client_credentials::{NewOAuthClientCredentials, OAuthClientCredentials},
-        storages::{NewStorage, Storage, StorageRecord},
-        users::User,
-        Conn,
-    },
-    peer::NextcloudClient,
+use crate::db::{
+    file_links::ProjectStorage,
+    oauth_applications::{NewOAuthApplication, OAuthApplication},
+    oauth_client_credentials::{NewOAuthClientCredentials, OAuthClientCredentials},
+    storages::{NewStorage, Storage, StorageRecord},
+    users::User,
+    Conn,
 };
 
 pub const MAX_LENGTH: usize = 255;
@@ -288,29 +285,6 @@ pub fn is_secure_context(url: &url::Url) -> bool {
     }
 }
 
-/// Rules 8 and 10, the calls to Nextcloud, made only when the local host rules passed.
-async fn remote_rules(
-    nextcloud: &NextcloudClient,
-    candidate: &Candidate,
-    host_changed: bool,
-    violations: &mut Violations,
-) {
-    let host_usable = !violations.has(&[4, 5, 6, 7]);
-    let Some(host) = candidate.host.as_deref().filter(|_| host_usable) else {
-        return;
-    };
-    if host_changed {
-        if let Err(message) = nextcloud.check_host(host).await {
-            violations.add(8, "host", message);
-        }
-    }
-    if let Some(password) = candidate.password_to_check.as_deref() {
-        if let Err(message) = nextcloud.check_application_password(host, password).await {
-            violations.add(10, "password", message);
-        }
-    }
-}
-
 /// Rules 11 and 12, inside the writing transaction.
 fn uniqueness_rules(
     conn: &mut Conn,
@@ -342,10 +316,10 @@ fn issue_application(
     conn: &mut Conn,
     storage: &Storage,
     owner_id: Option<i64>,
+    now: i64,
 ) -> diesel::QueryResult<IssuedApplication> {
     let client_id = crypto::random_urlsafe(32);
     let client_secret = SecretString::new(crypto::random_urlsafe(32));
-    let now = now_millis();
     let application = OAuthApplication::insert(
         conn,
         &NewOAuthApplication {
@@ -385,15 +359,68 @@ fn sealed_password(
     }
 }
 
-/// `POST /api/v3/storages`: validates (§6.5), stores the storage and creates its OAuth
-/// application in one transaction (§6.7).
-pub async fn create(
-    db: &Db,
-    nextcloud: &NextcloudClient,
-    secret_box: &SecretBox,
-    creator: &User,
-    input: StorageInput,
-) -> Result<(Storage, IssuedApplication), StorageError> {
+/// A write's resulting record with the rules that need neither Nextcloud nor the database
+/// applied; the use case adds Nextcloud's verdicts (rules 8 and 10) before storing it.
+pub struct Checked {
+    candidate: Candidate,
+    violations: Violations,
+    host_changed: bool,
+}
+
+impl Checked {
+    fn new(input: &StorageInput, candidate: Candidate, creating: bool, host_changed: bool) -> Self {
+        let mut violations = Violations::default();
+        local_rules(input, &candidate, creating, &mut violations);
+        Self {
+            candidate,
+            violations,
+            host_changed,
+        }
+    }
+
+    /// The host to ask Nextcloud about, when the local host rules passed.
+    pub fn usable_host(&self) -> Option<&str> {
+        let host_usable = !self.violations.has(&[4, 5, 6, 7]);
+        self.candidate.host.as_deref().filter(|_| host_usable)
+    }
+
+    /// Rule 8 applies only to a new or changed host.
+    pub fn host_changed(&self) -> bool {
+        self.host_changed
+    }
+
+    /// A new application password to verify with Nextcloud (rule 10).
+    pub fn password_to_check(&self) -> Option<&str> {
+        self.candidate.password_to_check.as_deref()
+    }
+
+    /// Rule 8: Nextcloud is not reachable at the host, or is not a usable Nextcloud.
+    pub fn host_refused(&mut self, message: &str) {
+        self.violations.add(8, "host", message);
+    }
+
+    /// Rule 10: Nextcloud refused the application password.
+    pub fn password_refused(&mut self, message: &str) {
+        self.violations.add(10, "password", message);
+    }
+
+    /// Rules 11 and 12, then the verdict: every violation in the table's order, or none.
+    fn complete(
+        mut self,
+        conn: &mut Conn,
+        storage_id: Option<i64>,
+    ) -> Result<Candidate, StorageError> {
+        uniqueness_rules(conn, &self.candidate, storage_id, &mut self.violations)?;
+        if self.violations.0.is_empty() {
+            Ok(self.candidate)
+        } else {
+            Err(StorageError::Invalid(self.violations.into_errors()))
+        }
+    }
+}
+
+/// `POST /api/v3/storages`, before Nextcloud is asked: the record and the local rules (§6.5).
+pub fn check_new(secret_box: &SecretBox, input: &StorageInput) -> Checked {
     let candidate = Candidate {
         name: input
             .name
@@ -416,69 +443,61 @@ pub async fn create(
         token_exchange_scope: optional_text(&input.token_exchange_scope, None),
         forbidden_file_name_characters: optional_text(&input.forbidden_file_name_characters, None),
     };
-    let mut violations = Violations::default();
-    local_rules(&input, &candidate, true, &mut violations);
-    remote_rules(nextcloud, &candidate, true, &mut violations).await;
-    let creator_id = creator.id;
-    db.run(move |conn| {
-        serialized_transaction(conn, STORAGES_LOCK, |conn| {
-            let mut violations = violations;
-            uniqueness_rules(conn, &candidate, None, &mut violations)?;
-            if !violations.0.is_empty() {
-                return Err(StorageError::Invalid(violations.into_errors()));
-            }
-            let now = now_millis();
-            let storage = Storage::insert(
-                conn,
-                &NewStorage {
-                    name: &candidate.name,
-                    provider_type: PROVIDER_NEXTCLOUD,
-                    host: candidate.host.as_deref(),
-                    authentication_method: AUTH_TWO_WAY_OAUTH2,
-                    application_password_sealed: candidate.application_password_sealed.as_deref(),
-                    storage_audience: candidate.storage_audience.as_deref(),
-                    token_exchange_scope: candidate.token_exchange_scope.as_deref(),
-                    forbidden_file_name_characters: candidate
-                        .forbidden_file_name_characters
-                        .as_deref(),
-                    creator_id: Some(creator_id),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )?;
-            let issued = issue_application(conn, &storage, Some(creator_id))?;
-            Ok((storage, issued))
-        })
-    })
-    .await
+    Checked::new(input, candidate, true, true)
 }
 
-/// `PATCH /api/v3/storages/{id}`: the whole table again on the resulting record; the host check
-/// only when the host changed, the password check only when the password changed. The OAuth
-/// application follows the name and host.
-pub async fn update(
-    db: &Db,
-    nextcloud: &NextcloudClient,
-    secret_box: &SecretBox,
-    storage: Storage,
-    input: StorageInput,
-) -> Result<Storage, StorageError> {
-    let candidate = updated_candidate(secret_box, &storage, &input);
-    let host_changed = candidate.host != storage.host;
-    let mut violations = Violations::default();
-    local_rules(&input, &candidate, false, &mut violations);
-    remote_rules(nextcloud, &candidate, host_changed, &mut violations).await;
-    db.run(move |conn| {
-        serialized_transaction(conn, STORAGES_LOCK, |conn| {
-            let mut violations = violations;
-            uniqueness_rules(conn, &candidate, Some(storage.id), &mut violations)?;
-            if !violations.0.is_empty() {
-                return Err(StorageError::Invalid(violations.into_errors()));
-            }
-            store_update(conn, storage.id, &candidate)
-        })
+/// Stores a new storage and creates its OAuth application in one transaction (§6.7), once the
+/// rest of the table passes.
+pub fn store_new(
+    conn: &mut Conn,
+    checked: Checked,
+    creator_id: i64,
+    now: i64,
+) -> Result<(Storage, IssuedApplication), StorageError> {
+    serialized_transaction(conn, STORAGES_LOCK, |conn| {
+        let candidate = checked.complete(conn, None)?;
+        let storage = Storage::insert(
+            conn,
+            &NewStorage {
+                name: &candidate.name,
+                provider_type: PROVIDER_NEXTCLOUD,
+                host: candidate.host.as_deref(),
+                authentication_method: AUTH_TWO_WAY_OAUTH2,
+                application_password_sealed: candidate.application_password_sealed.as_deref(),
+                storage_audience: candidate.storage_audience.as_deref(),
+                token_exchange_scope: candidate.token_exchange_scope.as_deref(),
+                forbidden_file_name_characters: candidate.forbidden_file_name_characters.as_deref(),
+                creator_id: Some(creator_id),
+                created_at: now,
+                updated_at: now,
+            },
+        )?;
+        let issued = issue_application(conn, &storage, Some(creator_id), now)?;
+        Ok((storage, issued))
     })
-    .await
+}
+
+/// `PATCH /api/v3/storages/{id}`, before Nextcloud is asked: the whole table again on the
+/// resulting record; the host check only when the host changed, the password check only when
+/// the password changed.
+pub fn check_update(secret_box: &SecretBox, storage: &Storage, input: &StorageInput) -> Checked {
+    let candidate = updated_candidate(secret_box, storage, input);
+    let host_changed = candidate.host != storage.host;
+    Checked::new(input, candidate, false, host_changed)
+}
+
+/// Stores the changes once the rest of the table passes; the OAuth application follows the
+/// name and host.
+pub fn store_update(
+    conn: &mut Conn,
+    storage_id: i64,
+    checked: Checked,
+    now: i64,
+) -> Result<Storage, StorageError> {
+    serialized_transaction(conn, STORAGES_LOCK, |conn| {
+        let candidate = checked.complete(conn, Some(storage_id))?;
+        store_changes(conn, storage_id, &candidate, now)
+    })
 }
 
 /// The record a `PATCH` would leave: the stored values where the body leaves them out. The
@@ -544,12 +563,12 @@ fn updated_candidate(secret_box: &SecretBox, storage: &Storage, input: &StorageI
 }
 
 /// Writes the candidate over the storage; its OAuth application follows the name and host.
-fn store_update(
+fn store_changes(
     conn: &mut Conn,
     storage_id: i64,
     candidate: &Candidate,
+    now: i64,
 ) -> Result<Storage, StorageError> {
-    let now = now_millis();
     let updated = Storage::update(
         conn,
         storage_id,
@@ -593,10 +612,11 @@ pub fn replace_application(
     conn: &mut Conn,
     storage: &Storage,
     owner_id: i64,
+    now: i64,
 ) -> Result<IssuedApplication, StorageError> {
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthApplication::delete_for_storage(conn, storage.id)?;
-        Ok(issue_application(conn, storage, Some(owner_id))?)
+        Ok(issue_application(conn, storage, Some(owner_id), now)?)
     })
 }
 
@@ -607,6 +627,7 @@ pub fn set_client_credentials(
     secret_box: &SecretBox,
     storage_id: i64,
     body: &OAuthClientCredentialsWrite,
+    now: i64,
 ) -> Result<OAuthClientCredentials, StorageError> {
     // Missing or of another type: blank, as OpenProject reads them.
     let client_id = body.client_id.value().map_or("", String::as_str);
@@ -634,7 +655,6 @@ pub fn set_client_credentials(
     let sealed = secret_box.seal(client_secret);
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthClientCredentials::delete_for_storage(conn, storage_id)?;
-        let now = now_millis();
         Ok(OAuthClientCredentials::insert(
             conn,
             &NewOAuthClientCredentials {

@@ -1,26 +1,19 @@
 //! Personal API tokens (Extension), used as `Basic apikey:<token>`.
 
 use actix_web::{delete, http::StatusCode, post, HttpResponse};
-use service_kit::{
-    crypto::{digest, random_hex},
-    time::{iso8601_millis, now_millis},
-};
+use service_kit::time::{iso8601_millis, now_millis};
 use storage_protocol::openproject::ApiToken;
 
 use super::hal;
-use crate::{auth::Caller, db::api_tokens, error::ApiError, state::State};
+use crate::{auth::Caller, error::ApiError, flows, state::State};
 
 /// POST /api/v3/users/me/api_token: a new token replacing the previous one, shown once.
 #[utoipa::path(responses((status = 201, description = "ApiToken, shown once"), (status = 403, description = "Not authenticated by password or session")))]
 #[post("/users/me/api_token")]
 pub async fn create(state: State, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require_password_or_session()?;
-    let token = random_hex(32);
-    let (token_digest, user_id, now) = (digest(&token), caller.user.id, now_millis());
-    state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(api_tokens::replace(conn, user_id, &token_digest, now)?))
-        .await?;
+    let now = now_millis();
+    let token = flows::api_tokens::replace(&state, caller.user.id, now).await?;
     let body = ApiToken {
         type_: "ApiToken".into(),
         token,
@@ -34,10 +27,6 @@ pub async fn create(state: State, caller: Caller) -> Result<HttpResponse, ApiErr
 #[delete("/users/me/api_token")]
 pub async fn delete(state: State, caller: Caller) -> Result<HttpResponse, ApiError> {
     caller.require_password_or_session()?;
-    let user_id = caller.user.id;
-    state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(api_tokens::delete(conn, user_id)?))
-        .await?;
+    flows::api_tokens::delete(&state, caller.user.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,10 +1,7 @@
 //! File links (openproject-storages.md §10): a work package's links with their live status, the
 //! bulk create, single links, and the open and download redirects.
 
-use std::collections::HashMap;
-
 use actix_web::{delete, get, http::StatusCode, post, web, HttpResponse};
-use futures_util::future::join_all;
 use storage_protocol::{
     file_links::{file_links_of, nextcloud_file_urls, LinkStatus},
     hal::Collection,
@@ -14,16 +11,11 @@ use super::{hal, projects::Query};
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
-    domain::{
-        connections::UserBound,
-        file_links::{self as domain, Shown},
-        files, filters,
-        host::HostError,
-    },
+    domain::{file_links::Shown, filters, host::HostError},
     error::ApiError,
-    peer::Probe,
+    flows,
     representers::host as rep,
-    state::{AppState, State},
+    state::State,
 };
 
 fn represent(shown: &Shown, status: Option<LinkStatus>) -> storage_protocol::file_links::FileLink {
@@ -35,41 +27,6 @@ fn represent(shown: &Shown, status: Option<LinkStatus>) -> storage_protocol::fil
         shown.can_manage,
         status,
     )
-}
-
-/// One `filesinfo` call per storage with the caller's token; `None` when it failed in any way.
-async fn live_statuses(
-    state: &AppState,
-    user_id: i64,
-    links: &[Shown],
-) -> HashMap<i64, Option<storage_protocol::files::FilesInfo>> {
-    let mut by_storage: Vec<(crate::db::storages::Storage, Vec<String>)> = Vec::new();
-    for shown in links {
-        match by_storage
-            .iter_mut()
-            .find(|(s, _)| s.id == shown.storage.id)
-        {
-            Some((_, ids)) => {
-                if !ids.contains(&shown.link.origin_id) {
-                    ids.push(shown.link.origin_id.clone());
-                }
-            }
-            None => by_storage.push((shown.storage.clone(), vec![shown.link.origin_id.clone()])),
-        }
-    }
-    let nextcloud = &state.nextcloud;
-    let calls = by_storage.iter().map(|(storage, ids)| async move {
-        let outcome = files::user_call(state, user_id, storage, |host, token| async move {
-            nextcloud.filesinfo(&host, token.expose(), ids).await
-        })
-        .await;
-        let answer = match outcome {
-            UserBound::Answered(Probe::Ok(info)) => Some(info),
-            _ => None,
-        };
-        (storage.id, answer)
-    });
-    join_all(calls).await.into_iter().collect()
 }
 
 /// GET /api/v3/work_packages/{id}/file_links: visible links with their live status (skipped
@@ -92,32 +49,10 @@ pub async fn list(
         .iter()
         .find(|f| f.name == "storage")
         .map(|f| filters::ids(&f.values));
-    let user = caller.user.clone();
-    let mut links = state
-        .db
-        .run(move |conn| domain::of_work_package(conn, &user, wp_id, storage_filter))
-        .await?;
     let skip_live = query.get("pageSize").map(|s| s.trim()) == Some("0");
-    let statuses: Vec<Option<LinkStatus>> = if skip_live || links.is_empty() {
-        vec![None; links.len()]
-    } else {
-        let answers = live_statuses(&state, caller.user.id, &links).await;
-        let raw: Vec<_> = links.iter().map(|s| s.link.clone()).collect();
-        let computed = domain::statuses_from(&raw, &answers);
-        let refreshes: Vec<_> = computed.iter().map(|(_, r)| r.clone()).collect();
-        if refreshes.iter().any(Option::is_some) {
-            let mut shown = links;
-            shown = state
-                .db
-                .run(move |conn| {
-                    domain::apply_refresh(conn, &mut shown, &refreshes)?;
-                    Ok::<_, HostError>(shown)
-                })
-                .await?;
-            links = shown;
-        }
-        computed.into_iter().map(|(s, _)| Some(s)).collect()
-    };
+    let (links, statuses) =
+        flows::file_links::of_work_package(&state, &caller, wp_id, storage_filter, skip_live)
+            .await?;
     let elements = links
         .iter()
         .zip(statuses)
@@ -139,11 +74,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let wp_id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let created = state
-        .db
-        .run(move |conn| domain::create(conn, &user, wp_id, &body.0))
-        .await?;
+    let created = flows::file_links::create(&state, &caller, wp_id, body.0).await?;
     tracing::info!(
         work_package_id = wp_id,
         count = created.len(),
@@ -160,12 +91,7 @@ pub async fn create(
 }
 
 async fn visible(state: &State, caller: &Caller, raw_id: &str) -> Result<Shown, ApiError> {
-    let id = parse_id(raw_id)?;
-    let user = caller.user.clone();
-    Ok(state
-        .db
-        .run(move |conn| domain::find_visible(conn, &user, id))
-        .await?)
+    flows::file_links::find_visible(state, caller, parse_id(raw_id)?).await
 }
 
 /// GET /api/v3/file_links/{id} (no live check)
@@ -189,11 +115,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    state
-        .db
-        .run(move |conn| domain::delete(conn, &user, id))
-        .await?;
+    flows::file_links::delete(&state, &caller, id).await?;
     tracing::info!(file_link_id = id, "file link deleted");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -228,35 +150,12 @@ pub async fn download(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let shown = visible(&state, &caller, &id).await?;
-    let nextcloud = &state.nextcloud;
-    let origin_id = shown.link.origin_id.clone();
-    let origin = &origin_id;
-    let outcome = files::user_call(
-        &state,
-        caller.user.id,
-        &shown.storage,
-        |host, token| async move {
-            nextcloud
-                .direct_download_url(&host, token.expose(), origin)
-                .await
-        },
-    )
-    .await;
-    let url = match outcome {
-        UserBound::Answered(Probe::Ok(url)) => url,
-        other => return Err(files::failure(other)),
-    };
-    let token = url
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .filter(|t| !t.is_empty())
-        .ok_or_else(files::unreachable_storage)?;
+    let token = flows::file_links::download_token(&state, &caller, &shown).await?;
     let host = shown.storage.host.clone().ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::SeeOther()
         .insert_header((
             "Location",
-            nextcloud_file_urls::direct_download(&host, token, &shown.link.origin_name),
+            nextcloud_file_urls::direct_download(&host, &token, &shown.link.origin_name),
         ))
         .finish())
 }

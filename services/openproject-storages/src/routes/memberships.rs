@@ -9,55 +9,14 @@ use super::{
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
-    db::{
-        projects::{Membership, Project, Role},
-        users::User,
-        Conn,
-    },
     domain::{
         filters,
         host::{page, HostError},
-        projects as domain,
     },
     error::ApiError,
-    representers::host as rep,
+    flows,
     state::State,
 };
-
-/// Memberships with their project, principal and roles, as the wire shows them.
-fn represent_memberships(
-    conn: &mut Conn,
-    memberships: &[Membership],
-) -> Result<Vec<storage_protocol::projects::Membership>, HostError> {
-    let projects = Project::find_many(
-        conn,
-        &memberships.iter().map(|m| m.project_id).collect::<Vec<_>>(),
-    )?;
-    let users = User::find_many(
-        conn,
-        &memberships.iter().map(|m| m.user_id).collect::<Vec<_>>(),
-    )?;
-    let roles = Role::all(conn)?;
-    let pairs = Membership::roles_of(conn, &memberships.iter().map(|m| m.id).collect::<Vec<_>>())?;
-    let mut out = Vec::new();
-    for m in memberships {
-        let Some(project) = projects.iter().find(|p| p.id == m.project_id) else {
-            continue;
-        };
-        let held: Vec<&Role> = pairs
-            .iter()
-            .filter(|(mid, _)| *mid == m.id)
-            .filter_map(|(_, rid)| roles.iter().find(|r| r.id == *rid))
-            .collect();
-        out.push(rep::membership(
-            m,
-            project,
-            users.iter().find(|u| u.id == m.user_id),
-            &held,
-        ));
-    }
-    Ok(out)
-}
 
 /// GET /api/v3/memberships: filters `project`, `principal`.
 #[utoipa::path(responses((status = 200, description = "Collection of memberships")))]
@@ -68,25 +27,7 @@ pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResp
         &[("project", &["="]), ("principal", &["="])],
     )
     .map_err(HostError::from)?;
-    let user = caller.user.clone();
-    let elements = state
-        .db
-        .run(move |conn| {
-            let mut visible = domain::visible_memberships(conn, &user)?;
-            for filter in &filters {
-                let wanted = filters::ids(&filter.values);
-                visible.retain(|m| {
-                    let id = if filter.name == "project" {
-                        m.project_id
-                    } else {
-                        m.user_id
-                    };
-                    wanted.contains(&id)
-                });
-            }
-            represent_memberships(conn, &visible)
-        })
-        .await?;
+    let elements = flows::memberships::list(&state, &caller, filters).await?;
     Ok(hal(
         StatusCode::OK,
         &page(&paging(&query), "/api/v3/memberships", elements),
@@ -101,19 +42,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let mut found = state
-        .db
-        .run(move |conn| {
-            let visible: Vec<Membership> = domain::visible_memberships(conn, &user)?
-                .into_iter()
-                .filter(|m| m.id == id)
-                .collect();
-            represent_memberships(conn, &visible)
-        })
-        .await?;
-    let membership = found.pop().ok_or_else(ApiError::not_found)?;
+    let membership = flows::memberships::get(&state, &caller, parse_id(&id)?).await?;
     Ok(hal(StatusCode::OK, &membership))
 }
 
@@ -126,16 +55,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let mut created = state
-        .db
-        .run(move |conn| {
-            let membership = domain::create_membership(conn, &body.0)?;
-            represent_memberships(conn, &[membership])
-        })
-        .await?;
-    let membership = created
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("created membership has no project"))?;
+    let membership = flows::memberships::create(&state, body.0).await?;
     Ok(hal(StatusCode::CREATED, &membership))
 }
 
@@ -149,12 +69,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
     caller.require_admin()?;
-    let deleted = state
-        .db
-        .query(move |conn| Membership::delete(conn, id))
-        .await?;
-    if deleted == 0 {
-        return Err(ApiError::not_found());
-    }
+    flows::memberships::delete(&state, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,6 @@
 //! The caller's notifications (openproject-storages.md §5.3).
 
 use actix_web::{get, http::StatusCode, post, web, HttpResponse};
-use service_kit::time::now_millis;
 
 use super::{
     hal,
@@ -10,53 +9,15 @@ use super::{
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
-    db::{
-        projects::Project,
-        users::User,
-        work_packages::{Notification, WorkPackage},
-        Conn,
-    },
     domain::{
         filters::{self, Filter},
         host::{page, HostError},
-        work_packages::{self as domain},
+        work_packages as domain,
     },
     error::ApiError,
-    representers::host as rep,
+    flows,
     state::State,
 };
-
-fn represent_notifications(
-    conn: &mut Conn,
-    notifications: &[Notification],
-    wps: &[WorkPackage],
-) -> Result<Vec<storage_protocol::work_packages::Notification>, HostError> {
-    let projects = Project::find_many(
-        conn,
-        &notifications
-            .iter()
-            .map(|n| n.project_id)
-            .collect::<Vec<_>>(),
-    )?;
-    let actors = User::find_many(
-        conn,
-        &notifications
-            .iter()
-            .filter_map(|n| n.actor_id)
-            .collect::<Vec<_>>(),
-    )?;
-    Ok(notifications
-        .iter()
-        .filter_map(|n| {
-            Some(rep::notification(
-                n,
-                projects.iter().find(|p| p.id == n.project_id)?,
-                n.actor_id.and_then(|id| actors.iter().find(|u| u.id == id)),
-                wps.iter().find(|w| w.id == n.resource_id)?,
-            ))
-        })
-        .collect())
-}
 
 fn notification_filters(query: &Query) -> Result<Vec<Filter>, HostError> {
     Ok(filters::parse(
@@ -70,14 +31,7 @@ fn notification_filters(query: &Query) -> Result<Vec<Filter>, HostError> {
 #[get("/notifications")]
 pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResponse, ApiError> {
     let filters = notification_filters(&query)?;
-    let user = caller.user.clone();
-    let elements = state
-        .db
-        .run(move |conn| {
-            let (found, wps) = domain::notifications(conn, &user, &filters)?;
-            represent_notifications(conn, &found, &wps)
-        })
-        .await?;
+    let elements = flows::notifications::list(&state, &caller, filters).await?;
     Ok(hal(
         StatusCode::OK,
         &page(&paging(&query), "/api/v3/notifications", elements),
@@ -91,17 +45,7 @@ async fn mark_all(
     read: bool,
 ) -> Result<HttpResponse, ApiError> {
     let filters = notification_filters(&query)?;
-    let user = caller.user.clone();
-    state
-        .db
-        .run(move |conn| {
-            domain::check_resource_filters(conn, &user, &filters)?;
-            let (found, _) = domain::notifications(conn, &user, &filters)?;
-            let ids: Vec<i64> = found.iter().map(|n| n.id).collect();
-            Notification::set_read(conn, &ids, read, now_millis())?;
-            Ok::<_, HostError>(())
-        })
-        .await?;
+    flows::notifications::mark_all(&state, &caller, filters, read).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -129,21 +73,6 @@ pub async fn unread_all(
     mark_all(state, caller, query, false).await
 }
 
-/// One of the caller's notifications by id, else 404.
-fn own_notification(
-    conn: &mut Conn,
-    user: &User,
-    id: i64,
-) -> Result<(Notification, Vec<WorkPackage>), HostError> {
-    let id_filter = Filter {
-        name: "id".into(),
-        operator: "=".into(),
-        values: vec![id.to_string()],
-    };
-    let (mut found, wps) = domain::notifications(conn, user, &[id_filter])?;
-    Ok((found.pop().ok_or(HostError::NotFound)?, wps))
-}
-
 /// GET /api/v3/notifications/{id}
 #[utoipa::path(responses((status = 200, description = "Notification"), (status = 404, description = "Not the caller's")))]
 #[get("/notifications/{id}")]
@@ -152,16 +81,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let mut shown = state
-        .db
-        .run(move |conn| {
-            let (n, wps) = own_notification(conn, &user, id)?;
-            represent_notifications(conn, &[n], &wps)
-        })
-        .await?;
-    let n = shown.pop().ok_or_else(ApiError::not_found)?;
+    let n = flows::notifications::get(&state, &caller, parse_id(&id)?).await?;
     Ok(hal(StatusCode::OK, &n))
 }
 
@@ -171,16 +91,7 @@ async fn mark_one(
     id: &str,
     read: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(id)?;
-    let user = caller.user.clone();
-    state
-        .db
-        .run(move |conn| {
-            let (n, _) = own_notification(conn, &user, id)?;
-            Notification::set_read(conn, &[n.id], read, now_millis())?;
-            Ok::<_, HostError>(())
-        })
-        .await?;
+    flows::notifications::mark_one(&state, &caller, parse_id(id)?, read).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

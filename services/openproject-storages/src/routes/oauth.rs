@@ -11,7 +11,6 @@ use service_kit::{
     client_address::client_address,
     crypto::SecretString,
     input::{read_limited, BodyError},
-    throttle,
     time::now_millis,
 };
 use storage_protocol::{
@@ -28,9 +27,10 @@ use crate::{
     db::oauth_applications::OAuthApplication,
     domain::oauth_server::{
         self as domain, AuthorizeError, AuthorizeErrorOrDb, AuthorizeParams, ClientCredentials,
-        TokenError, TokenFailure, TokenParams, ValidAuthorization,
+        TokenError, TokenFailure, TokenParams,
     },
     error::ApiError,
+    flows,
     state::{AppState, State},
 };
 
@@ -91,17 +91,6 @@ fn authorize_failure(
     }
 }
 
-async fn validate(
-    state: &AppState,
-    params: AuthorizeParams,
-) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
-    let issuer = state.public_url.clone();
-    state
-        .db
-        .run(move |conn| domain::validate_authorize(conn, &params, &issuer))
-        .await
-}
-
 /// GET /oauth/authorize: sign in first, then consent (skipped when the user already approved
 /// this application for these scopes).
 pub async fn authorize(
@@ -114,24 +103,13 @@ pub async fn authorize(
     };
     let params: AuthorizeParams =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
-    let valid = match validate(&state, params).await {
+    let valid = match flows::oauth_server::validate(&state, params).await {
         Ok(valid) => valid,
         Err(failure) => return authorize_failure(&state, failure),
     };
-    let user = caller.user.clone();
-    let approved_location = {
-        let valid = valid.clone();
-        state
-            .db
-            .query(move |conn| {
-                if domain::already_approved(conn, &valid, &user)? {
-                    domain::approve(conn, &valid, &user, now_millis()).map(Some)
-                } else {
-                    Ok(None)
-                }
-            })
-            .await?
-    };
+    let approved_location =
+        flows::oauth_server::approve_if_approved_before(&state, valid.clone(), caller.user.clone())
+            .await?;
     if let Some(location) = approved_location {
         return Ok(redirect(&location));
     }
@@ -223,18 +201,14 @@ async fn decision(
             .content_type("text/plain; charset=utf-8")
             .body("Invalid form token: reload the page and try again."));
     }
-    let valid = match validate(&state, form.params).await {
+    let valid = match flows::oauth_server::validate(&state, form.params).await {
         Ok(valid) => valid,
         Err(failure) => return authorize_failure(&state, failure),
     };
     if deny {
         return Ok(redirect(&domain::deny(&valid)));
     }
-    let user = caller.user;
-    let location = state
-        .db
-        .query(move |conn| domain::approve(conn, &valid, &user, now_millis()))
-        .await?;
+    let location = flows::oauth_server::approve(&state, valid, caller.user).await?;
     Ok(redirect(&location))
 }
 
@@ -331,20 +305,6 @@ async fn throttled_failure(
     }
 }
 
-/// Counts a failed client authentication of `address` on its own trip to the database.
-async fn client_authentication_failed(
-    state: &AppState,
-    address: String,
-) -> Result<ThrottleDecision, ApiError> {
-    let policy = state.throttle;
-    Ok(state
-        .db
-        .query(move |conn| {
-            throttle::client_authentication_failed(conn, &policy, &address, now_millis())
-        })
-        .await?)
-}
-
 /// POST /oauth/token: the authorization_code and refresh_token grants.
 pub async fn token(
     state: State,
@@ -361,30 +321,9 @@ pub async fn token(
     if !params.fit_the_limits() || credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
         return Err(invalid_request());
     }
-    let (policy, address) = (state.throttle, client_address(&req));
-    let secret_box = state.secret_box.clone();
     let grant_type = params.grant_type.clone().unwrap_or_default();
-    // The grant is tried first: a client with its correct secret is never refused for what
-    // others sent. A failed client authentication is counted in the same trip to the database.
-    let (result, decision) = state
-        .db
-        .write(move |conn| {
-            let result = domain::token(
-                conn,
-                &secret_box,
-                credentials.as_ref(),
-                &params,
-                now_millis(),
-            );
-            let decision = match &result {
-                Err(TokenFailure::Token(error)) if error.is_failed_client_authentication() => {
-                    throttle::client_authentication_failed(conn, &policy, &address, now_millis())?
-                }
-                _ => ThrottleDecision::Allow,
-            };
-            Ok::<_, ApiError>((result, decision))
-        })
-        .await?;
+    let (result, decision) =
+        flows::oauth_server::grant(&state, credentials, params, client_address(&req)).await?;
     METRICS.observe_grant(&grant_type, result.is_ok());
     let pair = match result {
         Ok(pair) => pair,
@@ -447,10 +386,7 @@ async fn authenticated_client(
     if credentials.as_ref().is_some_and(|c| !c.fit_the_limits()) {
         return Err(invalid_request());
     }
-    Ok(state
-        .db
-        .query(move |conn| domain::authenticate_client(conn, credentials.as_ref()))
-        .await?)
+    flows::oauth_server::authenticate_client(state, credentials).await
 }
 
 /// POST /oauth/revoke: revokes the pair holding the token, if the calling client was issued it.
@@ -462,16 +398,14 @@ pub async fn revoke(
     let mut payload = payload.into_inner();
     let form: TokenFormParams = form_body(&state, &req, &mut payload).await?;
     let Some(application) = authenticated_client(&state, &req, &form).await? else {
-        let decision = client_authentication_failed(&state, client_address(&req)).await?;
+        let decision =
+            flows::oauth_server::client_authentication_failed(&state, client_address(&req)).await?;
         return throttled_failure(decision, invalid_client()).await;
     };
     let Some(token) = form.token.filter(|t| !t.is_empty()) else {
         return Ok(HttpResponse::Ok().json(serde_json::json!({})));
     };
-    let outcome = state
-        .db
-        .query(move |conn| domain::revoke(conn, &application, token.expose()))
-        .await?;
+    let outcome = flows::oauth_server::revoke(&state, application, token).await?;
     match outcome {
         RevokeOutcome::OtherClient => Err(oauth_error(
             StatusCode::FORBIDDEN,
@@ -508,23 +442,19 @@ pub async fn introspect(
     let mut application = authenticated_client(&state, &req, &form).await?;
     if application.is_none() {
         if let Some(bearer) = bearer_token(&req) {
-            application = state
-                .db
-                .query(move |conn| domain::application_of_bearer(conn, &bearer, now_millis()))
+            application = flows::oauth_server::application_of_bearer(&state, bearer)
                 .await?
                 .map(|(_, application)| application);
         }
     }
     let Some(application) = application else {
-        let decision = client_authentication_failed(&state, client_address(&req)).await?;
+        let decision =
+            flows::oauth_server::client_authentication_failed(&state, client_address(&req)).await?;
         return throttled_failure(decision, invalid_client()).await;
     };
     let token = form.token.unwrap_or_default();
     let client_id = application.client_id.clone();
-    let row = state
-        .db
-        .query(move |conn| domain::introspect(conn, &application, token.expose(), now_millis()))
-        .await?;
+    let row = flows::oauth_server::introspect(&state, application, token).await?;
     let body = match row {
         Some(row) => Introspection {
             active: true,
@@ -551,9 +481,7 @@ pub async fn token_info(state: State, req: HttpRequest) -> Result<HttpResponse, 
         )
     };
     let token = bearer_token(&req).ok_or_else(invalid)?;
-    let (row, application) = state
-        .db
-        .query(move |conn| domain::application_of_bearer(conn, &token, now_millis()))
+    let (row, application) = flows::oauth_server::application_of_bearer(&state, token)
         .await?
         .ok_or_else(invalid)?;
     let resource_owner_id = row.subject.parse::<i64>().map_err(|_| invalid())?;

@@ -16,13 +16,11 @@ use storage_protocol::oauth::openproject_client::{messages, StateCookie, STATE_C
 use super::pages::{flash_cookie, login_location};
 use crate::{
     auth::MaybeCaller,
-    domain::connections::{
-        authorization::{
-            self, Callback, CallbackOutcome, EnsureConnection, STATE_COOKIE_MAX_AGE_SECS,
-        },
-        Outbound,
+    domain::connections::authorization::{
+        Callback, CallbackOutcome, EnsureConnection, STATE_COOKIE_MAX_AGE_SECS,
     },
     error::ApiError,
+    flows::connections::authorization,
     state::{AppState, State},
 };
 
@@ -33,14 +31,6 @@ const COOKIE_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'.')
     .remove(b'~');
-
-fn outbound(state: &AppState) -> Outbound<'_> {
-    Outbound {
-        db: &state.db,
-        nextcloud: &state.nextcloud,
-        secret_box: &state.secret_box,
-    }
-}
 
 /// The first value of `name` in the query string (which never fails to parse this way).
 fn query_param<'a>(req: &'a HttpRequest, name: &str) -> Option<Cow<'a, str>> {
@@ -107,8 +97,7 @@ pub async fn ensure_connection(
         .and_then(|raw| raw.parse::<i64>().ok());
     let destination_url = query_param(&req, "destination_url");
     let outcome = authorization::ensure_connection(
-        outbound(&state),
-        &state.public_url,
+        &state,
         caller.user.id,
         &client_id,
         storage_id,
@@ -150,8 +139,7 @@ pub async fn callback(
         .map(|s| format!("{STATE_COOKIE_PREFIX}{s}"));
     let cookie = cookie_name.as_deref().and_then(|name| req.cookie(name));
     let outcome = authorization::callback(
-        outbound(&state),
-        &state.public_url,
+        &state,
         Callback {
             user_id: caller.user.id,
             client_id: &client_id,

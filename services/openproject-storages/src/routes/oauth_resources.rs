@@ -4,17 +4,7 @@
 use actix_web::{get, http::StatusCode, web, HttpResponse};
 
 use super::hal;
-use crate::{
-    auth::Caller,
-    body::parse_id,
-    db::{
-        oauth_applications::OAuthApplication, oauth_client_credentials::OAuthClientCredentials,
-        storages::Storage, users::User,
-    },
-    error::ApiError,
-    representers,
-    state::State,
-};
+use crate::{auth::Caller, body::parse_id, error::ApiError, flows, representers, state::State};
 
 /// GET /api/v3/oauth_applications/{id}: without the secret.
 #[utoipa::path(responses((status = 200, description = "OAuthApplication"), (status = 403, description = "Not an admin"), (status = 404, description = "Unknown")))]
@@ -26,21 +16,7 @@ pub async fn application(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = parse_id(&id)?;
-    let found = state
-        .db
-        .query(move |conn| {
-            let Some(application) = OAuthApplication::find(conn, id)? else {
-                return Ok(None);
-            };
-            let storage = Storage::find(conn, application.storage_id)?;
-            let owner = match application.owner_id {
-                Some(owner_id) => User::find(conn, owner_id)?,
-                None => None,
-            };
-            Ok(storage.map(|storage| (application, storage, owner)))
-        })
-        .await?;
-    let (application, storage, owner) = found.ok_or_else(ApiError::not_found)?;
+    let (application, storage, owner) = flows::oauth_resources::application(&state, id).await?;
     Ok(hal(
         StatusCode::OK,
         &representers::oauth_application(&application, &storage, owner.as_ref(), None),
@@ -57,16 +33,7 @@ pub async fn client_credentials(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let id = parse_id(&id)?;
-    let found = state
-        .db
-        .query(move |conn| {
-            let Some(credentials) = OAuthClientCredentials::find(conn, id)? else {
-                return Ok(None);
-            };
-            Ok(Storage::find(conn, credentials.storage_id)?.map(|s| (credentials, s)))
-        })
-        .await?;
-    let (credentials, storage) = found.ok_or_else(ApiError::not_found)?;
+    let (credentials, storage) = flows::oauth_resources::client_credentials(&state, id).await?;
     Ok(hal(
         StatusCode::OK,
         &representers::oauth_client_credentials(&credentials, &storage),

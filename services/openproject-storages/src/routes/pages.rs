@@ -14,11 +14,9 @@ use storage_protocol::openproject::SESSION_COOKIE;
 use super::screens::{html, Frame, Menu};
 use crate::{
     auth::MaybeCaller,
-    domain::{
-        authentication::{self, AuthError},
-        sessions,
-    },
+    domain::authentication::AuthError,
     error::ApiError,
+    flows,
     state::{AppState, State},
 };
 
@@ -275,7 +273,7 @@ pub async fn login(
         );
     }
     let address = client_address(&req);
-    let user = match authentication::login_with_password(
+    let user = match flows::authentication::login_with_password(
         &state,
         form.username.trim(),
         &form.password,
@@ -299,10 +297,7 @@ pub async fn login(
         Err(AuthError::Unexpected(e)) => return Err(ApiError::Unexpected(e)),
     };
     let user_id = user.id;
-    let session_id = state
-        .db
-        .run(move |conn| sessions::start(conn, user_id).map_err(ApiError::from))
-        .await?;
+    let session_id = flows::sessions::start(&state, user_id).await?;
     let target = same_origin_path(&form.back_url, &state.public_url).unwrap_or_else(|| "/".into());
     let mut nonce_removal = removal_cookie(LOGIN_NONCE_COOKIE, state.secure_cookies());
     nonce_removal.set_path(LOGIN_PATH);
@@ -336,10 +331,7 @@ pub async fn logout(
                 .content_type("text/plain; charset=utf-8")
                 .body("Invalid form token: reload the page and try again."));
         }
-        state
-            .db
-            .run(move |conn| sessions::end(conn, &session_id).map_err(ApiError::from))
-            .await?;
+        flows::sessions::end(&state, session_id).await?;
     }
     Ok(HttpResponse::Found()
         .insert_header((header::LOCATION, "/"))

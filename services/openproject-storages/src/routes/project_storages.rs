@@ -1,22 +1,19 @@
 //! Project storages (openproject-storages.md §9).
 
 use actix_web::{delete, get, http::StatusCode, post, web, HttpResponse};
-use storage_protocol::{
-    file_links::nextcloud_file_urls, hal::Collection, storages::nextcloud_urls,
-};
+use storage_protocol::hal::Collection;
 
 use super::{hal, projects::Query};
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
     domain::{
-        connections::UserBound,
-        files, filters,
+        filters,
         host::HostError,
         project_storages::{self as domain, Shown},
     },
     error::ApiError,
-    peer::Probe,
+    flows,
     representers::host as rep,
     state::State,
 };
@@ -38,11 +35,7 @@ fn represent(shown: &Shown) -> storage_protocol::projects::ProjectStorage {
 pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResponse, ApiError> {
     let filters = filters::parse(query.get("filters").map(String::as_str), domain::FILTERS)
         .map_err(HostError::from)?;
-    let user = caller.user.clone();
-    let shown = state
-        .db
-        .run(move |conn| domain::list(conn, &user, &filters))
-        .await?;
+    let shown = flows::project_storages::list(&state, &caller, filters).await?;
     let self_href = match query.get("filters") {
         Some(raw) => format!(
             "/api/v3/project_storages?filters={}",
@@ -64,12 +57,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let (shown, _) = state
-        .db
-        .run(move |conn| domain::find_visible(conn, &user, id))
-        .await?;
+    let shown = flows::project_storages::find_visible(&state, &caller, parse_id(&id)?).await?;
     Ok(hal(StatusCode::OK, &represent(&shown)))
 }
 
@@ -82,29 +70,7 @@ pub async fn open(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let (shown, _) = state
-        .db
-        .run(move |conn| domain::find_visible(conn, &user, id))
-        .await?;
-    let host = shown.storage.host.clone().ok_or_else(ApiError::not_found)?;
-    let mut location = nextcloud_urls::files_app(&host);
-    if let Some(folder) = shown.project_storage.project_folder_id.as_deref() {
-        let nextcloud = &state.nextcloud;
-        let outcome = files::user_call(
-            &state,
-            caller.user.id,
-            &shown.storage,
-            |host, token| async move { nextcloud.fileinfo(&host, token.expose(), folder).await },
-        )
-        .await;
-        if let UserBound::Answered(Probe::Ok(record)) = outcome {
-            if record.statuscode() == 200 {
-                location = nextcloud_file_urls::open_file(&host, folder, false);
-            }
-        }
-    }
+    let location = flows::project_storages::open(&state, &caller, parse_id(&id)?).await?;
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish())
@@ -118,14 +84,7 @@ pub async fn create(
     caller: Caller,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let (shown, _) = state
-        .db
-        .run(move |conn| {
-            let created = domain::create(conn, &user, &body.0)?;
-            domain::find_visible(conn, &user, created.id)
-        })
-        .await?;
+    let shown = flows::project_storages::create(&state, &caller, body.0).await?;
     tracing::info!(
         project_storage_id = shown.project_storage.id,
         "storage enabled in project"
@@ -143,11 +102,7 @@ pub async fn delete(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    state
-        .db
-        .run(move |conn| domain::delete(conn, &user, id))
-        .await?;
+    flows::project_storages::delete(&state, &caller, id).await?;
     tracing::info!(project_storage_id = id, "project storage deleted");
     Ok(HttpResponse::NoContent().finish())
 }

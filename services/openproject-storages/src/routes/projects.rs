@@ -9,14 +9,12 @@ use super::hal;
 use crate::{
     auth::Caller,
     body::JsonBody,
-    db::projects::Project,
     domain::{
         filters,
         host::{page, HostError},
-        permissions::Access,
-        projects as domain,
     },
     error::ApiError,
+    flows,
     representers::host as rep,
     state::State,
 };
@@ -36,20 +34,7 @@ pub fn paging(query: &Query) -> Paging {
 pub async fn list(state: State, caller: Caller, query: Query) -> Result<HttpResponse, ApiError> {
     let filters = filters::parse(query.get("filters").map(String::as_str), &[("id", &["="])])
         .map_err(HostError::from)?;
-    let user = caller.user.clone();
-    let projects = state
-        .db
-        .run(move |conn| {
-            let access = Access::load(conn, &user)?;
-            let mut ids = access.visible_projects();
-            for filter in &filters {
-                let wanted = filters::ids(&filter.values);
-                ids.retain(|id| wanted.contains(id));
-            }
-            let projects = Project::find_many(conn, &ids)?;
-            domain::views(conn, &access, projects)
-        })
-        .await?;
+    let projects = flows::projects::list(&state, &caller, filters).await?;
     let elements = projects.iter().map(rep::project_view).collect();
     Ok(hal(
         StatusCode::OK,
@@ -65,19 +50,8 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let raw = id.into_inner();
-    let view = state
-        .db
-        .run(move |conn| {
-            let (project, access) = domain::find_visible(conn, &user, &raw)?;
-            domain::views(conn, &access, vec![project])
-        })
-        .await?;
-    match view.first() {
-        Some(view) => Ok(hal(StatusCode::OK, &rep::project_view(view))),
-        None => Err(HostError::NotFound.into()),
-    }
+    let view = flows::projects::get(&state, &caller, id.into_inner()).await?;
+    Ok(hal(StatusCode::OK, &rep::project_view(&view)))
 }
 
 /// POST /api/v3/projects (admin)
@@ -89,19 +63,8 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let user = caller.user.clone();
-    let view = state
-        .db
-        .run(move |conn| {
-            let project = domain::create_project(conn, &body.0)?;
-            let access = Access::load(conn, &user)?;
-            domain::views(conn, &access, vec![project])
-        })
-        .await?;
-    match view.first() {
-        Some(view) => Ok(hal(StatusCode::CREATED, &rep::project_view(view))),
-        None => Err(HostError::NotFound.into()),
-    }
+    let view = flows::projects::create(&state, &caller, body.0).await?;
+    Ok(hal(StatusCode::CREATED, &rep::project_view(&view)))
 }
 
 /// GET /api/v3/projects/{id}/modules (Extension)
@@ -112,16 +75,7 @@ pub async fn get_modules(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let raw = id.into_inner();
-    let (project, modules) = state
-        .db
-        .run(move |conn| {
-            let (project, _) = domain::find_visible(conn, &user, &raw)?;
-            let modules = Project::modules(conn, project.id)?;
-            Ok::<_, HostError>((project, modules))
-        })
-        .await?;
+    let (project, modules) = flows::projects::modules(&state, &caller, id.into_inner()).await?;
     Ok(hal(
         StatusCode::OK,
         &rep::project_modules(&project, &modules),
@@ -134,12 +88,9 @@ async fn switch(
     path: web::Path<(String, String)>,
     enable: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
     let (raw, module) = path.into_inner();
-    let (project, modules) = state
-        .db
-        .run(move |conn| domain::switch_module(conn, &user, &raw, &module, enable))
-        .await?;
+    let (project, modules) =
+        flows::projects::switch_module(&state, &caller, raw, module, enable).await?;
     tracing::info!(project_id = project.id, enable, "project module switched");
     Ok(hal(
         StatusCode::OK,

@@ -5,15 +5,14 @@ use storage_protocol::hal::Collection;
 
 use super::hal;
 use crate::{
-    auth::Caller, body::parse_id, db::projects::Role, error::ApiError, representers::host as rep,
-    state::State,
+    auth::Caller, body::parse_id, error::ApiError, flows, representers::host as rep, state::State,
 };
 
 /// GET /api/v3/roles
 #[utoipa::path(responses((status = 200, description = "Collection of roles")))]
 #[get("/roles")]
 pub async fn list(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let roles = state.db.query(Role::all).await?;
+    let roles = flows::enumerations::roles(&state).await?;
     Ok(hal(
         StatusCode::OK,
         &Collection::unpaged("/api/v3/roles", roles.iter().map(rep::role).collect()),
@@ -29,10 +28,6 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let role = state
-        .db
-        .query(move |conn| Role::find(conn, id))
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let role = flows::enumerations::role(&state, id).await?;
     Ok(hal(StatusCode::OK, &rep::role(&role)))
 }

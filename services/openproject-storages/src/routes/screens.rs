@@ -12,8 +12,8 @@ use service_kit::{
 use super::pages::{login_location, redirect, session_id};
 use crate::{
     auth::{Caller, MaybeCaller},
-    domain::{host::HostError, projects, storages, uploads, work_packages},
     error::ApiError,
+    flows::{self, screens::About},
     state::{AppState, State},
 };
 
@@ -131,45 +131,6 @@ struct Screen<'a> {
     connect_to: Vec<String>,
 }
 
-/// What a screen shows one of; a screen about something the caller cannot see is the 404 page,
-/// as the API answers 404 for it.
-enum About {
-    Nothing,
-    Project(String),
-    WorkPackage(i64),
-    Storage(i64),
-}
-
-/// Whether the caller sees what the screen is about.
-async fn visible(state: &AppState, caller: &Caller, about: About) -> Result<bool, ApiError> {
-    let user = caller.user.clone();
-    let found = |outcome: Result<(), HostError>| match outcome {
-        Ok(()) => Ok(true),
-        Err(HostError::NotFound) => Ok(false),
-        Err(e) => Err(ApiError::from(e)),
-    };
-    match about {
-        About::Nothing => Ok(true),
-        About::Project(key) => {
-            state
-                .db
-                .run(move |conn| found(projects::find_visible(conn, &user, &key).map(drop)))
-                .await
-        }
-        About::WorkPackage(id) => {
-            state
-                .db
-                .run(move |conn| found(work_packages::find_visible(conn, &user, id).map(drop)))
-                .await
-        }
-        About::Storage(id) => Ok(state
-            .db
-            .query(move |conn| storages::find_visible(conn, &user, id))
-            .await?
-            .is_some()),
-    }
-}
-
 impl<'a> Screen<'a> {
     fn new(page: &'a str, title: &'a str, menu: Menu) -> Self {
         Screen {
@@ -235,7 +196,7 @@ async fn render(
         return Ok(redirect(&login_location(state, req)));
     };
     let allowed = audience == Audience::SignedIn || caller.user.is_active_admin();
-    if allowed && !visible(state, &caller, screen.about).await? {
+    if allowed && !flows::screens::visible(state, &caller, screen.about).await? {
         return not_found_page(state);
     }
     let frame = Frame::new(
@@ -439,19 +400,7 @@ pub async fn work_package(
     };
     // The Files tab posts uploads straight to the storages of the work package's project.
     let connect_to = match (&caller.0, tab.as_str()) {
-        (Some(who), "files") => {
-            let user = who.user.clone();
-            state
-                .db
-                .run(
-                    move |conn| match work_packages::find_visible(conn, &user, number) {
-                        Ok((wp, _)) => Ok(uploads::upload_hosts(conn, &user, wp.project_id)?),
-                        Err(HostError::NotFound | HostError::Forbidden) => Ok(Vec::new()),
-                        Err(e) => Err(ApiError::from(e)),
-                    },
-                )
-                .await?
-        }
+        (Some(who), "files") => flows::screens::upload_hosts(&state, who, number).await?,
         _ => Vec::new(),
     };
     let screen = Screen {

@@ -5,15 +5,14 @@ use storage_protocol::hal::Collection;
 
 use super::hal;
 use crate::{
-    auth::Caller, body::parse_id, db::work_packages::Enumerations, error::ApiError,
-    representers::host as rep, state::State,
+    auth::Caller, body::parse_id, error::ApiError, flows, representers::host as rep, state::State,
 };
 
 /// GET /api/v3/statuses
 #[utoipa::path(responses((status = 200, description = "Collection of statuses")))]
 #[get("/statuses")]
 pub async fn list(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let e = state.db.query(Enumerations::load).await?;
+    let e = flows::enumerations::load(&state).await?;
     Ok(hal(
         StatusCode::OK,
         &Collection::unpaged(
@@ -32,7 +31,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let e = state.db.query(Enumerations::load).await?;
+    let e = flows::enumerations::load(&state).await?;
     let found = e.status(id).ok_or_else(ApiError::not_found)?;
     Ok(hal(StatusCode::OK, &rep::status(found)))
 }

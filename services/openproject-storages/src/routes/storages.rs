@@ -3,7 +3,6 @@
 
 use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpResponse};
 use futures_util::future::join_all;
-use service_kit::time::{iso8601_millis, now_millis};
 use storage_protocol::{
     hal::Collection,
     lenient::read_write_body,
@@ -15,38 +14,16 @@ use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
     db::storages::Storage,
-    domain::{
-        connections::{self, with_user_token, Outbound, Remote, UserBound},
-        storage_health::{self, HealthInput, UserRequest},
-        storages::{self as domain, StorageDetails, StorageError, StorageInput},
-        uploads,
-    },
+    domain::storages::{StorageDetails, StorageInput},
     error::ApiError,
-    peer::Probe,
+    flows,
     representers::{self, StorageView},
     state::{AppState, State},
 };
 
-impl From<StorageError> for ApiError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::Invalid(errors) => ApiError::validation(errors),
-            StorageError::NotFound => ApiError::not_found(),
-            StorageError::Db(e) => e.into(),
-            StorageError::Unexpected(e) => e.into(),
-        }
-    }
-}
-
 /// The storage `raw_id` if the caller sees it (§6.1), else 404.
 async fn visible(state: &AppState, caller: &Caller, raw_id: &str) -> Result<Storage, ApiError> {
-    let id = parse_id(raw_id)?;
-    let user = caller.user.clone();
-    state
-        .db
-        .query(move |conn| domain::find_visible(conn, &user, id))
-        .await?
-        .ok_or_else(ApiError::not_found)
+    flows::storages::visible(state, caller, parse_id(raw_id)?).await
 }
 
 /// A visible storage that the caller may change: admins only (404 before 403).
@@ -60,32 +37,6 @@ async fn administered(
     Ok(storage)
 }
 
-async fn details(
-    state: &AppState,
-    storages: Vec<Storage>,
-) -> Result<Vec<StorageDetails>, ApiError> {
-    Ok(state
-        .db
-        .query(move |conn| domain::details(conn, storages))
-        .await?)
-}
-
-async fn one_detail(state: &AppState, storage: Storage) -> Result<StorageDetails, ApiError> {
-    details(state, vec![storage])
-        .await?
-        .pop()
-        .ok_or_else(ApiError::not_found)
-}
-
-/// The (storage, project) pairs where the caller may upload (`prepareUpload` links).
-async fn upload_projects(state: &AppState, caller: &Caller) -> Result<Vec<(i64, i64)>, ApiError> {
-    let user = caller.user.clone();
-    Ok(state
-        .db
-        .query(move |conn| uploads::upload_projects(conn, &user))
-        .await?)
-}
-
 /// The representation for the caller, with the live authorization state.
 async fn represent(
     state: &AppState,
@@ -94,15 +45,7 @@ async fn represent(
     application_secret: Option<&str>,
     uploads: &[(i64, i64)],
 ) -> storage_protocol::storages::Storage {
-    let authorization_state = connections::authorization_state(
-        &state.db,
-        &state.nextcloud,
-        &state.secret_box,
-        caller.user.id,
-        &details.storage,
-        details.credentials.as_ref(),
-    )
-    .await;
+    let authorization_state = flows::storages::authorization_state(state, caller, details).await;
     representers::storage(StorageView {
         details,
         viewer: &caller.user,
@@ -121,13 +64,8 @@ async fn represent(
 #[utoipa::path(responses((status = 200, description = "Collection of storages")))]
 #[get("/storages")]
 pub async fn list(state: State, caller: Caller) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let storages = state
-        .db
-        .query(move |conn| domain::visible_storages(conn, &user))
-        .await?;
-    let all = details(&state, storages).await?;
-    let uploads = upload_projects(&state, &caller).await?;
+    let all = flows::storages::list(&state, &caller).await?;
+    let uploads = flows::storages::upload_projects(&state, &caller).await?;
     let elements = join_all(
         all.iter()
             .map(|d| represent(&state, &caller, d, None, &uploads)),
@@ -150,16 +88,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
     let input = StorageInput::from_write(&read_write_body(&body.0));
-    let (storage, issued) = domain::create(
-        &state.db,
-        &state.nextcloud,
-        &state.secret_box,
-        &caller.user,
-        input,
-    )
-    .await?;
-    let details = one_detail(&state, storage).await?;
-    let uploads = upload_projects(&state, &caller).await?;
+    let (storage, issued) = flows::storages::create(&state, &caller.user, input).await?;
+    let details = flows::storages::one_detail(&state, storage).await?;
+    let uploads = flows::storages::upload_projects(&state, &caller).await?;
     let body = represent(
         &state,
         &caller,
@@ -180,16 +111,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    // Finding the storage and what hangs off it share one trip to the database.
-    let details = state
-        .db
-        .query(move |conn| match domain::find_visible(conn, &user, id)? {
-            Some(storage) => Ok(domain::details(conn, vec![storage])?.pop()),
-            None => Ok(None),
-        })
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let details = flows::storages::find_details(&state, &caller, id).await?;
     Ok(hal(
         StatusCode::OK,
         &represent(
@@ -197,7 +119,7 @@ pub async fn get(
             &caller,
             &details,
             None,
-            &upload_projects(&state, &caller).await?,
+            &flows::storages::upload_projects(&state, &caller).await?,
         )
         .await,
     ))
@@ -215,15 +137,8 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
     let input = StorageInput::from_write(&read_write_body(&body.0));
-    let updated = domain::update(
-        &state.db,
-        &state.nextcloud,
-        &state.secret_box,
-        storage,
-        input,
-    )
-    .await?;
-    let details = one_detail(&state, updated).await?;
+    let updated = flows::storages::update(&state, storage, input).await?;
+    let details = flows::storages::one_detail(&state, updated).await?;
     Ok(hal(
         StatusCode::OK,
         &represent(
@@ -231,7 +146,7 @@ pub async fn update(
             &caller,
             &details,
             None,
-            &upload_projects(&state, &caller).await?,
+            &flows::storages::upload_projects(&state, &caller).await?,
         )
         .await,
     ))
@@ -247,10 +162,7 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
     let storage_id = storage.id;
-    state
-        .db
-        .run(move |conn| domain::delete(conn, storage_id))
-        .await?;
+    flows::storages::delete(&state, storage_id).await?;
     tracing::info!(storage_id, "storage deleted");
     Ok(HttpResponse::NoContent().finish())
 }
@@ -281,15 +193,9 @@ pub async fn set_client_credentials(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
-    let app_state = state.clone();
     let storage_id = storage.id;
     let write: OAuthClientCredentialsWrite = read_write_body(&body.0);
-    let credentials = state
-        .db
-        .run(move |conn| {
-            domain::set_client_credentials(conn, &app_state.secret_box, storage_id, &write)
-        })
-        .await?;
+    let credentials = flows::storages::set_client_credentials(&state, storage_id, write).await?;
     tracing::info!(storage_id, "OAuth client credentials replaced");
     Ok(hal(
         StatusCode::CREATED,
@@ -307,12 +213,7 @@ pub async fn replace_application(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
-    let owner_id = caller.user.id;
-    let for_replace = storage.clone();
-    let issued = state
-        .db
-        .run(move |conn| domain::replace_application(conn, &for_replace, owner_id))
-        .await?;
+    let issued = flows::storages::replace_application(&state, &storage, caller.user.id).await?;
     tracing::info!(storage_id = storage.id, "OAuth application replaced");
     Ok(hal(
         StatusCode::CREATED,
@@ -335,11 +236,7 @@ pub async fn disconnect(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let storage = visible(&state, &caller, &id).await?;
-    let (user_id, storage_id) = (caller.user.id, storage.id);
-    state
-        .db
-        .query(move |conn| connections::disconnect(conn, user_id, storage_id))
-        .await?;
+    flows::storages::disconnect(&state, caller.user.id, storage.id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -352,44 +249,6 @@ pub async fn health(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
-    let details = one_detail(&state, storage).await?;
-    let user_request = match (
-        details.credentials.as_ref(),
-        details.storage.host.as_deref(),
-    ) {
-        (Some(credentials), Some(host)) => {
-            let out = Outbound {
-                db: &state.db,
-                nextcloud: &state.nextcloud,
-                secret_box: &state.secret_box,
-            };
-            let remote = Remote { host, credentials };
-            let nextcloud = &state.nextcloud;
-            let outcome = with_user_token(out, caller.user.id, remote, |token| async move {
-                nextcloud.cloud_user(host, token.expose()).await
-            })
-            .await;
-            match outcome {
-                UserBound::NotConnected => UserRequest::NoToken,
-                UserBound::Answered(Probe::Ok(_)) => UserRequest::Succeeded,
-                UserBound::Answered(Probe::Status(reqwest::StatusCode::NOT_FOUND)) => {
-                    UserRequest::NotFound
-                }
-                UserBound::RefreshFailed | UserBound::Unauthorized => UserRequest::Unauthorized,
-                UserBound::Answered(_) | UserBound::Unexpected(_) => UserRequest::Failed,
-            }
-        }
-        _ => UserRequest::NoToken,
-    };
-    let (application_password, secret_key_changed) = details.stored_secrets(&state.secret_box);
-    let input = HealthInput {
-        storage_id: details.storage.id,
-        host: details.storage.host.clone(),
-        configured: details.configured(),
-        secret_key_changed,
-        user_request,
-        application_password: application_password.map(|p| p.expose().to_string()),
-    };
-    let report = storage_health::check(&state.nextcloud, input, iso8601_millis(now_millis())).await;
+    let report = flows::storages::health(&state, &caller, storage).await?;
     Ok(hal(StatusCode::OK, &report))
 }

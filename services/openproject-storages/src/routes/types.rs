@@ -5,15 +5,14 @@ use storage_protocol::hal::Collection;
 
 use super::hal;
 use crate::{
-    auth::Caller, body::parse_id, db::work_packages::Enumerations, error::ApiError,
-    representers::host as rep, state::State,
+    auth::Caller, body::parse_id, error::ApiError, flows, representers::host as rep, state::State,
 };
 
 /// GET /api/v3/types
 #[utoipa::path(responses((status = 200, description = "Collection of types")))]
 #[get("/types")]
 pub async fn list(state: State, _caller: Caller) -> Result<HttpResponse, ApiError> {
-    let e = state.db.query(Enumerations::load).await?;
+    let e = flows::enumerations::load(&state).await?;
     Ok(hal(
         StatusCode::OK,
         &Collection::unpaged("/api/v3/types", e.types.iter().map(rep::type_).collect()),
@@ -29,7 +28,7 @@ pub async fn get(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&id)?;
-    let e = state.db.query(Enumerations::load).await?;
+    let e = flows::enumerations::load(&state).await?;
     let found = e.type_(id).ok_or_else(ApiError::not_found)?;
     Ok(hal(StatusCode::OK, &rep::type_(found)))
 }

@@ -1,6 +1,5 @@
 use actix_web::{get, http::StatusCode, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use service_kit::crypto;
 use storage_protocol::hal::Paging;
 
 use super::hal;
@@ -8,49 +7,14 @@ use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
     db::users::User,
-    domain::users::{self as domain, UserError, UserInput},
+    domain::users::UserInput,
     error::ApiError,
-    representers,
+    flows, representers,
     state::State,
 };
 
-impl From<UserError> for ApiError {
-    fn from(e: UserError) -> Self {
-        match e {
-            UserError::Invalid(errors) => ApiError::validation(errors),
-            UserError::Db(e) => e.into(),
-        }
-    }
-}
-
-/// The user `id` as `caller` may see it: themself, anyone for admins, or someone sharing a
-/// project with the caller (§3); otherwise 404.
 async fn visible_user(state: &State, caller: &Caller, raw_id: &str) -> Result<User, ApiError> {
-    let id = parse_id(raw_id)?;
-    if id == caller.user.id {
-        return Ok(caller.user.clone());
-    }
-    let viewer = caller.user.clone();
-    state
-        .db
-        .run(move |conn| {
-            if !viewer.is_active_admin() && !domain::share_a_project(conn, viewer.id, id)? {
-                return Ok::<_, ApiError>(None);
-            }
-            Ok(User::find(conn, id)?)
-        })
-        .await?
-        .ok_or_else(ApiError::not_found)
-}
-
-async fn hash_password(password: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(password) = password.map(str::to_string) else {
-        return Ok(None);
-    };
-    let hash = tokio::task::spawn_blocking(move || crypto::hash_password(&password))
-        .await
-        .map_err(|e| anyhow::anyhow!("password hashing failed: {e}"))?;
-    Ok(Some(hash))
+    flows::users::visible_user(state, caller, parse_id(raw_id)?).await
 }
 
 /// GET /api/v3/users/me: the caller.
@@ -81,10 +45,7 @@ pub async fn list(
     caller.require_admin()?;
     let paging = Paging::parse(query.page_size.as_deref(), query.offset.as_deref());
     let (page, size) = (paging.page as i64, paging.page_size as i64);
-    let (rows, total) = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(User::page(conn, page, size)?))
-        .await?;
+    let (rows, total) = flows::users::page(&state, page, size).await?;
     let elements = rows
         .iter()
         .map(|u| representers::user(u, &caller.user))
@@ -104,15 +65,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let input = UserInput::from_body(&body.0);
-    // A valid request always carries a hashable password; an invalid one is refused before use.
-    let hash = hash_password(domain::password_to_hash(&input))
-        .await?
-        .unwrap_or_default();
-    let created = state
-        .db
-        .run(move |conn| domain::create(conn, &input, &hash).map_err(ApiError::from))
-        .await?;
+    let created = flows::users::create(&state, UserInput::from_body(&body.0)).await?;
     Ok(hal(
         StatusCode::CREATED,
         &representers::user(&created, &caller.user),
@@ -145,14 +98,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let user = visible_user(&state, &caller, &id).await?;
     caller.require_admin()?;
-    let input = UserInput::from_body(&body.0);
-    let hash = hash_password(domain::password_to_hash(&input)).await?;
-    let updated = state
-        .db
-        .run(move |conn| {
-            domain::update(conn, &user, &input, hash.as_deref()).map_err(ApiError::from)
-        })
-        .await?;
+    let updated = flows::users::update(&state, user, UserInput::from_body(&body.0)).await?;
     Ok(hal(
         StatusCode::OK,
         &representers::user(&updated, &caller.user),

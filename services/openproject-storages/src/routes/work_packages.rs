@@ -11,99 +11,16 @@ use super::{
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
-    db::{
-        projects::Project,
-        users::User,
-        work_packages::{Enumerations, WorkPackage},
-        Conn,
-    },
     domain::{
         filters::{self, Filter},
         host::{page, HostError},
-        permissions::{Access, Permission},
         work_packages::{self as domain, ProjectRef},
     },
     error::ApiError,
+    flows,
     representers::host as rep,
     state::State,
 };
-
-/// Work packages as the wire shows them to the holder of `access`.
-pub fn represent(
-    conn: &mut Conn,
-    access: &Access,
-    wps: &[WorkPackage],
-) -> Result<Vec<storage_protocol::work_packages::WorkPackage>, HostError> {
-    let enumerations = Enumerations::load(conn)?;
-    let projects = Project::find_many(conn, &wps.iter().map(|w| w.project_id).collect::<Vec<_>>())?;
-    let user_ids: Vec<i64> = wps
-        .iter()
-        .flat_map(|w| [w.author_id, w.assignee_id])
-        .flatten()
-        .collect();
-    let users = User::find_many(conn, &user_ids)?;
-    let find_user = |id: Option<i64>| id.and_then(|id| users.iter().find(|u| u.id == id));
-    Ok(wps
-        .iter()
-        .filter_map(|wp| {
-            let project = projects.iter().find(|p| p.id == wp.project_id)?;
-            Some(rep::work_package(
-                wp,
-                &rep::WorkPackageContext {
-                    project,
-                    enumerations: &enumerations,
-                    author: find_user(wp.author_id),
-                    assignee: find_user(wp.assignee_id),
-                    can_manage_file_links: access
-                        .allowed(wp.project_id, Permission::ManageFileLinks),
-                    can_edit: access.allowed(wp.project_id, Permission::EditWorkPackages),
-                },
-            ))
-        })
-        .collect())
-}
-
-/// A created work package with its `_embedded` resources, as its creator sees it.
-fn created(
-    conn: &mut Conn,
-    access: &Access,
-    viewer: &User,
-    wp: WorkPackage,
-) -> Result<storage_protocol::work_packages::WorkPackage, HostError> {
-    let enumerations = Enumerations::load(conn)?;
-    let project = Project::find(conn, wp.project_id)?.ok_or(HostError::NotFound)?;
-    let users = User::find_many(
-        conn,
-        &[wp.author_id, wp.assignee_id]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>(),
-    )?;
-    let find_user = |id: Option<i64>| id.and_then(|id| users.iter().find(|u| u.id == id));
-    let views = crate::domain::projects::views(conn, access, vec![project.clone()])?;
-    let view = views.first().ok_or(HostError::NotFound)?;
-    let cx = rep::WorkPackageContext {
-        project: &project,
-        enumerations: &enumerations,
-        author: find_user(wp.author_id),
-        assignee: find_user(wp.assignee_id),
-        can_manage_file_links: access.allowed(wp.project_id, Permission::ManageFileLinks),
-        can_edit: access.allowed(wp.project_id, Permission::EditWorkPackages),
-    };
-    let mut shown = rep::work_package(&wp, &cx);
-    shown.embedded = rep::work_package_embedded(&wp, &cx, view, viewer);
-    Ok(shown)
-}
-
-fn one(
-    conn: &mut Conn,
-    access: &Access,
-    wp: WorkPackage,
-) -> Result<storage_protocol::work_packages::WorkPackage, HostError> {
-    represent(conn, access, &[wp])?
-        .pop()
-        .ok_or(HostError::NotFound)
-}
 
 /// The filters of a work-package list; absent means open ones only.
 fn list_filters(query: &Query) -> Result<Vec<Filter>, HostError> {
@@ -131,27 +48,12 @@ async fn list_in(
 ) -> Result<HttpResponse, ApiError> {
     let filters = list_filters(&query)?;
     let sort = domain::parse_sort(query.get("sortBy").map(String::as_str))?;
-    let user = caller.user.clone();
     let paging = paging(&query);
     let self_href = match &project {
         Some(p) => format!("/api/v3/projects/{p}/work_packages"),
         None => "/api/v3/work_packages".to_string(),
     };
-    let elements = state
-        .db
-        .run(move |conn| {
-            let only = match project {
-                Some(raw) => Some(
-                    crate::domain::projects::find_visible(conn, &user, &raw)?
-                        .0
-                        .id,
-                ),
-                None => None,
-            };
-            let (wps, access) = domain::list(conn, &user, only, &filters, &sort)?;
-            represent(conn, &access, &wps)
-        })
-        .await?;
+    let elements = flows::work_packages::list(&state, &caller, project, filters, sort).await?;
     let mut collection = page(&paging, &self_href, elements);
     collection.type_ = "WorkPackageCollection".into();
     Ok(hal(
@@ -192,11 +94,7 @@ pub async fn available_projects(
         domain::AVAILABLE_PROJECTS_FILTERS,
     )
     .map_err(HostError::from)?;
-    let user = caller.user.clone();
-    let projects = state
-        .db
-        .run(move |conn| domain::available_projects(conn, &user, &filters))
-        .await?;
+    let projects = flows::work_packages::available_projects(&state, &caller, filters).await?;
     Ok(hal(
         StatusCode::OK,
         &page(
@@ -215,15 +113,7 @@ pub async fn get(
     caller: Caller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let wp = state
-        .db
-        .run(move |conn| {
-            let (wp, access) = domain::find_visible(conn, &user, id)?;
-            one(conn, &access, wp)
-        })
-        .await?;
+    let wp = flows::work_packages::get(&state, &caller, parse_id(&id)?).await?;
     Ok(hal(StatusCode::OK, &wp))
 }
 
@@ -233,15 +123,7 @@ async fn create_in(
     body: JsonBody,
     project: ProjectRef,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let wp = state
-        .db
-        .run(move |conn| {
-            let wp = domain::create(conn, &user, project, &body.0)?;
-            let access = Access::load(conn, &user)?;
-            created(conn, &access, &user, wp)
-        })
-        .await?;
+    let wp = flows::work_packages::create(&state, &caller, project, body.0).await?;
     Ok(hal(StatusCode::CREATED, &wp))
 }
 
@@ -278,18 +160,9 @@ pub async fn form(
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
-    let form = state
-        .db
-        .run(move |conn| {
-            let outcome = domain::form(conn, &user, &id, &body.0)?;
-            let assignee = match outcome.record.assignee_id {
-                Some(id) => User::find(conn, id)?,
-                None => None,
-            };
-            Ok::<_, HostError>(rep::work_package_form(&outcome, assignee.as_ref()))
-        })
-        .await?;
+    let (outcome, assignee) =
+        flows::work_packages::form(&state, &caller, id.into_inner(), body.0).await?;
+    let form = rep::work_package_form(&outcome, assignee.as_ref());
     Ok(hal(StatusCode::OK, &form))
 }
 
@@ -302,16 +175,11 @@ pub async fn available_assignees(
     query: Query,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = caller.user.clone();
     let self_href = format!("/api/v3/projects/{id}/available_assignees");
-    let viewer = caller.user.clone();
-    let users = state
-        .db
-        .run(move |conn| domain::available_assignees(conn, &user, &id))
-        .await?;
+    let users = flows::work_packages::available_assignees(&state, &caller, id.into_inner()).await?;
     let elements = users
         .iter()
-        .map(|u| crate::representers::user(u, &viewer))
+        .map(|u| crate::representers::user(u, &caller.user))
         .collect();
     Ok(hal(
         StatusCode::OK,
@@ -328,15 +196,6 @@ pub async fn update(
     id: web::Path<String>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let id = parse_id(&id)?;
-    let user = caller.user.clone();
-    let wp = state
-        .db
-        .run(move |conn| {
-            let wp = domain::update(conn, &user, id, &body.0)?;
-            let access = Access::load(conn, &user)?;
-            one(conn, &access, wp)
-        })
-        .await?;
+    let wp = flows::work_packages::update(&state, &caller, parse_id(&id)?, body.0).await?;
     Ok(hal(StatusCode::OK, &wp))
 }
