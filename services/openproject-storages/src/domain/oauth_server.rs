@@ -121,6 +121,28 @@ pub fn validate_authorize(
     params: &AuthorizeParams,
     issuer: &str,
 ) -> Result<ValidAuthorization, AuthorizeErrorOrDb> {
+    let (application, redirect_uri) = registered_client(conn, params)?;
+    let state = params.state.as_deref().filter(|s| !s.is_empty());
+    let requested = requested_grant(params, &application).map_err(|(error, description)| {
+        error_redirect(&redirect_uri, error.as_str(), description, state, issuer)
+    })?;
+    Ok(ValidAuthorization {
+        issuer: issuer.to_string(),
+        application,
+        redirect_uri,
+        scope: requested.scope,
+        state: state.map(str::to_string),
+        code_challenge: requested.code_challenge,
+        code_challenge_method: requested.code_challenge_method,
+    })
+}
+
+/// The client and its redirect URI. Until both are known, a failure is shown on a page: it is
+/// never sent to a URI the client did not register.
+fn registered_client(
+    conn: &mut Conn,
+    params: &AuthorizeParams,
+) -> Result<(OAuthApplication, String), AuthorizeErrorOrDb> {
     let client_id = params.client_id.as_deref().unwrap_or_default();
     let application = match OAuthApplication::find_by_client_id(conn, client_id)? {
         Some(application) if !client_id.is_empty() => application,
@@ -144,16 +166,26 @@ pub fn validate_authorize(
             .into())
         }
     };
-    let state = params.state.as_deref().filter(|s| !s.is_empty());
+    Ok((application, redirect_uri))
+}
+
+/// What an authorization request asks for, once its client is known.
+struct RequestedGrant {
+    scope: String,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<PkceMethod>,
+}
+
+/// The checks after the client's: a failure goes back to the client's redirect URI.
+fn requested_grant(
+    params: &AuthorizeParams,
+    application: &OAuthApplication,
+) -> Result<RequestedGrant, (ErrorCode, &'static str)> {
     if params.response_type.as_deref() != Some("code") {
-        return Err(error_redirect(
-            &redirect_uri,
-            ErrorCode::UnsupportedResponseType.as_str(),
+        return Err((
+            ErrorCode::UnsupportedResponseType,
             descriptions::UNSUPPORTED_RESPONSE_TYPE,
-            state,
-            issuer,
-        )
-        .into());
+        ));
     }
     let scope = params
         .scope
@@ -165,54 +197,30 @@ pub fn validate_authorize(
         .collect::<Vec<_>>()
         .join(" ");
     if !scope_within(&scope, &application.scopes) {
-        return Err(error_redirect(
-            &redirect_uri,
-            ErrorCode::InvalidScope.as_str(),
-            descriptions::INVALID_SCOPE,
-            state,
-            issuer,
-        )
-        .into());
+        return Err((ErrorCode::InvalidScope, descriptions::INVALID_SCOPE));
     }
     let code_challenge = params.code_challenge.clone().filter(|c| !c.is_empty());
     let code_challenge_method = match (&code_challenge, params.code_challenge_method.as_deref()) {
-        (None, _) => None,
-        (Some(_), Some(method)) => match PkceMethod::parse(method) {
-            Some(method) if POLICY.pkce_methods.contains(&method) => Some(method),
-            _ => None,
-        },
-        (Some(_), None) => None,
+        (Some(_), Some(method)) => {
+            PkceMethod::parse(method).filter(|method| POLICY.pkce_methods.contains(method))
+        }
+        (None, _) | (Some(_), None) => None,
     };
     if code_challenge.is_some() && code_challenge_method.is_none() {
-        return Err(error_redirect(
-            &redirect_uri,
-            ErrorCode::InvalidRequest.as_str(),
+        return Err((
+            ErrorCode::InvalidRequest,
             descriptions::INVALID_CODE_CHALLENGE_METHOD,
-            state,
-            issuer,
-        )
-        .into());
+        ));
     }
     // RFC 7636 §4.2: 43–128 characters of the unreserved alphabet.
     if code_challenge
         .as_deref()
         .is_some_and(|c| !engine::is_valid_code_challenge(c))
     {
-        return Err(error_redirect(
-            &redirect_uri,
-            ErrorCode::InvalidRequest.as_str(),
-            descriptions::INVALID_REQUEST,
-            state,
-            issuer,
-        )
-        .into());
+        return Err((ErrorCode::InvalidRequest, descriptions::INVALID_REQUEST));
     }
-    Ok(ValidAuthorization {
-        issuer: issuer.to_string(),
-        application,
-        redirect_uri,
+    Ok(RequestedGrant {
         scope,
-        state: state.map(str::to_string),
         code_challenge,
         code_challenge_method,
     })

@@ -123,6 +123,28 @@ fn validate(
     {
         record.description = raw.to_string();
     }
+    apply_assignee(conn, body, &mut record, &mut errors)?;
+    apply_enumerations(body, enumerations, &mut record, &mut errors);
+    match date_value(body, "startDate") {
+        Ok(Some(date)) => record.start_date = date,
+        Ok(None) => {}
+        Err(()) => errors.push(HalError::violation("startDate", msg::START_DATE_INVALID)),
+    }
+    match date_value(body, "dueDate") {
+        Ok(Some(date)) => record.due_date = date,
+        Ok(None) => {}
+        Err(()) => errors.push(HalError::violation("dueDate", msg::DUE_DATE_INVALID)),
+    }
+    Ok((record, errors))
+}
+
+/// `_links.assignee`: `null` unassigns; a user must be able to see the project's work packages.
+fn apply_assignee(
+    conn: &mut Conn,
+    body: &Value,
+    record: &mut WorkPackageRecord,
+    errors: &mut Vec<HalError>,
+) -> Result<(), HostError> {
     match link_value(body, "assignee") {
         LinkValue::Absent => {}
         LinkValue::Null => record.assignee_id = None,
@@ -143,6 +165,16 @@ fn validate(
         }
         LinkValue::Invalid => errors.push(HalError::violation("assignee", msg::ASSIGNEE_INVALID)),
     }
+    Ok(())
+}
+
+/// `_links.type`, `status` and `priority`: each must name a known one; none may be `null`.
+fn apply_enumerations(
+    body: &Value,
+    enumerations: &Enumerations,
+    record: &mut WorkPackageRecord,
+    errors: &mut Vec<HalError>,
+) {
     let mut enumerated =
         |name: &str, prefix: &str, message: &str, known: &dyn Fn(i64) -> bool| match link_value(
             body, name,
@@ -175,17 +207,6 @@ fn validate(
     }) {
         record.priority_id = id;
     }
-    match date_value(body, "startDate") {
-        Ok(Some(date)) => record.start_date = date,
-        Ok(None) => {}
-        Err(()) => errors.push(HalError::violation("startDate", msg::START_DATE_INVALID)),
-    }
-    match date_value(body, "dueDate") {
-        Ok(Some(date)) => record.due_date = date,
-        Ok(None) => {}
-        Err(()) => errors.push(HalError::violation("dueDate", msg::DUE_DATE_INVALID)),
-    }
-    Ok((record, errors))
 }
 
 /// The `assigned` notification when a work package gets an assignee other than the actor.
