@@ -91,6 +91,13 @@ pub fn available_assignees_href(project_id: i64) -> String {
     format!("{API_BASE}/projects/{project_id}/available_assignees")
 }
 
+/// `POST /api/v3/projects/{id}/work_packages` as a client sends it: the other fields take the
+/// form's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkPackageWrite {
+    pub subject: String,
+}
+
 /// `_links` of a write payload: every link a new work package gets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PayloadLinks {
@@ -300,6 +307,7 @@ mod tests {
     fn fixtures_round_trip() {
         assert_round_trip::<WorkPackage>("op_work_package");
         assert_round_trip::<WorkPackage>("op_work_package_created");
+        assert_round_trip::<WorkPackageWrite>("op_work_package_write");
         assert_round_trip::<WorkPackageForm>("op_work_package_form");
         assert_round_trip::<WorkPackageForm>("op_work_package_form_invalid");
         assert_round_trip::<Status>("op_status");
