@@ -83,12 +83,7 @@ pub async fn prepare(pair: &Pair, integration: &Integration) -> Vec<Read> {
         .await
         .expect("project storage");
     let wp = openproject
-        .create_work_package(
-            project.id,
-            &WorkPackageWrite {
-                subject: "Bench".into(),
-            },
-        )
+        .create_work_package(project.id, &WorkPackageWrite::new("Bench"))
         .await
         .expect("work package")
         .id;

@@ -13,7 +13,8 @@ use crate::{
         ProjectStorageWrite, ProjectWrite, Role,
     },
     storages::{
-        storage_href, OAuthClientCredentials, OAuthClientCredentialsWrite, Storage, StorageWrite,
+        storage_href, OAuthApplication, OAuthClientCredentials, OAuthClientCredentialsWrite,
+        Storage, StorageWrite,
     },
     work_packages::{work_packages_of_project, WorkPackage, WorkPackageWrite},
 };
@@ -51,6 +52,17 @@ impl OpenProjectApi {
     ) -> Result<OAuthClientCredentials, ClientError> {
         let path = format!("{}/oauth_client_credentials", storage_href(storage_id));
         self.send(Method::POST, &path, Some(credentials), StatusCode::CREATED)
+            .await
+    }
+
+    /// `POST /api/v3/storages/{id}/oauth_application`: a new application for the storage, its
+    /// secret shown this once; the old one's grants and tokens stop working.
+    pub async fn replace_oauth_application(
+        &self,
+        storage_id: i64,
+    ) -> Result<OAuthApplication, ClientError> {
+        let path = format!("{}/oauth_application", storage_href(storage_id));
+        self.send(Method::POST, &path, None::<&()>, StatusCode::CREATED)
             .await
     }
 

@@ -307,12 +307,7 @@ impl TestApp {
     /// Creates a work package in a project as the admin; returns its id.
     pub async fn create_work_package(&self, project_id: i64, subject: &str) -> i64 {
         self.admin_api()
-            .create_work_package(
-                project_id,
-                &WorkPackageWrite {
-                    subject: subject.into(),
-                },
-            )
+            .create_work_package(project_id, &WorkPackageWrite::new(subject))
             .await
             .unwrap_or_else(|e| panic!("creating work package {subject}: {e}"))
             .id
