@@ -1,7 +1,6 @@
 //! OpenProject's API v3 as an admin script or a test drives it.
 
 use reqwest::{Method, RequestBuilder, StatusCode};
-use serde::{de::DeserializeOwned, Serialize};
 
 use super::{call, ClientError, Endpoint};
 use crate::{
@@ -35,10 +34,9 @@ impl OpenProjectApi {
     /// `POST /api/v3/storages` (setup step 2): the storage with its OAuth application, whose
     /// secret only this answer shows.
     pub async fn create_storage(&self, storage: &StorageWrite) -> Result<Storage, ClientError> {
-        self.send(
-            Method::POST,
-            &format!("{API_BASE}/storages"),
-            Some(storage),
+        call(
+            self.request(Method::POST, &format!("{API_BASE}/storages"))
+                .json(storage),
             StatusCode::CREATED,
         )
         .await
@@ -51,8 +49,11 @@ impl OpenProjectApi {
         credentials: &OAuthClientCredentialsWrite,
     ) -> Result<OAuthClientCredentials, ClientError> {
         let path = format!("{}/oauth_client_credentials", storage_href(storage_id));
-        self.send(Method::POST, &path, Some(credentials), StatusCode::CREATED)
-            .await
+        call(
+            self.request(Method::POST, &path).json(credentials),
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// `POST /api/v3/storages/{id}/oauth_application`: a new application for the storage, its
@@ -62,16 +63,14 @@ impl OpenProjectApi {
         storage_id: i64,
     ) -> Result<OAuthApplication, ClientError> {
         let path = format!("{}/oauth_application", storage_href(storage_id));
-        self.send(Method::POST, &path, None::<&()>, StatusCode::CREATED)
-            .await
+        call(self.request(Method::POST, &path), StatusCode::CREATED).await
     }
 
     /// `POST /api/v3/users`.
     pub async fn create_user(&self, user: &CreateUser) -> Result<User, ClientError> {
-        self.send(
-            Method::POST,
-            &format!("{API_BASE}/users"),
-            Some(user),
+        call(
+            self.request(Method::POST, &format!("{API_BASE}/users"))
+                .json(user),
             StatusCode::CREATED,
         )
         .await
@@ -79,10 +78,8 @@ impl OpenProjectApi {
 
     /// `GET /api/v3/roles`.
     pub async fn roles(&self) -> Result<Collection<Role>, ClientError> {
-        self.send(
-            Method::GET,
-            &format!("{API_BASE}/roles"),
-            None::<&()>,
+        call(
+            self.request(Method::GET, &format!("{API_BASE}/roles")),
             StatusCode::OK,
         )
         .await
@@ -94,15 +91,21 @@ impl OpenProjectApi {
         membership: &MembershipWrite,
     ) -> Result<Membership, ClientError> {
         let path = format!("{API_BASE}/memberships");
-        self.send(Method::POST, &path, Some(membership), StatusCode::CREATED)
-            .await
+        call(
+            self.request(Method::POST, &path).json(membership),
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// `POST /api/v3/projects`.
     pub async fn create_project(&self, project: &ProjectWrite) -> Result<Project, ClientError> {
         let path = format!("{API_BASE}/projects");
-        self.send(Method::POST, &path, Some(project), StatusCode::CREATED)
-            .await
+        call(
+            self.request(Method::POST, &path).json(project),
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// `PUT /api/v3/projects/{id}/modules/{module}`: the project's modules afterwards.
@@ -112,8 +115,7 @@ impl OpenProjectApi {
         module: &str,
     ) -> Result<ProjectModules, ClientError> {
         let path = format!("{}/modules/{module}", project_href(project_id));
-        self.send(Method::PUT, &path, None::<&()>, StatusCode::OK)
-            .await
+        call(self.request(Method::PUT, &path), StatusCode::OK).await
     }
 
     /// `POST /api/v3/project_storages` (setup step 5).
@@ -122,10 +124,8 @@ impl OpenProjectApi {
         project_storage: &ProjectStorageWrite,
     ) -> Result<ProjectStorage, ClientError> {
         let path = format!("{API_BASE}/project_storages");
-        self.send(
-            Method::POST,
-            &path,
-            Some(project_storage),
+        call(
+            self.request(Method::POST, &path).json(project_storage),
             StatusCode::CREATED,
         )
         .await
@@ -138,8 +138,11 @@ impl OpenProjectApi {
         work_package: &WorkPackageWrite,
     ) -> Result<WorkPackage, ClientError> {
         let path = work_packages_of_project(project_id);
-        self.send(Method::POST, &path, Some(work_package), StatusCode::CREATED)
-            .await
+        call(
+            self.request(Method::POST, &path).json(work_package),
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// `POST /api/v3/work_packages/{id}/file_links`: every link of the work package afterwards.
@@ -149,22 +152,11 @@ impl OpenProjectApi {
         links: &FileLinksWrite,
     ) -> Result<Collection<FileLink>, ClientError> {
         let path = file_links_of(work_package_id);
-        self.send(Method::POST, &path, Some(links), StatusCode::CREATED)
-            .await
-    }
-
-    async fn send<T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&impl Serialize>,
-        expected: StatusCode,
-    ) -> Result<T, ClientError> {
-        let mut request = self.request(method, path);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        call(request, expected).await
+        call(
+            self.request(Method::POST, &path).json(links),
+            StatusCode::CREATED,
+        )
+        .await
     }
 
     /// A request of the API: HAL answers; `X-Requested-With` as OpenProject's own front end sends
