@@ -107,13 +107,24 @@ fn read<T: DeserializeOwned>(
     expected: StatusCode,
     body: String,
 ) -> Result<T, ClientError> {
-    if status != expected {
-        return Err(ClientError::Status { status, body });
-    }
+    let body = expect_status(status, expected, body)?;
     serde_json::from_str(&body).map_err(|error| ClientError::Malformed {
         reason: error.to_string(),
         body,
     })
+}
+
+/// The body of an answer with the status `expected`; another status is an error carrying it.
+fn expect_status(
+    status: StatusCode,
+    expected: StatusCode,
+    body: String,
+) -> Result<String, ClientError> {
+    if status == expected {
+        Ok(body)
+    } else {
+        Err(ClientError::Status { status, body })
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 
-use super::{call, ClientError, Endpoint};
+use super::{call, expect_status, ClientError, Endpoint};
 use crate::{
     integration_app::{
         AdminConfigResponse, IsValidOpInstanceRequest, IsValidOpInstanceResponse, NcOauthResponse,
@@ -101,10 +101,7 @@ impl NextcloudApi {
             .get("OC-FileId")
             .and_then(|value| value.to_str().ok())
             .and_then(leading_number);
-        let body = response.text().await?;
-        if status != StatusCode::CREATED {
-            return Err(ClientError::Status { status, body });
-        }
+        let body = expect_status(status, StatusCode::CREATED, response.text().await?)?;
         file_id.ok_or_else(|| ClientError::Malformed {
             reason: "no numeric OC-FileId".into(),
             body,
