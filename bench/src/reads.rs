@@ -6,11 +6,18 @@
 use std::sync::Arc;
 
 use integration_tests::{
-    flows::connect_openproject_user_to_nextcloud, json_of, Browser, Integration, Pair, ADMIN,
+    flows::connect_openproject_user_to_nextcloud, Browser, Integration, Pair, ADMIN,
     NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
 };
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::json;
+use storage_protocol::{
+    file_links::{FileLinkWrite, FileLinkWriteLinks, FileLinksWrite, OriginData},
+    hal::Link,
+    projects::{ProjectStorageWrite, ProjectWrite, MODULE_STORAGES},
+    storages::storage_href,
+    work_packages::WorkPackageWrite,
+};
 
 use crate::load::{self, Figures};
 
@@ -47,72 +54,61 @@ pub async fn prepare(pair: &Pair, integration: &Integration) -> Vec<Read> {
         .await;
     let nc_token = pair.nextcloud_tokens(&nc_browser, integration).await;
 
+    let nextcloud = pair.nextcloud_admin();
     let mut file_ids = Vec::new();
     for i in 0..20 {
-        let response = pair
-            .client
-            .put(format!(
-                "{}/remote.php/dav/files/{ADMIN}/bench-{i}.txt",
-                pair.nextcloud.url
-            ))
-            .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
-            .body(format!("file {i}"))
-            .send()
+        let id = nextcloud
+            .upload(&format!("bench-{i}.txt"), format!("file {i}"))
             .await
             .expect("upload");
-        assert_eq!(response.status(), StatusCode::CREATED);
-        let id: i64 = response.headers()["OC-FileId"]
-            .to_str()
-            .expect("OC-FileId")
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect::<String>()
-            .parse()
-            .expect("numeric file id");
         file_ids.push(id);
     }
 
-    let (_, project) = json_of(
-        pair.op(Method::POST, "/api/v3/projects")
-            .json(&json!({"name": "Bench"})),
-    )
-    .await;
-    let project_id = project["id"].as_i64().expect("project");
-    json_of(pair.op(
-        Method::PUT,
-        &format!("/api/v3/projects/{project_id}/modules/storages"),
-    ))
-    .await;
-    json_of(
-        pair.op(Method::POST, "/api/v3/project_storages")
-            .json(&json!({
-        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                   "storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}})),
-    )
-    .await;
-    let (_, wp) = json_of(
-        pair.op(
-            Method::POST,
-            &format!("/api/v3/projects/{project_id}/work_packages"),
-        )
-        .json(&json!({"subject": "Bench"})),
-    )
-    .await;
-    let wp = wp["id"].as_i64().expect("work package");
-    let elements: Vec<_> = file_ids
+    let openproject = pair.openproject_admin();
+    let project = openproject
+        .create_project(&ProjectWrite {
+            name: "Bench".into(),
+        })
+        .await
+        .expect("project");
+    openproject
+        .enable_module(project.id, MODULE_STORAGES)
+        .await
+        .expect("storages module");
+    openproject
+        .create_project_storage(&ProjectStorageWrite::inactive(
+            project.id,
+            integration.storage_id,
+        ))
+        .await
+        .expect("project storage");
+    let wp = openproject
+        .create_work_package(project.id, &WorkPackageWrite::new("Bench"))
+        .await
+        .expect("work package")
+        .id;
+    let links = file_ids
         .iter()
-        .map(|id| json!({"originData": {"id": id.to_string(), "name": format!("bench-{id}.txt"), "mimeType": "text/plain"},
-                         "_links": {"storage": {"href": format!("/api/v3/storages/{}", integration.storage_id)}}}))
+        .map(|id| FileLinkWrite {
+            origin_data: OriginData {
+                id: id.to_string(),
+                name: format!("bench-{id}.txt"),
+                mime_type: Some("text/plain".into()),
+                created_at: None,
+                last_modified_at: None,
+                created_by_name: None,
+                last_modified_by_name: None,
+            },
+            links: FileLinkWriteLinks {
+                storage: Some(Link::to(storage_href(integration.storage_id))),
+                storage_url: None,
+            },
+        })
         .collect();
-    let (status, links) = json_of(
-        pair.op(
-            Method::POST,
-            &format!("/api/v3/work_packages/{wp}/file_links"),
-        )
-        .json(&json!({"_type": "Collection", "_embedded": {"elements": elements}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{links}");
+    openproject
+        .create_file_links(wp, &FileLinksWrite::new(links))
+        .await
+        .expect("file links");
 
     vec![
         Read {

@@ -3,96 +3,88 @@
 
 use std::time::{Duration, Instant};
 
-use integration_tests::{json_of, Pair, APP, STORAGE_NAME};
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-use storage_protocol::storages::StorageWrite;
-
-async fn ok(request: reqwest::RequestBuilder, expected: StatusCode) -> serde_json::Value {
-    let (status, body) = json_of(request).await;
-    assert_eq!(status, expected, "{body}");
-    body
-}
+use integration_tests::{Pair, STORAGE_NAME};
+use storage_protocol::{
+    integration_app::{OpInstanceResult, SettingValues, SettingsRequest},
+    projects::{ProjectStorageWrite, ProjectWrite, MODULE_STORAGES},
+    storages::{OAuthClientCredentialsWrite, StorageWrite},
+};
 
 /// Runs steps 1–5 on a fresh pair; the project exists beforehand (it is not part of the setup).
 pub async fn wall_time(pair: &Pair) -> Duration {
-    let project = ok(
-        pair.op(Method::POST, "/api/v3/projects")
-            .json(&json!({"name": "Setup"})),
-        StatusCode::CREATED,
-    )
-    .await;
-    let project_id = project["id"].as_i64().expect("project");
+    let openproject = pair.openproject_admin();
+    let nextcloud = pair.nextcloud_admin();
+    let project = openproject
+        .create_project(&ProjectWrite {
+            name: "Setup".into(),
+        })
+        .await
+        .expect("project");
     let op = pair.openproject.url.clone();
 
     let started = Instant::now();
     // 1. Nextcloud: is this OpenProject? Then point at it.
-    let valid = ok(
-        pair.nc(Method::POST, &format!("{APP}/is-valid-op-instance"))
-            .json(&json!({"url": op})),
-        StatusCode::OK,
-    )
-    .await;
-    assert_eq!(valid["result"], true);
-    ok(
-        pair.nc(Method::PUT, &format!("{APP}/admin-config"))
-            .json(&json!({"values": {"openproject_instance_url": op}})),
-        StatusCode::OK,
-    )
-    .await;
+    let valid = nextcloud
+        .is_valid_op_instance(&op)
+        .await
+        .expect("OpenProject checked");
+    assert_eq!(valid.result, OpInstanceResult::Valid);
+    nextcloud
+        .put_admin_config(&SettingsRequest {
+            values: SettingValues {
+                openproject_instance_url: Some(op),
+                ..Default::default()
+            },
+        })
+        .await
+        .expect("OpenProject's URL saved");
     // 2. OpenProject: the storage (with the live host check) and its OAuth application.
-    let storage = ok(
-        pair.op(Method::POST, "/api/v3/storages")
-            .json(&StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url)),
-        StatusCode::CREATED,
-    )
-    .await;
-    let storage_id = storage["id"].as_i64().expect("storage");
-    let application = &storage["_embedded"]["oauthApplication"];
+    let storage = openproject
+        .create_storage(&StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url))
+        .await
+        .expect("storage");
+    let application = storage
+        .embedded
+        .and_then(|embedded| embedded.oauth_application)
+        .expect("the storage's OAuth application");
     // 3. Nextcloud: OpenProject's values in, its own client out.
-    ok(
-        pair.nc(Method::PUT, &format!("{APP}/admin-config"))
-            .json(&json!({"values": {
-            "openproject_client_id": application["clientId"],
-            "openproject_client_secret": application["clientSecret"],
-            "default_enable_navigation": false, "default_enable_unified_search": false,
-            "setup_project_folder": false, "setup_app_password": false}})),
-        StatusCode::OK,
-    )
-    .await;
-    let client = ok(
-        pair.nc(Method::POST, &format!("{APP}/nc-oauth")),
-        StatusCode::OK,
-    )
-    .await;
+    nextcloud
+        .put_admin_config(&SettingsRequest {
+            values: SettingValues {
+                openproject_client_id: Some(application.client_id),
+                openproject_client_secret: application.client_secret,
+                default_enable_navigation: Some(false),
+                default_enable_unified_search: Some(false),
+                setup_project_folder: Some(false),
+                setup_app_password: Some(false),
+                ..Default::default()
+            },
+        })
+        .await
+        .expect("OpenProject's client saved");
+    let client = nextcloud
+        .create_oauth_client()
+        .await
+        .expect("Nextcloud's client");
     // 4. OpenProject: Nextcloud's values.
-    ok(
-        pair.op(
-            Method::POST,
-            &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
+    openproject
+        .set_oauth_client_credentials(
+            storage.id,
+            &OAuthClientCredentialsWrite::new(
+                &client.nextcloud_client_id,
+                &client.nextcloud_client_secret,
+            ),
         )
-        .json(&json!({"clientId": client["nextcloud_client_id"],
-                      "clientSecret": client["nextcloud_client_secret"]})),
-        StatusCode::CREATED,
-    )
-    .await;
+        .await
+        .expect("Nextcloud's client saved");
     // 5. OpenProject: the storage enabled in the project.
-    ok(
-        pair.op(
-            Method::PUT,
-            &format!("/api/v3/projects/{project_id}/modules/storages"),
-        ),
-        StatusCode::OK,
-    )
-    .await;
-    ok(
-        pair.op(Method::POST, "/api/v3/project_storages")
-            .json(&json!({
-            "projectFolderMode": "inactive",
-            "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                       "storage": {"href": format!("/api/v3/storages/{storage_id}")}}})),
-        StatusCode::CREATED,
-    )
-    .await;
+    openproject
+        .enable_module(project.id, MODULE_STORAGES)
+        .await
+        .expect("storages module");
+    openproject
+        .create_project_storage(&ProjectStorageWrite::inactive(project.id, storage.id))
+        .await
+        .expect("project storage");
     started.elapsed()
 }

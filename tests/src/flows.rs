@@ -4,6 +4,11 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::json;
+use storage_protocol::{
+    nextcloud::ProvisionUser,
+    openproject::CreateUser,
+    projects::{MembershipWrite, ProjectStorageWrite, ProjectWrite, MODULE_STORAGES},
+};
 
 use crate::{json_of, Browser, Integration, Page, Pair, APP};
 
@@ -142,43 +147,47 @@ pub async fn user_on_both_sides(
     project: i64,
     role: &str,
 ) -> i64 {
-    let (status, user) = json_of(pair.op(Method::POST, "/api/v3/users").json(&json!({
-        "login": login, "password": password, "firstName": login, "lastName": last_name,
-        "email": format!("{login}@example.com")})))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{user}");
-    let op_id = user["id"].as_i64().expect("user id");
-    add_member(pair, project, op_id, role).await;
-    let (status, body) = json_of(
-        pair.nc(Method::POST, "/ocs/v2.php/cloud/users?format=json")
-            .header("OCS-APIRequest", "true")
-            .form(&[
-                ("userid", login),
-                ("password", password),
-                ("displayName", &format!("{login} {last_name}")),
-            ]),
-    )
-    .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    op_id
+    let user = pair
+        .openproject_admin()
+        .create_user(&CreateUser {
+            login: login.into(),
+            password: password.into(),
+            first_name: login.into(),
+            last_name: last_name.into(),
+            email: format!("{login}@example.com"),
+            admin: false,
+            status: None,
+        })
+        .await
+        .expect("the OpenProject user is created");
+    add_member(pair, project, user.id, role).await;
+    pair.nextcloud_admin()
+        .provision_user(&ProvisionUser {
+            userid: login.into(),
+            password: password.into(),
+            display_name: Some(format!("{login} {last_name}")),
+            ..Default::default()
+        })
+        .await
+        .expect("the Nextcloud user is provisioned");
+    user.id
 }
 
 /// Makes the OpenProject user `op_id` a member of `project` with the role named `role`.
 pub async fn add_member(pair: &Pair, project: i64, op_id: i64, role: &str) {
-    let (_, roles) = json_of(pair.op(Method::GET, "/api/v3/roles")).await;
-    let role_href = roles["_embedded"]["elements"]
-        .as_array()
-        .expect("roles")
+    let openproject = pair.openproject_admin();
+    let roles = openproject.roles().await.expect("the roles");
+    let role_href = roles
+        .embedded
+        .elements
         .iter()
-        .find(|r| r["name"] == role)
-        .unwrap_or_else(|| panic!("role {role} in {roles}"))["_links"]["self"]["href"]
-        .clone();
-    let (status, membership) = json_of(pair.op(Method::POST, "/api/v3/memberships").json(&json!({
-        "_links": {"project": {"href": format!("/api/v3/projects/{project}")},
-                   "principal": {"href": format!("/api/v3/users/{op_id}")},
-                   "roles": [{"href": role_href}]}})))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{membership}");
+        .find(|r| r.name == role)
+        .and_then(|r| r.links.self_.href.clone())
+        .unwrap_or_else(|| panic!("role {role} in {roles:?}"));
+    openproject
+        .create_membership(&MembershipWrite::new(project, op_id, &role_href))
+        .await
+        .expect("the membership is created");
 }
 
 pub async fn connect_both_ways(pair: &Pair, integration: &Integration, who: &Person) {
@@ -225,29 +234,20 @@ pub fn ocs(pair: &Pair, who: &Person, method: Method, path: &str) -> reqwest::Re
 
 /// Setup step 5: a project named `name` with the "File storages" module and the storage enabled.
 pub async fn project_with_storage(pair: &Pair, storage_id: i64, name: &str) -> i64 {
-    let (status, project) = json_of(
-        pair.op(Method::POST, "/api/v3/projects")
-            .json(&json!({"name": name})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{project}");
-    let project_id = project["id"].as_i64().unwrap();
-    let (status, modules) = json_of(pair.op(
-        Method::PUT,
-        &format!("/api/v3/projects/{project_id}/modules/storages"),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::OK, "{modules}");
-    let (status, project_storage) = json_of(
-        pair.op(Method::POST, "/api/v3/project_storages")
-            .json(&json!({
-        "projectFolderMode": "inactive",
-        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{project_storage}");
-    project_id
+    let openproject = pair.openproject_admin();
+    let project = openproject
+        .create_project(&ProjectWrite { name: name.into() })
+        .await
+        .expect("the project is created");
+    openproject
+        .enable_module(project.id, MODULE_STORAGES)
+        .await
+        .expect("the storages module is enabled");
+    openproject
+        .create_project_storage(&ProjectStorageWrite::inactive(project.id, storage_id))
+        .await
+        .expect("the storage is enabled in the project");
+    project.id
 }
 
 /// The names of a work package's linked files as OpenProject's admin reads them (stored data),
@@ -272,24 +272,8 @@ pub async fn file_link_names(pair: &Pair, work_package: i64) -> Vec<String> {
 /// `who` uploads `body` as `name` at the top of their Nextcloud files over WebDAV; the file id
 /// Nextcloud answers in `OC-FileId` (its leading digits).
 pub async fn upload(pair: &Pair, who: &Person, name: &str, body: &'static str) -> i64 {
-    let response = pair
-        .client
-        .put(format!(
-            "{}/remote.php/dav/files/{}/{name}",
-            pair.nextcloud.url, who.login
-        ))
-        .basic_auth(who.login, Some(who.password))
-        .body(body)
-        .send()
+    pair.nextcloud_as(who.login, who.password)
+        .upload(name, body)
         .await
-        .expect("the upload is sent");
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.headers()["OC-FileId"]
-        .to_str()
-        .expect("an ASCII file id")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a file id")
+        .expect("the file is uploaded")
 }

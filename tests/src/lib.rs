@@ -11,6 +11,7 @@ use std::{
 };
 
 use service_kit::{crypto::SecretKey, testing::TestDatabase};
+use storage_protocol::client::{NextcloudApi, OpenProjectApi};
 
 pub mod clients;
 pub mod dav;
@@ -543,25 +544,47 @@ impl Pair {
             .basic_auth(ADMIN, Some(NCOA_ADMIN_PASSWORD))
     }
 
+    /// OpenProject's API as its admin, as an admin script uses it.
+    pub fn openproject_admin(&self) -> OpenProjectApi {
+        OpenProjectApi::new(
+            self.client.clone(),
+            &self.openproject.url,
+            ADMIN,
+            OPS_ADMIN_PASSWORD,
+        )
+    }
+
+    /// Nextcloud's API as its admin.
+    pub fn nextcloud_admin(&self) -> NextcloudApi {
+        self.nextcloud_as(ADMIN, NCOA_ADMIN_PASSWORD)
+    }
+
+    /// Nextcloud's API as `user`.
+    pub fn nextcloud_as(&self, user: &str, password: &str) -> NextcloudApi {
+        NextcloudApi::new(self.client.clone(), &self.nextcloud.url, user, password)
+    }
+
     /// Setup steps 2–4 (flows.md §1): the storage, Nextcloud's `/setup` with OpenProject's
     /// values, OpenProject's client credentials with Nextcloud's.
     pub async fn set_up_integration(&self) -> Integration {
         use storage_protocol::{
-            integration_app::{SettingValues, SettingsRequest, SetupPostResponse},
+            integration_app::{SettingValues, SettingsRequest},
             storages::{OAuthClientCredentialsWrite, StorageWrite},
         };
-        let (status, created) = json_of(
-            self.op(reqwest::Method::POST, "/api/v3/storages")
-                .json(&StorageWrite::nextcloud(STORAGE_NAME, &self.nextcloud.url)),
-        )
-        .await;
-        assert_eq!(status, reqwest::StatusCode::CREATED, "{created}");
-        let application = &created["_embedded"]["oauthApplication"];
+        let openproject = self.openproject_admin();
+        let storage = openproject
+            .create_storage(&StorageWrite::nextcloud(STORAGE_NAME, &self.nextcloud.url))
+            .await
+            .expect("the storage is created");
+        let application = storage
+            .embedded
+            .and_then(|embedded| embedded.oauth_application)
+            .expect("a new storage shows its OAuth application");
         let request = SettingsRequest {
             values: SettingValues {
                 openproject_instance_url: Some(self.openproject.url.clone()),
-                openproject_client_id: application["clientId"].as_str().map(str::to_string),
-                openproject_client_secret: application["clientSecret"].as_str().map(str::to_string),
+                openproject_client_id: Some(application.client_id.clone()),
+                openproject_client_secret: application.client_secret.clone(),
                 default_enable_navigation: Some(false),
                 default_enable_unified_search: Some(false),
                 setup_project_folder: Some(false),
@@ -569,30 +592,25 @@ impl Pair {
                 ..Default::default()
             },
         };
-        let (status, setup) = json_of(
-            self.nc(reqwest::Method::POST, &format!("{APP}/setup"))
-                .json(&request),
-        )
-        .await;
-        assert_eq!(status, reqwest::StatusCode::OK, "{setup}");
-        let setup: SetupPostResponse = serde_json::from_value(setup).expect("setup response");
-        let storage_id = created["id"].as_i64().expect("storage id");
-        let (status, credentials) = json_of(
-            self.op(
-                reqwest::Method::POST,
-                &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
+        let setup = self
+            .nextcloud_admin()
+            .setup(&request)
+            .await
+            .expect("Nextcloud is set up");
+        openproject
+            .set_oauth_client_credentials(
+                storage.id,
+                &OAuthClientCredentialsWrite::new(
+                    &setup.nextcloud_client_id,
+                    &setup.nextcloud_client_secret,
+                ),
             )
-            .json(&OAuthClientCredentialsWrite::new(
-                &setup.nextcloud_client_id,
-                &setup.nextcloud_client_secret,
-            )),
-        )
-        .await;
-        assert_eq!(status, reqwest::StatusCode::CREATED, "{credentials}");
+            .await
+            .expect("OpenProject takes Nextcloud's client");
         Integration {
-            storage_id,
-            openproject_client_id: request.values.openproject_client_id.unwrap_or_default(),
-            openproject_client_secret: request.values.openproject_client_secret.unwrap_or_default(),
+            storage_id: storage.id,
+            openproject_client_id: application.client_id,
+            openproject_client_secret: application.client_secret.unwrap_or_default(),
             nextcloud_client_id: setup.nextcloud_client_id,
             nextcloud_client_secret: setup.nextcloud_client_secret,
         }

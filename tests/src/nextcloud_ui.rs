@@ -5,6 +5,11 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use storage_protocol::{
+    storages::{OAuthApplication, OAuthClientCredentialsWrite, StorageWrite},
+    work_packages::WorkPackageWrite,
+};
+
 use crate::{json_of, webdriver::Chrome, Pair, STORAGE_NAME};
 
 /// The personal settings page of the integration.
@@ -37,53 +42,49 @@ pub struct OpenProjectValues {
     pub client_secret: String,
 }
 
+impl OpenProjectValues {
+    /// The values of `application`, which shows its secret only when it was just created.
+    fn of(storage_id: i64, application: OAuthApplication) -> Self {
+        Self {
+            storage_id,
+            client_id: application.client_id,
+            client_secret: application
+                .client_secret
+                .expect("a new application shows its secret"),
+        }
+    }
+}
+
 /// Step 2 at OpenProject: the Nextcloud storage and its OAuth application.
 pub async fn create_storage(pair: &Pair) -> OpenProjectValues {
-    let (status, created) = json_of(pair.op(Method::POST, "/api/v3/storages").json(
-        &storage_protocol::storages::StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let application = &created["_embedded"]["oauthApplication"];
-    OpenProjectValues {
-        storage_id: created["id"].as_i64().expect("storage id"),
-        client_id: application["clientId"].as_str().expect("clientId").into(),
-        client_secret: application["clientSecret"]
-            .as_str()
-            .expect("clientSecret")
-            .into(),
-    }
+    let storage = pair
+        .openproject_admin()
+        .create_storage(&StorageWrite::nextcloud(STORAGE_NAME, &pair.nextcloud.url))
+        .await
+        .expect("the storage is created");
+    let application = storage
+        .embedded
+        .and_then(|embedded| embedded.oauth_application)
+        .expect("a new storage shows its OAuth application");
+    OpenProjectValues::of(storage.id, application)
 }
 
 /// OpenProject replaces the storage's OAuth application: every token it issued stops working.
 pub async fn replace_openproject_application(pair: &Pair, storage_id: i64) -> OpenProjectValues {
-    let (status, application) = json_of(pair.op(
-        Method::POST,
-        &format!("/api/v3/storages/{storage_id}/oauth_application"),
-    ))
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{application}");
-    OpenProjectValues {
-        storage_id,
-        client_id: application["clientId"].as_str().expect("clientId").into(),
-        client_secret: application["clientSecret"]
-            .as_str()
-            .expect("clientSecret")
-            .into(),
-    }
+    let application = pair
+        .openproject_admin()
+        .replace_oauth_application(storage_id)
+        .await
+        .expect("the OAuth application is replaced");
+    OpenProjectValues::of(storage_id, application)
 }
 
 /// Step 4 at OpenProject: Nextcloud's client id and secret.
 pub async fn enter_nextcloud_values(pair: &Pair, storage_id: i64, id: &str, secret: &str) {
-    let (status, body) = json_of(
-        pair.op(
-            Method::POST,
-            &format!("/api/v3/storages/{storage_id}/oauth_client_credentials"),
-        )
-        .json(&json!({"clientId": id, "clientSecret": secret})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    pair.openproject_admin()
+        .set_oauth_client_credentials(storage_id, &OAuthClientCredentialsWrite::new(id, secret))
+        .await
+        .expect("OpenProject takes Nextcloud's client");
 }
 
 /// The storage as OpenProject's admin sees it.
@@ -96,17 +97,11 @@ pub async fn storage(pair: &Pair, storage_id: i64) -> Value {
 
 /// A work package in `project`, assigned to `assignee` when given.
 pub async fn work_package(pair: &Pair, project: i64, subject: &str, assignee: Option<i64>) -> i64 {
-    let assignee = assignee.map_or(Value::Null, |id| json!(format!("/api/v3/users/{id}")));
-    let (status, created) = json_of(
-        pair.op(
-            Method::POST,
-            &format!("/api/v3/projects/{project}/work_packages"),
-        )
-        .json(&json!({"subject": subject, "_links": {"assignee": {"href": assignee}}})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["id"].as_i64().expect("work package id")
+    pair.openproject_admin()
+        .create_work_package(project, &WorkPackageWrite::assigned(subject, assignee))
+        .await
+        .expect("the work package is created")
+        .id
 }
 
 /// What the person does at OpenProject's consent page.

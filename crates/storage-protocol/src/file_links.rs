@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{hal::Link, openproject::API_BASE};
+use crate::{
+    hal::{Elements, Link},
+    openproject::API_BASE,
+};
 
 pub const MAX_ELEMENTS: usize = 20;
 /// Folders' mime type, as Nextcloud reports it.
@@ -112,6 +115,25 @@ pub struct FileLinkWriteLinks {
     pub storage: Option<Link>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub storage_url: Option<Link>,
+}
+
+/// `POST /api/v3/work_packages/{id}/file_links` as a client sends it: a collection of up to
+/// [`MAX_ELEMENTS`] links.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileLinksWrite {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    #[serde(rename = "_embedded")]
+    pub embedded: Elements<FileLinkWrite>,
+}
+
+impl FileLinksWrite {
+    pub fn new(elements: Vec<FileLinkWrite>) -> Self {
+        Self {
+            type_: "Collection".into(),
+            embedded: Elements { elements },
+        }
+    }
 }
 
 /// Messages of file links (§10.3), in the order they are checked.
@@ -243,6 +265,7 @@ mod tests {
     fn fixtures_round_trip() {
         assert_round_trip::<FileLink>("op_file_link");
         assert_round_trip::<FileLinkWrite>("op_file_link_write");
+        assert_round_trip::<FileLinksWrite>("op_file_links_write");
         assert_round_trip::<StorageFiles>("op_storage_files");
         assert_round_trip::<crate::files::FilesInfo>("op_nc_filesinfo");
     }

@@ -1,10 +1,13 @@
 //! The wire between OpenProject, Nextcloud and their clients: every request and response body
 //! both services exchange, the error bodies of both sides, and the message strings of the contract
-//! (`shared/spec/`). Types and pure functions only: no HTTP, no database.
+//! (`shared/spec/`). Types and pure functions, no database; the optional `client` feature adds
+//! typed HTTP clients of both sides' APIs built on these types (`client`).
 //!
 //! Golden JSON for every message lives in `proto-fixtures/`; the `fixtures` module (feature
 //! `fixtures`, which the services and system tests enable for their tests) finds it.
 
+#[cfg(feature = "client")]
+pub mod client;
 pub mod dav;
 pub mod file_links;
 pub mod files;

@@ -3,7 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{hal::Link, openproject::API_BASE};
+use crate::{
+    hal::Link,
+    openproject::{user_href, API_BASE},
+    storages::storage_href,
+};
 
 pub const MODULE_WORK_PACKAGE_TRACKING: &str = "work_package_tracking";
 pub const MODULE_STORAGES: &str = "storages";
@@ -169,6 +173,67 @@ pub struct ProjectStorage {
     pub links: ProjectStorageLinks,
 }
 
+/// `POST /api/v3/projects` as a client sends it (the service reads the body leniently).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectWrite {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipWriteLinks {
+    pub project: Link,
+    pub principal: Link,
+    pub roles: Vec<Link>,
+}
+
+/// `POST /api/v3/memberships` as a client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipWrite {
+    #[serde(rename = "_links")]
+    pub links: MembershipWriteLinks,
+}
+
+impl MembershipWrite {
+    /// The user `principal_id` in `project_id` with the one role at `role_href`.
+    pub fn new(project_id: i64, principal_id: i64, role_href: &str) -> Self {
+        Self {
+            links: MembershipWriteLinks {
+                project: Link::to(project_href(project_id)),
+                principal: Link::to(user_href(principal_id)),
+                roles: vec![Link::to(role_href)],
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectStorageWriteLinks {
+    pub project: Link,
+    pub storage: Link,
+}
+
+/// `POST /api/v3/project_storages` as a client sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectStorageWrite {
+    pub project_folder_mode: String,
+    #[serde(rename = "_links")]
+    pub links: ProjectStorageWriteLinks,
+}
+
+impl ProjectStorageWrite {
+    /// Setup step 5 (flows.md §1): the storage enabled in the project, without a project folder.
+    pub fn inactive(project_id: i64, storage_id: i64) -> Self {
+        Self {
+            project_folder_mode: "inactive".into(),
+            links: ProjectStorageWriteLinks {
+                project: Link::to(project_href(project_id)),
+                storage: Link::to(storage_href(storage_id)),
+            },
+        }
+    }
+}
+
 pub const PROJECT_FOLDER_MODES: [&str; 3] = ["inactive", "manual", "automatic"];
 
 /// Messages of projects, memberships and project storages, in the order they are checked.
@@ -207,6 +272,21 @@ mod tests {
         assert_round_trip::<Role>("op_role");
         assert_round_trip::<Membership>("op_membership");
         assert_round_trip::<ProjectStorage>("op_project_storage");
+        assert_round_trip::<ProjectWrite>("op_project_write");
+        assert_round_trip::<MembershipWrite>("op_membership_write");
+        assert_round_trip::<ProjectStorageWrite>("op_project_storage_write");
+    }
+
+    #[test]
+    fn writes_name_their_resources_by_href() {
+        assert_eq!(
+            serde_json::to_value(MembershipWrite::new(1, 5, &role_href(2))).unwrap(),
+            crate::fixtures::load("op_membership_write")
+        );
+        assert_eq!(
+            serde_json::to_value(ProjectStorageWrite::inactive(1, 3)).unwrap(),
+            crate::fixtures::load("op_project_storage_write")
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     hal::{HalError, Link},
-    openproject::{User, API_BASE},
+    openproject::{user_href, User, API_BASE},
     projects::{Formattable, Project},
 };
 
@@ -89,6 +89,38 @@ pub fn work_package_form_href(project_id: i64) -> String {
 }
 pub fn available_assignees_href(project_id: i64) -> String {
     format!("{API_BASE}/projects/{project_id}/available_assignees")
+}
+
+/// `POST /api/v3/projects/{id}/work_packages` as a client sends it: the other fields take the
+/// form's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkPackageWrite {
+    pub subject: String,
+    #[serde(rename = "_links", default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<WorkPackageWriteLinks>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkPackageWriteLinks {
+    pub assignee: Link,
+}
+
+impl WorkPackageWrite {
+    pub fn new(subject: &str) -> Self {
+        Self {
+            subject: subject.to_string(),
+            links: None,
+        }
+    }
+
+    /// Assigned to the user `assignee`, or explicitly to nobody.
+    pub fn assigned(subject: &str, assignee: Option<i64>) -> Self {
+        let assignee = assignee.map_or_else(Link::nothing, |id| Link::to(user_href(id)));
+        Self {
+            links: Some(WorkPackageWriteLinks { assignee }),
+            ..Self::new(subject)
+        }
+    }
 }
 
 /// `_links` of a write payload: every link a new work package gets.
@@ -300,11 +332,25 @@ mod tests {
     fn fixtures_round_trip() {
         assert_round_trip::<WorkPackage>("op_work_package");
         assert_round_trip::<WorkPackage>("op_work_package_created");
+        assert_round_trip::<WorkPackageWrite>("op_work_package_write");
+        assert_round_trip::<WorkPackageWrite>("op_work_package_write_assigned");
         assert_round_trip::<WorkPackageForm>("op_work_package_form");
         assert_round_trip::<WorkPackageForm>("op_work_package_form_invalid");
         assert_round_trip::<Status>("op_status");
         assert_round_trip::<Type>("op_type");
         assert_round_trip::<Priority>("op_priority");
         assert_round_trip::<Notification>("op_notification");
+    }
+
+    #[test]
+    fn a_work_package_is_assigned_by_href_or_to_nobody() {
+        assert_eq!(
+            serde_json::to_value(WorkPackageWrite::assigned("Roadmap", Some(5))).unwrap(),
+            crate::fixtures::load("op_work_package_write_assigned")
+        );
+        assert_eq!(
+            serde_json::to_value(WorkPackageWrite::assigned("Roadmap", None)).unwrap(),
+            serde_json::json!({"subject": "Roadmap", "_links": {"assignee": {"href": null}}})
+        );
     }
 }

@@ -12,7 +12,11 @@ use service_kit::{
     testing::{self, TestDatabase},
     time::now_millis,
 };
-use storage_protocol::integration_app::APP_ID;
+use storage_protocol::{
+    client::NextcloudApi,
+    integration_app::{SettingsRequest, APP_ID},
+    nextcloud::ProvisionUser,
+};
 
 /// The app routes' prefix.
 pub const APP: &str = "/index.php/apps/integration_openproject";
@@ -120,14 +124,34 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The API as the admin, for setting up what a test needs.
+    pub fn admin_api(&self) -> NextcloudApi {
+        NextcloudApi::new(
+            self.api.clone(),
+            &self.address,
+            &self.admin_user,
+            &self.admin_password,
+        )
+    }
+
     /// Creates a user through the API and checks it worked.
     pub async fn create_user(&self, uid: &str, password: &str) {
-        let response = self
-            .provision("v2", &[("userid", uid), ("password", password)])
-            .await;
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["ocs"]["data"]["id"], uid);
+        self.provision_user(ProvisionUser {
+            userid: uid.into(),
+            password: password.into(),
+            ..Default::default()
+        })
+        .await;
+    }
+
+    /// Provisions `user` as the admin and checks that it got the id asked for.
+    async fn provision_user(&self, user: ProvisionUser) {
+        let id = self
+            .admin_api()
+            .provision_user(&user)
+            .await
+            .unwrap_or_else(|e| panic!("provisioning {}: {e}", user.userid));
+        assert_eq!(id, user.userid);
     }
 
     /// Logs `browser` in through the form (GET for the token, then POST).
@@ -224,13 +248,13 @@ impl TestApp {
 
     /// Creates a user whose password `dav` knows, in `groups`.
     pub async fn add_user(&self, uid: &str, groups: &[&str]) {
-        let password = format!("{uid}-{uid}-pw");
-        let mut form = vec![("userid", uid), ("password", password.as_str())];
-        for group in groups {
-            form.push(("groups[]", group));
-        }
-        let response = self.provision("v2", &form).await;
-        assert_eq!(response.status(), 200, "provisioning {uid}");
+        self.provision_user(ProvisionUser {
+            userid: uid.into(),
+            password: format!("{uid}-{uid}-pw"),
+            groups: groups.iter().map(|group| group.to_string()).collect(),
+            ..Default::default()
+        })
+        .await;
     }
 
     /// PUT of a file as `user` under their tree; returns the status and the file id.
@@ -255,9 +279,13 @@ impl TestApp {
 
     /// Sets up the team folder (user and group `OpenProject`) through `/setup`.
     pub async fn setup_team_folder(&self) {
-        let request = storage_protocol::fixtures::load("nc_setup_request");
-        let (status, body) = self.setup(Method::POST, request["values"].clone()).await;
-        assert_eq!(status, 200, "{body}");
+        let request: SettingsRequest =
+            serde_json::from_value(storage_protocol::fixtures::load("nc_setup_request"))
+                .expect("the setup fixture is a settings request");
+        self.admin_api()
+            .setup(&request)
+            .await
+            .unwrap_or_else(|e| panic!("setting up the team folder: {e}"));
     }
 
     /// Stores the six OpenProject connection keys and one toggle for `uid`, as a connected

@@ -9,7 +9,13 @@ use service_kit::{
     db::Db,
     testing::{self, TestDatabase},
 };
-use storage_protocol::storages::PROVIDER_NEXTCLOUD;
+use storage_protocol::{
+    client::OpenProjectApi,
+    openproject::CreateUser,
+    projects::{role_href, MembershipWrite, ProjectStorageWrite, ProjectWrite},
+    storages::PROVIDER_NEXTCLOUD,
+    work_packages::WorkPackageWrite,
+};
 
 pub const ADMIN: &str = "admin";
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -97,20 +103,26 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The API as the admin, for setting up what a test needs.
+    pub fn admin_api(&self) -> OpenProjectApi {
+        OpenProjectApi::new(self.client.clone(), &self.base, ADMIN, ADMIN_PASSWORD)
+    }
+
     /// Creates an active non-admin user through the API and returns its id.
     pub async fn create_user(&self, login: &str) -> i64 {
-        let response = self
-            .admin_json(
-                reqwest::Method::POST,
-                "/api/v3/users",
-                &json!({"login": login, "password": PASSWORD, "firstName": "Test", "lastName": login,
-                        "email": format!("{login}@example.com")}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "creating {login}");
-        response.json::<Value>().await.unwrap()["id"]
-            .as_i64()
-            .unwrap()
+        self.admin_api()
+            .create_user(&CreateUser {
+                login: login.into(),
+                password: PASSWORD.into(),
+                first_name: "Test".into(),
+                last_name: login.into(),
+                email: format!("{login}@example.com"),
+                admin: false,
+                status: None,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("creating {login}: {e}"))
+            .id
     }
 }
 
@@ -255,70 +267,50 @@ impl TestApp {
 
     /// Creates a project as the admin and returns its id.
     pub async fn create_project(&self, name: &str) -> i64 {
-        let response = self
-            .admin_json(
-                reqwest::Method::POST,
-                "/api/v3/projects",
-                &json!({"name": name}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "creating project {name}");
-        body(response).await["id"].as_i64().unwrap()
+        self.admin_api()
+            .create_project(&ProjectWrite { name: name.into() })
+            .await
+            .unwrap_or_else(|e| panic!("creating project {name}: {e}"))
+            .id
     }
 
     /// Enables a module of a project as the admin.
     pub async fn enable_module(&self, project_id: i64, module: &str) {
-        let response = self
-            .admin_json(
-                reqwest::Method::PUT,
-                &format!("/api/v3/projects/{project_id}/modules/{module}"),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(response.status(), 200, "enabling {module}");
+        self.admin_api()
+            .enable_module(project_id, module)
+            .await
+            .unwrap_or_else(|e| panic!("enabling {module}: {e}"));
     }
 
     /// Makes `user_id` a member of the project with one role, as the admin.
     pub async fn add_member(&self, project_id: i64, user_id: i64, role_id: i64) -> i64 {
-        let response = self
-            .admin_json(
-                reqwest::Method::POST,
-                "/api/v3/memberships",
-                &json!({"_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                                   "principal": {"href": format!("/api/v3/users/{user_id}")},
-                                   "roles": [{"href": format!("/api/v3/roles/{role_id}")}]}}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "adding member {user_id}");
-        body(response).await["id"].as_i64().unwrap()
+        self.admin_api()
+            .create_membership(&MembershipWrite::new(
+                project_id,
+                user_id,
+                &role_href(role_id),
+            ))
+            .await
+            .unwrap_or_else(|e| panic!("adding member {user_id}: {e}"))
+            .id
     }
 
     /// Enables a storage in a project as the admin; returns the project storage id.
     pub async fn enable_storage(&self, project_id: i64, storage_id: i64) -> i64 {
-        let response = self
-            .admin_json(
-                reqwest::Method::POST,
-                "/api/v3/project_storages",
-                &json!({"projectFolderMode": "inactive",
-                        "_links": {"project": {"href": format!("/api/v3/projects/{project_id}")},
-                                   "storage": {"href": format!("/api/v3/storages/{storage_id}")}}}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "enabling storage {storage_id}");
-        body(response).await["id"].as_i64().unwrap()
+        self.admin_api()
+            .create_project_storage(&ProjectStorageWrite::inactive(project_id, storage_id))
+            .await
+            .unwrap_or_else(|e| panic!("enabling storage {storage_id}: {e}"))
+            .id
     }
 
     /// Creates a work package in a project as the admin; returns its id.
     pub async fn create_work_package(&self, project_id: i64, subject: &str) -> i64 {
-        let response = self
-            .admin_json(
-                reqwest::Method::POST,
-                &format!("/api/v3/projects/{project_id}/work_packages"),
-                &json!({"subject": subject}),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "creating work package {subject}");
-        body(response).await["id"].as_i64().unwrap()
+        self.admin_api()
+            .create_work_package(project_id, &WorkPackageWrite::new(subject))
+            .await
+            .unwrap_or_else(|e| panic!("creating work package {subject}: {e}"))
+            .id
     }
 }
 
