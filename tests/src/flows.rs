@@ -6,7 +6,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use storage_protocol::{
     nextcloud::ProvisionUser,
-    openproject::CreateUser,
+    openproject::UserWrite,
     projects::{MembershipWrite, ProjectStorageWrite, ProjectWrite, MODULE_STORAGES},
 };
 
@@ -149,15 +149,13 @@ pub async fn user_on_both_sides(
 ) -> i64 {
     let user = pair
         .openproject_admin()
-        .create_user(&CreateUser {
-            login: login.into(),
-            password: password.into(),
-            first_name: login.into(),
-            last_name: last_name.into(),
-            email: format!("{login}@example.com"),
-            admin: false,
-            status: None,
-        })
+        .create_user(&UserWrite::new(
+            login,
+            password,
+            login,
+            last_name,
+            &format!("{login}@example.com"),
+        ))
         .await
         .expect("the OpenProject user is created");
     add_member(pair, project, user.id, role).await;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::hal::Link;
+use crate::{hal::Link, lenient::Lenient};
 
 pub const API_BASE: &str = "/api/v3";
 pub const CORE_VERSION: &str = "17.1.0";
@@ -171,20 +171,47 @@ pub struct User {
     pub links: UserLinks,
 }
 
-/// `POST /api/v3/users` as a client sends it. The service reads bodies leniently (wrong types
-/// count as blank) so that every mistake gets the contract's message.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v3/users` and `PATCH /api/v3/users/{id}`. Every key may be absent (a PATCH
+/// changes what it names), and a wrong type is a rule failure in the contract's order
+/// ([`Lenient`]); unknown and read-only keys are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateUser {
-    pub login: String,
-    pub password: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    #[serde(default)]
-    pub admin: bool,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<UserStatus>,
+pub struct UserWrite {
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub login: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub password: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub first_name: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub last_name: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub email: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub admin: Lenient<bool>,
+    /// One of [`UserStatus`]; any other string is a rule failure, not a parse error.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub status: Lenient<String>,
+}
+
+impl UserWrite {
+    /// A new active user who is not an admin.
+    pub fn new(
+        login: &str,
+        password: &str,
+        first_name: &str,
+        last_name: &str,
+        email: &str,
+    ) -> Self {
+        Self {
+            login: login.to_string().into(),
+            password: password.to_string().into(),
+            first_name: first_name.to_string().into(),
+            last_name: last_name.to_string().into(),
+            email: email.to_string().into(),
+            ..Self::default()
+        }
+    }
 }
 
 /// `POST /api/v3/users/me/api_token` (Extension): the token, shown once.
@@ -224,7 +251,7 @@ mod tests {
         assert_round_trip::<Configuration>("op_configuration");
         assert_round_trip::<User>("op_user_full");
         assert_round_trip::<User>("op_user_public");
-        assert_round_trip::<CreateUser>("op_create_user");
+        assert_round_trip::<UserWrite>("op_create_user");
         assert_round_trip::<ApiToken>("op_api_token");
     }
 

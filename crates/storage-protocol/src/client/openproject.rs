@@ -6,7 +6,7 @@ use super::{call, ClientError, Endpoint};
 use crate::{
     file_links::{file_links_of, FileLink, FileLinksWrite},
     hal::Collection,
-    openproject::{CreateUser, User, API_BASE},
+    openproject::{User, UserWrite, API_BASE},
     projects::{
         project_href, Membership, MembershipWrite, Project, ProjectModules, ProjectStorage,
         ProjectStorageWrite, ProjectWrite, Role,
@@ -67,7 +67,7 @@ impl OpenProjectApi {
     }
 
     /// `POST /api/v3/users`.
-    pub async fn create_user(&self, user: &CreateUser) -> Result<User, ClientError> {
+    pub async fn create_user(&self, user: &UserWrite) -> Result<User, ClientError> {
         call(
             self.request(Method::POST, &format!("{API_BASE}/users"))
                 .json(user),

@@ -19,10 +19,7 @@ use storage_protocol::{
     },
 };
 
-use super::{
-    input::Field,
-    permissions::{Access, Permission},
-};
+use super::permissions::{Access, Permission};
 use crate::db::{
     file_links::ProjectStorage,
     oauth_applications::{NewOAuthApplication, OAuthApplication},
@@ -65,14 +62,14 @@ pub enum PasswordChange {
 /// The writable properties of a storage body (§6.4); absent keys are `None`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct StorageInput {
-    pub provider_type: Option<Field<Option<String>>>,
-    pub name: Option<Field<String>>,
-    pub host: Option<Field<Option<String>>>,
-    pub authentication_method: Option<Field<Option<String>>>,
+    pub provider_type: Lenient<Option<String>>,
+    pub name: Lenient<String>,
+    pub host: Lenient<Option<String>>,
+    pub authentication_method: Lenient<Option<String>>,
     pub application_password: Option<PasswordChange>,
-    pub storage_audience: Option<Field<Option<String>>>,
-    pub token_exchange_scope: Option<Field<Option<String>>>,
-    pub forbidden_file_name_characters: Option<Field<Option<String>>>,
+    pub storage_audience: Lenient<Option<String>>,
+    pub token_exchange_scope: Lenient<Option<String>>,
+    pub forbidden_file_name_characters: Lenient<Option<String>>,
 }
 
 impl StorageInput {
@@ -84,11 +81,11 @@ impl StorageInput {
             Lenient::Absent | Lenient::Invalid => None,
         };
         let link = |pick: fn(&StorageWriteLinks) -> &Lenient<Option<Object<LinkWrite>>>| {
-            links.and_then(|links| link_href(pick(links)))
+            links.map_or(Lenient::Absent, |links| link_href(pick(links)))
         };
         Self {
             provider_type: link(|l| &l.type_),
-            name: field(&write.name),
+            name: write.name.clone(),
             host: link(|l| &l.origin),
             authentication_method: link(|l| &l.authentication_method),
             application_password: match &write.application_password {
@@ -99,9 +96,9 @@ impl StorageInput {
                 Lenient::Value(_) => Some(PasswordChange::Clear),
                 Lenient::Invalid => Some(PasswordChange::Invalid),
             },
-            storage_audience: field(&write.storage_audience),
-            token_exchange_scope: field(&write.token_exchange_scope),
-            forbidden_file_name_characters: field(&write.forbidden_file_name_characters),
+            storage_audience: write.storage_audience.clone(),
+            token_exchange_scope: write.token_exchange_scope.clone(),
+            forbidden_file_name_characters: write.forbidden_file_name_characters.clone(),
         }
     }
 
@@ -111,27 +108,18 @@ impl StorageInput {
     }
 }
 
-/// A field as the rules read it: absent, a value, or of the wrong type.
-fn field<T: Clone>(lenient: &Lenient<T>) -> Option<Field<T>> {
-    match lenient {
-        Lenient::Absent => None,
-        Lenient::Value(value) => Some(Field::Value(value.clone())),
-        Lenient::Invalid => Some(Field::Invalid),
-    }
-}
-
 /// A link's href: absent when the link is absent; `null` (the link or its href) reads as
 /// `Value(None)`.
-fn link_href(link: &Lenient<Option<Object<LinkWrite>>>) -> Option<Field<Option<String>>> {
+fn link_href(link: &Lenient<Option<Object<LinkWrite>>>) -> Lenient<Option<String>> {
     match link {
-        Lenient::Absent => None,
-        Lenient::Invalid => Some(Field::Invalid),
-        Lenient::Value(None) => Some(Field::Value(None)),
-        Lenient::Value(Some(Object(link))) => Some(match &link.href {
-            Lenient::Absent | Lenient::Value(None) => Field::Value(None),
-            Lenient::Value(Some(href)) => Field::Value(Some(href.clone())),
-            Lenient::Invalid => Field::Invalid,
-        }),
+        Lenient::Absent => Lenient::Absent,
+        Lenient::Invalid => Lenient::Invalid,
+        Lenient::Value(None) => Lenient::Value(None),
+        Lenient::Value(Some(Object(link))) => match &link.href {
+            Lenient::Absent | Lenient::Value(None) => Lenient::Value(None),
+            Lenient::Value(Some(href)) => Lenient::Value(Some(href.clone())),
+            Lenient::Invalid => Lenient::Invalid,
+        },
     }
 }
 
@@ -173,10 +161,10 @@ impl Violations {
     }
 }
 
-fn optional_text(field: &Option<Field<Option<String>>>, current: Option<&str>) -> Option<String> {
+fn optional_text(field: &Lenient<Option<String>>, current: Option<&str>) -> Option<String> {
     match field {
-        None | Some(Field::Invalid) => current.map(str::to_string),
-        Some(Field::Value(value)) => value.clone(),
+        Lenient::Absent | Lenient::Invalid => current.map(str::to_string),
+        Lenient::Value(value) => value.clone(),
     }
 }
 
@@ -189,8 +177,8 @@ fn local_rules(
 ) {
     // Rule 1: on POST the provider type must be Nextcloud; on PATCH it may only be repeated.
     match (&input.provider_type, creating) {
-        (Some(Field::Value(Some(urn))), _) if urn == PROVIDER_NEXTCLOUD => {}
-        (None, false) => {}
+        (Lenient::Value(Some(urn)), _) if urn == PROVIDER_NEXTCLOUD => {}
+        (Lenient::Absent, false) => {}
         (_, true) => violations.add(1, "providerType", msg::PROVIDER_TYPE_INVALID),
         (_, false) => violations.0.push((
             1,
@@ -206,9 +194,9 @@ fn local_rules(
     }
     check_host_syntax(candidate, violations);
     let method_ok = match &input.authentication_method {
-        None | Some(Field::Value(None)) => true,
-        Some(Field::Value(Some(urn))) => urn == AUTH_TWO_WAY_OAUTH2,
-        Some(Field::Invalid) => false,
+        Lenient::Absent | Lenient::Value(None) => true,
+        Lenient::Value(Some(urn)) => urn == AUTH_TWO_WAY_OAUTH2,
+        Lenient::Invalid => false,
     };
     if !method_ok {
         violations.add(
@@ -424,15 +412,14 @@ pub fn check_new(secret_box: &SecretBox, input: &StorageInput) -> Checked {
     let candidate = Candidate {
         name: input
             .name
-            .as_ref()
-            .and_then(Field::value)
+            .value()
             .map(|s| s.trim().to_string())
             .unwrap_or_default(),
         host: match &input.host {
-            Some(Field::Value(Some(raw))) => normalize_host(raw),
+            Lenient::Value(Some(raw)) => normalize_host(raw),
             _ => None,
         },
-        host_invalid_type: matches!(input.host, Some(Field::Invalid)),
+        host_invalid_type: matches!(input.host, Lenient::Invalid),
         application_password_sealed: sealed_password(secret_box, &input.application_password, None),
         password_to_check: match &input.application_password {
             Some(PasswordChange::Set(p)) => Some(p.clone()),
@@ -511,9 +498,9 @@ fn updated_candidate(secret_box: &SecretBox, storage: &Storage, input: &StorageI
     )
     .readable();
     let host = match &input.host {
-        None => storage.host.clone(),
-        Some(Field::Value(Some(raw))) => normalize_host(raw),
-        Some(_) => None,
+        Lenient::Absent => storage.host.clone(),
+        Lenient::Value(Some(raw)) => normalize_host(raw),
+        Lenient::Value(None) | Lenient::Invalid => None,
     };
     let password_to_check = match &input.application_password {
         Some(PasswordChange::Set(p))
@@ -536,14 +523,14 @@ fn updated_candidate(secret_box: &SecretBox, storage: &Storage, input: &StorageI
     };
     Candidate {
         name: match &input.name {
-            None => storage.name.clone(),
-            Some(field) => field
+            Lenient::Absent => storage.name.clone(),
+            field => field
                 .value()
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default(),
         },
         host,
-        host_invalid_type: matches!(input.host, Some(Field::Invalid)),
+        host_invalid_type: matches!(input.host, Lenient::Invalid),
         application_password_sealed,
         password_to_check,
         password_invalid_type: matches!(input.application_password, Some(PasswordChange::Invalid)),
@@ -818,23 +805,23 @@ mod tests {
         let input = StorageInput::from_body(&json!({"_links": {
             "origin": {"href": "https://x"}, "type": null, "authenticationMethod": {"href": 3}
         }}));
-        assert_eq!(input.host, Some(Field::Value(Some("https://x".into()))));
-        assert_eq!(input.provider_type, Some(Field::Value(None)));
-        assert_eq!(input.authentication_method, Some(Field::Invalid));
-        assert_eq!(StorageInput::from_body(&json!({})).host, None);
+        assert_eq!(input.host, Lenient::Value(Some("https://x".into())));
+        assert_eq!(input.provider_type, Lenient::Value(None));
+        assert_eq!(input.authentication_method, Lenient::Invalid);
+        assert_eq!(StorageInput::from_body(&json!({})).host, Lenient::Absent);
         // `_links` that is not an object names nothing; a link that is not an object is invalid,
         // also when serde could read it by position.
         assert_eq!(
             StorageInput::from_body(&json!({"_links": ["x"]})).host,
-            None
+            Lenient::Absent
         );
         assert_eq!(
             StorageInput::from_body(&json!({"_links": {"origin": ["https://x"]}})).host,
-            Some(Field::Invalid)
+            Lenient::Invalid
         );
         assert_eq!(
             StorageInput::from_body(&json!({"_links": {"origin": {}}})).host,
-            Some(Field::Value(None))
+            Lenient::Value(None)
         );
     }
 
@@ -855,17 +842,12 @@ mod tests {
     fn messages_for(body: Value, creating: bool) -> Vec<String> {
         let input = StorageInput::from_body(&body);
         let mut candidate = candidate(None);
-        candidate.name = input
-            .name
-            .as_ref()
-            .and_then(Field::value)
-            .cloned()
-            .unwrap_or_default();
+        candidate.name = input.name.value().cloned().unwrap_or_default();
         candidate.host = match &input.host {
-            Some(Field::Value(Some(raw))) => normalize_host(raw),
+            Lenient::Value(Some(raw)) => normalize_host(raw),
             _ => None,
         };
-        candidate.host_invalid_type = matches!(input.host, Some(Field::Invalid));
+        candidate.host_invalid_type = matches!(input.host, Lenient::Invalid);
         let mut violations = Violations::default();
         local_rules(&input, &candidate, creating, &mut violations);
         violations

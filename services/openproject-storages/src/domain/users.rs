@@ -1,7 +1,6 @@
 //! Users of the host model: reading write bodies, validation with the contract's messages, and
 //! the create/update operations.
 
-use serde_json::Value;
 use service_kit::{
     application::{AdminBootstrap, AdminPassword},
     crypto,
@@ -9,10 +8,10 @@ use service_kit::{
 };
 use storage_protocol::{
     hal::HalError,
-    openproject::{user_messages as msg, UserStatus},
+    lenient::Lenient,
+    openproject::{user_messages as msg, UserStatus, UserWrite},
 };
 
-use super::input::{string_field, trimmed, Field};
 use crate::db::{
     sessions,
     users::{NewUserRow, User, UserChanges},
@@ -23,35 +22,14 @@ pub const MIN_PASSWORD_LENGTH: usize = 10;
 /// Reserved for API-key Basic authentication (`apikey:<token>`).
 pub const RESERVED_LOGIN: &str = "apikey";
 
-/// The writable attributes of a user body. Absent keys are `None`; present keys of the wrong
-/// type are `Some(Invalid)` so the rule for that attribute reports them.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct UserInput {
-    pub login: Option<Field<String>>,
-    pub password: Option<Field<String>>,
-    pub first_name: Option<Field<String>>,
-    pub last_name: Option<Field<String>>,
-    pub email: Option<Field<String>>,
-    pub admin: Option<Field<bool>>,
-    pub status: Option<Field<String>>,
+/// The trimmed text of a field, `""` when absent or of the wrong type.
+fn trimmed(field: &Lenient<String>) -> &str {
+    field.value().map_or("", |s| s.trim())
 }
 
-impl UserInput {
-    /// Reads a request body; unknown and read-only properties are ignored.
-    pub fn from_body(body: &Value) -> Self {
-        Self {
-            login: string_field(body, "login"),
-            password: string_field(body, "password"),
-            first_name: string_field(body, "firstName"),
-            last_name: string_field(body, "lastName"),
-            email: string_field(body, "email"),
-            admin: body.get("admin").map(|v| match v {
-                Value::Bool(b) => Field::Value(*b),
-                _ => Field::Invalid,
-            }),
-            status: string_field(body, "status"),
-        }
-    }
+/// The trimmed text of a field the body sets.
+fn trimmed_change(field: &Lenient<String>) -> Option<String> {
+    field.value().map(|s| s.trim().to_string())
 }
 
 fn is_valid_email(email: &str) -> bool {
@@ -71,28 +49,24 @@ fn is_valid_email(email: &str) -> bool {
 /// Rules shared by create and update for the attributes present in `input`.
 fn check_common(
     conn: &mut Conn,
-    input: &UserInput,
+    input: &UserWrite,
     except: Option<i64>,
     creating: bool,
     errors: &mut Vec<HalError>,
 ) -> diesel::QueryResult<()> {
-    if creating || input.password.is_some() {
-        let password = input
-            .password
-            .as_ref()
-            .and_then(Field::value)
-            .map_or("", String::as_str);
+    if creating || !input.password.is_absent() {
+        let password = input.password.value().map_or("", String::as_str);
         if password.chars().count() < MIN_PASSWORD_LENGTH {
             errors.push(HalError::violation("password", msg::PASSWORD_TOO_SHORT));
         }
     }
-    if (creating || input.first_name.is_some()) && trimmed(&input.first_name).is_empty() {
+    if (creating || !input.first_name.is_absent()) && trimmed(&input.first_name).is_empty() {
         errors.push(HalError::violation("firstName", msg::FIRST_NAME_BLANK));
     }
-    if (creating || input.last_name.is_some()) && trimmed(&input.last_name).is_empty() {
+    if (creating || !input.last_name.is_absent()) && trimmed(&input.last_name).is_empty() {
         errors.push(HalError::violation("lastName", msg::LAST_NAME_BLANK));
     }
-    if creating || input.email.is_some() {
+    if creating || !input.email.is_absent() {
         let email = trimmed(&input.email);
         if email.is_empty() {
             errors.push(HalError::violation("email", msg::EMAIL_BLANK));
@@ -102,13 +76,17 @@ fn check_common(
             errors.push(HalError::violation("email", msg::EMAIL_TAKEN));
         }
     }
-    if matches!(input.admin, Some(Field::Invalid)) {
+    if input.admin == Lenient::Invalid {
         errors.push(HalError::violation("admin", msg::ADMIN_INVALID));
     }
-    if let Some(status) = &input.status {
-        if status.value().and_then(|s| UserStatus::parse(s)).is_none() {
-            errors.push(HalError::violation("status", msg::STATUS_INVALID));
-        }
+    if !input.status.is_absent()
+        && input
+            .status
+            .value()
+            .and_then(|s| UserStatus::parse(s))
+            .is_none()
+    {
+        errors.push(HalError::violation("status", msg::STATUS_INVALID));
     }
     Ok(())
 }
@@ -123,7 +101,7 @@ pub enum UserError {
 
 /// Creates a user (`POST /api/v3/users`), checking the rules in the contract's order. The
 /// password hash is computed by the caller (argon2 is slow and belongs on a blocking thread).
-pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result<User, UserError> {
+pub fn create(conn: &mut Conn, input: &UserWrite, password_hash: &str) -> Result<User, UserError> {
     service_kit::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         let login = trimmed(&input.login);
@@ -140,11 +118,7 @@ pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result
         }
         let now = now_millis();
         let email = trimmed(&input.email);
-        let status = input
-            .status
-            .as_ref()
-            .and_then(Field::value)
-            .map_or("active", String::as_str);
+        let status = input.status.value().map_or("active", String::as_str);
         let row = NewUserRow {
             login,
             login_lower: login.to_lowercase(),
@@ -152,7 +126,7 @@ pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result
             last_name: trimmed(&input.last_name),
             email,
             email_lower: email.to_lowercase(),
-            admin: matches!(input.admin, Some(Field::Value(true))),
+            admin: input.admin.value() == Some(&true),
             status,
             password_hash,
             created_at: now,
@@ -174,7 +148,7 @@ pub fn create(conn: &mut Conn, input: &UserInput, password_hash: &str) -> Result
 pub fn update(
     conn: &mut Conn,
     user: &User,
-    input: &UserInput,
+    input: &UserWrite,
     password_hash: Option<&str>,
 ) -> Result<User, UserError> {
     service_kit::db::write_transaction(conn, |conn| {
@@ -183,26 +157,14 @@ pub fn update(
         if !errors.is_empty() {
             return Err(UserError::Invalid(errors));
         }
-        let email = input
-            .email
-            .as_ref()
-            .and_then(Field::value)
-            .map(|e| e.trim().to_string());
-        let status = input.status.as_ref().and_then(Field::value).cloned();
+        let email = trimmed_change(&input.email);
+        let status = input.status.value().cloned();
         let changes = UserChanges {
-            first_name: input
-                .first_name
-                .as_ref()
-                .and_then(Field::value)
-                .map(|s| s.trim().to_string()),
-            last_name: input
-                .last_name
-                .as_ref()
-                .and_then(Field::value)
-                .map(|s| s.trim().to_string()),
+            first_name: trimmed_change(&input.first_name),
+            last_name: trimmed_change(&input.last_name),
             email_lower: email.as_ref().map(|e| e.to_lowercase()),
             email,
-            admin: input.admin.as_ref().and_then(Field::value).copied(),
+            admin: input.admin.value().copied(),
             status: status.clone(),
             password_hash: password_hash.map(str::to_string),
             updated_at: Some(now_millis()),
@@ -217,11 +179,10 @@ pub fn update(
 
 /// The password of `input` when one must be hashed (create, or an update that sets one that
 /// passes the length rule).
-pub fn password_to_hash(input: &UserInput) -> Option<&str> {
+pub fn password_to_hash(input: &UserWrite) -> Option<&str> {
     input
         .password
-        .as_ref()
-        .and_then(Field::value)
+        .value()
         .map(String::as_str)
         .filter(|p| p.chars().count() >= MIN_PASSWORD_LENGTH)
 }
@@ -275,13 +236,14 @@ pub fn share_a_project(conn: &mut Conn, a: i64, b: i64) -> diesel::QueryResult<b
 mod tests {
     use super::*;
     use serde_json::json;
+    use storage_protocol::lenient::read_write_body;
 
     #[test]
     fn wrong_types_are_invalid_not_absent() {
-        let input = UserInput::from_body(&json!({"login": 5, "admin": "yes", "unknown": 1}));
-        assert_eq!(input.login, Some(Field::Invalid));
-        assert_eq!(input.admin, Some(Field::Invalid));
-        assert_eq!(input.email, None);
+        let input: UserWrite = read_write_body(&json!({"login": 5, "admin": "yes", "unknown": 1}));
+        assert_eq!(input.login, Lenient::Invalid);
+        assert_eq!(input.admin, Lenient::Invalid);
+        assert_eq!(input.email, Lenient::Absent);
     }
 
     #[test]
@@ -296,9 +258,9 @@ mod tests {
 
     #[test]
     fn short_passwords_are_not_hashed() {
-        let input = UserInput::from_body(&json!({"password": "short"}));
+        let input: UserWrite = read_write_body(&json!({"password": "short"}));
         assert_eq!(password_to_hash(&input), None);
-        let input = UserInput::from_body(&json!({"password": "long enough!"}));
+        let input: UserWrite = read_write_body(&json!({"password": "long enough!"}));
         assert_eq!(password_to_hash(&input), Some("long enough!"));
     }
 }

@@ -2,13 +2,10 @@
 //! changing users with their password hashed off the async threads.
 
 use service_kit::crypto;
+use storage_protocol::openproject::UserWrite;
 
 use crate::{
-    auth::Caller,
-    db::users::User,
-    domain::users::{self as domain, UserInput},
-    error::ApiError,
-    state::AppState,
+    auth::Caller, db::users::User, domain::users as domain, error::ApiError, state::AppState,
 };
 
 /// The user `id` as `caller` may see it: themself, anyone for admins, or someone sharing a
@@ -48,7 +45,7 @@ pub async fn page(state: &AppState, page: i64, size: i64) -> Result<(Vec<User>, 
         .await?)
 }
 
-pub async fn create(state: &AppState, input: UserInput) -> Result<User, ApiError> {
+pub async fn create(state: &AppState, input: UserWrite) -> Result<User, ApiError> {
     // A valid request always carries a hashable password; an invalid one is refused before use.
     let hash = hash_password(domain::password_to_hash(&input))
         .await?
@@ -59,7 +56,7 @@ pub async fn create(state: &AppState, input: UserInput) -> Result<User, ApiError
         .await
 }
 
-pub async fn update(state: &AppState, user: User, input: UserInput) -> Result<User, ApiError> {
+pub async fn update(state: &AppState, user: User, input: UserWrite) -> Result<User, ApiError> {
     let hash = hash_password(domain::password_to_hash(&input)).await?;
     state
         .db

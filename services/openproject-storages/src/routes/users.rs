@@ -1,13 +1,12 @@
 use actix_web::{get, http::StatusCode, patch, post, web, HttpResponse};
 use serde::Deserialize;
-use storage_protocol::hal::Paging;
+use storage_protocol::{hal::Paging, lenient::read_write_body};
 
 use super::hal;
 use crate::{
     auth::Caller,
     body::{parse_id, JsonBody},
     db::users::User,
-    domain::users::UserInput,
     error::ApiError,
     flows, representers,
     state::State,
@@ -65,7 +64,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let created = flows::users::create(&state, UserInput::from_body(&body.0)).await?;
+    let created = flows::users::create(&state, read_write_body(&body.0)).await?;
     Ok(hal(
         StatusCode::CREATED,
         &representers::user(&created, &caller.user),
@@ -98,7 +97,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let user = visible_user(&state, &caller, &id).await?;
     caller.require_admin()?;
-    let updated = flows::users::update(&state, user, UserInput::from_body(&body.0)).await?;
+    let updated = flows::users::update(&state, user, read_write_body(&body.0)).await?;
     Ok(hal(
         StatusCode::OK,
         &representers::user(&updated, &caller.user),

@@ -11,7 +11,7 @@ use service_kit::{
 };
 use storage_protocol::{
     client::OpenProjectApi,
-    openproject::CreateUser,
+    openproject::UserWrite,
     projects::{role_href, MembershipWrite, ProjectStorageWrite, ProjectWrite},
     storages::PROVIDER_NEXTCLOUD,
     work_packages::WorkPackageWrite,
@@ -111,15 +111,13 @@ impl TestApp {
     /// Creates an active non-admin user through the API and returns its id.
     pub async fn create_user(&self, login: &str) -> i64 {
         self.admin_api()
-            .create_user(&CreateUser {
-                login: login.into(),
-                password: PASSWORD.into(),
-                first_name: "Test".into(),
-                last_name: login.into(),
-                email: format!("{login}@example.com"),
-                admin: false,
-                status: None,
-            })
+            .create_user(&UserWrite::new(
+                login,
+                PASSWORD,
+                "Test",
+                login,
+                &format!("{login}@example.com"),
+            ))
             .await
             .unwrap_or_else(|e| panic!("creating {login}: {e}"))
             .id
