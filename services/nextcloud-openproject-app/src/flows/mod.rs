@@ -1,0 +1,36 @@
+//! The use cases, one async function per operation, grouped by area like the route modules.
+//! A flow owns what an operation does outside the request: its database hops (one
+//! [`service_kit::db::Db::run`] per transaction), its calls to OpenProject, and the order of
+//! both. Handlers extract, authorize, call one flow and map its result; `domain` holds the
+//! synchronous rules the flows run on a connection.
+//!
+//! Error rule: a flow returns [`ApiError`], the service's one error; domain errors reach it
+//! through their `From` conversions in `crate::error`. Flows whose failures a handler answers
+//! case by case (OpenProject calls, the token refresh) return their own enum instead, which
+//! never wraps [`ApiError`].
+
+use service_kit::db::AnyConnection;
+
+use crate::{error::ApiError, state::AppState};
+
+pub mod admin;
+pub mod apps;
+pub mod cloud_users;
+pub mod home;
+pub mod oauth2;
+pub mod pages;
+pub mod sessions;
+pub mod setup;
+
+/// Runs synchronous domain work on a pooled connection; its error converts into [`ApiError`].
+async fn run<T, E, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    state
+        .db
+        .run(move |conn| work(conn).map_err(Into::into))
+        .await
+}
