@@ -16,9 +16,14 @@ use crate::{error::ApiError, state::AppState};
 pub mod admin;
 pub mod apps;
 pub mod cloud_users;
+pub mod direct;
+pub mod direct_upload;
+pub mod fileinfo;
+pub mod files;
 pub mod home;
 pub mod oauth2;
 pub mod pages;
+pub mod search;
 pub mod sessions;
 pub mod setup;
 

@@ -10,9 +10,10 @@ use crate::{
     auth::MaybeUser,
     domain::{
         openproject_api::{elements, session, CallError},
-        search::{matching_files, FoundFile},
+        search::FoundFile,
     },
     error::ApiError,
+    flows,
     routes::{
         home::html,
         pages::{shell, to_login, Section, Shell},
@@ -78,11 +79,7 @@ pub async fn get(
     };
     let shell = shell(&state, &user, Section::Search).await?;
     let query = query.into_inner().q.unwrap_or_default().trim().to_string();
-    let (uid, wanted) = (user.uid.clone(), query.clone());
-    let files = state
-        .db
-        .run(move |conn| matching_files(conn, &uid, &wanted).map_err(ApiError::from))
-        .await?;
+    let files = flows::search::matching_files(&state, user.uid.clone(), query.clone()).await?;
     let work_packages = if !shell.search_enabled {
         WorkPackageResults::SearchOff
     } else if query.is_empty() {
