@@ -132,6 +132,7 @@ impl From<ConnectionError> for ApiError {
                 Self::BadRequest(app_messages::ADMIN_CONFIG_NOT_VALID.into())
             }
             ConnectionError::Database(e) => e.into(),
+            ConnectionError::Preference(e) => e.into(),
         }
     }
 }

@@ -22,6 +22,8 @@ pub mod fileinfo;
 pub mod files;
 pub mod home;
 pub mod oauth2;
+pub mod openproject_api;
+pub mod openproject_connection;
 pub mod pages;
 pub mod search;
 pub mod sessions;

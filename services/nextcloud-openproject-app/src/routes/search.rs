@@ -4,12 +4,12 @@
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
-use storage_protocol::openproject_api::{filters, ApiCall};
+use storage_protocol::openproject_api::filters;
 
 use crate::{
     auth::MaybeUser,
     domain::{
-        openproject_api::{elements, session, CallError},
+        openproject_api::{elements, CallError},
         search::FoundFile,
     },
     error::ApiError,
@@ -103,17 +103,14 @@ async fn search_work_packages(
     uid: &str,
     query: &str,
 ) -> Result<WorkPackageResults, ApiError> {
-    let session = match session(state.openproject(), uid).await {
+    let session = match flows::openproject_api::session(state, uid).await? {
         Ok(session) => session,
         Err(CallError::NoToken) => return Ok(WorkPackageResults::NotConnected),
-        Err(CallError::Unexpected(e)) => return Err(e),
         Err(_) => return Ok(WorkPackageResults::Failed),
     };
     // Every work package the user may see, not only those files can be linked to.
     let filters = filters::search(None, Some(query), true, &state.public_url);
-    let answer = session
-        .call(ApiCall::search_work_packages(filters), None)
-        .await;
+    let answer = flows::openproject_api::search_work_packages(&session, filters).await;
     Ok(match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => WorkPackageResults::Found(
@@ -123,7 +120,6 @@ async fn search_work_packages(
             ),
             None => WorkPackageResults::Failed,
         },
-        Err(CallError::Unexpected(e)) => return Err(e),
         Err(CallError::NoToken | CallError::Refused { status: 401, .. }) => {
             WorkPackageResults::NotConnected
         }
