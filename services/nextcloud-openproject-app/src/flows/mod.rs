@@ -15,6 +15,7 @@ use crate::{error::ApiError, state::AppState};
 
 pub mod admin;
 pub mod apps;
+pub mod authentication;
 pub mod cloud_users;
 pub mod direct;
 pub mod direct_upload;

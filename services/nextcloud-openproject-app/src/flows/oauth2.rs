@@ -5,12 +5,9 @@ use service_kit::{auth::ThrottleDecision, throttle, time::now_millis};
 
 use crate::{
     db::oauth_clients::OAuthClientRow,
-    domain::{
-        authentication,
-        oauth_server::{
-            self, AuthorizeCheck, AuthorizeParams, Decision, TokenParams, TokenResult,
-            ValidAuthorization,
-        },
+    domain::oauth_server::{
+        self, AuthorizeCheck, AuthorizeParams, Decision, TokenParams, TokenResult,
+        ValidAuthorization,
     },
     error::ApiError,
     state::AppState,
@@ -100,6 +97,6 @@ pub async fn token(
             Ok::<_, ApiError>((answer, decision))
         })
         .await?;
-    authentication::obey(decision, &client_address).await?;
+    super::authentication::obey(decision, &client_address).await?;
     Ok(answer)
 }

@@ -16,7 +16,6 @@ use storage_protocol::nextcloud::{messages, SESSION_COOKIE};
 use crate::{
     auth::{MaybeUser, REQUEST_TOKEN},
     body,
-    domain::authentication,
     error::{login_url, ApiError},
     flows,
     routes::home::{html, FILES_PATH},
@@ -107,7 +106,7 @@ pub async fn submit(
             Some(messages::CSRF_FAILED),
         );
     }
-    let uid = authentication::authenticate_form(
+    let uid = flows::authentication::authenticate_form(
         &state,
         &client_address(&req),
         form.user.clone(),
