@@ -23,6 +23,7 @@ pub mod fileinfo;
 pub mod files;
 pub mod home;
 pub mod oauth2;
+pub mod op_instance;
 pub mod openproject_api;
 pub mod openproject_connection;
 pub mod pages;
