@@ -30,6 +30,7 @@ pub mod pages;
 pub mod search;
 pub mod sessions;
 pub mod setup;
+pub mod webdav;
 
 /// Runs synchronous domain work on a pooled connection; its error converts into [`ApiError`].
 async fn run<T, E, F>(state: &AppState, work: F) -> Result<T, ApiError>

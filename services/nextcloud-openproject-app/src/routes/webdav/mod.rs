@@ -31,7 +31,7 @@ use crate::{
         },
     },
     error::ApiError,
-    flows::files::{read, read_stream, record_staged, stage_stream, write},
+    flows::files::{read_stream, stage_stream},
     state::AppState,
 };
 
