@@ -5,9 +5,10 @@
 //! synchronous rules the flows run on a connection.
 //!
 //! Error rule: a flow returns [`ApiError`], the service's one error; domain errors reach it
-//! through their `From` conversions in `crate::error`. Flows whose failures a handler answers
-//! case by case (OpenProject calls, the token refresh) return their own enum instead, which
-//! never wraps [`ApiError`].
+//! through their `From` conversions in `crate::error`. Where a handler answers a failure case
+//! by case, the case is a value inside the `Ok`: an OpenProject call returns
+//! [`openproject_api::Outcome`], `Result<Result<T, CallError>, ApiError>`, whose inner error is
+//! OpenProject's and outer error this service's. No domain error wraps [`ApiError`].
 
 use service_kit::db::AnyConnection;
 

@@ -108,16 +108,14 @@ pub async fn personal_settings(
     let Some(user) = caller.0 else {
         return Ok(to_login(&req));
     };
-    let shown = flows::openproject_connection::personal_state(&state, user.uid.clone()).await?;
+    let (shown, health) =
+        flows::openproject_connection::personal_settings(&state, &user.uid).await?;
     let name = shown.user_name.clone().unwrap_or_default();
-    let connection = if !shown.connected {
-        ConnectionView::NotConnected
-    } else {
-        match flows::openproject_api::connection_health(&state, &user.uid).await? {
-            ConnectionHealth::Working => ConnectionView::Working(name),
-            ConnectionHealth::Unreachable => ConnectionView::Unreachable(name),
-            ConnectionHealth::Broken => ConnectionView::Broken,
-        }
+    let connection = match health {
+        None => ConnectionView::NotConnected,
+        Some(ConnectionHealth::Working) => ConnectionView::Working(name),
+        Some(ConnectionHealth::Unreachable) => ConnectionView::Unreachable(name),
+        Some(ConnectionHealth::Broken) => ConnectionView::Broken,
     };
     let shell = shell(&state, &user, Section::PersonalSettings).await?;
     html(

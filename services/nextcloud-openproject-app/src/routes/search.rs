@@ -4,14 +4,10 @@
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
-use storage_protocol::openproject_api::filters;
 
 use crate::{
     auth::MaybeUser,
-    domain::{
-        openproject_api::{elements, CallError},
-        search::FoundFile,
-    },
+    domain::{openproject_api::CallError, search::FoundFile},
     error::ApiError,
     flows,
     routes::{
@@ -103,26 +99,16 @@ async fn search_work_packages(
     uid: &str,
     query: &str,
 ) -> Result<WorkPackageResults, ApiError> {
-    let session = match flows::openproject_api::session(state, uid).await? {
-        Ok(session) => session,
-        Err(CallError::NoToken) => return Ok(WorkPackageResults::NotConnected),
-        Err(_) => return Ok(WorkPackageResults::Failed),
-    };
-    // Every work package the user may see, not only those files can be linked to.
-    let filters = filters::search(None, Some(query), true, &state.public_url);
-    let answer = flows::openproject_api::search_work_packages(&session, filters).await;
-    Ok(match answer {
-        Ok(answer) => match elements(&answer.body) {
-            Some(list) => WorkPackageResults::Found(
-                list.iter()
-                    .filter_map(|wp| hit(&session.base, wp))
-                    .collect(),
-            ),
-            None => WorkPackageResults::Failed,
+    Ok(
+        match flows::search::work_packages(state, uid, query).await? {
+            Ok((base, Some(list))) => {
+                WorkPackageResults::Found(list.iter().filter_map(|wp| hit(&base, wp)).collect())
+            }
+            Ok((_, None)) => WorkPackageResults::Failed,
+            Err(CallError::NoToken | CallError::Refused { status: 401, .. }) => {
+                WorkPackageResults::NotConnected
+            }
+            Err(_) => WorkPackageResults::Failed,
         },
-        Err(CallError::NoToken | CallError::Refused { status: 401, .. }) => {
-            WorkPackageResults::NotConnected
-        }
-        Err(_) => WorkPackageResults::Failed,
-    })
+    )
 }

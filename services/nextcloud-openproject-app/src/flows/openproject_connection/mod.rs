@@ -16,12 +16,15 @@ use service_kit::{crypto::SecretBox, db::Db};
 use storage_protocol::storages::nextcloud_urls;
 
 use crate::{
-    domain::openproject_connection::{self as rules, config::PersonalState},
+    domain::{
+        openproject_api::ConnectionHealth,
+        openproject_connection::{self as rules, config::PersonalState},
+    },
     error::ApiError,
     state::AppState,
 };
 
-use super::run;
+use super::{openproject_api::connection_health, run};
 
 pub use authorize::finish_authorization;
 pub use config::update_config;
@@ -56,11 +59,21 @@ pub async fn start_authorization(state: &AppState, uid: String) -> Result<String
     .await
 }
 
-/// The personal settings page's state; the journey's outcome is shown once, so it is cleared.
-pub async fn personal_state(state: &AppState, uid: String) -> Result<PersonalState, ApiError> {
-    let secret_box = state.secret_box.clone();
-    run(state, move |conn| {
-        rules::personal_state(conn, &secret_box, &uid)
+/// The personal settings page's state (the journey's outcome is shown once, so it is
+/// cleared), and for a connected user the connection as OpenProject sees it now.
+pub async fn personal_settings(
+    state: &AppState,
+    uid: &str,
+) -> Result<(PersonalState, Option<ConnectionHealth>), ApiError> {
+    let (secret_box, owner) = (state.secret_box.clone(), uid.to_string());
+    let shown = run(state, move |conn| {
+        rules::personal_state(conn, &secret_box, &owner)
     })
-    .await
+    .await?;
+    let health = if shown.connected {
+        Some(connection_health(state, uid).await?)
+    } else {
+        None
+    };
+    Ok((shown, health))
 }
