@@ -78,7 +78,9 @@ async fn authenticate_session(
     state
         .db
         .run(move |conn| {
-            let Some((uid, expires_at_millis)) = sessions::resolve(conn, id.expose())? else {
+            let Some((uid, expires_at_millis)) =
+                sessions::resolve(conn, id.expose(), now_millis())?
+            else {
                 return Ok(None);
             };
             let method = AuthMethod::Session {
