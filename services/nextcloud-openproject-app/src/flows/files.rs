@@ -1,7 +1,8 @@
-//! The files' use cases around one connection and the content store: the caller's view loaded
-//! for the work, file writes in one serialized transaction, staged content committed with the
-//! transaction that records it, and content streamed to and from the store on blocking
-//! threads. The WebDAV, direct download and direct upload handlers call these.
+//! What the files' flows share around one connection and the content store: the caller's view
+//! loaded for the work, file writes in one serialized transaction, and staged content committed
+//! with the transaction that records it (for the WebDAV and direct upload flows); and content
+//! streamed to and from the store on blocking threads (for the handlers that read a body into
+//! the store or answer with a file).
 
 use std::io::Read;
 
@@ -28,7 +29,7 @@ const WRITE_CHUNK: usize = 1024 * 1024;
 const READ_CHUNK: usize = 256 * 1024;
 
 /// The caller's view, loaded inside `work`'s connection.
-pub async fn read<T: Send + 'static>(
+pub(super) async fn read<T: Send + 'static>(
     state: &AppState,
     user: &AuthenticatedUser,
     work: impl FnOnce(&mut AnyConnection, &Viewer) -> Result<T, FileError> + Send + 'static,
@@ -45,7 +46,7 @@ pub async fn read<T: Send + 'static>(
 }
 
 /// Like [`read`], in one serialized transaction.
-pub async fn write<T: Send + 'static>(
+pub(super) async fn write<T: Send + 'static>(
     state: &AppState,
     user: &AuthenticatedUser,
     work: impl FnOnce(&mut AnyConnection, &Viewer) -> Result<T, FileError> + Send + 'static,
@@ -55,7 +56,7 @@ pub async fn write<T: Send + 'static>(
 
 /// [`write`] for `uid`'s view, errors in the caller's type (anything a [`FileError`] converts
 /// into).
-pub async fn write_as<T: Send + 'static, E>(
+async fn write_as<T: Send + 'static, E>(
     state: &AppState,
     uid: String,
     work: impl FnOnce(&mut AnyConnection, &Viewer) -> Result<T, E> + Send + 'static,
@@ -79,7 +80,7 @@ where
 /// Records a staged upload with `work` in one serialized transaction. The content is moved into
 /// place before the commit; if anything fails, nothing of it is left (neither the staging file
 /// nor, after a rolled-back commit, the content).
-pub async fn record_staged<T: Send + 'static>(
+pub(super) async fn record_staged<T: Send + 'static>(
     state: &AppState,
     user: &AuthenticatedUser,
     staged: Staged,
@@ -89,7 +90,7 @@ pub async fn record_staged<T: Send + 'static>(
 }
 
 /// [`record_staged`] for `uid`'s view, errors in the caller's type.
-pub async fn record_staged_as<T: Send + 'static, E>(
+pub(super) async fn record_staged_as<T: Send + 'static, E>(
     state: &AppState,
     uid: String,
     staged: Staged,

@@ -10,7 +10,7 @@ use service_kit::{
 };
 use storage_protocol::oauth::openproject as op_oauth;
 
-use super::{connection_lock, ConnectionError, DASHBOARD_PATH, FILES_PATH, PERSONAL_SETTINGS_PATH};
+use super::{ConnectionError, DASHBOARD_PATH, FILES_PATH, PERSONAL_SETTINGS_PATH};
 use crate::domain::{
     preferences::{self, keys, PreferenceError},
     settings::AdminSettings,
@@ -84,29 +84,27 @@ impl FlowState {
     }
 }
 
-/// Reads and clears the journey's state and verifier, serialized per user: of two redirects
-/// carrying the same state, only one finds it.
+/// Reads and clears the journey's state and verifier. Run it in the user's serialized
+/// transaction ([`super::connection_lock`]): of two redirects carrying the same state, only one finds
+/// it.
 pub fn take_flow_state(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
     uid: &str,
 ) -> Result<FlowState, ConnectionError> {
-    crate::db::serialized_transaction(conn, connection_lock(uid), |conn| {
-        let starting_page =
-            preferences::get(conn, secret_box, uid, keys::OAUTH_JOURNEY_STARTING_PAGE)?;
-        let state = preferences::take(conn, secret_box, uid, keys::OAUTH_STATE)?;
-        // A verifier sealed with another key is as good as none.
-        let verifier =
-            preferences::take(conn, secret_box, uid, keys::CODE_VERIFIER).or_else(|e| match e {
-                PreferenceError::Sealed(_) => Ok(None),
-                other => Err(other),
-            })?;
-        Ok(FlowState {
-            starting_page,
-            state,
-            verifier,
-            settings: AdminSettings::load(conn, secret_box)?,
-        })
+    let starting_page = preferences::get(conn, secret_box, uid, keys::OAUTH_JOURNEY_STARTING_PAGE)?;
+    let state = preferences::take(conn, secret_box, uid, keys::OAUTH_STATE)?;
+    // A verifier sealed with another key is as good as none.
+    let verifier =
+        preferences::take(conn, secret_box, uid, keys::CODE_VERIFIER).or_else(|e| match e {
+            PreferenceError::Sealed(_) => Ok(None),
+            other => Err(other),
+        })?;
+    Ok(FlowState {
+        starting_page,
+        state,
+        verifier,
+        settings: AdminSettings::load(conn, secret_box)?,
     })
 }
 

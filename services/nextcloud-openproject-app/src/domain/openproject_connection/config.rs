@@ -91,25 +91,24 @@ pub struct PersonalState {
     pub error_message: Option<String>,
 }
 
+/// Reads the page's state and clears the journey's outcome; run it in one write transaction.
 pub fn personal_state(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
     uid: &str,
 ) -> Result<PersonalState, ConnectionError> {
-    service_kit::db::write_transaction(conn, |conn| {
-        let plain = |conn: &mut AnyConnection, key| user_preferences::get(conn, uid, APP_ID, key);
-        let connected = plain(conn, keys::TOKEN)?.is_some_and(|t| !t.is_empty());
-        let user_name = plain(conn, keys::USER_NAME)?.filter(|n| !n.is_empty());
-        let result = preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_RESULT)?;
-        let error_message =
-            preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_ERROR_MESSAGE)?;
-        Ok(PersonalState {
-            connected,
-            user_name,
-            admin_config_ok: setup::check(conn, secret_box)?.config_status_without_project_folder,
-            result,
-            error_message,
-        })
+    let plain = |conn: &mut AnyConnection, key| user_preferences::get(conn, uid, APP_ID, key);
+    let connected = plain(conn, keys::TOKEN)?.is_some_and(|t| !t.is_empty());
+    let user_name = plain(conn, keys::USER_NAME)?.filter(|n| !n.is_empty());
+    let result = preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_RESULT)?;
+    let error_message =
+        preferences::take(conn, secret_box, uid, keys::OAUTH_CONNECTION_ERROR_MESSAGE)?;
+    Ok(PersonalState {
+        connected,
+        user_name,
+        admin_config_ok: setup::check(conn, secret_box)?.config_status_without_project_folder,
+        result,
+        error_message,
     })
 }
 

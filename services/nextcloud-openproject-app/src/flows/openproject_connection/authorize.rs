@@ -1,6 +1,8 @@
 //! `GET APP/oauth-redirect` (nextcloud-openproject-app.md §4): the code exchanged at
 //! OpenProject, the connection stored, and the outcome kept for the personal settings page.
 
+use service_kit::db::serialized_transaction;
+
 use crate::{
     domain::{
         openproject_connection::{
@@ -8,7 +10,7 @@ use crate::{
                 denial_reason, starting_page_location, take_flow_state, RedirectParams,
                 EXCHANGE_PRECONDITIONS_FAILED,
             },
-            RESULT_ERROR, RESULT_SUCCESS,
+            connection_lock, RESULT_ERROR, RESULT_SUCCESS,
         },
         preferences::{self, keys},
     },
@@ -32,7 +34,9 @@ pub async fn finish_authorization(
     let secret_box = op.secret_box.clone();
     let owner = uid.to_string();
     let flow = run(state, move |conn| {
-        take_flow_state(conn, &secret_box, &owner)
+        serialized_transaction(conn, connection_lock(&owner), |conn| {
+            take_flow_state(conn, &secret_box, &owner)
+        })
     })
     .await?;
     let location = starting_page_location(flow.starting_page.as_deref());

@@ -12,7 +12,10 @@ pub mod authorize;
 pub mod config;
 pub mod tokens;
 
-use service_kit::{crypto::SecretBox, db::Db};
+use service_kit::{
+    crypto::SecretBox,
+    db::{write_transaction, Db},
+};
 use storage_protocol::storages::nextcloud_urls;
 
 use crate::{
@@ -67,7 +70,9 @@ pub async fn personal_settings(
 ) -> Result<(PersonalState, Option<ConnectionHealth>), ApiError> {
     let (secret_box, owner) = (state.secret_box.clone(), uid.to_string());
     let shown = run(state, move |conn| {
-        rules::personal_state(conn, &secret_box, &owner)
+        write_transaction(conn, |conn| {
+            rules::personal_state(conn, &secret_box, &owner)
+        })
     })
     .await?;
     let health = if shown.connected {
