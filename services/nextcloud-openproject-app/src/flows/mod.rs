@@ -1,8 +1,10 @@
 //! The use cases, one async function per operation, grouped by area like the route modules.
 //! A flow owns what an operation does outside the request: its database hops (one
 //! [`service_kit::db::Db::run`] per transaction), its calls to OpenProject, and the order of
-//! both. Handlers extract, authorize, call one flow and map its result; `domain` holds the
-//! synchronous rules the flows run on a connection.
+//! both. Handlers extract, authorize, call the operation's flow and map its result (an
+//! OpenProject wrapper opens the user's session first and checks its parameters in between, as
+//! the contract orders the refusals); `domain` holds the synchronous rules the flows run on a
+//! connection.
 //!
 //! Error rule: a flow returns [`ApiError`], the service's one error; domain errors reach it
 //! through their `From` conversions in `crate::error`. Where a handler answers a failure case
