@@ -13,8 +13,9 @@ use service_kit::client_address::client_address;
 use storage_protocol::{nextcloud::SESSION_COOKIE, ocs::OCS_API_REQUEST_HEADER};
 
 use crate::{
-    domain::authentication::{self, AuthMethod, AuthenticatedUser, RequestCredentials},
+    domain::authentication::{AuthMethod, AuthenticatedUser, RequestCredentials},
     error::{ApiError, OcsFormat},
+    flows,
     state::AppState,
 };
 
@@ -101,7 +102,7 @@ impl FromRequest for MaybeUser {
                 session_cookie: req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()),
                 client_address: client_address(&req),
             };
-            let user = MaybeUser(authentication::authenticate(&state, credentials).await?);
+            let user = MaybeUser(flows::authentication::authenticate(&state, credentials).await?);
             req.extensions_mut().insert(user.clone());
             Ok(user)
         })

@@ -27,7 +27,11 @@ use storage_protocol::{
 };
 
 use crate::domain::{
-    files::{direct_upload::DirectUploadError, FileError},
+    files::{
+        direct::{self, DirectError},
+        direct_upload::DirectUploadError,
+        FileError,
+    },
     openproject_connection::ConnectionError,
     preferences::PreferenceError,
     setup::SetupError,
@@ -128,6 +132,7 @@ impl From<ConnectionError> for ApiError {
                 Self::BadRequest(app_messages::ADMIN_CONFIG_NOT_VALID.into())
             }
             ConnectionError::Database(e) => e.into(),
+            ConnectionError::Preference(e) => e.into(),
         }
     }
 }
@@ -149,6 +154,17 @@ impl From<FileError> for ApiError {
             FileError::UploadBusy => Self::Conflict(e.to_string()),
             FileError::Database(e) => e.into(),
             FileError::Io(e) => Self::Unexpected(anyhow::Error::new(e).context("file content")),
+        }
+    }
+}
+
+impl From<DirectError> for ApiError {
+    fn from(e: DirectError) -> Self {
+        match e {
+            DirectError::NotAccessible => Self::ocs(404, direct::FILE_NOT_FOUND),
+            DirectError::Folder => Self::ocs(400, direct::FILES_ONLY),
+            DirectError::File(e) => e.into(),
+            DirectError::Database(e) => e.into(),
         }
     }
 }

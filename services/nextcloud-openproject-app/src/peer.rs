@@ -20,8 +20,8 @@ use storage_protocol::{
     oauth::openproject as op_oauth,
 };
 
-use crate::domain::openproject_connection::OpenProject;
 use crate::domain::settings::AdminSettings;
+use crate::flows::openproject_connection::OpenProject;
 
 /// A token without `expires_in` lives this long.
 pub const DEFAULT_LIFETIME_SECS: i64 = 3600;

@@ -6,10 +6,8 @@ use service_kit::application::CoreState;
 
 use crate::{
     config::Settings,
-    domain::{
-        files::store::ContentStore, openproject_api::ResourceCache,
-        openproject_connection::OpenProject,
-    },
+    domain::{files::store::ContentStore, openproject_api::ResourceCache},
+    flows::openproject_connection::OpenProject,
 };
 
 pub struct AppState {

@@ -1,24 +1,15 @@
-//! Calls to the OpenProject API for a Nextcloud user (spec §6): the user's token (refreshed when
-//! due), the stored OpenProject URL, the request headers, and the filters the wrappers send.
-//! The route module decides how each endpoint answers a failure.
+//! The rules of the OpenProject API wrappers (spec §6): why a call failed ([`CallError`]),
+//! what its outcome means for the connection, the bodies sent and the parts of answers kept.
+//! `flows::openproject_api` makes the calls; the route module decides how each endpoint answers
+//! a failure.
 
 use chrono::{SecondsFormat, TimeZone, Utc};
-use reqwest::{header, Method};
 use serde_json::Value;
-use service_kit::crypto::SecretString;
-use service_kit::http_client::SendObserved;
-use storage_protocol::{
-    files::{Href, NewFileLink, NewFileLinkLinks, NewFileLinks, OriginData, MIME_DIRECTORY},
-    integration_app::USER_AGENT,
-    openproject_api::{ApiCall, Verb},
+use storage_protocol::files::{
+    Href, NewFileLink, NewFileLinkLinks, NewFileLinks, OriginData, MIME_DIRECTORY,
 };
 
-use super::{
-    files::{info::FileInfoLink, Viewer},
-    openproject_connection::{openproject_access_token, AccessTokenError, OpenProject},
-    settings::{is_valid_openproject_url, AdminSettings},
-};
-use crate::error::ApiError;
+use super::files::{info::FileInfoLink, FileError, Viewer};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
@@ -34,8 +25,6 @@ pub enum CallError {
     /// The request failed (connection, timeout, unreadable answer).
     #[error("OpenProject could not be reached")]
     Network,
-    #[error(transparent)]
-    Unexpected(#[from] ApiError),
 }
 
 impl CallError {
@@ -65,123 +54,6 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// A user's authenticated access to OpenProject.
-pub struct Session<'a> {
-    op: OpenProject<'a>,
-    /// The stored URL without trailing `/`.
-    pub base: String,
-    token: SecretString,
-}
-
-/// The stored OpenProject URL without trailing `/`, when valid.
-pub async fn openproject_url(op: OpenProject<'_>) -> Result<String, CallError> {
-    let secret_box = op.secret_box.clone();
-    let settings = op
-        .db
-        .run(move |conn| AdminSettings::load(conn, &secret_box).map_err(ApiError::from))
-        .await?;
-    let url = settings.openproject_instance_url;
-    if is_valid_openproject_url(&url) {
-        Ok(url.trim_end_matches('/').to_string())
-    } else {
-        Err(CallError::InvalidUrl)
-    }
-}
-
-/// The token first (401), then the URL (400), as the real app checks them.
-pub async fn session<'a>(op: OpenProject<'a>, uid: &str) -> Result<Session<'a>, CallError> {
-    let token = openproject_access_token(op, uid)
-        .await
-        .map_err(|e| match e {
-            AccessTokenError::NotConnected | AccessTokenError::RefreshFailed => CallError::NoToken,
-            AccessTokenError::Unexpected(e) => CallError::Unexpected(e),
-        })?;
-    let base = openproject_url(op).await?;
-    Ok(Session { op, base, token })
-}
-
-impl Session<'_> {
-    /// One call; an error status is [`CallError::Refused`].
-    pub async fn call(&self, call: ApiCall, body: Option<&Value>) -> Result<Answer, CallError> {
-        let answer = self.raw(call, body).await?;
-        if (200..300).contains(&answer.status) {
-            Ok(answer)
-        } else {
-            Err(CallError::Refused {
-                status: answer.status,
-                body: answer.body,
-            })
-        }
-    }
-
-    async fn raw(&self, call: ApiCall, body: Option<&Value>) -> Result<Answer, CallError> {
-        let mut url = url::Url::parse(&format!("{}{}", self.base, call.path))
-            .map_err(|_| CallError::InvalidUrl)?;
-        if !call.query.is_empty() {
-            let mut pairs = url.query_pairs_mut();
-            for (key, value) in &call.query {
-                pairs.append_pair(key, value);
-            }
-        }
-        let method = match call.verb {
-            Verb::Get => Method::GET,
-            Verb::Post => Method::POST,
-            Verb::Delete => Method::DELETE,
-        };
-        let mut request = self
-            .op
-            .http
-            .request(method, url)
-            .bearer_auth(self.token.expose())
-            .header(header::USER_AGENT, USER_AGENT)
-            .header(header::ACCEPT, "application/json");
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        let response = request
-            .send_observed()
-            .await
-            .map_err(|_| CallError::Network)?;
-        let status = response.status().as_u16();
-        let text = response.text().await.map_err(|_| CallError::Network)?;
-        let body = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Ok(Answer { status, body })
-    }
-
-    /// Raw bytes and content type of a successful GET (avatars).
-    pub async fn bytes(&self, call: ApiCall) -> Result<(String, Vec<u8>), CallError> {
-        let url = format!("{}{}", self.base, call.path);
-        let response = self
-            .op
-            .http
-            .get(url)
-            .bearer_auth(self.token.expose())
-            .header(header::USER_AGENT, USER_AGENT)
-            .send_observed()
-            .await
-            .map_err(|_| CallError::Network)?;
-        let status = response.status().as_u16();
-        if !(200..300).contains(&status) {
-            return Err(CallError::Refused {
-                status,
-                body: Value::Null,
-            });
-        }
-        let content_type = response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let bytes = response.bytes().await.map_err(|_| CallError::Network)?;
-        Ok((content_type, bytes.to_vec()))
-    }
-}
-
 /// Whether a user's stored connection still works, as OpenProject answers for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ConnectionHealth {
@@ -203,28 +75,6 @@ pub fn health_of(outcome: &Result<Answer, CallError>) -> ConnectionHealth {
         }) => ConnectionHealth::Broken,
         Err(_) => ConnectionHealth::Unreachable,
     }
-}
-
-/// Asks OpenProject who the user is, with the stored token (refreshed when due).
-pub async fn connection_health(
-    op: OpenProject<'_>,
-    uid: &str,
-) -> Result<ConnectionHealth, ApiError> {
-    let outcome = match session(op, uid).await {
-        Ok(session) => session.call(ApiCall::me(), None).await,
-        Err(e) => Err(e),
-    };
-    match outcome {
-        Err(CallError::Unexpected(e)) => Err(e),
-        other => Ok(health_of(&other)),
-    }
-}
-
-/// The user's unread notifications (`GET /api/v3/notifications`, unread only, all pages);
-/// `Ok(None)` when the answer has no elements.
-pub async fn unread_notifications(session: &Session<'_>) -> Result<Option<Vec<Value>>, CallError> {
-    let answer = session.call(ApiCall::unread_notifications(), None).await?;
-    Ok(elements(&answer.body).cloned())
 }
 
 /// `_embedded.elements` of a collection.
@@ -365,7 +215,7 @@ pub fn accessible_files(
     conn: &mut service_kit::db::AnyConnection,
     uid: &str,
     ids: &[i64],
-) -> Result<Option<Vec<FileInfoLink>>, ApiError> {
+) -> Result<Option<Vec<FileInfoLink>>, FileError> {
     let viewer = Viewer::load(conn, uid)?;
     let mut files = Vec::with_capacity(ids.len());
     for id in ids {

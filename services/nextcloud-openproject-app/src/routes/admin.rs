@@ -11,11 +11,9 @@ use storage_protocol::integration_app::{
 use crate::{
     auth::{check_csrf, MaybeUser},
     body,
-    domain::{
-        admin_overview::{self, AdminOverview},
-        settings, setup, team_folder,
-    },
+    domain::{admin_overview::AdminOverview, settings},
     error::ApiError,
+    flows,
     routes::{
         home::html,
         pages::{admin_page, Section, Shell},
@@ -41,11 +39,7 @@ pub async fn settings_page(
         Ok(shell) => shell,
         Err(response) => return Ok(response),
     };
-    let secret_box = state.secret_box.clone();
-    let overview = state
-        .db
-        .run(move |conn| admin_overview::load(conn, &secret_box).map_err(ApiError::from))
-        .await?;
+    let overview = flows::admin::overview(&state).await?;
     html(StatusCode::OK, &AdminSettingsPage { shell, overview })
 }
 
@@ -60,11 +54,7 @@ pub async fn put_admin_config(
     check_csrf(&state, &req, admin, None)?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let changes = settings::parse_admin_config(&raw).map_err(ApiError::BadRequest)?;
-    let secret_box = state.secret_box.clone();
-    let outcome = state
-        .db
-        .run(move |conn| setup::admin_config(conn, &secret_box, &changes).map_err(ApiError::from))
-        .await?;
+    let outcome = flows::setup::admin_config(&state, changes).await?;
     Ok(HttpResponse::Ok().json(AdminConfigResponse {
         status: outcome.status,
         op_user_app_password: outcome.app_password,
@@ -79,11 +69,7 @@ pub async fn post_nc_oauth(
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?;
     check_csrf(&state, &req, admin, None)?;
-    let secret_box = state.secret_box.clone();
-    let issued = state
-        .db
-        .run(move |conn| setup::rotate_client(conn, &secret_box).map_err(ApiError::from))
-        .await?;
+    let issued = flows::setup::rotate_client(&state).await?;
     Ok(HttpResponse::Ok().json(NcOauthResponse {
         nextcloud_oauth_client_name: issued.client.name,
         openproject_redirect_uri: issued.client.redirect_uri,
@@ -98,11 +84,7 @@ pub async fn check_admin_config(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let secret_box = state.secret_box.clone();
-    let check = state
-        .db
-        .run(move |conn| setup::check(conn, &secret_box).map_err(ApiError::from))
-        .await?;
+    let check = flows::setup::check(&state).await?;
     Ok(HttpResponse::Ok().json(CheckAdminConfig {
         config_status_without_project_folder: check.config_status_without_project_folder,
         project_folder_setup_status: check.project_folder_setup_status,
@@ -115,10 +97,7 @@ pub async fn project_folder_status(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let result = state
-        .db
-        .run(|conn| team_folder::is_set_up(conn).map_err(ApiError::from))
-        .await?;
+    let result = flows::admin::project_folder_status(&state).await?;
     Ok(HttpResponse::Ok().json(ResultFlag { result }))
 }
 

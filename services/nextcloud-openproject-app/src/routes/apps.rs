@@ -15,8 +15,9 @@ use storage_protocol::nextcloud::APP_VERSION;
 
 use crate::{
     auth::{app_state, check_csrf, MaybeUser},
-    domain::apps::{self, is_integration_path, KNOWN_APPS},
+    domain::apps::{is_integration_path, KNOWN_APPS},
     error::{ApiError, OcsFormat},
+    flows,
     routes::{
         home::html,
         pages::{admin_page, Section, Shell},
@@ -32,12 +33,7 @@ pub async fn hide_when_disabled(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if is_integration_path(req.path()) {
         let enabled = match app_state(req.request()) {
-            Ok(state) => {
-                state
-                    .db
-                    .run(|conn| apps::is_enabled(conn).map_err(ApiError::from))
-                    .await
-            }
+            Ok(state) => flows::apps::is_enabled(&state).await,
             Err(e) => Err(e),
         };
         match enabled {
@@ -53,10 +49,7 @@ pub async fn hide_when_disabled(
 
 /// Whether the integration is enabled (capabilities list it only then).
 pub async fn integration_enabled(state: &AppState) -> Result<bool, ApiError> {
-    state
-        .db
-        .run(|conn| apps::is_enabled(conn).map_err(ApiError::from))
-        .await
+    flows::apps::is_enabled(state).await
 }
 
 #[derive(serde::Deserialize)]
@@ -122,10 +115,7 @@ async fn set_enabled(
     if !KNOWN_APPS.contains(&app.as_str()) {
         return Err(ApiError::Missing(format!("The app {app} is not installed")));
     }
-    state
-        .db
-        .run(move |conn| apps::set_enabled(conn, enabled).map_err(ApiError::from))
-        .await?;
+    flows::apps::set_enabled(&state, enabled).await?;
     tracing::info!(target: "audit", admin = %admin.uid, %app, enabled, "app state changed");
     format.ok(json!([]))
 }

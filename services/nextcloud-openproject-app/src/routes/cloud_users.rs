@@ -6,9 +6,9 @@ use storage_protocol::nextcloud::{messages, ProvisionUser, ProvisionedUser};
 use crate::{
     auth::{check_csrf, MaybeUser, REQUEST_TOKEN},
     body,
-    db::users,
-    domain::{provisioning, users::cloud_user},
+    domain::provisioning,
     error::{ApiError, OcsFormat},
+    flows,
     state::AppState,
 };
 
@@ -19,13 +19,7 @@ pub async fn current(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let uid = caller.require_user()?.uid.clone();
-    let user = state
-        .db
-        .run(move |conn| {
-            let row = users::find(conn, &uid)?.ok_or(ApiError::NotLoggedIn)?;
-            Ok::<_, ApiError>(cloud_user(conn, row)?)
-        })
-        .await?;
+    let user = flows::cloud_users::current(&state, uid).await?;
     format.ok(user)
 }
 
@@ -39,17 +33,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.require_user()?.clone();
     let (_, wanted) = path.into_inner();
-    let user = state
-        .db
-        .run(move |conn| {
-            let visible =
-                users::find(conn, &wanted)?.filter(|row| caller.is_admin || row.uid == caller.uid);
-            match visible {
-                Some(row) => Ok(cloud_user(conn, row)?),
-                None => Err(ApiError::ocs(404, messages::USER_NOT_FOUND)),
-            }
-        })
-        .await?;
+    let user = flows::cloud_users::get(&state, caller, wanted).await?;
     format.ok(user)
 }
 
@@ -83,23 +67,7 @@ pub async fn create(
         overlay(&mut request, body::parse_json(&raw)?);
     }
 
-    let validated = state
-        .db
-        .run(move |conn| {
-            Ok::<_, ApiError>(provisioning::validate(conn, &request).map(|v| (v, request.password)))
-        })
-        .await?
-        .map_err(refusal)?;
-    let (validated, password) = validated;
-    let password_hash =
-        tokio::task::spawn_blocking(move || service_kit::crypto::hash_password(&password))
-            .await
-            .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("password hashing")))?;
-    let uid = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(provisioning::provision(conn, validated, password_hash)))
-        .await?
-        .map_err(refusal)?;
+    let uid = flows::cloud_users::create(&state, request).await?;
     tracing::info!(
         uid = uid.as_str(),
         by = caller.uid.as_str(),
@@ -153,20 +121,7 @@ pub async fn edit(
     let quota = provisioning::parse_quota(&value)
         .map_err(|_| ApiError::ocs(102, format!("Invalid quota value: {value}")))?;
     let (_, uid) = path.into_inner();
-    let changed = state
-        .db
-        .run(move |conn| {
-            let user = users::find(conn, &uid)?
-                .ok_or_else(|| ApiError::ocs(404, messages::USER_NOT_FOUND))?;
-            users::set_quota(
-                conn,
-                &user.uid,
-                quota,
-                service_kit::time::now_millis() / 1000,
-            )?;
-            Ok::<_, ApiError>(user.uid)
-        })
-        .await?;
+    let changed = flows::cloud_users::set_quota(&state, uid, quota).await?;
     tracing::info!(
         uid = changed.as_str(),
         by = caller.uid.as_str(),
@@ -181,13 +136,6 @@ struct EditUser {
     key: String,
     #[serde(default)]
     value: String,
-}
-
-fn refusal(error: provisioning::ProvisionError) -> ApiError {
-    match error.ocs() {
-        Some((code, message)) => ApiError::ocs(code, message),
-        None => ApiError::Unexpected(anyhow::Error::new(error).context("user provisioning")),
-    }
 }
 
 /// Query and form parameters, `groups[]` repeated (also `groups[<n>]` and `groups`).

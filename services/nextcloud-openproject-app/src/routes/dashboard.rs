@@ -6,8 +6,9 @@ use serde_json::Value;
 
 use crate::{
     auth::MaybeUser,
-    domain::openproject_api::{session, unread_notifications, CallError},
+    domain::openproject_api::CallError,
     error::ApiError,
+    flows::openproject_api::{session, unread_notifications},
     routes::{
         home::html,
         pages::{shell, to_login, Section, Shell},
@@ -59,19 +60,17 @@ pub async fn get(
     let shell = shell(&state, &user, Section::Dashboard).await?;
     // A disabled integration shows no widget, so OpenProject is not asked.
     let opened = if shell.app_enabled {
-        session(state.openproject(), &user.uid).await
+        session(&state, &user.uid).await?
     } else {
         Err(CallError::NoToken)
     };
     let page_state = match opened {
         Err(CallError::NoToken) => DashboardState::NotConnected,
-        Err(CallError::Unexpected(e)) => return Err(e),
         Err(_) => DashboardState::Failed,
         Ok(session) => match unread_notifications(&session).await {
             Ok(Some(list)) => {
                 DashboardState::Listed(list.iter().map(|n| item(&session.base, n)).collect())
             }
-            Err(CallError::Unexpected(e)) => return Err(e),
             Ok(None) | Err(_) => DashboardState::Failed,
         },
     };

@@ -10,15 +10,15 @@ use crate::{
     auth::{check_csrf, MaybeUser},
     body,
     domain::files::{
-        direct::{self, DirectError, DEFAULT_LIFETIME_SECS, MAX_LIFETIME_SECS},
-        FileError, Located, Viewer,
+        direct::{DEFAULT_LIFETIME_SECS, FILE_NOT_FOUND, MAX_LIFETIME_SECS},
+        Located,
     },
     error::{ApiError, OcsFormat},
-    routes::webdav::{http_date, read_stream},
+    flows,
+    flows::files::read_stream,
+    routes::webdav::http_date,
     state::AppState,
 };
-
-const FILE_NOT_FOUND: &str = "File not found";
 
 /// POST /ocs/v{1,2}.php/apps/dav/api/v1/direct — `fileId`, optional `expirationTime` (JSON,
 /// form or query).
@@ -57,20 +57,7 @@ pub async fn create(
             None => return Err(ApiError::ocs(400, "expirationTime must be an integer")),
         },
     };
-    let uid = user.uid.clone();
-    let token = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(direct::create(conn, &viewer, file_id, lifetime))
-        })
-        .await?
-        .map_err(|e| match e {
-            DirectError::NotAccessible => ApiError::ocs(404, FILE_NOT_FOUND),
-            DirectError::Folder => ApiError::ocs(400, direct::FILES_ONLY),
-            DirectError::File(e) => e.into(),
-            DirectError::Database(e) => e.into(),
-        })?;
+    let token = flows::direct::create(&state, user.uid.clone(), file_id, lifetime).await?;
     format.ok(DirectDownload {
         url: format!("{}/remote.php/direct/{token}", state.public_url),
     })
@@ -107,27 +94,6 @@ pub(crate) fn integer(value: Option<&Value>) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-/// The file of a token with the token creator's access, opened for reading.
-async fn open(
-    state: &AppState,
-    token: String,
-) -> Result<Option<(Located, std::fs::File)>, ApiError> {
-    let store = state.files.clone();
-    state
-        .db
-        .run(move |conn| {
-            let Some(located) = direct::resolve(conn, &token)? else {
-                return Ok(None);
-            };
-            let Some(key) = located.node.content_key.clone() else {
-                return Ok(None);
-            };
-            let file = store.read(&key).map_err(FileError::from)?;
-            Ok::<_, ApiError>(Some((located, file)))
-        })
-        .await
 }
 
 fn download(located: &Located, file: std::fs::File, file_name: &str) -> HttpResponse {
@@ -167,7 +133,7 @@ pub async fn by_token(
     path: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    match open(&state, path.into_inner()).await? {
+    match flows::direct::open(&state, path.into_inner()).await? {
         Some((located, file)) => {
             let name = located.name().to_string();
             Ok(download(&located, file, &name))
@@ -182,7 +148,7 @@ pub async fn by_token_and_name(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (token, file_name) = path.into_inner();
-    match open(&state, token).await? {
+    match flows::direct::open(&state, token).await? {
         Some((located, file)) => Ok(download(&located, file, &file_name)),
         None => Ok(HttpResponse::NotFound()
             .content_type("text/html; charset=utf-8")

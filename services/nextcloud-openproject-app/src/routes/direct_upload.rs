@@ -16,18 +16,12 @@ use crate::{
     auth::MaybeUser,
     body,
     domain::files::{
-        checksum,
         direct_upload::{self, DirectUploadError},
-        mime_for, now_secs,
-        ops::NewContent,
         store::{ContentStore, Staged},
-        FileError, Viewer,
     },
     error::ApiError,
-    routes::{
-        direct::{integer, parameters},
-        webdav::{record_staged_as, stage_stream},
-    },
+    flows::{self, files::stage_stream},
+    routes::direct::{integer, parameters},
     state::AppState,
 };
 
@@ -53,19 +47,8 @@ pub async fn create_token(
             integer(Some(raw)).ok_or_else(|| ApiError::from(DirectUploadError::FolderNotFound))?
         }
     };
-    let uid = user.uid.clone();
-    let (token, expires_on) = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(direct_upload::create_token(
-                conn,
-                &viewer,
-                folder_id,
-                now_secs(),
-            )?)
-        })
-        .await?;
+    let (token, expires_on) =
+        flows::direct_upload::create_token(&state, user.uid.clone(), folder_id).await?;
     Ok(HttpResponse::Ok().json(DirectUploadToken { token, expires_on }))
 }
 
@@ -114,48 +97,14 @@ async fn receive(
     payload: web::Payload,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    // The token is used up here, whatever happens to the upload.
-    let grant = state
-        .db
-        .run(move |conn| Ok::<_, ApiError>(direct_upload::redeem(conn, &token, now_secs())?))
-        .await?;
-    let (uid, folder_id) = (grant.uid.clone(), grant.folder_id);
-    state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(direct_upload::writable_folder(conn, &viewer, folder_id).map(drop)?)
-        })
-        .await?;
+    let grant = flows::direct_upload::redeem(state, token).await?;
     let form = read_form(req, payload, &state.files, state.settings.max_upload_bytes).await?;
-    let checksum = checksum::to_store(None, &form.staged.sha1_hex()).map_err(|e| {
-        state.files.discard(&form.staged);
-        ApiError::from(FileError::from(e))
-    })?;
     let Form {
         name,
         overwrite,
         staged,
     } = form;
-    let mime = mime_for(&name);
-    let placed = record_staged_as(state, grant.uid, staged, move |conn, viewer, staged| {
-        let content = NewContent {
-            staged,
-            mime_type: mime,
-            client_mtime: None,
-            checksum: &checksum,
-        };
-        direct_upload::place(conn, viewer, folder_id, &name, overwrite, &content)
-    })
-    .await?;
-    state.files.remove(
-        &placed
-            .outcome
-            .replaced_key
-            .iter()
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
+    let placed = flows::direct_upload::place(state, grant, name, overwrite, staged).await?;
     let status = if placed.outcome.created {
         StatusCode::CREATED
     } else {

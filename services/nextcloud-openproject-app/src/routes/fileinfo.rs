@@ -3,13 +3,13 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::Value;
-use storage_protocol::files::{messages, FilesInfo, MAX_FILES_INFO_IDS};
+use storage_protocol::files::{messages, MAX_FILES_INFO_IDS};
 
 use crate::{
     auth::{check_csrf, MaybeUser},
     body,
-    domain::files::{info, Memo, Viewer},
     error::{ApiError, OcsFormat},
+    flows,
     state::AppState,
 };
 
@@ -22,13 +22,7 @@ pub async fn fileinfo(
 ) -> Result<HttpResponse, ApiError> {
     let uid = caller.require_user()?.uid.clone();
     let (_, file_id) = path.into_inner();
-    let record = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(info::record(conn, &viewer, &file_id, &mut Memo::default())?)
-        })
-        .await?;
+    let record = flows::fileinfo::record(&state, uid, file_id).await?;
     match record.statuscode() {
         200 => format.ok(record),
         code => Ok(format.failure(code, serde_json::to_value(record).unwrap_or_default())),
@@ -49,14 +43,7 @@ pub async fn filesinfo(
     let Some(ids) = requested_ids(&raw) else {
         return Ok(format.failure(400, Value::String(messages::INVALID_REQUEST.into())));
     };
-    let uid = user.uid.clone();
-    let records = state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            Ok::<_, ApiError>(FilesInfo(info::records(conn, &viewer, ids)?))
-        })
-        .await?;
+    let records = flows::fileinfo::records(&state, user.uid.clone(), ids).await?;
     format.ok(records)
 }
 

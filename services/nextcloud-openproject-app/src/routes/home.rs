@@ -6,8 +6,9 @@ use storage_protocol::nextcloud::SESSION_COOKIE;
 
 use crate::{
     auth::MaybeUser,
-    domain::{files, sessions},
+    domain::files,
     error::{login_url, ApiError},
+    flows,
     routes::pages::{shell, to_login, Section, Shell},
     state::AppState,
 };
@@ -66,14 +67,7 @@ struct FileEntry {
 /// login page. Never a 4xx: only the session cookie is looked at.
 pub async fn root(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let logged_in = match req.cookie(SESSION_COOKIE) {
-        Some(cookie) => {
-            let id = cookie.value().to_string();
-            state
-                .db
-                .run(move |conn| sessions::resolve(conn, &id).map_err(ApiError::from))
-                .await?
-                .is_some()
-        }
+        Some(cookie) => flows::sessions::is_live(&state, cookie.value().to_string()).await?,
         None => false,
     };
     let location = if logged_in {
@@ -115,24 +109,7 @@ pub async fn files(
     let uid = user.uid.clone();
     let listing = match segments {
         None => None,
-        Some(segments) => {
-            state
-                .db
-                .run(move |conn| {
-                    let viewer = files::Viewer::load(conn, &uid)?;
-                    files::ensure_roots(conn, &viewer)?;
-                    let Some(folder) =
-                        files::resolve(conn, &viewer, &segments)?.filter(|f| f.node.is_folder)
-                    else {
-                        return Ok::<_, ApiError>(None);
-                    };
-                    Ok(Some((
-                        folder.path.clone(),
-                        files::children(conn, &viewer, &folder)?,
-                    )))
-                })
-                .await?
-        }
+        Some(segments) => flows::home::folder_listing(&state, uid, segments).await?,
     };
     let (status, dir, crumbs, entries, missing) = match listing {
         Some((path, children)) => {
@@ -190,20 +167,7 @@ pub async fn file_link(
     let uid = user.uid.clone();
     let id = path.into_inner().parse::<i64>().ok();
     let found = match id {
-        Some(id) => {
-            state
-                .db
-                .run(move |conn| {
-                    let viewer = files::Viewer::load(conn, &uid)?;
-                    Ok::<_, ApiError>(
-                        match files::info::lookup(conn, &viewer, id, &mut files::Memo::default())? {
-                            files::info::Lookup::Visible(located) => Some(*located),
-                            _ => None,
-                        },
-                    )
-                })
-                .await?
-        }
+        Some(id) => flows::home::visible_node(&state, uid, id).await?,
         None => None,
     };
     let Some(located) = found else {

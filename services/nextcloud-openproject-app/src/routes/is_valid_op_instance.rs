@@ -9,6 +9,7 @@ use crate::{
     body,
     domain::op_instance,
     error::ApiError,
+    flows,
     state::AppState,
 };
 
@@ -32,7 +33,7 @@ pub async fn post(
         .find_map(|(k, v)| (k == REQUEST_TOKEN).then_some(v.as_str()));
     check_csrf(&state, &req, user, form_token)?;
     let url = candidate_url(&req, &raw, &form).unwrap_or_default();
-    let answer = op_instance::check(
+    let answer = flows::op_instance::check(
         &url,
         Destinations::allowing_local(state.settings.allow_local_remote_servers),
         op_instance::PROBE_TIMEOUT,

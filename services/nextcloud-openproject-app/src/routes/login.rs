@@ -16,8 +16,8 @@ use storage_protocol::nextcloud::{messages, SESSION_COOKIE};
 use crate::{
     auth::{MaybeUser, REQUEST_TOKEN},
     body,
-    domain::{authentication, sessions},
     error::{login_url, ApiError},
+    flows,
     routes::home::{html, FILES_PATH},
     state::AppState,
 };
@@ -106,7 +106,7 @@ pub async fn submit(
             Some(messages::CSRF_FAILED),
         );
     }
-    let uid = authentication::authenticate_form(
+    let uid = flows::authentication::authenticate_form(
         &state,
         &client_address(&req),
         form.user.clone(),
@@ -122,11 +122,7 @@ pub async fn submit(
             Some(messages::WRONG_LOGIN),
         );
     };
-    let session_uid = uid.clone();
-    let (session_id, _) = state
-        .db
-        .run(move |conn| sessions::start(conn, &session_uid).map_err(ApiError::from))
-        .await?;
+    let (session_id, _) = flows::sessions::start(&state, uid.clone()).await?;
     tracing::info!(uid, "logged in");
     let secure = state.secure_cookies();
     Ok(HttpResponse::SeeOther()
@@ -153,10 +149,7 @@ pub async fn logout(
     let mut response = HttpResponse::SeeOther();
     response.insert_header((header::LOCATION, login_url(None)));
     if let Some(id) = session.filter(|id| state.csrf.verify(&token, id)) {
-        state
-            .db
-            .run(move |conn| sessions::end(conn, &id).map_err(ApiError::from))
-            .await?;
+        flows::sessions::end(&state, id).await?;
         response.cookie(removal_cookie(SESSION_COOKIE, state.secure_cookies()));
     }
     Ok(response.finish())

@@ -1,5 +1,5 @@
-//! THE route table. Modules follow the URLs; handlers extract, authorize, call the domain and
-//! map the result. Unknown paths and unsupported methods fall through to [`not_found`].
+//! THE route table. Modules follow the URLs; handlers extract, authorize, call a flow
+//! (`crate::flows`) and map the result; none reaches the database or OpenProject itself. Unknown paths and unsupported methods fall through to [`not_found`].
 
 use actix_web::web;
 

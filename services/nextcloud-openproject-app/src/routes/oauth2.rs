@@ -7,11 +7,9 @@ use askama::Template;
 use serde_json::Value;
 use service_kit::operations::METRICS;
 use service_kit::{
-    auth::{parse_authorization, Credentials, ThrottleDecision},
+    auth::{parse_authorization, Credentials},
     client_address::client_address,
     crypto::SecretString,
-    throttle,
-    time::now_millis,
 };
 use storage_protocol::oauth::{
     nextcloud::{TokenError, TokenErrorCode, CLIENT_NOT_AUTHORIZED, CONSENT_PATH},
@@ -22,10 +20,11 @@ use crate::{
     auth::{check_csrf, session_token, MaybeUser, REQUEST_TOKEN},
     body,
     domain::{
-        authentication::{self, AuthMethod, AuthenticatedUser},
+        authentication::{AuthMethod, AuthenticatedUser},
         oauth_server::{self, AuthorizeCheck, AuthorizeParams, Decision, TokenParams},
     },
     error::{login_url, ApiError},
+    flows,
     routes::{home::html, pages::csp_with_form_redirect_to},
     state::AppState,
 };
@@ -87,15 +86,7 @@ pub async fn authorize(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let params = query.into_inner();
-    let checked = {
-        let (params, issuer) = (params.clone(), state.public_url.clone());
-        state
-            .db
-            .run(move |conn| {
-                oauth_server::check_authorize(conn, &params, &issuer).map_err(ApiError::from)
-            })
-            .await?
-    };
+    let checked = flows::oauth2::check_authorize(&state, params.clone()).await?;
     let request = match checked {
         AuthorizeCheck::UnknownClient => {
             return message_page(StatusCode::OK, "Access forbidden", CLIENT_NOT_AUTHORIZED)
@@ -107,10 +98,7 @@ pub async fn authorize(
         return Ok(login_first(&req));
     };
     let uid = user.uid.clone();
-    let id = state
-        .db
-        .run(move |conn| oauth_server::start_consent(conn, &request, &uid).map_err(ApiError::from))
-        .await?;
+    let id = flows::oauth2::start_consent(&state, request, uid).await?;
     let consent: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair(
             "clientIdentifier",
@@ -144,13 +132,7 @@ pub async fn consent(
         return message_page(StatusCode::BAD_REQUEST, "Access forbidden", REQUEST_EXPIRED);
     };
     let (uid, request_id) = (user.uid.clone(), id.clone());
-    let client = state
-        .db
-        .run(move |conn| {
-            oauth_server::pending_client(conn, &request_id, &uid, &client_identifier)
-                .map_err(ApiError::from)
-        })
-        .await?;
+    let client = flows::oauth2::pending_client(&state, request_id, uid, client_identifier).await?;
     let Some(client) = client else {
         return message_page(StatusCode::BAD_REQUEST, "Access forbidden", REQUEST_EXPIRED);
     };
@@ -198,13 +180,7 @@ pub async fn grant(
         _ => Decision::Grant,
     };
     let id = field("request").unwrap_or_default().to_string();
-    let (uid, issuer) = (user.uid.clone(), state.public_url.clone());
-    let location = state
-        .db
-        .run(move |conn| {
-            oauth_server::decide(conn, &id, &uid, decision, &issuer).map_err(ApiError::from)
-        })
-        .await?;
+    let location = flows::oauth2::decide(&state, id, user.uid.clone(), decision).await?;
     match location {
         Some(location) => Ok(see_other(&location)),
         None => message_page(StatusCode::BAD_REQUEST, "Access forbidden", REQUEST_EXPIRED),
@@ -226,35 +202,7 @@ pub async fn token(
     let params = token_params(&req, &raw);
     let grant_type = params.grant_type.clone().unwrap_or_default();
     let answer = if params.fit_the_limits() {
-        let (policy, failing_address) = (state.throttle, address.clone());
-        let secret_box = state.secret_box.clone();
-        // The grant and, when it fails, the throttle: one trip to the database.
-        let (answer, decision) = state
-            .db
-            .write(move |conn| {
-                let answer = oauth_server::token(conn, &secret_box, &params, now_millis())?;
-                let decision = match &answer {
-                    Err(_)
-                        if !oauth_server::presents_client_credentials(
-                            conn,
-                            &secret_box,
-                            &params,
-                        )? =>
-                    {
-                        throttle::client_authentication_failed(
-                            conn,
-                            &policy,
-                            &failing_address,
-                            now_millis(),
-                        )?
-                    }
-                    _ => ThrottleDecision::Allow,
-                };
-                Ok::<_, ApiError>((answer, decision))
-            })
-            .await?;
-        authentication::obey(decision, &address).await?;
-        answer
+        flows::oauth2::token(&state, params, address).await?
     } else {
         Err(TokenErrorCode::InvalidRequest)
     };

@@ -6,20 +6,20 @@ use std::collections::HashMap;
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
-use service_kit::time::now_millis;
 use storage_protocol::{
     files::messages,
-    openproject_api::{filters, ApiCall, Resource},
+    openproject_api::{filters, Resource},
 };
 
 use crate::{
     auth::{check_csrf, MaybeUser},
     body,
     domain::openproject_api::{
-        self as api, accessible_files, dedup_by_id, elements, new_file_links, openproject_url,
-        parse_link_request, session, CallError, LinkRefusal, Session,
+        self as api, dedup_by_id, elements, new_file_links, parse_link_request, CallError,
+        LinkRefusal,
     },
     error::{ApiError, OcsFormat},
+    flows::openproject_api::{self as flows, Outcome, Session},
     state::AppState,
 };
 
@@ -40,7 +40,6 @@ fn as_notifications(format: OcsFormat, error: CallError) -> Result<HttpResponse,
         CallError::Network => {
             Ok(format.failure(500, json!({"error": error.message(), "statusCode": 500})))
         }
-        CallError::Unexpected(e) => Err(e),
     }
 }
 
@@ -51,7 +50,6 @@ fn as_bad_request(format: OcsFormat, error: CallError) -> Result<HttpResponse, A
         CallError::InvalidUrl => Ok(format.failure(400, json!(""))),
         CallError::Refused { body, .. } => Ok(format.failure(400, body)),
         CallError::Network => Ok(format.failure(400, json!(error.message()))),
-        CallError::Unexpected(e) => Err(e),
     }
 }
 
@@ -59,12 +57,9 @@ fn malformed(format: OcsFormat) -> HttpResponse {
     format.failure(500, json!({"error": messages::MALFORMED_RESPONSE}))
 }
 
-async fn open<'a>(
-    state: &'a AppState,
-    caller: &MaybeUser,
-) -> Result<Result<Session<'a>, CallError>, ApiError> {
+async fn open<'a>(state: &'a AppState, caller: &MaybeUser) -> Outcome<Session<'a>> {
     let uid = caller.require_user()?.uid.clone();
-    Ok(session(state.openproject(), &uid).await)
+    flows::session(state, &uid).await
 }
 
 fn query(req: &HttpRequest) -> Result<HashMap<String, String>, ApiError> {
@@ -83,7 +78,7 @@ pub async fn notifications(
         Ok(session) => session,
         Err(e) => return as_notifications(format, e),
     };
-    match api::unread_notifications(&session).await {
+    match flows::unread_notifications(&session).await {
         Ok(Some(list)) => format.ok(list),
         Ok(None) => Ok(malformed(format)),
         Err(e) => as_notifications(format, e),
@@ -107,9 +102,7 @@ pub async fn mark_notifications_read(
     if id.parse::<i64>().is_err() {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session
-        .call(ApiCall::mark_notifications_read(&id), None)
-        .await;
+    let answer = flows::mark_notifications_read(&session, &id).await;
     match answer {
         Ok(_) => format.ok(json!({"success": true})),
         Err(e) => as_bad_request(format, e),
@@ -143,9 +136,7 @@ pub async fn search_work_packages(
         .get("isSmartPicker")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let filters = filters::search(file_id, search, smart_picker, &state.public_url);
-    let answer = session
-        .call(ApiCall::search_work_packages(filters), None)
-        .await;
+    let answer = flows::search_work_packages(&session, filters).await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => format.ok(dedup_by_id(list)),
@@ -179,12 +170,8 @@ pub async fn link_files(
         Err(LinkRefusal::MissingKey) => return Ok(format.failure(400, json!("invalid key"))),
         Err(LinkRefusal::InvalidData) => return Ok(format.failure(400, json!("invalid data"))),
     };
-    let uid = user.uid.clone();
     let ids: Vec<i64> = request.files.iter().map(|(id, _)| *id).collect();
-    let files = state
-        .db
-        .run(move |conn| accessible_files(conn, &uid, &ids))
-        .await?;
+    let files = flows::accessible_files(&state, user.uid.clone(), ids).await?;
     let Some(mut files) = files else {
         return Ok(format.failure(404, json!(messages::FILE_NOT_FOUND)));
     };
@@ -195,12 +182,7 @@ pub async fn link_files(
     let links = new_file_links(&files, &state.public_url);
     let body = serde_json::to_value(&links)
         .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e).context("file links body")))?;
-    let answer = session
-        .call(
-            ApiCall::link_files(&request.work_package.to_string()),
-            Some(&body),
-        )
-        .await;
+    let answer = flows::link_files(&session, &request.work_package.to_string(), &body).await;
     match answer {
         Ok(answer) => {
             let ids: Vec<Value> = elements(&answer.body)
@@ -219,7 +201,6 @@ fn link_failure(format: OcsFormat, error: CallError) -> Result<HttpResponse, Api
         CallError::InvalidUrl => Ok(format.failure(400, json!(""))),
         CallError::Refused { status, .. } => Ok(format.failure(status, json!(error.message()))),
         CallError::Network => Ok(format.failure(500, json!(error.message()))),
-        CallError::Unexpected(e) => Err(e),
     }
 }
 
@@ -238,7 +219,7 @@ pub async fn file_links(
     if id.parse::<i64>().is_err() {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session.call(ApiCall::file_links(&id), None).await;
+    let answer = flows::file_links(&session, &id).await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => format.ok(list),
@@ -265,7 +246,7 @@ pub async fn delete_file_link(
     if id.parse::<i64>().is_err() {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session.call(ApiCall::delete_file_link(&id), None).await;
+    let answer = flows::delete_file_link(&session, &id).await;
     match answer {
         Ok(answer) if answer.status == 204 => format.ok(json!({"success": true})),
         Ok(answer) => Ok(format.failure(400, answer.body)),
@@ -309,9 +290,7 @@ pub async fn work_package_form(
     if !api::is_project_ref(&project) {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session
-        .call(ApiCall::work_package_form(&project), Some(body))
-        .await;
+    let answer = flows::work_package_form(&session, &project, body).await;
     match answer {
         Ok(answer) => match api::form_embedded(&answer.body) {
             Some(embedded) => format.ok(embedded),
@@ -337,9 +316,7 @@ pub async fn available_assignees(
     if !api::is_project_ref(&project) {
         return Ok(format.failure(400, json!("")));
     }
-    let answer = session
-        .call(ApiCall::available_assignees(&project), None)
-        .await;
+    let answer = flows::available_assignees(&session, &project).await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => format.ok(list),
@@ -367,9 +344,7 @@ pub async fn create_work_package(
     let Some(body) = api::creation_body(&request) else {
         return Ok(format.failure(400, json!(messages::BODY_EMPTY)));
     };
-    let answer = session
-        .call(ApiCall::create_work_package(), Some(body))
-        .await;
+    let answer = flows::create_work_package(&session, body).await;
     match answer {
         Ok(answer) => match api::created_work_package(&answer.body) {
             Some(created) => Ok(format.created(created.clone())),
@@ -386,9 +361,8 @@ pub async fn url(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_user()?;
-    match openproject_url(state.openproject()).await {
+    match flows::openproject_url(&state).await? {
         Ok(url) => format.ok(url),
-        Err(CallError::Unexpected(e)) => Err(e),
         Err(_) => format.ok(""),
     }
 }
@@ -403,7 +377,7 @@ pub async fn configuration(
         Ok(session) => session,
         Err(e) => return as_notifications(format, e),
     };
-    match session.call(ApiCall::configuration(), None).await {
+    match flows::configuration(&session).await {
         Ok(answer) if answer.body.get("_type") == Some(&json!("Configuration")) => {
             format.ok(answer.body)
         }
@@ -428,12 +402,8 @@ pub async fn projects(
         .get("searchQuery")
         .map(String::as_str)
         .filter(|v| !v.is_empty());
-    let answer = session
-        .call(
-            ApiCall::available_projects(filters::projects(search, &state.public_url)),
-            None,
-        )
-        .await;
+    let answer =
+        flows::available_projects(&session, filters::projects(search, &state.public_url)).await;
     match answer {
         Ok(answer) => match elements(&answer.body) {
             Some(list) => {
@@ -484,28 +454,14 @@ async fn cached_resource(
     let unauthorized = || Ok(format.failure(401, json!("")));
     let session = match open(&state, &caller).await? {
         Ok(session) => session,
-        Err(CallError::Unexpected(e)) => return Err(e),
         Err(_) => return unauthorized(),
     };
     if id.parse::<i64>().is_err() {
         return unauthorized();
     }
-    let key = format!("{}|{resource:?}|{id}", session.base);
-    let now = now_millis();
-    if let Some(value) = state.openproject_cache.get(&key, now) {
-        return format.ok(value);
-    }
-    match session.call(ApiCall::resource(resource, &id), None).await {
-        Ok(answer) => {
-            state.openproject_cache.put(
-                key,
-                answer.body.clone(),
-                now + CACHE_MILLIS,
-                CACHE_ENTRIES,
-            );
-            format.ok(answer.body)
-        }
-        Err(CallError::Unexpected(e)) => Err(e),
+    match flows::cached_resource(&state, &session, resource, &id, CACHE_MILLIS, CACHE_ENTRIES).await
+    {
+        Ok(value) => format.ok(value),
         Err(_) => unauthorized(),
     }
 }
@@ -522,7 +478,7 @@ pub async fn avatar(
     let user_name = params.get("userName").cloned().unwrap_or_default();
     let user_id = params.get("userId").filter(|id| id.parse::<i64>().is_ok());
     if let (Some(user_id), Ok(session)) = (user_id, open(&state, &caller).await?) {
-        let fetched = session.bytes(ApiCall::avatar(user_id)).await;
+        let fetched = flows::avatar(&session, user_id).await;
         if let Ok((content_type, bytes)) = fetched {
             if content_type.starts_with("image/") && !content_type.contains("svg") {
                 return Ok(HttpResponse::Ok()

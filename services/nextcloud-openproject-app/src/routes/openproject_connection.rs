@@ -11,11 +11,12 @@ use crate::{
     auth::{check_csrf, MaybeUser},
     body,
     domain::{
-        openproject_api::{connection_health, ConnectionHealth},
+        openproject_api::ConnectionHealth,
         openproject_connection::{self, ConfigOutcome, RedirectParams, RESULT_SUCCESS},
         user_view::Toggles,
     },
     error::ApiError,
+    flows,
     routes::{
         home::html,
         pages::{shell, to_login, Section, Shell},
@@ -32,16 +33,7 @@ pub async fn op_oauth_url(
 ) -> Result<HttpResponse, ApiError> {
     let user = caller.require_user()?;
     check_csrf(&state, &req, user, None)?;
-    let uid = user.uid.clone();
-    let secret_box = state.secret_box.clone();
-    let redirect_uri = state.openproject().redirect_uri();
-    let url = state
-        .db
-        .run(move |conn| {
-            openproject_connection::start_authorization(conn, &secret_box, &redirect_uri, &uid)
-                .map_err(ApiError::from)
-        })
-        .await?;
+    let url = flows::openproject_connection::start_authorization(&state, user.uid.clone()).await?;
     Ok(HttpResponse::Ok().json(url))
 }
 
@@ -54,7 +46,7 @@ pub async fn oauth_redirect(
 ) -> Result<HttpResponse, ApiError> {
     let uid = caller.require_user()?.uid.clone();
     let location =
-        openproject_connection::finish_authorization(state.openproject(), &uid, query.into_inner())
+        flows::openproject_connection::finish_authorization(&state, &uid, query.into_inner())
             .await?;
     Ok(HttpResponse::SeeOther()
         .insert_header((header::LOCATION, location))
@@ -73,8 +65,7 @@ pub async fn put_config(
     check_csrf(&state, &req, user, None)?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let changes = openproject_connection::parse_config(&raw).map_err(ApiError::BadRequest)?;
-    let outcome =
-        openproject_connection::update_config(state.openproject(), &user.uid, changes).await?;
+    let outcome = flows::openproject_connection::update_config(&state, &user.uid, changes).await?;
     Ok(match outcome {
         ConfigOutcome::Stored => HttpResponse::Ok().json(json!({})),
         ConfigOutcome::Disconnected => HttpResponse::Ok().json(json!({ "user_name": "" })),
@@ -117,20 +108,14 @@ pub async fn personal_settings(
     let Some(user) = caller.0 else {
         return Ok(to_login(&req));
     };
-    let (uid, secret_box) = (user.uid.clone(), state.secret_box.clone());
-    let shown = state
-        .db
-        .run(move |conn| openproject_connection::personal_state(conn, &secret_box, &uid))
-        .await?;
+    let (shown, health) =
+        flows::openproject_connection::personal_settings(&state, &user.uid).await?;
     let name = shown.user_name.clone().unwrap_or_default();
-    let connection = if !shown.connected {
-        ConnectionView::NotConnected
-    } else {
-        match connection_health(state.openproject(), &user.uid).await? {
-            ConnectionHealth::Working => ConnectionView::Working(name),
-            ConnectionHealth::Unreachable => ConnectionView::Unreachable(name),
-            ConnectionHealth::Broken => ConnectionView::Broken,
-        }
+    let connection = match health {
+        None => ConnectionView::NotConnected,
+        Some(ConnectionHealth::Working) => ConnectionView::Working(name),
+        Some(ConnectionHealth::Unreachable) => ConnectionView::Unreachable(name),
+        Some(ConnectionHealth::Broken) => ConnectionView::Broken,
     };
     let shell = shell(&state, &user, Section::PersonalSettings).await?;
     html(

@@ -9,11 +9,9 @@ use service_kit::web::{find, Asset, UI_KIT_JS};
 
 use crate::{
     auth::{session_token, MaybeUser},
-    domain::{
-        authentication::AuthenticatedUser,
-        user_view::{self, Toggles},
-    },
+    domain::{authentication::AuthenticatedUser, user_view::Toggles},
     error::{login_url, ApiError},
+    flows,
     routes::home::html,
     state::AppState,
 };
@@ -91,10 +89,7 @@ pub async fn shell(
     section: Section,
 ) -> Result<Shell, ApiError> {
     let uid = user.uid.clone();
-    let view = state
-        .db
-        .run(move |conn| user_view::load(conn, &uid).map_err(ApiError::from))
-        .await?;
+    let view = flows::pages::user_view(state, uid).await?;
     let requesttoken = session_token(state, user).unwrap_or_default();
     Ok(Shell {
         uid: user.uid.clone(),

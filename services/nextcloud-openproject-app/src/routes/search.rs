@@ -4,15 +4,12 @@
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use askama::Template;
 use serde_json::Value;
-use storage_protocol::openproject_api::{filters, ApiCall};
 
 use crate::{
     auth::MaybeUser,
-    domain::{
-        openproject_api::{elements, session, CallError},
-        search::{matching_files, FoundFile},
-    },
+    domain::{openproject_api::CallError, search::FoundFile},
     error::ApiError,
+    flows,
     routes::{
         home::html,
         pages::{shell, to_login, Section, Shell},
@@ -78,11 +75,7 @@ pub async fn get(
     };
     let shell = shell(&state, &user, Section::Search).await?;
     let query = query.into_inner().q.unwrap_or_default().trim().to_string();
-    let (uid, wanted) = (user.uid.clone(), query.clone());
-    let files = state
-        .db
-        .run(move |conn| matching_files(conn, &uid, &wanted).map_err(ApiError::from))
-        .await?;
+    let files = flows::search::matching_files(&state, user.uid.clone(), query.clone()).await?;
     let work_packages = if !shell.search_enabled {
         WorkPackageResults::SearchOff
     } else if query.is_empty() {
@@ -106,30 +99,16 @@ async fn search_work_packages(
     uid: &str,
     query: &str,
 ) -> Result<WorkPackageResults, ApiError> {
-    let session = match session(state.openproject(), uid).await {
-        Ok(session) => session,
-        Err(CallError::NoToken) => return Ok(WorkPackageResults::NotConnected),
-        Err(CallError::Unexpected(e)) => return Err(e),
-        Err(_) => return Ok(WorkPackageResults::Failed),
-    };
-    // Every work package the user may see, not only those files can be linked to.
-    let filters = filters::search(None, Some(query), true, &state.public_url);
-    let answer = session
-        .call(ApiCall::search_work_packages(filters), None)
-        .await;
-    Ok(match answer {
-        Ok(answer) => match elements(&answer.body) {
-            Some(list) => WorkPackageResults::Found(
-                list.iter()
-                    .filter_map(|wp| hit(&session.base, wp))
-                    .collect(),
-            ),
-            None => WorkPackageResults::Failed,
+    Ok(
+        match flows::search::work_packages(state, uid, query).await? {
+            Ok((base, Some(list))) => {
+                WorkPackageResults::Found(list.iter().filter_map(|wp| hit(&base, wp)).collect())
+            }
+            Ok((_, None)) => WorkPackageResults::Failed,
+            Err(CallError::NoToken | CallError::Refused { status: 401, .. }) => {
+                WorkPackageResults::NotConnected
+            }
+            Err(_) => WorkPackageResults::Failed,
         },
-        Err(CallError::Unexpected(e)) => return Err(e),
-        Err(CallError::NoToken | CallError::Refused { status: 401, .. }) => {
-            WorkPackageResults::NotConnected
-        }
-        Err(_) => WorkPackageResults::Failed,
-    })
+    )
 }

@@ -10,9 +10,10 @@ use crate::{
     body,
     domain::{
         settings::{self, SetupMethod},
-        setup::{self, PatchClient, PatchOutcome, PostOutcome},
+        setup::{PatchClient, PatchOutcome, PostOutcome},
     },
     error::ApiError,
+    flows,
     state::AppState,
 };
 
@@ -27,11 +28,7 @@ pub async fn post(
     caller.require_admin()?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let changes = settings::parse_setup(&raw, SetupMethod::Post).map_err(ApiError::BadRequest)?;
-    let secret_box = state.secret_box.clone();
-    let outcome = state
-        .db
-        .run(move |conn| setup::post(conn, &secret_box, &changes).map_err(ApiError::from))
-        .await?;
+    let outcome = flows::setup::post(&state, changes).await?;
     Ok(HttpResponse::Ok().json(SetupPostResponse::from(outcome)))
 }
 
@@ -45,11 +42,7 @@ pub async fn patch(
     caller.require_admin()?;
     let raw = body::read_limited(&req, payload, state.settings.common.max_body_bytes).await?;
     let changes = settings::parse_setup(&raw, SetupMethod::Patch).map_err(ApiError::BadRequest)?;
-    let secret_box = state.secret_box.clone();
-    let outcome = state
-        .db
-        .run(move |conn| setup::patch(conn, &secret_box, &changes).map_err(ApiError::from))
-        .await?;
+    let outcome = flows::setup::patch(&state, changes).await?;
     Ok(HttpResponse::Ok().json(SetupPatchResponse::from(outcome)))
 }
 
@@ -59,11 +52,7 @@ pub async fn delete(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let admin = caller.require_admin()?.uid.clone();
-    let secret_box = state.secret_box.clone();
-    state
-        .db
-        .run(move |conn| setup::reset(conn, &secret_box, &admin).map_err(ApiError::from))
-        .await?;
+    flows::setup::reset(&state, admin).await?;
     Ok(HttpResponse::Ok().json(SetupDeleteResponse { status: true }))
 }
 

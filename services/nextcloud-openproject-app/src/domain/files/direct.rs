@@ -13,6 +13,8 @@ pub const TOKEN_LEN: usize = 60;
 pub const DEFAULT_LIFETIME_SECS: i64 = 28_800;
 pub const MAX_LIFETIME_SECS: i64 = 86_400;
 pub const FILES_ONLY: &str = "Direct download only works for files";
+/// The OCS message of a file id that names nothing the caller can download.
+pub const FILE_NOT_FOUND: &str = "File not found";
 
 #[derive(Debug, thiserror::Error)]
 pub enum DirectError {

@@ -302,6 +302,33 @@ pub fn resolve(
     }))
 }
 
+/// The most nodes one walk returns (a PROPFIND's responses); a deeper walk is refused.
+pub const MAX_WALK_ENTRIES: usize = 10_000;
+
+/// Appends `folder`'s children (and with `deep`, everything below, each folder before its
+/// contents) to `nodes`, refusing to go past [`MAX_WALK_ENTRIES`].
+pub fn walk(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    folder: &Located,
+    deep: bool,
+    nodes: &mut Vec<Located>,
+) -> Result<(), FileError> {
+    for child in children(conn, viewer, folder)? {
+        if nodes.len() >= MAX_WALK_ENTRIES {
+            return Err(FileError::Forbidden(
+                "PROPFIND with Depth: infinity is limited to 10000 entries; use Depth: 1",
+            ));
+        }
+        let descend = deep && child.node.is_folder;
+        nodes.push(child.clone());
+        if descend {
+            walk(conn, viewer, &child, true, nodes)?;
+        }
+    }
+    Ok(())
+}
+
 /// A folder's children as the viewer sees them, ordered by name; the viewer's root also holds
 /// the team folder mount.
 pub fn children(

@@ -231,6 +231,104 @@ pub fn finish(conn: &mut AnyConnection, upload_id: i64) -> Result<Vec<String>, F
     Ok(uploads::delete(conn, &[upload_id])?)
 }
 
+/// DELETE of an upload folder ends the upload; of a chunk, drops the chunk. Returns the
+/// contents to remove after the commit.
+pub fn delete(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    name: &str,
+    chunk: Option<&str>,
+) -> Result<Vec<String>, FileError> {
+    let upload = find(conn, viewer, name)?;
+    match chunk {
+        Some(chunk) => {
+            let key = uploads::find_chunk(conn, upload.id, chunk)?
+                .ok_or(FileError::NotFound)?
+                .content_key;
+            uploads::delete_chunk(conn, upload.id, chunk)?;
+            Ok(vec![key])
+        }
+        None => finish(conn, upload.id),
+    }
+}
+
+/// An upload folder or chunk as a PROPFIND of the uploads tree lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadEntry {
+    /// Segments below the user's uploads root.
+    pub path: Vec<String>,
+    /// `None` for folders.
+    pub size: Option<i64>,
+    pub etag: String,
+    pub mtime: i64,
+}
+
+impl UploadEntry {
+    fn folder(path: Vec<String>, mtime: i64) -> Self {
+        let etag = format!("{mtime}");
+        Self {
+            path,
+            size: None,
+            etag,
+            mtime,
+        }
+    }
+
+    fn chunk(upload: &str, chunk: ChunkRow, mtime: i64) -> Self {
+        Self {
+            path: vec![upload.to_string(), chunk.name],
+            size: Some(chunk.size),
+            etag: chunk.content_key.chars().take(13).collect(),
+            mtime,
+        }
+    }
+}
+
+/// The entries of a PROPFIND of the uploads root (the user's uploads), an upload (its chunks,
+/// in the order of assembly, which clients read to resume), or a chunk.
+pub fn listing(
+    conn: &mut AnyConnection,
+    viewer: &Viewer,
+    upload: Option<&str>,
+    chunk: Option<&str>,
+    deep: bool,
+) -> Result<Vec<UploadEntry>, FileError> {
+    let mut entries = Vec::new();
+    let Some(name) = upload else {
+        entries.push(UploadEntry::folder(vec![], 0));
+        if deep {
+            for upload in uploads::list(conn, &viewer.uid)? {
+                entries.push(UploadEntry::folder(vec![upload.name], upload.updated_at));
+            }
+        }
+        return Ok(entries);
+    };
+    let upload = find(conn, viewer, name)?;
+    let mut chunks = uploads::chunks(conn, upload.id)?;
+    chunks.sort_by(|a, b| natural_order(&a.name, &b.name));
+    match chunk {
+        Some(chunk) => {
+            let found = chunks
+                .into_iter()
+                .find(|c| c.name == chunk)
+                .ok_or(FileError::NotFound)?;
+            entries.push(UploadEntry::chunk(&upload.name, found, upload.updated_at));
+        }
+        None => {
+            entries.push(UploadEntry::folder(
+                vec![upload.name.clone()],
+                upload.updated_at,
+            ));
+            if deep {
+                for chunk in chunks {
+                    entries.push(UploadEntry::chunk(&upload.name, chunk, upload.updated_at));
+                }
+            }
+        }
+    }
+    Ok(entries)
+}
+
 /// Gives up a claim after a failed assembly, so the client may retry the MOVE.
 pub fn release(conn: &mut AnyConnection, upload_id: i64) -> Result<(), FileError> {
     uploads::release(conn, upload_id)?;

@@ -1,4 +1,6 @@
-//! `GET APP/op-oauth-url` and `GET APP/oauth-redirect` (nextcloud-openproject-app.md §4).
+//! The rules of `GET APP/op-oauth-url` and `GET APP/oauth-redirect`
+//! (nextcloud-openproject-app.md §4): the new state and verifier, what the redirect must find
+//! stored, and where the browser goes on; `flows::openproject_connection` runs the exchange.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -8,19 +10,11 @@ use service_kit::{
 };
 use storage_protocol::oauth::openproject as op_oauth;
 
-use crate::peer::{self, ExchangeFailure};
-
-use super::{
-    connection_lock, tokens, ConnectionError, OpenProject, DASHBOARD_PATH, FILES_PATH,
-    PERSONAL_SETTINGS_PATH, RESULT_ERROR, RESULT_SUCCESS,
-};
-use crate::{
-    domain::{
-        preferences::{self, keys, PreferenceError},
-        settings::AdminSettings,
-        setup,
-    },
-    error::ApiError,
+use super::{ConnectionError, DASHBOARD_PATH, FILES_PATH, PERSONAL_SETTINGS_PATH};
+use crate::domain::{
+    preferences::{self, keys, PreferenceError},
+    settings::AdminSettings,
+    setup,
 };
 
 /// The OAuth error message when the redirect's preconditions fail (§4 step 1).
@@ -64,94 +58,58 @@ pub struct RedirectParams {
 }
 
 /// What the redirect found stored, read and cleared in one step.
-struct FlowState {
-    starting_page: Option<String>,
-    state: Option<String>,
-    verifier: Option<String>,
-    settings: AdminSettings,
+pub struct FlowState {
+    pub starting_page: Option<String>,
+    pub state: Option<String>,
+    pub verifier: Option<String>,
+    pub settings: AdminSettings,
 }
 
-fn take_flow_state(
+impl FlowState {
+    /// Whether the code may be exchanged: the client is configured and the state is the one
+    /// stored; then the verifier to send, when it is well-formed.
+    pub fn exchangeable_verifier(&self, given_state: Option<&str>) -> Option<String> {
+        let settings = &self.settings;
+        let state_matches = match (self.state.as_deref(), given_state) {
+            (Some(stored), Some(given)) => !stored.is_empty() && constant_time_eq(stored, given),
+            _ => false,
+        };
+        let preconditions = !settings.openproject_client_id.is_empty()
+            && settings.openproject_client_secret.expose().len() >= 10
+            && state_matches;
+        self.verifier
+            .clone()
+            .filter(|v| is_valid_verifier(v))
+            .filter(|_| preconditions)
+    }
+}
+
+/// Reads and clears the journey's state and verifier. Run it in the user's serialized
+/// transaction ([`super::connection_lock`]): of two redirects carrying the same state, only one finds
+/// it.
+pub fn take_flow_state(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
     uid: &str,
-) -> Result<FlowState, ApiError> {
-    // Serialized per user: of two redirects carrying the same state, only one finds it.
-    crate::db::serialized_transaction(conn, connection_lock(uid), |conn| {
-        let starting_page =
-            preferences::get(conn, secret_box, uid, keys::OAUTH_JOURNEY_STARTING_PAGE)?;
-        let state = preferences::take(conn, secret_box, uid, keys::OAUTH_STATE)?;
-        // A verifier sealed with another key is as good as none.
-        let verifier =
-            preferences::take(conn, secret_box, uid, keys::CODE_VERIFIER).or_else(|e| match e {
-                PreferenceError::Sealed(_) => Ok(None),
-                other => Err(other),
-            })?;
-        Ok(FlowState {
-            starting_page,
-            state,
-            verifier,
-            settings: AdminSettings::load(conn, secret_box)?,
-        })
+) -> Result<FlowState, ConnectionError> {
+    let starting_page = preferences::get(conn, secret_box, uid, keys::OAUTH_JOURNEY_STARTING_PAGE)?;
+    let state = preferences::take(conn, secret_box, uid, keys::OAUTH_STATE)?;
+    // A verifier sealed with another key is as good as none.
+    let verifier =
+        preferences::take(conn, secret_box, uid, keys::CODE_VERIFIER).or_else(|e| match e {
+            PreferenceError::Sealed(_) => Ok(None),
+            other => Err(other),
+        })?;
+    Ok(FlowState {
+        starting_page,
+        state,
+        verifier,
+        settings: AdminSettings::load(conn, secret_box)?,
     })
 }
 
-/// `GET APP/oauth-redirect`: checks the state, exchanges the code (with the verifier) at
-/// OpenProject, reads `/api/v3/users/me`, stores the connection and the outcome for the
-/// personal settings page, and returns where to send the browser (always a 303).
-pub async fn finish_authorization(
-    op: OpenProject<'_>,
-    uid: &str,
-    params: RedirectParams,
-) -> Result<String, ApiError> {
-    let secret_box = op.secret_box.clone();
-    let owner = uid.to_string();
-    let flow = op
-        .db
-        .run(move |conn| take_flow_state(conn, &secret_box, &owner))
-        .await?;
-    let location = starting_page_location(flow.starting_page.as_deref());
-
-    let settings = &flow.settings;
-    let state_matches = match (flow.state.as_deref(), params.state.as_deref()) {
-        (Some(stored), Some(given)) => !stored.is_empty() && constant_time_eq(stored, given),
-        _ => false,
-    };
-    let verifier = flow.verifier.filter(|v| is_valid_verifier(v));
-    let preconditions = !settings.openproject_client_id.is_empty()
-        && settings.openproject_client_secret.expose().len() >= 10
-        && state_matches;
-    let (Some(verifier), true) = (verifier, preconditions) else {
-        record_outcome(op, uid, Err(EXCHANGE_PRECONDITIONS_FAILED.to_string())).await?;
-        return Ok(location);
-    };
-
-    let exchanged = match params.code.filter(|c| !c.is_empty()) {
-        Some(code) => peer::exchange_code(op, settings, &code, verifier).await,
-        None => Err(ExchangeFailure::Refused(denial_reason(
-            params.error.as_deref(),
-        ))),
-    };
-    match exchanged {
-        Ok(tokens) => {
-            tokens::store_tokens(op, uid, &tokens, None).await?;
-            let identity =
-                peer::fetch_me(op.http, &settings.openproject_instance_url, &tokens.access)
-                    .await
-                    .ok();
-            tokens::store_identity(op, uid, identity).await?;
-            record_outcome(op, uid, Ok(())).await?;
-        }
-        Err(failure) => {
-            let message = format!("Error getting OAuth access token. {}", failure.reason());
-            record_outcome(op, uid, Err(message)).await?;
-        }
-    }
-    Ok(location)
-}
-
 /// The redirect's `error` parameter as a reason, when it looks like an OAuth error code.
-fn denial_reason(error: Option<&str>) -> String {
+pub fn denial_reason(error: Option<&str>) -> String {
     match error {
         Some(code)
             if !code.is_empty()
@@ -203,48 +161,6 @@ pub fn starting_page_location(stored: Option<&str>) -> String {
         }
         _ => FILES_PATH.to_string(),
     }
-}
-
-async fn record_outcome(
-    op: OpenProject<'_>,
-    uid: &str,
-    outcome: Result<(), String>,
-) -> Result<(), ApiError> {
-    let secret_box = op.secret_box.clone();
-    let uid = uid.to_string();
-    op.db
-        .run(move |conn| {
-            service_kit::db::write_transaction(conn, |conn| match &outcome {
-                Ok(()) => {
-                    preferences::set(
-                        conn,
-                        &secret_box,
-                        &uid,
-                        keys::OAUTH_CONNECTION_RESULT,
-                        RESULT_SUCCESS,
-                    )?;
-                    preferences::delete(conn, &uid, keys::OAUTH_CONNECTION_ERROR_MESSAGE).map(drop)
-                }
-                Err(message) => {
-                    preferences::set(
-                        conn,
-                        &secret_box,
-                        &uid,
-                        keys::OAUTH_CONNECTION_RESULT,
-                        RESULT_ERROR,
-                    )?;
-                    preferences::set(
-                        conn,
-                        &secret_box,
-                        &uid,
-                        keys::OAUTH_CONNECTION_ERROR_MESSAGE,
-                        message,
-                    )
-                }
-            })
-            .map_err(ApiError::from)
-        })
-        .await
 }
 
 #[cfg(test)]

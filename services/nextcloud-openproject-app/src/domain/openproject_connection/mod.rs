@@ -1,28 +1,27 @@
-//! A Nextcloud user's connection to OpenProject, with Nextcloud as the OAuth client
-//! (oauth.md §5, nextcloud-openproject-app.md §4): the authorize URL with state and PKCE and the
-//! code exchange at the redirect ([`authorize`]), the calls to OpenProject's OAuth endpoints
-//! ([`crate::peer`]), the stored tokens and the lazy single-flight refresh behind
-//! [`openproject_access_token`] ([`tokens`]), and `PUT /config` with personal access tokens and
-//! disconnecting ([`config`]).
+//! The rules of a Nextcloud user's connection to OpenProject, with Nextcloud as the OAuth
+//! client (oauth.md §5, nextcloud-openproject-app.md §4): the authorize URL with state and PKCE
+//! and what the redirect must find ([`authorize`]), and the `PUT /config` body and the personal
+//! settings page's state ([`config`]). The code exchange, the token refresh and connecting or
+//! disconnecting run in `flows::openproject_connection`.
 //!
 //! Tokens are sealed at rest (user preferences), the verifier too; nothing secret is logged.
 
 pub mod authorize;
 pub mod config;
-pub mod tokens;
 
-use service_kit::{
-    crypto::{self, SecretBox},
-    db::Db,
-};
-use storage_protocol::storages::nextcloud_urls;
+use service_kit::crypto;
 
-pub use authorize::{finish_authorization, start_authorization, RedirectParams};
+pub use authorize::{start_authorization, RedirectParams};
 pub use config::{
-    parse_config, personal_state, readable_connection_error, update_config, ConfigChanges,
-    ConfigOutcome,
+    parse_config, personal_state, readable_connection_error, ConfigChanges, ConfigOutcome,
 };
-pub use tokens::{openproject_access_token, AccessTokenError};
+
+use super::preferences::PreferenceError;
+
+/// The token getter and its context, where the API tests reach them to drive the refresh.
+pub use crate::flows::openproject_connection::{
+    openproject_access_token, AccessTokenError, OpenProject,
+};
 
 /// `oauth_connection_result` values.
 pub const RESULT_SUCCESS: &str = "success";
@@ -33,24 +32,6 @@ pub const DASHBOARD_PATH: &str = "/index.php/apps/dashboard/";
 pub const PERSONAL_SETTINGS_PATH: &str = "/index.php/settings/user/openproject";
 pub const FILES_PATH: &str = "/index.php/apps/files/";
 
-/// What talking to OpenProject for a user needs.
-#[derive(Clone, Copy)]
-pub struct OpenProject<'a> {
-    pub db: &'a Db,
-    pub secret_box: &'a SecretBox,
-    /// Built by `service_kit::http_client`: timeouts, no redirects.
-    pub http: &'a reqwest::Client,
-    /// `NCOA_PUBLIC_URL`, without trailing `/`.
-    pub public_url: &'a str,
-}
-
-impl OpenProject<'_> {
-    /// `<NCOA_PUBLIC_URL>/index.php/apps/integration_openproject/oauth-redirect`.
-    pub fn redirect_uri(&self) -> String {
-        nextcloud_urls::oauth_redirect_uri(&format!("{}/", self.public_url))
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectionError {
     /// The admin configuration is incomplete (§3.4).
@@ -58,6 +39,8 @@ pub enum ConnectionError {
     AdminConfigNotValid,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
+    #[error(transparent)]
+    Preference(#[from] PreferenceError),
 }
 
 /// Serializes writes to one user's connection (a per-user PostgreSQL advisory lock; SQLite

@@ -8,13 +8,14 @@ use actix_web::{
     HttpRequest, HttpResponse,
 };
 
-use super::{header_str, http_date, oc_id, preconditions, read, read_stream, DavPath};
+use super::{header_str, http_date, oc_id, preconditions, read_stream, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
-        files::{preconditions::Verdict, resolve, FileError},
+        files::{preconditions::Verdict, FileError},
     },
     error::{dav_error, ApiError},
+    flows,
     state::AppState,
 };
 
@@ -84,18 +85,7 @@ pub(super) async fn get(
     user: &AuthenticatedUser,
     target: DavPath,
 ) -> Result<HttpResponse, ApiError> {
-    let store = state.files.clone();
-    let segments = target.segments.clone();
-    let (located, file) = read(state, user, move |conn, viewer| {
-        let located = resolve(conn, viewer, &segments)?.ok_or(FileError::NotFound)?;
-        // Opened here: the content stays readable even if a concurrent PUT replaces it.
-        let file = match &located.node.content_key {
-            Some(key) if !located.node.is_folder => Some(store.read(key)?),
-            _ => None,
-        };
-        Ok((located, file))
-    })
-    .await?;
+    let (located, file) = flows::webdav::open(state, user, target.segments.clone()).await?;
     let node = &located.node;
     let etag = format!("\"{}\"", node.etag);
     let mut response = HttpResponse::Ok();

@@ -13,15 +13,11 @@ mod proppatch;
 mod uploads;
 mod write;
 
-use std::io::Read;
-
 use actix_web::{
     http::{header, Method},
     web, HttpRequest, HttpResponse,
 };
-use futures_util::StreamExt;
 use percent_encoding::percent_decode_str;
-use service_kit::db::serialized_transaction;
 use storage_protocol::multistatus::Multistatus;
 
 use crate::{
@@ -29,13 +25,13 @@ use crate::{
     domain::{
         authentication::AuthenticatedUser,
         files::{
-            self,
             preconditions::{EtagList, Preconditions},
             store::{ContentStore, Staged},
-            valid_name, FileError, Viewer, FILES_LOCK,
+            valid_name,
         },
     },
     error::ApiError,
+    flows::files::{read_stream, stage_stream},
     state::AppState,
 };
 
@@ -46,10 +42,6 @@ const UPLOADS_ROOT: &str = "/remote.php/dav/uploads/";
 const WEBDAV_ROOT: &str = "/remote.php/webdav";
 /// The methods of the files tree (also the `Allow` of its 405 answers).
 pub const ALLOW: &str = "OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, PUT, MKCOL, MOVE, COPY";
-/// Uploads reach the disk in pieces of this size.
-const WRITE_CHUNK: usize = 1024 * 1024;
-/// Downloads are read in pieces of this size.
-const READ_CHUNK: usize = 256 * 1024;
 
 /// HEAD (and GET, PROPFIND) /remote.php/dav — 200 for an authenticated request, else 401.
 pub async fn dav_root(req: HttpRequest, caller: MaybeUser) -> Result<HttpResponse, ApiError> {
@@ -224,106 +216,6 @@ fn segments(rest: &str) -> Result<Vec<String>, ApiError> {
         .collect()
 }
 
-/// The caller's view, loaded inside `work`'s connection.
-async fn read<T: Send + 'static>(
-    state: &AppState,
-    user: &AuthenticatedUser,
-    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer) -> Result<T, FileError>
-        + Send
-        + 'static,
-) -> Result<T, ApiError> {
-    let uid = user.uid.clone();
-    state
-        .db
-        .run(move |conn| {
-            let viewer = Viewer::load(conn, &uid)?;
-            files::ensure_roots(conn, &viewer)?;
-            work(conn, &viewer).map_err(ApiError::from)
-        })
-        .await
-}
-
-/// Like [`read`], in one serialized transaction.
-async fn write<T: Send + 'static>(
-    state: &AppState,
-    user: &AuthenticatedUser,
-    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer) -> Result<T, FileError>
-        + Send
-        + 'static,
-) -> Result<T, ApiError> {
-    write_as(state, user.uid.clone(), work).await
-}
-
-/// [`write`] for `uid`'s view, errors in the caller's type (anything a [`FileError`] converts
-/// into).
-pub(crate) async fn write_as<T: Send + 'static, E>(
-    state: &AppState,
-    uid: String,
-    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer) -> Result<T, E> + Send + 'static,
-) -> Result<T, ApiError>
-where
-    E: From<FileError> + From<diesel::result::Error> + Send + 'static,
-    ApiError: From<E>,
-{
-    state
-        .db
-        .run(move |conn| {
-            serialized_transaction(conn, FILES_LOCK, |conn| {
-                let viewer = Viewer::load(conn, &uid)?;
-                work(conn, &viewer)
-            })
-            .map_err(ApiError::from)
-        })
-        .await
-}
-
-/// Records a staged upload with `work` in one serialized transaction. The content is moved into
-/// place before the commit; if anything fails, nothing of it is left (neither the staging file
-/// nor, after a rolled-back commit, the content).
-async fn record_staged<T: Send + 'static>(
-    state: &AppState,
-    user: &AuthenticatedUser,
-    staged: Staged,
-    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer, &Staged) -> Result<T, FileError>
-        + Send
-        + 'static,
-) -> Result<T, ApiError> {
-    record_staged_as(state, user.uid.clone(), staged, work).await
-}
-
-/// [`record_staged`] for `uid`'s view, errors in the caller's type.
-pub(crate) async fn record_staged_as<T: Send + 'static, E>(
-    state: &AppState,
-    uid: String,
-    staged: Staged,
-    work: impl FnOnce(&mut service_kit::db::AnyConnection, &Viewer, &Staged) -> Result<T, E>
-        + Send
-        + 'static,
-) -> Result<T, ApiError>
-where
-    E: From<FileError> + From<diesel::result::Error> + Send + 'static,
-    ApiError: From<E>,
-{
-    let store = state.files.clone();
-    let key = staged.key.clone();
-    let result = write_as(state, uid, move |conn, viewer| {
-        let recorded = work(conn, viewer, &staged).and_then(|value| {
-            store.commit(&staged).map_err(FileError::from)?;
-            Ok(value)
-        });
-        if recorded.is_err() {
-            store.discard(&staged);
-        }
-        recorded
-    })
-    .await;
-    if result.is_err() {
-        // Content moved into place by a transaction that then rolled back is unreferenced.
-        state.files.remove(&[key]);
-    }
-    result
-}
-
 /// `oc:id` and the `OC-FileId` header: the id padded to 8 digits, then the instance id.
 pub fn oc_id(state: &AppState, id: i64) -> String {
     format!("{id:08}{}", instance_id(state))
@@ -372,35 +264,6 @@ fn client_mtime(req: &HttpRequest) -> Option<i64> {
         .filter(|t| *t > 0)
 }
 
-/// `length` bytes of the file from where it stands, in pieces read on blocking threads.
-pub(crate) fn read_stream(
-    file: std::fs::File,
-    length: u64,
-) -> impl futures_util::Stream<Item = Result<web::Bytes, actix_web::Error>> {
-    futures_util::stream::unfold(Some((file, length)), |slot| async move {
-        let (mut file, left) = slot?;
-        if left == 0 {
-            return None;
-        }
-        let read = web::block(move || {
-            let mut buffer = vec![0u8; READ_CHUNK.min(left as usize)];
-            let n = file.read(&mut buffer)?;
-            buffer.truncate(n);
-            Ok::<_, std::io::Error>((buffer, file))
-        })
-        .await;
-        match read {
-            Ok(Ok((buffer, _))) if buffer.is_empty() => None,
-            Ok(Ok((buffer, file))) => {
-                let left = left - buffer.len() as u64;
-                Some((Ok(web::Bytes::from(buffer)), Some((file, left))))
-            }
-            Ok(Err(e)) => Some((Err(actix_web::error::ErrorInternalServerError(e)), None)),
-            Err(e) => Some((Err(actix_web::error::ErrorInternalServerError(e)), None)),
-        }
-    })
-}
-
 /// Writes the body to a staging file, refusing it past `limit`; a body that breaks off leaves
 /// nothing behind.
 async fn stage(
@@ -413,60 +276,6 @@ async fn stage(
         return Err(ApiError::PayloadTooLarge);
     }
     stage_stream(payload, store, limit).await
-}
-
-/// Writes a stream of bytes (a body, a multipart field) to a staging file in pieces of
-/// [`WRITE_CHUNK`], refusing it past `limit` ([`ApiError::PayloadTooLarge`]); a stream that
-/// breaks off leaves nothing behind.
-pub(crate) async fn stage_stream<E: std::fmt::Display>(
-    mut payload: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
-    store: &ContentStore,
-    limit: u64,
-) -> Result<Staged, ApiError> {
-    let (file, staged) = store.begin().map_err(FileError::from)?;
-    let mut slot = Some((file, staged));
-    let mut buffer = web::BytesMut::new();
-    let result: Result<(), ApiError> = async {
-        loop {
-            let chunk = payload.next().await;
-            let done = chunk.is_none();
-            if let Some(chunk) = chunk {
-                let chunk =
-                    chunk.map_err(|e| ApiError::BadRequest(format!("unreadable body: {e}")))?;
-                let written = slot.as_ref().map_or(0, |(_, s)| s.size as u64);
-                if written + (buffer.len() + chunk.len()) as u64 > limit {
-                    return Err(ApiError::PayloadTooLarge);
-                }
-                buffer.extend_from_slice(&chunk);
-            }
-            if buffer.len() >= WRITE_CHUNK || (done && !buffer.is_empty()) {
-                let piece = buffer.split().freeze();
-                let (mut file, mut staged) = slot.take().ok_or_else(|| {
-                    ApiError::Unexpected(anyhow::anyhow!("the staging file is gone"))
-                })?;
-                let (file, staged) = web::block(move || {
-                    ContentStore::write(&mut file, &mut staged, &piece).map(|()| (file, staged))
-                })
-                .await
-                .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?
-                .map_err(FileError::from)?;
-                slot = Some((file, staged));
-            }
-            if done {
-                return Ok(());
-            }
-        }
-    }
-    .await;
-    let (_, staged) =
-        slot.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("the staging file is gone")))?;
-    match result {
-        Ok(()) => Ok(staged),
-        Err(e) => {
-            store.discard(&staged);
-            Err(e)
-        }
-    }
 }
 
 /// A finished `207 Multi-Status` document as the response.

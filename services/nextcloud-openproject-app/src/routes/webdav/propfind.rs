@@ -1,31 +1,30 @@
 //! PROPFIND (spec §7.2): a 207 multistatus of the resource and, with `Depth: 1`, its children;
 //! `Depth: infinity` walks the whole subtree (OpenProject maps paths to ids with it), bounded
-//! by [`MAX_ENTRIES`]. Each node shows its live properties and the caller's dead ones
+//! by [`crate::domain::files::MAX_WALK_ENTRIES`]. Each node shows its live properties and the caller's dead ones
 //! (PROPPATCH); `allprop` and `propname` include the dead ones.
-
-use std::collections::HashMap;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use storage_protocol::files::{parse_propfind, Propfind};
 
 use storage_protocol::{multistatus::Multistatus, xml::escape};
 
-use super::{header_str, http_date, multi_status, oc_id, read, DavPath};
+use super::{header_str, http_date, multi_status, oc_id, DavPath};
+// The tests check the live properties against the domain's protected list.
+#[cfg(test)]
+use crate::domain::files::properties;
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
         files::{
-            children,
-            properties::{self, DeadProperty, DAV, OC},
-            resolve, FileError, Located,
+            properties::{DAV, OC},
+            Located,
         },
     },
     error::ApiError,
+    flows::{self, webdav::Context},
     state::AppState,
 };
 
-/// The most responses one PROPFIND answers; a deeper walk is refused.
-pub const MAX_ENTRIES: usize = 10_000;
 /// `quota-available-bytes` of a tree without a quota, as Nextcloud writes it.
 const UNLIMITED: i64 = -3;
 
@@ -69,15 +68,6 @@ pub(super) fn wants_children(req: &HttpRequest) -> bool {
     header_str(req, "Depth").is_none_or(|v| v.trim() != "0")
 }
 
-/// What a tree's owner sees of it beside each node.
-struct Context {
-    owner: (String, String),
-    /// Bytes free in the user's own tree; `None` without a quota.
-    free: Option<i64>,
-    /// The caller's dead properties by node id.
-    dead: HashMap<i64, Vec<DeadProperty>>,
-}
-
 /// PROPFIND — 207 multistatus.
 pub(super) async fn propfind(
     req: &HttpRequest,
@@ -92,21 +82,13 @@ pub(super) async fn propfind(
         Some(v) if v.eq_ignore_ascii_case("infinity") => Depth::Infinity,
         _ => Depth::One,
     };
-    let segments = target.segments.clone();
-    let (nodes, context) = read(state, user, move |conn, viewer| {
-        let located = resolve(conn, viewer, &segments)?.ok_or(FileError::NotFound)?;
-        let mut nodes = vec![located.clone()];
-        if located.node.is_folder && depth != Depth::Zero {
-            walk(conn, viewer, &located, depth == Depth::Infinity, &mut nodes)?;
-        }
-        let ids: Vec<i64> = nodes.iter().map(|n| n.node.id).collect();
-        let context = Context {
-            owner: (viewer.uid.clone(), viewer.display_name.clone()),
-            free: viewer.free_bytes(conn)?,
-            dead: properties::of_nodes(conn, viewer, &ids)?,
-        };
-        Ok((nodes, context))
-    })
+    let (nodes, context) = flows::webdav::propfind(
+        state,
+        user,
+        target.segments.clone(),
+        depth != Depth::Zero,
+        depth == Depth::Infinity,
+    )
     .await?;
     let mut out = Multistatus::new();
     for located in &nodes {
@@ -129,30 +111,6 @@ pub(super) async fn propfind(
         });
     }
     Ok(multi_status(out))
-}
-
-/// Appends `folder`'s children (and with `deep`, everything below, each folder before its
-/// contents) to `nodes`, refusing to go past [`MAX_ENTRIES`].
-fn walk(
-    conn: &mut service_kit::db::AnyConnection,
-    viewer: &crate::domain::files::Viewer,
-    folder: &Located,
-    deep: bool,
-    nodes: &mut Vec<Located>,
-) -> Result<(), FileError> {
-    for child in children(conn, viewer, folder)? {
-        if nodes.len() >= MAX_ENTRIES {
-            return Err(FileError::Forbidden(
-                "PROPFIND with Depth: infinity is limited to 10000 entries; use Depth: 1",
-            ));
-        }
-        let descend = deep && child.node.is_folder;
-        nodes.push(child.clone());
-        if descend {
-            walk(conn, viewer, &child, true, nodes)?;
-        }
-    }
-    Ok(())
 }
 
 /// The value of a live property as XML content, `None` when it does not apply.

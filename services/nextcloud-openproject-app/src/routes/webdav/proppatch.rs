@@ -10,13 +10,14 @@ use storage_protocol::{
     proppatch::parse_proppatch,
 };
 
-use super::{multi_status, write, DavPath};
+use super::{multi_status, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
-        files::properties::{self, PropertyStatus, MAX_NAME_BYTES, MAX_PER_NODE, MAX_VALUE_BYTES},
+        files::properties::{PropertyStatus, MAX_NAME_BYTES, MAX_PER_NODE, MAX_VALUE_BYTES},
     },
     error::ApiError,
+    flows,
     state::AppState,
 };
 
@@ -85,11 +86,8 @@ pub(super) async fn proppatch(
                 "The request body is not a valid propertyupdate document: {reason}"
             ))
         })?;
-    let segments = target.segments.clone();
-    let (node, results) = write(state, user, move |conn, viewer| {
-        properties::patch(conn, viewer, &segments, &updates)
-    })
-    .await?;
+    let (node, results) =
+        flows::webdav::proppatch(state, user, target.segments.clone(), updates).await?;
     let propstats: Vec<Propstat<'_>> = ORDER
         .into_iter()
         .map(|outcome| {

@@ -6,22 +6,15 @@ use storage_protocol::multistatus::Multistatus;
 
 use super::{
     check_owner, client_mtime, header_str, header_u64, http_date, is_write, multi_status, options,
-    preconditions, propfind, read, record_staged, segments, stage, write,
-    write::{check_room, file_written, missing_parent, written_status},
+    propfind, segments, stage,
+    write::{content_claims, file_written, missing_parent, written_status},
     DavPath, UPLOADS_ROOT,
 };
 use crate::{
     auth::{check_csrf, MaybeUser},
-    domain::{
-        authentication::AuthenticatedUser,
-        files::{
-            checksum, mime_for, now_secs,
-            ops::{self, NewContent, PutOutcome},
-            uploads::{self, Assembly},
-            FileError,
-        },
-    },
+    domain::{authentication::AuthenticatedUser, files::uploads::UploadEntry},
     error::ApiError,
+    flows,
     state::AppState,
 };
 
@@ -99,10 +92,7 @@ async fn mkcol(
         Some(_) => Some(DavPath::destination(req, user)?.segments.join("/")),
         None => None,
     };
-    write(state, user, move |conn, viewer| {
-        uploads::create(conn, viewer, &name, destination.as_deref(), now_secs())
-    })
-    .await?;
+    flows::webdav::create_upload(state, user, name, destination).await?;
     Ok(HttpResponse::Created().finish())
 }
 
@@ -120,26 +110,14 @@ async fn put_chunk(
     if total.is_some_and(|t| t > state.settings.max_upload_bytes) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let lookup = name.clone();
-    let upload = read(state, user, move |conn, viewer| {
-        uploads::find(conn, viewer, &lookup)
-    })
-    .await
-    .map_err(|_| ApiError::Missing(format!("Upload {name} does not exist")))?;
-    if let Some(destination) = &upload.destination {
+    let destination = flows::webdav::upload_destination(state, user, name.clone()).await?;
+    if let Some(destination) = &destination {
         let segments: Vec<String> = destination.split('/').map(str::to_string).collect();
-        check_room(state, user, &segments, total).await?;
+        flows::webdav::check_room(state, user, &segments, total).await?;
     }
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
-    let stored = record_staged(state, user, staged, move |conn, viewer, staged| {
-        let upload = uploads::find(conn, viewer, &name)?;
-        uploads::add_chunk(conn, &upload, &chunk, &staged.key, staged.size, now_secs())
-    })
-    .await?;
-    state
-        .files
-        .remove(&stored.replaced_key.into_iter().collect::<Vec<_>>());
-    Ok(if stored.created {
+    let created = flows::webdav::put_chunk(state, user, name, chunk, staged).await?;
+    Ok(if created {
         HttpResponse::Created().finish()
     } else {
         HttpResponse::NoContent().finish()
@@ -161,20 +139,16 @@ async fn move_file(
     let name = path.upload()?.to_string();
     let destination = DavPath::write_destination(req, user)?;
     let total = header_u64(req, "OC-Total-Length");
-    check_room(state, user, &destination.segments, total).await?;
-    let assembly = write(state, user, move |conn, viewer| {
-        let upload = uploads::find(conn, viewer, &name)?;
-        uploads::begin_assembly(conn, &upload, now_secs())
-    })
-    .await?;
+    flows::webdav::check_room(state, user, &destination.segments, total).await?;
+    let assembly = flows::webdav::begin_assembly(state, user, name).await?;
     let expected = total.map(|t| t as i64);
-    let outcome = assemble(
-        req,
+    let outcome = flows::webdav::assemble(
         state,
         user,
         assembly,
         destination.segments.clone(),
         expected,
+        content_claims(req),
     )
     .await
     .map_err(|e| missing_parent(&destination, e))?;
@@ -186,87 +160,6 @@ async fn move_file(
     ))
 }
 
-/// Turns a claimed upload into the file at `target`: checks the total length, concatenates
-/// the chunks into a staged content, stores it as PUT does, and ends the upload. On failure the
-/// claim is released (the client may retry) and nothing is left of the attempt.
-pub(super) async fn assemble(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &AuthenticatedUser,
-    assembly: Assembly,
-    target: Vec<String>,
-    expected_total: Option<i64>,
-) -> Result<PutOutcome, ApiError> {
-    let upload_id = assembly.upload_id;
-    let result = assemble_claimed(req, state, user, assembly, target, expected_total).await;
-    match result {
-        Ok((outcome, chunk_keys)) => {
-            state.files.remove(&chunk_keys);
-            state
-                .files
-                .remove(&outcome.replaced_key.iter().cloned().collect::<Vec<_>>());
-            Ok(outcome)
-        }
-        Err(e) => {
-            let released = write(state, user, move |conn, _| {
-                uploads::release(conn, upload_id)
-            })
-            .await;
-            if let Err(release) = released {
-                tracing::warn!(error = %release, "a failed upload's claim could not be released");
-            }
-            Err(e)
-        }
-    }
-}
-
-async fn assemble_claimed(
-    req: &HttpRequest,
-    state: &AppState,
-    user: &AuthenticatedUser,
-    assembly: Assembly,
-    target: Vec<String>,
-    expected_total: Option<i64>,
-) -> Result<(PutOutcome, Vec<String>), ApiError> {
-    if let Some(expected) = expected_total.filter(|e| *e != assembly.total) {
-        return Err(ApiError::BadRequest(format!(
-            "Chunks on server do not sum up to {expected} but to {} bytes",
-            assembly.total
-        )));
-    }
-    if assembly.total as u64 > state.settings.max_upload_bytes {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let store = state.files.clone();
-    let keys = assembly.keys.clone();
-    let staged = web::block(move || store.assemble(&keys))
-        .await
-        .map_err(|e| ApiError::Unexpected(anyhow::Error::new(e)))?
-        .map_err(FileError::from)?;
-    let checksum = match checksum::to_store(header_str(req, "OC-Checksum"), &staged.sha1_hex()) {
-        Ok(checksum) => checksum,
-        Err(e) => {
-            state.files.discard(&staged);
-            return Err(FileError::from(e).into());
-        }
-    };
-    let mime = mime_for(target.last().map_or("", String::as_str));
-    let mtime = client_mtime(req);
-    let conditions = preconditions(req);
-    let upload_id = assembly.upload_id;
-    record_staged(state, user, staged, move |conn, viewer, staged| {
-        let content = NewContent {
-            staged,
-            mime_type: mime,
-            client_mtime: mtime,
-            checksum: &checksum,
-        };
-        let outcome = ops::put(conn, viewer, &target, &content, &conditions)?;
-        Ok((outcome, uploads::finish(conn, upload_id)?))
-    })
-    .await
-}
-
 /// DELETE of an upload folder aborts the upload; of a chunk, drops the chunk.
 async fn delete(
     state: &AppState,
@@ -275,21 +168,7 @@ async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let name = path.upload()?.to_string();
     let chunk = path.chunk.clone();
-    let keys = write(state, user, move |conn, viewer| {
-        let upload = uploads::find(conn, viewer, &name)?;
-        match chunk {
-            Some(chunk) => {
-                let key = crate::db::uploads::find_chunk(conn, upload.id, &chunk)?
-                    .ok_or(FileError::NotFound)?
-                    .content_key;
-                crate::db::uploads::delete_chunk(conn, upload.id, &chunk)?;
-                Ok(vec![key])
-            }
-            None => uploads::finish(conn, upload.id),
-        }
-    })
-    .await?;
-    state.files.remove(&keys);
+    flows::webdav::delete_upload(state, user, name, chunk).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -304,41 +183,9 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let request = propfind::request_body(req, payload, state).await?;
     let deep = propfind::wants_children(req);
-    let wanted = path.clone();
-    let entries = read(state, user, move |conn, viewer| {
-        let mut entries = Vec::new();
-        let Some(name) = &wanted.upload else {
-            entries.push(Entry::folder(vec![], 0));
-            if deep {
-                for upload in crate::db::uploads::list(conn, &viewer.uid)? {
-                    entries.push(Entry::folder(vec![upload.name], upload.updated_at));
-                }
-            }
-            return Ok(entries);
-        };
-        let upload = uploads::find(conn, viewer, name)?;
-        let mut chunks = crate::db::uploads::chunks(conn, upload.id)?;
-        chunks.sort_by(|a, b| uploads::natural_order(&a.name, &b.name));
-        match &wanted.chunk {
-            Some(chunk) => {
-                let found = chunks
-                    .into_iter()
-                    .find(|c| &c.name == chunk)
-                    .ok_or(FileError::NotFound)?;
-                entries.push(Entry::chunk(&upload.name, found, upload.updated_at));
-            }
-            None => {
-                entries.push(Entry::folder(vec![upload.name.clone()], upload.updated_at));
-                if deep {
-                    for chunk in chunks {
-                        entries.push(Entry::chunk(&upload.name, chunk, upload.updated_at));
-                    }
-                }
-            }
-        }
-        Ok(entries)
-    })
-    .await?;
+    let entries =
+        flows::webdav::list_uploads(state, user, path.upload.clone(), path.chunk.clone(), deep)
+            .await?;
     let mut out = Multistatus::new();
     for entry in &entries {
         out.response(
@@ -359,34 +206,13 @@ const UPLOAD_PROPS: [(&str, &str); 4] = [
     ("DAV:", "getetag"),
 ];
 
-/// An upload folder or chunk in a PROPFIND answer.
-struct Entry {
-    path: Vec<String>,
-    size: Option<i64>,
-    etag: String,
-    mtime: i64,
+/// How an upload folder or chunk is written in a PROPFIND answer.
+trait EntryView {
+    fn href(&self, base: &str) -> String;
+    fn property(&self, namespace: &str, name: &str) -> Option<String>;
 }
 
-impl Entry {
-    fn folder(path: Vec<String>, mtime: i64) -> Self {
-        let etag = format!("{mtime}");
-        Self {
-            path,
-            size: None,
-            etag,
-            mtime,
-        }
-    }
-
-    fn chunk(upload: &str, chunk: crate::db::uploads::ChunkRow, mtime: i64) -> Self {
-        Self {
-            path: vec![upload.to_string(), chunk.name],
-            size: Some(chunk.size),
-            etag: chunk.content_key.chars().take(13).collect(),
-            mtime,
-        }
-    }
-
+impl EntryView for UploadEntry {
     fn href(&self, base: &str) -> String {
         let mut href = base.to_string();
         href.push('/');

@@ -6,22 +6,14 @@ use actix_web::{
 };
 use futures_util::StreamExt;
 
-use super::{
-    client_mtime, header_str, header_u64, oc_id, preconditions, read, record_staged, stage,
-    uploads, write, DavPath,
-};
+use super::{client_mtime, header_str, header_u64, oc_id, preconditions, stage, DavPath};
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
-        files::{
-            checksum, mime_for, now_secs,
-            ops::{self, NewContent},
-            resolve,
-            uploads::{add_legacy_chunk, LegacyChunk, LegacyProgress},
-            valid_name, FileError, Located,
-        },
+        files::{uploads::LegacyChunk, valid_name, FileError, Located},
     },
     error::ApiError,
+    flows::{self, webdav::ContentClaims},
     state::AppState,
 };
 
@@ -64,30 +56,13 @@ pub(super) fn missing_parent(target: &DavPath, error: ApiError) -> ApiError {
     }
 }
 
-/// Refuses, before the body is read, an upload of `length` bytes that the quota cannot take.
-pub(super) async fn check_room(
-    state: &AppState,
-    user: &AuthenticatedUser,
-    segments: &[String],
-    length: Option<u64>,
-) -> Result<(), ApiError> {
-    let Some(length) = length.and_then(|l| i64::try_from(l).ok()) else {
-        return Ok(());
-    };
-    let segments = segments.to_vec();
-    read(state, user, move |conn, viewer| {
-        if viewer.quota_bytes.is_none() {
-            return Ok(());
-        }
-        match resolve(conn, viewer, &segments)? {
-            Some(existing) => viewer.check_quota(conn, &existing.node, length - existing.node.size),
-            None => match resolve(conn, viewer, &segments[..segments.len().saturating_sub(1)])? {
-                Some(parent) => viewer.check_quota(conn, &parent.node, length),
-                None => Ok(()),
-            },
-        }
-    })
-    .await
+/// What the request says about the content it sends beside the bytes.
+pub(super) fn content_claims(req: &HttpRequest) -> ContentClaims {
+    ContentClaims {
+        checksum: header_str(req, "OC-Checksum").map(str::to_string),
+        mtime: client_mtime(req),
+        preconditions: preconditions(req),
+    }
 }
 
 /// PUT — 201 created or 204 replaced; with `OC-Chunked`, a legacy chunk.
@@ -105,33 +80,13 @@ pub(super) async fn put(
         return put_legacy_chunk(req, payload, state, user, target).await;
     }
     let length = header_u64(req, header::CONTENT_LENGTH.as_str());
-    check_room(state, user, &target.segments, length).await?;
+    flows::webdav::check_room(state, user, &target.segments, length).await?;
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
-    let checksum = match checksum::to_store(header_str(req, "OC-Checksum"), &staged.sha1_hex()) {
-        Ok(checksum) => checksum,
-        Err(e) => {
-            state.files.discard(&staged);
-            return Err(FileError::from(e).into());
-        }
-    };
-    let segments = target.segments.clone();
-    let mime = mime_for(segments.last().map_or("", String::as_str));
-    let mtime = client_mtime(req);
-    let conditions = preconditions(req);
-    let outcome = record_staged(state, user, staged, move |conn, viewer, staged| {
-        let content = NewContent {
-            staged,
-            mime_type: mime,
-            client_mtime: mtime,
-            checksum: &checksum,
-        };
-        ops::put(conn, viewer, &segments, &content, &conditions)
-    })
-    .await
-    .map_err(|e| missing_parent(&target, e))?;
-    state
-        .files
-        .remove(&outcome.replaced_key.iter().cloned().collect::<Vec<_>>());
+    let claims = content_claims(req);
+    let mtime = claims.mtime;
+    let outcome = flows::webdav::put(state, user, target.segments.clone(), staged, claims)
+        .await
+        .map_err(|e| missing_parent(&target, e))?;
     Ok(file_written(
         state,
         written_status(outcome.created),
@@ -157,7 +112,7 @@ async fn put_legacy_chunk(
     if let Some(last) = destination.segments.last_mut() {
         last.clone_from(&chunk.file_name);
     }
-    check_room(
+    flows::webdav::check_room(
         state,
         user,
         &destination.segments,
@@ -166,35 +121,17 @@ async fn put_legacy_chunk(
     .await?;
     let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
     let path = destination.segments.join("/");
-    let progress = record_staged(state, user, staged, move |conn, viewer, staged| {
-        add_legacy_chunk(
-            conn,
-            viewer,
-            &chunk,
-            &path,
-            &staged.key,
-            staged.size,
-            now_secs(),
-        )
-    })
-    .await?;
-    let (stored, assembly) = match progress {
-        LegacyProgress::Pending(stored) => (stored, None),
-        LegacyProgress::Complete(stored, assembly) => (stored, Some(assembly)),
-    };
-    state
-        .files
-        .remove(&stored.replaced_key.into_iter().collect::<Vec<_>>());
+    let assembly = flows::webdav::add_legacy_chunk_for(state, user, chunk, path, staged).await?;
     let Some(assembly) = assembly else {
         return Ok(HttpResponse::Created().finish());
     };
-    let assembled = uploads::assemble(
-        req,
+    let assembled = flows::webdav::assemble(
         state,
         user,
         assembly,
         destination.segments.clone(),
         None,
+        content_claims(req),
     )
     .await
     .map_err(|e| missing_parent(&destination, e))?;
@@ -226,11 +163,7 @@ pub(super) async fn mkcol(
             "The resource you tried to create already exists".into(),
         ));
     }
-    let segments = target.segments.clone();
-    let created = write(state, user, move |conn, viewer| {
-        ops::mkcol(conn, viewer, &segments)
-    })
-    .await?;
+    let created = flows::webdav::mkcol(state, user, target.segments.clone()).await?;
     Ok(HttpResponse::Created()
         .insert_header(("OC-FileId", oc_id(state, created.node.id)))
         .finish())
@@ -242,12 +175,7 @@ pub(super) async fn delete(
     user: &AuthenticatedUser,
     target: DavPath,
 ) -> Result<HttpResponse, ApiError> {
-    let segments = target.segments.clone();
-    let keys = write(state, user, move |conn, viewer| {
-        ops::delete(conn, viewer, &segments)
-    })
-    .await?;
-    state.files.remove(&keys);
+    flows::webdav::delete(state, user, target.segments.clone()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -265,12 +193,9 @@ pub(super) async fn move_to(
 ) -> Result<HttpResponse, ApiError> {
     let to = DavPath::write_destination(req, user)?;
     let overwrite = overwrite(req);
-    let from = target.segments.clone();
-    let outcome = write(state, user, move |conn, viewer| {
-        ops::move_node(conn, viewer, &from, &to.segments, overwrite)
-    })
-    .await?;
-    state.files.remove(&outcome.removed_keys);
+    let outcome =
+        flows::webdav::move_node(state, user, target.segments.clone(), to.segments, overwrite)
+            .await?;
     Ok(file_written(
         state,
         written_status(!outcome.replaced),
@@ -298,38 +223,15 @@ pub(super) async fn copy(
         }
     };
     let overwrite = overwrite(req);
-    let from = target.segments.clone();
-    let store = state.files.clone();
-    let made = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let made_here = made.clone();
-    let result = write(state, user, move |conn, viewer| {
-        let mut new_keys = Vec::new();
-        let outcome = ops::copy_node(
-            conn,
-            &store,
-            viewer,
-            &from,
-            &to.segments,
-            overwrite,
-            recursive,
-            &mut new_keys,
-        );
-        if let Ok(mut made) = made_here.lock() {
-            made.extend(new_keys);
-        }
-        outcome
-    })
-    .await;
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            if let Ok(made) = made.lock() {
-                state.files.remove(&made);
-            }
-            return Err(e);
-        }
-    };
-    state.files.remove(&outcome.removed_keys);
+    let outcome = flows::webdav::copy_node(
+        state,
+        user,
+        target.segments.clone(),
+        to.segments,
+        overwrite,
+        recursive,
+    )
+    .await?;
     Ok(file_written(
         state,
         written_status(!outcome.replaced),

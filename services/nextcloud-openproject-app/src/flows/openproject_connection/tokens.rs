@@ -10,10 +10,11 @@ use service_kit::{
 
 use crate::peer::{self, Identity, Tokens};
 
-use super::{connection_lock, OpenProject};
+use super::OpenProject;
 use crate::{
     db::token_refreshes,
     domain::{
+        openproject_connection::connection_lock,
         preferences::{self, keys, Whose},
         settings::AdminSettings,
     },
@@ -103,8 +104,20 @@ pub enum AccessTokenError {
     /// Logged as `Failed to refresh token: <reason>`; the stored tokens are kept.
     #[error("the OpenProject token could not be refreshed")]
     RefreshFailed,
+    /// This service failed (its database); answered as any unexpected failure.
     #[error(transparent)]
-    Unexpected(#[from] ApiError),
+    Unexpected(anyhow::Error),
+}
+
+impl From<ApiError> for AccessTokenError {
+    /// The stores this refresh uses fail only unexpectedly; the cause is kept as it is, so the
+    /// failure is logged as it would have been without the refresh.
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unexpected(cause) => Self::Unexpected(cause),
+            other => Self::Unexpected(anyhow::Error::new(other)),
+        }
+    }
 }
 
 /// What the user's connection holds now.
