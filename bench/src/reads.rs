@@ -66,9 +66,7 @@ pub async fn prepare(pair: &Pair, integration: &Integration) -> Vec<Read> {
 
     let openproject = pair.openproject_admin();
     let project = openproject
-        .create_project(&ProjectWrite {
-            name: "Bench".into(),
-        })
+        .create_project(&ProjectWrite::named("Bench"))
         .await
         .expect("project");
     openproject

@@ -15,9 +15,7 @@ pub async fn wall_time(pair: &Pair) -> Duration {
     let openproject = pair.openproject_admin();
     let nextcloud = pair.nextcloud_admin();
     let project = openproject
-        .create_project(&ProjectWrite {
-            name: "Setup".into(),
-        })
+        .create_project(&ProjectWrite::named("Setup"))
         .await
         .expect("project");
     let op = pair.openproject.url.clone();

@@ -234,7 +234,7 @@ pub fn ocs(pair: &Pair, who: &Person, method: Method, path: &str) -> reqwest::Re
 pub async fn project_with_storage(pair: &Pair, storage_id: i64, name: &str) -> i64 {
     let openproject = pair.openproject_admin();
     let project = openproject
-        .create_project(&ProjectWrite { name: name.into() })
+        .create_project(&ProjectWrite::named(name))
         .await
         .expect("the project is created");
     openproject

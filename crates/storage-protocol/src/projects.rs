@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     hal::Link,
+    lenient::{Lenient, Object},
     openproject::{user_href, API_BASE},
     storages::storage_href,
 };
@@ -173,10 +174,43 @@ pub struct ProjectStorage {
     pub links: ProjectStorageLinks,
 }
 
-/// `POST /api/v3/projects` as a client sends it (the service reads the body leniently).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v3/projects`. A wrong type is a rule failure in the contract's order
+/// ([`Lenient`]); unknown and read-only keys are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProjectWrite {
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub name: Lenient<String>,
+    /// Absent: derived from the name.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub identifier: Lenient<String>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub description: Lenient<Object<TextWrite>>,
+}
+
+impl ProjectWrite {
+    /// A project with this name, its identifier derived from it.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string().into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// A formattable text as a write body gives it: only `raw` is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextWrite {
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub raw: Lenient<String>,
+}
+
+impl TextWrite {
+    /// The raw text of a `description`-like field: `""` when absent or of the wrong type.
+    pub fn raw_of(text: &Lenient<Object<TextWrite>>) -> &str {
+        text.value()
+            .and_then(|Object(text)| text.raw.value())
+            .map_or("", String::as_str)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

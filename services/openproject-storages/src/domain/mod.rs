@@ -8,7 +8,6 @@ pub mod file_links;
 pub mod files;
 pub mod filters;
 pub mod host;
-pub mod input;
 pub mod oauth_server;
 pub mod permissions;
 pub mod project_storages;

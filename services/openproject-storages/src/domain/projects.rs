@@ -7,13 +7,15 @@ use serde_json::Value;
 use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::HalError,
+    lenient::Lenient,
     openproject::API_BASE,
-    projects::{messages as msg, AVAILABLE_MODULES, MODULE_WORK_PACKAGE_TRACKING},
+    projects::{
+        messages as msg, ProjectWrite, TextWrite, AVAILABLE_MODULES, MODULE_WORK_PACKAGE_TRACKING,
+    },
 };
 
 use super::{
     host::{href_of, id_from_href, HostError},
-    input::{string_field, trimmed},
     permissions::{Access, Permission},
 };
 use crate::db::{
@@ -104,20 +106,15 @@ fn identifier_valid(identifier: &str) -> bool {
 
 /// `POST /api/v3/projects`: `name`, optional `identifier`, `description.raw`. New projects have
 /// only `work_package_tracking` enabled.
-pub fn create_project(conn: &mut Conn, body: &Value) -> Result<Project, HostError> {
-    let name_field = string_field(body, "name");
-    let name = trimmed(&name_field).to_string();
-    let given = string_field(body, "identifier");
-    let identifier = match &given {
-        Some(_) => trimmed(&given).to_string(),
-        None => derive_identifier(&name),
+pub fn create_project(conn: &mut Conn, write: &ProjectWrite) -> Result<Project, HostError> {
+    let trimmed = |field: &Lenient<String>| field.value().map_or("", |s| s.trim()).to_string();
+    let name = trimmed(&write.name);
+    let given_identifier = !write.identifier.is_absent();
+    let identifier = match given_identifier {
+        true => trimmed(&write.identifier),
+        false => derive_identifier(&name),
     };
-    let description = body
-        .get("description")
-        .and_then(|d| d.get("raw"))
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
+    let description = TextWrite::raw_of(&write.description).to_string();
     serialized_transaction(conn, PROJECTS_LOCK, |conn| {
         let mut errors = Vec::new();
         if name.is_empty() {
@@ -126,7 +123,7 @@ pub fn create_project(conn: &mut Conn, body: &Value) -> Result<Project, HostErro
             errors.push(HalError::violation("name", msg::NAME_TOO_LONG));
         }
         // A derived identifier of a blank name is not a second mistake of the caller.
-        if given.is_some() || !name.is_empty() {
+        if given_identifier || !name.is_empty() {
             let mut identifier_ok = true;
             if !identifier_valid(&identifier) {
                 errors.push(HalError::violation("identifier", msg::IDENTIFIER_INVALID));

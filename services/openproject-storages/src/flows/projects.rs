@@ -1,6 +1,6 @@
 //! Projects and their modules (openproject-storages.md §4).
 
-use serde_json::Value;
+use storage_protocol::projects::ProjectWrite;
 
 use crate::{
     auth::Caller,
@@ -53,13 +53,13 @@ pub async fn get(state: &AppState, caller: &Caller, raw: String) -> Result<Proje
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    body: Value,
+    write: ProjectWrite,
 ) -> Result<ProjectView, ApiError> {
     let user = caller.user.clone();
     let views = state
         .db
         .run(move |conn| {
-            let project = domain::create_project(conn, &body)?;
+            let project = domain::create_project(conn, &write)?;
             let access = Access::load(conn, &user)?;
             domain::views(conn, &access, vec![project])
         })

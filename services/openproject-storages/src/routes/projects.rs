@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use actix_web::{delete, get, http::StatusCode, post, put, web, HttpResponse};
-use storage_protocol::hal::Paging;
+use storage_protocol::{hal::Paging, lenient::read_write_body};
 
 use super::hal;
 use crate::{
@@ -63,7 +63,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let view = flows::projects::create(&state, &caller, body.0).await?;
+    let view = flows::projects::create(&state, &caller, read_write_body(&body.0)).await?;
     Ok(hal(StatusCode::CREATED, &rep::project_view(&view)))
 }
 

@@ -266,7 +266,7 @@ impl TestApp {
     /// Creates a project as the admin and returns its id.
     pub async fn create_project(&self, name: &str) -> i64 {
         self.admin_api()
-            .create_project(&ProjectWrite { name: name.into() })
+            .create_project(&ProjectWrite::named(name))
             .await
             .unwrap_or_else(|e| panic!("creating project {name}: {e}"))
             .id
