@@ -7,7 +7,7 @@ use crate::{
     hal::Link,
     lenient::{Lenient, Object},
     openproject::{user_href, API_BASE},
-    storages::storage_href,
+    storages::{storage_href, LinkField, LinkWrite},
 };
 
 pub const MODULE_WORK_PACKAGE_TRACKING: &str = "work_package_tracking";
@@ -213,58 +213,87 @@ impl TextWrite {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipWriteLinks {
-    pub project: Link,
-    pub principal: Link,
-    pub roles: Vec<Link>,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub project: LinkField,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub principal: LinkField,
+    /// Elements that are not links with a string href name no role.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub roles: Lenient<Vec<LinkField>>,
 }
 
-/// `POST /api/v3/memberships` as a client sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v3/memberships`, read leniently ([`Lenient`]): what is not a link names nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MembershipWrite {
-    #[serde(rename = "_links")]
-    pub links: MembershipWriteLinks,
+    #[serde(rename = "_links", default, skip_serializing_if = "Lenient::is_absent")]
+    pub links: Lenient<Object<MembershipWriteLinks>>,
 }
 
 impl MembershipWrite {
     /// The user `principal_id` in `project_id` with the one role at `role_href`.
     pub fn new(project_id: i64, principal_id: i64, role_href: &str) -> Self {
         Self {
-            links: MembershipWriteLinks {
-                project: Link::to(project_href(project_id)),
-                principal: Link::to(user_href(principal_id)),
-                roles: vec![Link::to(role_href)],
-            },
+            links: Lenient::Value(Object(MembershipWriteLinks {
+                project: LinkWrite::to(&project_href(project_id)),
+                principal: LinkWrite::to(&user_href(principal_id)),
+                roles: Lenient::Value(vec![LinkWrite::to(role_href)]),
+            })),
         }
+    }
+
+    /// The links of the body; none when `_links` is absent or not an object.
+    pub fn links(&self) -> MembershipWriteLinks {
+        self.links
+            .value()
+            .map(|Object(links)| links.clone())
+            .unwrap_or_default()
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ProjectStorageWriteLinks {
-    pub project: Link,
-    pub storage: Link,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub project: LinkField,
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub storage: LinkField,
+    /// The folder of the `manual` mode.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub project_folder: LinkField,
 }
 
-/// `POST /api/v3/project_storages` as a client sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /api/v3/project_storages`, read leniently ([`Lenient`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectStorageWrite {
-    pub project_folder_mode: String,
-    #[serde(rename = "_links")]
-    pub links: ProjectStorageWriteLinks,
+    /// One of [`PROJECT_FOLDER_MODES`]; absent or `null` is `inactive`.
+    #[serde(default, skip_serializing_if = "Lenient::is_absent")]
+    pub project_folder_mode: Lenient<Option<String>>,
+    #[serde(rename = "_links", default, skip_serializing_if = "Lenient::is_absent")]
+    pub links: Lenient<Object<ProjectStorageWriteLinks>>,
 }
 
 impl ProjectStorageWrite {
     /// Setup step 5 (flows.md §1): the storage enabled in the project, without a project folder.
     pub fn inactive(project_id: i64, storage_id: i64) -> Self {
         Self {
-            project_folder_mode: "inactive".into(),
-            links: ProjectStorageWriteLinks {
-                project: Link::to(project_href(project_id)),
-                storage: Link::to(storage_href(storage_id)),
-            },
+            project_folder_mode: Lenient::Value(Some("inactive".into())),
+            links: Lenient::Value(Object(ProjectStorageWriteLinks {
+                project: LinkWrite::to(&project_href(project_id)),
+                storage: LinkWrite::to(&storage_href(storage_id)),
+                ..Default::default()
+            })),
         }
+    }
+
+    /// The links of the body; none when `_links` is absent or not an object.
+    pub fn links(&self) -> ProjectStorageWriteLinks {
+        self.links
+            .value()
+            .map(|Object(links)| links.clone())
+            .unwrap_or_default()
     }
 }
 

@@ -188,11 +188,22 @@ pub struct LinkWrite {
     pub href: Lenient<Option<String>>,
 }
 
+/// A link as a write body may give it: absent, `null`, a [`LinkWrite`], or of the wrong type.
+pub type LinkField = Lenient<Option<Object<LinkWrite>>>;
+
 impl LinkWrite {
-    pub fn to(href: &str) -> Lenient<Option<Object<LinkWrite>>> {
+    pub fn to(href: &str) -> LinkField {
         Lenient::Value(Some(Object(LinkWrite {
             href: Lenient::Value(Some(href.to_string())),
         })))
+    }
+
+    /// The href `link` names, when it is a link with a string href.
+    pub fn href_of(link: &LinkField) -> Option<&str> {
+        match link {
+            Lenient::Value(Some(Object(link))) => link.href.value()?.as_deref(),
+            Lenient::Absent | Lenient::Value(None) | Lenient::Invalid => None,
+        }
     }
 }
 

@@ -1,17 +1,18 @@
 //! Project storages (openproject-storages.md §9): visibility, filters, and the Extension
 //! endpoints that enable a storage in a project and remove it with its file links.
 
-use serde_json::Value;
 use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::HalError,
+    lenient::Lenient,
     openproject::API_BASE,
-    projects::{messages as msg, MODULE_STORAGES, PROJECT_FOLDER_MODES},
+    projects::{messages as msg, ProjectStorageWrite, MODULE_STORAGES, PROJECT_FOLDER_MODES},
+    storages::{LinkField, LinkWrite},
 };
 
 use super::{
     filters::{self, Filter},
-    host::{href_of, id_from_href, HostError},
+    host::{id_from_href, HostError},
     permissions::{Access, Permission},
 };
 use crate::db::{
@@ -114,13 +115,18 @@ fn folder_id(href: &str) -> Option<String> {
 }
 
 /// `POST /api/v3/project_storages`, checks in the order of §9.2.
-pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStorage, HostError> {
+pub fn create(
+    conn: &mut Conn,
+    user: &User,
+    write: &ProjectStorageWrite,
+) -> Result<ProjectStorage, HostError> {
+    let links = write.links();
     serialized_transaction(conn, PROJECT_STORAGES_LOCK, |conn| {
         let access = Access::load(conn, user)?;
-        let project = manageable_project(conn, &access, body)?;
+        let project = manageable_project(conn, &access, &links.project)?;
         // 4. Attribute rules, collected.
         let mut errors = Vec::new();
-        let storage = match href_of(body, "storage") {
+        let storage = match LinkWrite::href_of(&links.storage) {
             None => {
                 errors.push(HalError::violation("storage", msg::STORAGE_BLANK));
                 None
@@ -136,7 +142,7 @@ pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStora
                 found
             }
         };
-        let (mode, folder) = folder_settings(body, &mut errors);
+        let (mode, folder) = folder_settings(write, &links.project_folder, &mut errors);
         if let Some(storage) = &storage {
             if ProjectStorage::find_pair(conn, project.id, storage.id)?.is_some() {
                 errors.push(HalError::violation("project", msg::PROJECT_TAKEN));
@@ -170,11 +176,10 @@ pub fn create(conn: &mut Conn, user: &User, body: &Value) -> Result<ProjectStora
 fn manageable_project(
     conn: &mut Conn,
     access: &Access,
-    body: &Value,
+    project_link: &LinkField,
 ) -> Result<Project, HostError> {
     // 1. The project.
-    let project_href = href_of(body, "project");
-    let Some(project_href) = project_href else {
+    let Some(project_href) = LinkWrite::href_of(project_link) else {
         return Err(HostError::Invalid(vec![HalError::violation(
             "project",
             msg::PROJECT_BLANK,
@@ -206,13 +211,17 @@ fn manageable_project(
 }
 
 /// The project folder mode and folder of the body, their violations added to `errors`.
-fn folder_settings(body: &Value, errors: &mut Vec<HalError>) -> (Option<String>, Option<String>) {
-    let mode = match body.get("projectFolderMode") {
-        None | Some(Value::Null) => Some("inactive".to_string()),
-        Some(Value::String(m)) if PROJECT_FOLDER_MODES.contains(&m.as_str()) => Some(m.clone()),
-        Some(_) => None,
+fn folder_settings(
+    write: &ProjectStorageWrite,
+    folder_link: &LinkField,
+    errors: &mut Vec<HalError>,
+) -> (Option<String>, Option<String>) {
+    let mode = match &write.project_folder_mode {
+        Lenient::Absent | Lenient::Value(None) => Some("inactive".to_string()),
+        Lenient::Value(Some(m)) if PROJECT_FOLDER_MODES.contains(&m.as_str()) => Some(m.clone()),
+        Lenient::Value(Some(_)) | Lenient::Invalid => None,
     };
-    let folder = href_of(body, "projectFolder").and_then(folder_id);
+    let folder = LinkWrite::href_of(folder_link).and_then(folder_id);
     match mode.as_deref() {
         None => errors.push(HalError::violation(
             "projectFolderMode",

@@ -3,19 +3,20 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
 use service_kit::{db::serialized_transaction, time::now_millis};
 use storage_protocol::{
     hal::HalError,
     lenient::Lenient,
     openproject::API_BASE,
     projects::{
-        messages as msg, ProjectWrite, TextWrite, AVAILABLE_MODULES, MODULE_WORK_PACKAGE_TRACKING,
+        messages as msg, MembershipWrite, ProjectWrite, TextWrite, AVAILABLE_MODULES,
+        MODULE_WORK_PACKAGE_TRACKING,
     },
+    storages::LinkWrite,
 };
 
 use super::{
-    host::{href_of, id_from_href, HostError},
+    host::{id_from_href, HostError},
     permissions::{Access, Permission},
 };
 use crate::db::{
@@ -203,23 +204,23 @@ pub fn switch_module(
 
 /// `POST /api/v3/memberships` (admin): project, principal and roles, one membership per user
 /// and project.
-pub fn create_membership(conn: &mut Conn, body: &Value) -> Result<Membership, HostError> {
-    let project_id =
-        href_of(body, "project").and_then(|h| id_from_href(h, &format!("{API_BASE}/projects/")));
-    let principal_id =
-        href_of(body, "principal").and_then(|h| id_from_href(h, &format!("{API_BASE}/users/")));
-    let role_ids: BTreeSet<i64> = body
-        .get("_links")
-        .and_then(|l| l.get("roles"))
-        .and_then(Value::as_array)
-        .map(|roles| {
-            roles
-                .iter()
-                .filter_map(|r| r.get("href")?.as_str())
-                .filter_map(|h| id_from_href(h, &format!("{API_BASE}/roles/")))
-                .collect()
-        })
-        .unwrap_or_default();
+pub fn create_membership(
+    conn: &mut Conn,
+    write: &MembershipWrite,
+) -> Result<Membership, HostError> {
+    let links = write.links();
+    let project_id = LinkWrite::href_of(&links.project)
+        .and_then(|h| id_from_href(h, &format!("{API_BASE}/projects/")));
+    let principal_id = LinkWrite::href_of(&links.principal)
+        .and_then(|h| id_from_href(h, &format!("{API_BASE}/users/")));
+    let role_ids: BTreeSet<i64> = links
+        .roles
+        .value()
+        .into_iter()
+        .flatten()
+        .filter_map(LinkWrite::href_of)
+        .filter_map(|h| id_from_href(h, &format!("{API_BASE}/roles/")))
+        .collect();
     serialized_transaction(conn, PROJECTS_LOCK, |conn| {
         let mut errors = Vec::new();
         let project = match project_id {

@@ -2,8 +2,7 @@
 //! needs rows of its own (project, principal, roles), so the use cases read them in the same trip
 //! to the database and return the wire shape.
 
-use serde_json::Value;
-use storage_protocol::projects::Membership as MembershipView;
+use storage_protocol::projects::{Membership as MembershipView, MembershipWrite};
 
 use crate::{
     auth::Caller,
@@ -99,11 +98,11 @@ pub async fn get(state: &AppState, caller: &Caller, id: i64) -> Result<Membershi
     found.pop().ok_or_else(ApiError::not_found)
 }
 
-pub async fn create(state: &AppState, body: Value) -> Result<MembershipView, ApiError> {
+pub async fn create(state: &AppState, write: MembershipWrite) -> Result<MembershipView, ApiError> {
     let mut created = state
         .db
         .run(move |conn| {
-            let membership = domain::create_membership(conn, &body)?;
+            let membership = domain::create_membership(conn, &write)?;
             represent_memberships(conn, &[membership])
         })
         .await?;

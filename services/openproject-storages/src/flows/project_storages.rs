@@ -2,8 +2,9 @@
 //! storage in a project, and where `open` sends the caller (asking Nextcloud whether they may
 //! read the project folder).
 
-use serde_json::Value;
-use storage_protocol::{file_links::nextcloud_file_urls, storages::nextcloud_urls};
+use storage_protocol::{
+    file_links::nextcloud_file_urls, projects::ProjectStorageWrite, storages::nextcloud_urls,
+};
 
 use super::files::user_call;
 use crate::{
@@ -63,12 +64,16 @@ pub async fn open(state: &AppState, caller: &Caller, id: i64) -> Result<String, 
 }
 
 /// Enables a storage in a project; the new project storage as the caller sees it.
-pub async fn create(state: &AppState, caller: &Caller, body: Value) -> Result<Shown, ApiError> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    write: ProjectStorageWrite,
+) -> Result<Shown, ApiError> {
     let user = caller.user.clone();
     let (shown, _) = state
         .db
         .run(move |conn| {
-            let created = domain::create(conn, &user, &body)?;
+            let created = domain::create(conn, &user, &write)?;
             domain::find_visible(conn, &user, created.id)
         })
         .await?;

@@ -1,6 +1,7 @@
 //! Memberships of users in projects (openproject-storages.md §4).
 
 use actix_web::{delete, get, http::StatusCode, post, web, HttpResponse};
+use storage_protocol::lenient::read_write_body;
 
 use super::{
     hal,
@@ -55,7 +56,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     caller.require_admin()?;
-    let membership = flows::memberships::create(&state, body.0).await?;
+    let membership = flows::memberships::create(&state, read_write_body(&body.0)).await?;
     Ok(hal(StatusCode::CREATED, &membership))
 }
 

@@ -1,7 +1,7 @@
 //! Project storages (openproject-storages.md §9).
 
 use actix_web::{delete, get, http::StatusCode, post, web, HttpResponse};
-use storage_protocol::hal::Collection;
+use storage_protocol::{hal::Collection, lenient::read_write_body};
 
 use super::{hal, projects::Query};
 use crate::{
@@ -84,7 +84,7 @@ pub async fn create(
     caller: Caller,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let shown = flows::project_storages::create(&state, &caller, body.0).await?;
+    let shown = flows::project_storages::create(&state, &caller, read_write_body(&body.0)).await?;
     tracing::info!(
         project_storage_id = shown.project_storage.id,
         "storage enabled in project"
