@@ -27,13 +27,8 @@ pub trait Service: Sized + 'static {
     const PRODUCT: &'static str;
     type Settings: ServiceSettings + Send + 'static;
 
-    /// Creates the configured admin unless a user of that name exists. With no configured
-    /// password it takes [`AdminPassword::generated`], which the start-up line prints once.
-    fn bootstrap_admin(
-        conn: &mut AnyConnection,
-        username: &str,
-        password: AdminPassword,
-    ) -> anyhow::Result<AdminBootstrap>;
+    /// Creates the configured admin unless a user of that name exists.
+    const BOOTSTRAP_ADMIN: BootstrapAdmin;
 
     /// Bootstraps what the service needs before serving (its admin, background work) and returns
     /// its server on `listener`, whose handlers reach `core`.
@@ -43,6 +38,12 @@ pub trait Service: Sized + 'static {
         listener: TcpListener,
     ) -> impl Future<Output = anyhow::Result<Server>>;
 }
+
+/// Creates the admin `username` unless a user of that name exists, with `password` (argon2: it
+/// runs on a blocking thread). With no configured password it gets a generated one, which
+/// [`AdminPassword::created`] reports so that the start-up line prints it once.
+pub type BootstrapAdmin =
+    fn(&mut AnyConnection, &str, AdminPassword) -> anyhow::Result<AdminBootstrap>;
 
 /// The password a bootstrapped admin gets: the configured one, else a generated one.
 pub struct AdminPassword {
@@ -68,7 +69,7 @@ impl AdminPassword {
         &self.password
     }
 
-    /// What [`Service::bootstrap_admin`] reports once it created the admin with this password.
+    /// What [`Service::BOOTSTRAP_ADMIN`] reports once it created the admin with this password.
     pub fn created(self) -> AdminBootstrap {
         match self.generated {
             true => AdminBootstrap::CreatedWithPassword(self.password),
@@ -206,7 +207,7 @@ async fn bootstrap_admin<S: Service>(db: &Db, settings: &S::Settings) -> anyhow:
     let password = AdminPassword::new(common.admin_password.as_ref().map(|p| p.expose()));
     let bootstrap = {
         let username = username.clone();
-        db.run(move |conn| S::bootstrap_admin(conn, &username, password))
+        db.run(move |conn| (S::BOOTSTRAP_ADMIN)(conn, &username, password))
             .await
             .context("bootstrapping the admin")?
     };

@@ -10,8 +10,8 @@ use actix_web::{
 };
 use anyhow::Context;
 use service_kit::{
-    application::{AdminBootstrap, AdminPassword, CoreState, Service},
-    db::{AnyConnection, Migrations},
+    application::{BootstrapAdmin, CoreState, Service},
+    db::Migrations,
     http_client::Destinations,
     server::request_span,
 };
@@ -41,15 +41,8 @@ impl Service for NextcloudOpenProjectApp {
     const ABOUT: &'static str = "The Nextcloud side of the OpenProject file storages integration";
     const MIGRATIONS: Migrations = MIGRATIONS;
     const PRODUCT: &'static str = "Nextcloud";
+    const BOOTSTRAP_ADMIN: BootstrapAdmin = bootstrap_admin;
     type Settings = Settings;
-
-    fn bootstrap_admin(
-        conn: &mut AnyConnection,
-        username: &str,
-        password: AdminPassword,
-    ) -> anyhow::Result<AdminBootstrap> {
-        bootstrap_admin(conn, username, password)
-    }
 
     async fn start(
         settings: Settings,

@@ -5,8 +5,7 @@ use std::{net::TcpListener, sync::Arc};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 use service_kit::{
-    application::{AdminBootstrap, AdminPassword, CoreState, Service},
-    db::AnyConnection,
+    application::{BootstrapAdmin, CoreState, Service},
     http_client::Destinations,
 };
 use utoipa_actix_web::AppExt;
@@ -27,15 +26,8 @@ impl Service for OpenProjectStorages {
         "The OpenProject side of the OpenProject ⇄ Nextcloud file storage integration";
     const MIGRATIONS: service_kit::db::Migrations = MIGRATIONS;
     const PRODUCT: &'static str = "OpenProject";
+    const BOOTSTRAP_ADMIN: BootstrapAdmin = domain::users::ensure_admin;
     type Settings = Settings;
-
-    fn bootstrap_admin(
-        conn: &mut AnyConnection,
-        username: &str,
-        password: AdminPassword,
-    ) -> anyhow::Result<AdminBootstrap> {
-        domain::users::ensure_admin(conn, username, password)
-    }
 
     async fn start(
         settings: Settings,

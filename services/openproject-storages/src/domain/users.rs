@@ -187,7 +187,7 @@ pub fn password_to_hash(input: &UserWrite) -> Option<&str> {
         .filter(|p| p.chars().count() >= MIN_PASSWORD_LENGTH)
 }
 
-/// The bootstrapped admin ([`service_kit::application::Service::bootstrap_admin`]).
+/// The bootstrapped admin ([`service_kit::application::Service::BOOTSTRAP_ADMIN`]).
 pub fn ensure_admin(
     conn: &mut Conn,
     login: &str,
