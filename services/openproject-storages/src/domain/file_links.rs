@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::Connection;
 use serde_json::Value;
-use service_kit::{db::serialized_transaction, time::now_millis};
+use service_kit::db::serialized_transaction;
 use storage_protocol::{
     file_links::{messages as msg, LinkStatus, MAX_ELEMENTS},
     files::{FileInfo, FileInfoRecord, FilesInfo},
@@ -187,6 +187,7 @@ pub fn create(
     user: &User,
     wp_id: i64,
     body: &Value,
+    now: i64,
 ) -> Result<Vec<Shown>, HostError> {
     serialized_transaction(conn, FILE_LINKS_LOCK, |conn| {
         let (wp, access) = find_work_package(conn, user, wp_id)?;
@@ -203,7 +204,7 @@ pub fn create(
                 .filter(|ps| ps.project_id == wp.project_id)
                 .map(|ps| ps.storage_id)
                 .collect(),
-            now: now_millis(),
+            now,
         };
         let mut errors = Vec::new();
         let mut rows = Vec::new();

@@ -1,7 +1,7 @@
 //! Project storages (openproject-storages.md §9): visibility, filters, and the Extension
 //! endpoints that enable a storage in a project and remove it with its file links.
 
-use service_kit::{db::serialized_transaction, time::now_millis};
+use service_kit::db::serialized_transaction;
 use storage_protocol::{
     hal::HalError,
     lenient::Lenient,
@@ -119,6 +119,7 @@ pub fn create(
     conn: &mut Conn,
     user: &User,
     write: &ProjectStorageWrite,
+    now: i64,
 ) -> Result<ProjectStorage, HostError> {
     let links = write.links();
     serialized_transaction(conn, PROJECT_STORAGES_LOCK, |conn| {
@@ -151,7 +152,6 @@ pub fn create(
         let (Some(storage), Some(mode), true) = (storage, mode, errors.is_empty()) else {
             return Err(HostError::Invalid(errors));
         };
-        let now = now_millis();
         Ok(ProjectStorage::insert(
             conn,
             &NewProjectStorage {

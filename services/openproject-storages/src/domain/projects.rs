@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use service_kit::{db::serialized_transaction, time::now_millis};
+use service_kit::db::serialized_transaction;
 use storage_protocol::{
     hal::HalError,
     lenient::Lenient,
@@ -107,7 +107,11 @@ fn identifier_valid(identifier: &str) -> bool {
 
 /// `POST /api/v3/projects`: `name`, optional `identifier`, `description.raw`. New projects have
 /// only `work_package_tracking` enabled.
-pub fn create_project(conn: &mut Conn, write: &ProjectWrite) -> Result<Project, HostError> {
+pub fn create_project(
+    conn: &mut Conn,
+    write: &ProjectWrite,
+    now: i64,
+) -> Result<Project, HostError> {
     let trimmed = |field: &Lenient<String>| field.value().map_or("", |s| s.trim()).to_string();
     let name = trimmed(&write.name);
     let given_identifier = !write.identifier.is_absent();
@@ -141,7 +145,6 @@ pub fn create_project(conn: &mut Conn, write: &ProjectWrite) -> Result<Project, 
         if !errors.is_empty() {
             return Err(HostError::Invalid(errors));
         }
-        let now = now_millis();
         let project = Project::insert(
             conn,
             &NewProject {
@@ -207,6 +210,7 @@ pub fn switch_module(
 pub fn create_membership(
     conn: &mut Conn,
     write: &MembershipWrite,
+    now: i64,
 ) -> Result<Membership, HostError> {
     let links = write.links();
     let project_id = LinkWrite::href_of(&links.project)
@@ -257,7 +261,6 @@ pub fn create_membership(
         if !errors.is_empty() {
             return Err(HostError::Invalid(errors));
         }
-        let now = now_millis();
         Ok(Membership::insert(
             conn,
             &NewMembership {

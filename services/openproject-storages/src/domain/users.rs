@@ -101,7 +101,12 @@ pub enum UserError {
 
 /// Creates a user (`POST /api/v3/users`), checking the rules in the contract's order. The
 /// password hash is computed by the caller (argon2 is slow and belongs on a blocking thread).
-pub fn create(conn: &mut Conn, input: &UserWrite, password_hash: &str) -> Result<User, UserError> {
+pub fn create(
+    conn: &mut Conn,
+    input: &UserWrite,
+    password_hash: &str,
+    now: i64,
+) -> Result<User, UserError> {
     service_kit::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
         let login = trimmed(&input.login);
@@ -116,7 +121,6 @@ pub fn create(conn: &mut Conn, input: &UserWrite, password_hash: &str) -> Result
         if !errors.is_empty() {
             return Err(UserError::Invalid(errors));
         }
-        let now = now_millis();
         let email = trimmed(&input.email);
         let status = input.status.value().map_or("active", String::as_str);
         let row = NewUserRow {
@@ -150,6 +154,7 @@ pub fn update(
     user: &User,
     input: &UserWrite,
     password_hash: Option<&str>,
+    now: i64,
 ) -> Result<User, UserError> {
     service_kit::db::write_transaction(conn, |conn| {
         let mut errors = Vec::new();
@@ -167,7 +172,7 @@ pub fn update(
             admin: input.admin.value().copied(),
             status: status.clone(),
             password_hash: password_hash.map(str::to_string),
-            updated_at: Some(now_millis()),
+            updated_at: Some(now),
         };
         let updated = User::update(conn, user.id, &changes)?;
         if password_hash.is_some() || status.as_deref() == Some(UserStatus::Locked.as_str()) {

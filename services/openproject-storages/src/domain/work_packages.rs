@@ -2,7 +2,7 @@
 //! optimistic locking, the list filters, and the `assigned` notification rule.
 
 use serde_json::Value;
-use service_kit::{db::serialized_transaction, time::now_millis};
+use service_kit::db::serialized_transaction;
 use storage_protocol::{
     hal::{messages as hal_messages, ErrorId, HalError},
     openproject::API_BASE,
@@ -215,6 +215,7 @@ fn notify_assignee(
     wp: &WorkPackage,
     previous_assignee: Option<i64>,
     actor_id: i64,
+    now: i64,
 ) -> diesel::QueryResult<()> {
     let Some(assignee) = wp.assignee_id else {
         return Ok(());
@@ -222,7 +223,6 @@ fn notify_assignee(
     if Some(assignee) == previous_assignee || assignee == actor_id {
         return Ok(());
     }
-    let now = now_millis();
     Notification::insert(
         conn,
         &NewNotification {
@@ -285,13 +285,14 @@ pub fn form(
     user: &User,
     raw_project: &str,
     body: &Value,
+    now: i64,
 ) -> Result<FormOutcome, HostError> {
     let (project, access) = super::projects::find_visible(conn, user, raw_project)?;
     if !access.allowed(project.id, Permission::AddWorkPackages) {
         return Err(HostError::Forbidden);
     }
     let enumerations = Enumerations::load(conn)?;
-    let base = new_record(project.id, user.id, &enumerations, now_millis());
+    let base = new_record(project.id, user.id, &enumerations, now);
     let (record, errors) = validate(conn, body, base, &enumerations)?;
     Ok(FormOutcome {
         project,
@@ -344,6 +345,7 @@ pub fn create(
     user: &User,
     project: ProjectRef,
     body: &Value,
+    now: i64,
 ) -> Result<WorkPackage, HostError> {
     serialized_transaction(conn, WORK_PACKAGES_LOCK, |conn| {
         let access = Access::load(conn, user)?;
@@ -363,10 +365,10 @@ pub fn create(
             return Err(HostError::Forbidden);
         }
         let enumerations = Enumerations::load(conn)?;
-        let base = new_record(project.id, user.id, &enumerations, now_millis());
+        let base = new_record(project.id, user.id, &enumerations, now);
         let record = apply(conn, body, base, &enumerations)?;
         let wp = WorkPackage::insert(conn, &record)?;
-        notify_assignee(conn, &wp, None, user.id)?;
+        notify_assignee(conn, &wp, None, user.id, now)?;
         Ok(wp)
     })
 }
@@ -390,6 +392,7 @@ pub fn update(
     user: &User,
     id: i64,
     body: &Value,
+    now: i64,
 ) -> Result<WorkPackage, HostError> {
     serialized_transaction(conn, WORK_PACKAGES_LOCK, |conn| {
         let (wp, access) = find_visible(conn, user, id)?;
@@ -418,12 +421,12 @@ pub fn update(
             assignee_id: wp.assignee_id,
             lock_version: wp.lock_version + 1,
             created_at: wp.created_at,
-            updated_at: now_millis(),
+            updated_at: now,
         };
         let record = apply(conn, body, base, &enumerations)?;
         let updated = WorkPackage::update_locked(conn, wp.id, wp.lock_version, &record)?
             .ok_or_else(conflict)?;
-        notify_assignee(conn, &updated, wp.assignee_id, user.id)?;
+        notify_assignee(conn, &updated, wp.assignee_id, user.id, now)?;
         Ok(updated)
     })
 }

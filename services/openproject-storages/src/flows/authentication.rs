@@ -31,7 +31,7 @@ pub async fn authenticate(
         Presented::Session(id) => {
             let user = state
                 .db
-                .run(move |conn| Ok::<_, AuthError>(sessions::resolve(conn, &id)?))
+                .run(move |conn| Ok::<_, AuthError>(sessions::resolve(conn, &id, now_millis())?))
                 .await?;
             Ok(user.filter(User::is_active).map(|user| Caller {
                 user,

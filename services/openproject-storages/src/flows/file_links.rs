@@ -1,6 +1,7 @@
 //! File links (openproject-storages.md §10): a work package's links with their live status from
 //! Nextcloud, the bulk create, single links and the direct download.
 
+use service_kit::time::now_millis;
 use std::collections::HashMap;
 
 use futures_util::future::join_all;
@@ -102,7 +103,7 @@ pub async fn create(
     let user = caller.user.clone();
     Ok(state
         .db
-        .run(move |conn| domain::create(conn, &user, wp_id, &body))
+        .run(move |conn| domain::create(conn, &user, wp_id, &body, now_millis()))
         .await?)
 }
 

@@ -2,6 +2,7 @@
 //! needs rows of its own (project, principal, roles), so the use cases read them in the same trip
 //! to the database and return the wire shape.
 
+use service_kit::time::now_millis;
 use storage_protocol::projects::{Membership as MembershipView, MembershipWrite};
 
 use crate::{
@@ -102,7 +103,7 @@ pub async fn create(state: &AppState, write: MembershipWrite) -> Result<Membersh
     let mut created = state
         .db
         .run(move |conn| {
-            let membership = domain::create_membership(conn, &write)?;
+            let membership = domain::create_membership(conn, &write, now_millis())?;
             represent_memberships(conn, &[membership])
         })
         .await?;

@@ -2,6 +2,7 @@
 //! storage in a project, and where `open` sends the caller (asking Nextcloud whether they may
 //! read the project folder).
 
+use service_kit::time::now_millis;
 use storage_protocol::{
     file_links::nextcloud_file_urls, projects::ProjectStorageWrite, storages::nextcloud_urls,
 };
@@ -73,7 +74,7 @@ pub async fn create(
     let (shown, _) = state
         .db
         .run(move |conn| {
-            let created = domain::create(conn, &user, &write)?;
+            let created = domain::create(conn, &user, &write, now_millis())?;
             domain::find_visible(conn, &user, created.id)
         })
         .await?;

@@ -1,5 +1,6 @@
 //! Projects and their modules (openproject-storages.md §4).
 
+use service_kit::time::now_millis;
 use storage_protocol::projects::ProjectWrite;
 
 use crate::{
@@ -59,7 +60,7 @@ pub async fn create(
     let views = state
         .db
         .run(move |conn| {
-            let project = domain::create_project(conn, &write)?;
+            let project = domain::create_project(conn, &write, now_millis())?;
             let access = Access::load(conn, &user)?;
             domain::views(conn, &access, vec![project])
         })

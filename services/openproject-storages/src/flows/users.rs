@@ -1,7 +1,7 @@
 //! Users (openproject-storages.md §3): who may see whom, the admin's paged list, and creating and
 //! changing users with their password hashed off the async threads.
 
-use service_kit::crypto;
+use service_kit::{crypto, time::now_millis};
 use storage_protocol::openproject::UserWrite;
 
 use crate::{
@@ -52,7 +52,7 @@ pub async fn create(state: &AppState, input: UserWrite) -> Result<User, ApiError
         .unwrap_or_default();
     state
         .db
-        .run(move |conn| domain::create(conn, &input, &hash).map_err(ApiError::from))
+        .run(move |conn| domain::create(conn, &input, &hash, now_millis()).map_err(ApiError::from))
         .await
 }
 
@@ -61,7 +61,8 @@ pub async fn update(state: &AppState, user: User, input: UserWrite) -> Result<Us
     state
         .db
         .run(move |conn| {
-            domain::update(conn, &user, &input, hash.as_deref()).map_err(ApiError::from)
+            domain::update(conn, &user, &input, hash.as_deref(), now_millis())
+                .map_err(ApiError::from)
         })
         .await
 }

@@ -3,6 +3,7 @@
 //! them in the same trip to the database and return the wire shape.
 
 use serde_json::Value;
+use service_kit::time::now_millis;
 
 use crate::{
     auth::Caller,
@@ -162,7 +163,7 @@ pub async fn create(
     Ok(state
         .db
         .run(move |conn| {
-            let wp = domain::create(conn, &user, project, &body)?;
+            let wp = domain::create(conn, &user, project, &body, now_millis())?;
             let access = Access::load(conn, &user)?;
             created(conn, &access, &user, wp)
         })
@@ -181,7 +182,7 @@ pub async fn form(
     Ok(state
         .db
         .run(move |conn| {
-            let outcome = domain::form(conn, &user, &raw_project, &body)?;
+            let outcome = domain::form(conn, &user, &raw_project, &body, now_millis())?;
             let assignee = match outcome.record.assignee_id {
                 Some(id) => User::find(conn, id)?,
                 None => None,
@@ -215,7 +216,7 @@ pub async fn update(
     Ok(state
         .db
         .run(move |conn| {
-            let wp = domain::update(conn, &user, id, &body)?;
+            let wp = domain::update(conn, &user, id, &body, now_millis())?;
             let access = Access::load(conn, &user)?;
             one(conn, &access, wp)
         })
