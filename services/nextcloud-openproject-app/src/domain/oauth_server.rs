@@ -12,7 +12,6 @@ use service_kit::{
     auth::limits,
     crypto::{self, constant_time_eq, SecretBox, SecretString},
     db::AnyConnection,
-    time::now_millis,
 };
 use storage_protocol::oauth::{
     nextcloud::{self as wire, TokenErrorCode},
@@ -117,8 +116,8 @@ pub fn start_consent(
     conn: &mut AnyConnection,
     request: &ValidAuthorization,
     uid: &str,
+    now: i64,
 ) -> diesel::QueryResult<String> {
-    let now = now_millis();
     oauth_pending::delete_expired(conn, now)?;
     let id = crypto::random_urlsafe(32);
     oauth_pending::insert(
@@ -147,8 +146,9 @@ pub fn pending_client(
     id: &str,
     uid: &str,
     client_identifier: &str,
+    now: i64,
 ) -> diesel::QueryResult<Option<OAuthClientRow>> {
-    let Some(row) = oauth_pending::find_live(conn, &crypto::digest(id), uid, now_millis())? else {
+    let Some(row) = oauth_pending::find_live(conn, &crypto::digest(id), uid, now)? else {
         return Ok(None);
     };
     Ok(oauth_clients::find(conn, row.client_pk)?
@@ -171,12 +171,13 @@ pub fn decide(
     uid: &str,
     decision: Decision,
     issuer: &str,
+    now: i64,
 ) -> diesel::QueryResult<Option<String>> {
     let id_digest = crypto::digest(id);
     // Serialized: of two answers to one request, exactly one finds it (SQLite included, where a
     // deferred transaction that reads first could fail to write).
     crate::db::serialized_transaction(conn, PENDING_LOCK, |conn| {
-        let Some(row) = oauth_pending::find_live(conn, &id_digest, uid, now_millis())? else {
+        let Some(row) = oauth_pending::find_live(conn, &id_digest, uid, now)? else {
             return Ok(None);
         };
         // Single use: only the caller whose delete removed the row goes on.
@@ -196,7 +197,7 @@ pub fn decide(
                 ],
             ),
             Decision::Grant => {
-                let code = issue_code(conn, &client, &row)?;
+                let code = issue_code(conn, &client, &row, now)?;
                 with_query(
                     &client.redirect_uri,
                     &[("state", &row.state), ("code", &code), ("iss", issuer)],
@@ -211,6 +212,7 @@ fn issue_code(
     conn: &mut AnyConnection,
     client: &OAuthClientRow,
     row: &PendingRow,
+    now: i64,
 ) -> diesel::QueryResult<String> {
     oauth_provider::issue_code(
         conn,
@@ -226,7 +228,7 @@ fn issue_code(
                 .as_deref()
                 .and_then(PkceMethod::parse),
         },
-        now_millis(),
+        now,
     )
 }
 
@@ -433,6 +435,7 @@ mod tests {
         oauth_clients::{replace, IssuedClient},
         users::{create, NewUser, UserId},
     };
+    use service_kit::time::now_millis;
 
     fn setup(conn: &mut AnyConnection) -> IssuedClient {
         create(
@@ -545,21 +548,25 @@ mod tests {
             state: "st".into(),
             code_challenge: None,
         };
-        let id = start_consent(conn, &request, "alice").unwrap();
-        assert!(pending_client(conn, &id, "alice", &issued.client.client_id)
-            .unwrap()
-            .is_some());
-        assert!(pending_client(conn, &id, "bob", &issued.client.client_id)
-            .unwrap()
-            .is_none());
-        assert!(pending_client(conn, &id, "alice", "other")
+        let id = start_consent(conn, &request, "alice", now_millis()).unwrap();
+        assert!(
+            pending_client(conn, &id, "alice", &issued.client.client_id, now_millis())
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            pending_client(conn, &id, "bob", &issued.client.client_id, now_millis())
+                .unwrap()
+                .is_none()
+        );
+        assert!(pending_client(conn, &id, "alice", "other", now_millis())
             .unwrap()
             .is_none());
         assert_eq!(
-            decide(conn, &id, "bob", Decision::Grant, ISS).unwrap(),
+            decide(conn, &id, "bob", Decision::Grant, ISS, now_millis()).unwrap(),
             None
         );
-        let location = decide(conn, &id, "alice", Decision::Grant, ISS)
+        let location = decide(conn, &id, "alice", Decision::Grant, ISS, now_millis())
             .unwrap()
             .unwrap();
         let prefix = format!("{}?state=st&code=", issued.client.redirect_uri);
@@ -573,13 +580,13 @@ mod tests {
             prefix.len() + wire::CODE_LEN + "&iss=https%3A%2F%2Fnc.example".len()
         );
         assert_eq!(
-            decide(conn, &id, "alice", Decision::Grant, ISS).unwrap(),
+            decide(conn, &id, "alice", Decision::Grant, ISS, now_millis()).unwrap(),
             None
         );
 
-        let id = start_consent(conn, &request, "alice").unwrap();
+        let id = start_consent(conn, &request, "alice", now_millis()).unwrap();
         assert_eq!(
-            decide(conn, &id, "alice", Decision::Deny, ISS).unwrap(),
+            decide(conn, &id, "alice", Decision::Deny, ISS, now_millis()).unwrap(),
             Some(format!(
                 "{}?error=access_denied&state=st&iss=https%3A%2F%2Fnc.example",
                 issued.client.redirect_uri
@@ -593,8 +600,8 @@ mod tests {
             state: "st".into(),
             code_challenge: challenge.map(str::to_string),
         };
-        let id = start_consent(conn, &request, "alice").unwrap();
-        let location = decide(conn, &id, "alice", Decision::Grant, ISS)
+        let id = start_consent(conn, &request, "alice", now_millis()).unwrap();
+        let location = decide(conn, &id, "alice", Decision::Grant, ISS, now_millis())
             .unwrap()
             .unwrap();
         url::Url::parse(&location)

@@ -34,7 +34,7 @@ pub async fn start_consent(
     uid: String,
 ) -> Result<String, ApiError> {
     run(state, move |conn| {
-        oauth_server::start_consent(conn, &request, &uid)
+        oauth_server::start_consent(conn, &request, &uid, now_millis())
     })
     .await
 }
@@ -47,7 +47,7 @@ pub async fn pending_client(
     client_identifier: String,
 ) -> Result<Option<OAuthClientRow>, ApiError> {
     run(state, move |conn| {
-        oauth_server::pending_client(conn, &request_id, &uid, &client_identifier)
+        oauth_server::pending_client(conn, &request_id, &uid, &client_identifier, now_millis())
     })
     .await
 }
@@ -62,7 +62,7 @@ pub async fn decide(
 ) -> Result<Option<String>, ApiError> {
     let issuer = state.public_url.clone();
     run(state, move |conn| {
-        oauth_server::decide(conn, &request_id, &uid, decision, &issuer)
+        oauth_server::decide(conn, &request_id, &uid, decision, &issuer, now_millis())
     })
     .await
 }
