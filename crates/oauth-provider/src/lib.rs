@@ -13,6 +13,7 @@
 //!
 //! Every step that depends on time takes `now` (unix milliseconds), so tests need no clock.
 
+pub mod migrations;
 pub mod schema;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};

@@ -3,27 +3,11 @@
 use diesel::connection::SimpleConnection;
 use service_kit::{
     crypto::{random_alphanumeric, random_urlsafe, SecretKey},
-    db::Db,
+    db::{Db, Dialect},
     testing::TestDatabase,
 };
 
 use super::*;
-
-const SCHEMA_SQLITE: &str = "
-CREATE TABLE clients (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);
-CREATE TABLE oauth_codes (id INTEGER PRIMARY KEY AUTOINCREMENT,
-  client_pk BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE, subject TEXT NOT NULL,
-  code_digest TEXT NOT NULL UNIQUE, redirect_uri TEXT NOT NULL, scope TEXT NOT NULL,
-  code_challenge TEXT, code_challenge_method TEXT, family_id TEXT NOT NULL,
-  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, consumed_at BIGINT);
-CREATE TABLE oauth_tokens (id INTEGER PRIMARY KEY AUTOINCREMENT,
-  client_pk BIGINT NOT NULL REFERENCES clients (id) ON DELETE CASCADE, subject TEXT NOT NULL,
-  family_id TEXT NOT NULL, scope TEXT NOT NULL, access_digest TEXT NOT NULL UNIQUE,
-  refresh_digest TEXT UNIQUE, access_expires_at BIGINT NOT NULL, previous_id BIGINT,
-  created_at BIGINT NOT NULL, rotated_at BIGINT, revoked_at BIGINT, successor_sealed TEXT,
-  retry_until BIGINT);
-INSERT INTO clients (name) VALUES ('one'), ('two');
-";
 
 /// The tests' clock (unix ms); time passes only where a test says so.
 const NOW: i64 = 1_750_000_000_000;
@@ -42,12 +26,26 @@ struct Fixture {
 fn fixture() -> Fixture {
     let database = TestDatabase::create("oauth");
     let db = Db::connect(&database.url).expect("connects");
-    let schema = if db.is_sqlite() {
-        SCHEMA_SQLITE.to_string()
+    // The engine's own migrations, over a client table of the tests' own.
+    let (dialect, clients) = if db.is_sqlite() {
+        (
+            Dialect::Sqlite,
+            "CREATE TABLE clients (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL);",
+        )
     } else {
-        SCHEMA_SQLITE.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+        (
+            Dialect::Postgres,
+            "CREATE TABLE clients (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL);",
+        )
     };
-    db.get().unwrap().batch_execute(&schema).expect("schema");
+    let conn = &mut db.get().unwrap();
+    conn.batch_execute(clients).expect("clients");
+    conn.batch_execute(&migrations::tables(dialect, "clients"))
+        .expect("tables");
+    conn.batch_execute(&(migrations::REFRESH_RETRY.up)(dialect))
+        .expect("retry columns");
+    conn.batch_execute("INSERT INTO clients (name) VALUES ('one'), ('two');")
+        .expect("clients");
     Fixture {
         db,
         _database: database,

@@ -10,7 +10,6 @@ use std::{sync::LazyLock, time::Duration};
 
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
-use diesel_migrations::MigrationHarness;
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
 };
@@ -248,17 +247,17 @@ pub fn readiness(
     let database = conn
         .batch_execute("SELECT 1")
         .map_err(|e| format!("the database does not answer: {e}"));
-    let current = database.as_ref().map_err(Clone::clone).and_then(|()| {
-        let pending = match conn {
-            AnyConnection::Sqlite(c) => c.has_pending_migration((migrations.sqlite)()),
-            AnyConnection::Postgresql(c) => c.has_pending_migration((migrations.postgres)()),
-        };
-        match pending {
-            Ok(false) => Ok(()),
-            Ok(true) => Err("migrations are pending: run the binary's `migrate` command".into()),
-            Err(e) => Err(format!("migrations cannot be read: {e}")),
-        }
-    });
+    let current =
+        database
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|()| match migrations.pending(conn) {
+                Ok(false) => Ok(()),
+                Ok(true) => {
+                    Err("migrations are pending: run the binary's `migrate` command".into())
+                }
+                Err(e) => Err(format!("migrations cannot be read: {e}")),
+            });
     let probe = "readiness";
     let key = match secret_box.open(&secret_box.seal(probe)) {
         Ok(opened) if opened == probe => Ok(()),

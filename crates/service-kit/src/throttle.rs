@@ -35,6 +35,14 @@ use crate::{
     db::{AnyConnection, QueryOnBackend},
 };
 
+/// The table, defined once for both services: counts under digests, replacing the first
+/// version's `auth_failures`, which held raw addresses and client ids.
+pub const MIGRATION: crate::db::SharedMigration = crate::db::SharedMigration {
+    name: "2026-12-01-000001_throttle_keys",
+    up: |_| include_str!("../migrations/throttle_keys.sql").to_string(),
+    down: |_| include_str!("../migrations/throttle_keys.down.sql").to_string(),
+};
+
 diesel::table! {
     throttle_failures (key_digest) {
         key_digest -> Text,

@@ -18,7 +18,7 @@ mod url;
 
 use group_commit::GroupCommit;
 pub use id_list::{id_in, IdIn, IntegerKey};
-pub use migrations::Migrations;
+pub use migrations::{Dialect, Migrations, SharedMigration};
 pub use on_backend::{QueryOnBackend, SelectColumns};
 pub use pool::{establish_postgres, Connector};
 pub use transactions::{is_unique_violation, serialized_transaction, write_transaction};

@@ -21,7 +21,15 @@ pub mod users;
 pub use service_kit::db::serialized_transaction;
 
 /// This service's migrations, one folder per backend.
-pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!();
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!(
+    service_kit::db::SharedMigration {
+        name: "2026-11-27-000003_oauth_server",
+        up: |dialect| oauth_provider::migrations::tables(dialect, "oauth_clients"),
+        down: oauth_provider::migrations::drop_tables,
+    },
+    service_kit::throttle::MIGRATION,
+    oauth_provider::migrations::REFRESH_RETRY,
+);
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.
 #[cfg(test)]

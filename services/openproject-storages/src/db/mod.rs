@@ -17,4 +17,12 @@ pub mod work_packages;
 pub use service_kit::db::{id_in, AnyConnection as Conn};
 
 /// This service's migrations, one folder per backend.
-pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!();
+pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrations!(
+    service_kit::db::SharedMigration {
+        name: "2026-11-27-000003_oauth_server",
+        up: |dialect| oauth_provider::migrations::tables(dialect, "oauth_applications"),
+        down: oauth_provider::migrations::drop_tables,
+    },
+    service_kit::throttle::MIGRATION,
+    oauth_provider::migrations::REFRESH_RETRY,
+);

@@ -1,40 +1,7 @@
--- The authorization server for OpenProject (oauth.md §3) and the client state towards
--- OpenProject (§5). Instants are BIGINT unix milliseconds.
-
--- The tables of the shared engine (crates/oauth-provider): codes and token pairs, stored as
--- SHA-256 digests only. `subject` is the Nextcloud uid. Deleting the client deletes them all.
-CREATE TABLE oauth_codes (
-    id BIGSERIAL PRIMARY KEY,
-    client_pk BIGINT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
-    subject TEXT NOT NULL,
-    code_digest TEXT NOT NULL UNIQUE,
-    redirect_uri TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    code_challenge TEXT,
-    code_challenge_method TEXT,
-    family_id TEXT NOT NULL,
-    created_at BIGINT NOT NULL,
-    expires_at BIGINT NOT NULL,
-    consumed_at BIGINT
-);
-CREATE INDEX oauth_codes_client ON oauth_codes (client_pk);
-
-CREATE TABLE oauth_tokens (
-    id BIGSERIAL PRIMARY KEY,
-    client_pk BIGINT NOT NULL REFERENCES oauth_clients (id) ON DELETE CASCADE,
-    subject TEXT NOT NULL,
-    family_id TEXT NOT NULL,
-    scope TEXT NOT NULL,
-    access_digest TEXT NOT NULL UNIQUE,
-    refresh_digest TEXT UNIQUE,
-    access_expires_at BIGINT NOT NULL,
-    previous_id BIGINT,
-    created_at BIGINT NOT NULL,
-    rotated_at BIGINT,
-    revoked_at BIGINT
-);
-CREATE INDEX oauth_tokens_family ON oauth_tokens (family_id);
-CREATE INDEX oauth_tokens_client_subject ON oauth_tokens (client_pk, subject);
+-- The OAuth server for OpenProject (oauth.md §3) and the client state towards OpenProject (§5).
+-- The engine's tables, oauth_codes and oauth_tokens, come first from crates/oauth-provider
+-- (oauth_provider::migrations::tables, listed in src/db/mod.rs). Instants are BIGINT unix
+-- milliseconds.
 
 -- Authorization requests waiting for the user's consent (§3.2): kept here, not in the page,
 -- under the digest of a random id, for 10 minutes.

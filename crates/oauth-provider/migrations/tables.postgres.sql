@@ -1,9 +1,10 @@
--- OpenProject as OAuth authorization server for Nextcloud: the tables of the shared engine
--- (crates/oauth-provider). `subject` is the user id (a locked user's tokens are refused at use); a
--- code or token dies with its application (replaced, or its storage deleted).
+-- The engine's tables (crates/oauth-provider), in every service that runs it: codes and token
+-- pairs, stored as SHA-256 digests only. `subject` is the service's user; `client_pk` references
+-- the service's client table, {clients}, so deleting a client deletes every code and token it
+-- was issued. Instants are BIGINT unix milliseconds.
 CREATE TABLE oauth_codes (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    client_pk BIGINT NOT NULL REFERENCES oauth_applications (id) ON DELETE CASCADE,
+    id BIGSERIAL PRIMARY KEY,
+    client_pk BIGINT NOT NULL REFERENCES {clients} (id) ON DELETE CASCADE,
     subject TEXT NOT NULL,
     code_digest TEXT NOT NULL UNIQUE,
     redirect_uri TEXT NOT NULL,
@@ -15,10 +16,11 @@ CREATE TABLE oauth_codes (
     expires_at BIGINT NOT NULL,
     consumed_at BIGINT
 );
+CREATE INDEX oauth_codes_client ON oauth_codes (client_pk);
 
 CREATE TABLE oauth_tokens (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    client_pk BIGINT NOT NULL REFERENCES oauth_applications (id) ON DELETE CASCADE,
+    id BIGSERIAL PRIMARY KEY,
+    client_pk BIGINT NOT NULL REFERENCES {clients} (id) ON DELETE CASCADE,
     subject TEXT NOT NULL,
     family_id TEXT NOT NULL,
     scope TEXT NOT NULL,

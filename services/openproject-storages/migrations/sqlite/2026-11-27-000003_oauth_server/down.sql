@@ -1,2 +1,0 @@
-DROP TABLE oauth_tokens;
-DROP TABLE oauth_codes;
