@@ -22,6 +22,7 @@ pub mod oauth;
 pub mod ocs;
 pub mod openproject;
 pub mod openproject_api;
+pub mod pairing;
 pub mod projects;
 pub mod proppatch;
 pub mod storages;
