@@ -203,7 +203,7 @@ pub fn random_alphanumeric(len: usize) -> String {
 }
 
 /// `N` bytes from the OS CSPRNG.
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     OsRng.fill_bytes(&mut bytes);
     bytes

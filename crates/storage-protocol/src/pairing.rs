@@ -13,10 +13,11 @@
 //!    timestamp; the receiver checks them with [`PeerMessage::verify`].
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+pub use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{
     jwk::{
-        AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm,
-        OctetKeyPairParameters, OctetKeyPairType, PublicKeyUse,
+        AlgorithmParameters, CommonParameters, EllipticCurve, KeyAlgorithm, OctetKeyPairParameters,
+        OctetKeyPairType, PublicKeyUse,
     },
     Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
@@ -188,6 +189,28 @@ impl PairingCode {
             return Err(Refusal::Expired);
         }
         Ok(claims)
+    }
+}
+
+/// `POST /api/v3/storages/{id}/pairing_code` (Extension, admins): a new code for the storage,
+/// shown once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingCodeAnswer {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub code: String,
+    /// ISO 8601.
+    pub expires_at: String,
+}
+
+impl PairingCodeAnswer {
+    pub fn new(code: PairingCode, expires_at: String) -> Self {
+        Self {
+            type_: "PairingCode".into(),
+            code: code.0,
+            expires_at,
+        }
     }
 }
 
@@ -439,6 +462,7 @@ mod tests {
     fn fixtures_round_trip() {
         use crate::fixtures::assert_round_trip;
         assert_round_trip::<PairingClaims>("pairing_code_claims");
+        assert_round_trip::<PairingCodeAnswer>("op_pairing_code");
         assert_round_trip::<PairingExchange>("pairing_exchange");
         assert_round_trip::<PairingExchangeAnswer>("pairing_exchange_answer");
         assert_round_trip::<PeerMessage>("peer_message_oauth_values_replaced");

@@ -214,6 +214,18 @@ impl From<crate::domain::users::UserError> for ApiError {
     }
 }
 
+impl From<crate::domain::pairing::PairingError> for ApiError {
+    fn from(e: crate::domain::pairing::PairingError) -> Self {
+        use crate::domain::pairing::PairingError;
+        match e {
+            PairingError::Db(e) => e.into(),
+            PairingError::SealedKey(_) | PairingError::Signing(_) => {
+                ApiError::Unexpected(anyhow::Error::new(e))
+            }
+        }
+    }
+}
+
 impl From<crate::domain::files::FileError> for ApiError {
     fn from(e: crate::domain::files::FileError) -> Self {
         use crate::domain::files::FileError;

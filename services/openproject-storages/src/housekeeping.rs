@@ -1,11 +1,12 @@
 //! What expires on the OpenProject side and is deleted by housekeeping
 //! (`service_kit::housekeeping` runs it every 15 minutes on every replica): OAuth codes and
-//! tokens past their retention, sessions, OAuth client states and throttle rows.
+//! tokens past their retention, sessions, expired pairing codes, OAuth client states and throttle
+//! rows.
 
 use service_kit::{auth::ThrottlePolicy, db::AnyConnection, housekeeping::Removed, throttle};
 
 use crate::{
-    db::{oauth_client_states::OAuthClientState, sessions},
+    db::{oauth_client_states::OAuthClientState, pairing, sessions},
     domain::connections::authorization::STATE_COOKIE_MAX_AGE_SECS,
 };
 
@@ -20,6 +21,7 @@ pub fn purge(
         ("OAuth codes", tokens.codes),
         ("OAuth tokens", tokens.tokens),
         ("sessions", sessions::delete_expired(conn, now)?),
+        ("pairing codes", pairing::delete_expired_codes(conn, now)?),
         (
             "OAuth client states",
             OAuthClientState::purge_created_before(conn, now - STATE_COOKIE_MAX_AGE_SECS * 1000)?,

@@ -7,6 +7,7 @@ pub mod oauth_applications;
 pub mod oauth_client_credentials;
 pub mod oauth_client_states;
 pub mod oauth_client_tokens;
+pub mod pairing;
 pub mod projects;
 pub mod schema;
 pub mod sessions;

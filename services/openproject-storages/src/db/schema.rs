@@ -287,3 +287,21 @@ diesel::allow_tables_to_appear_in_same_query!(
     storages,
     notifications
 );
+
+diesel::table! {
+    pairing_keys (kid) {
+        kid -> Text,
+        seed_sealed -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    pairing_codes (nonce_digest) {
+        nonce_digest -> Text,
+        storage_id -> BigInt,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        consumed_at -> Nullable<BigInt>,
+    }
+}

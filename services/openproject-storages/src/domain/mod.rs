@@ -9,6 +9,7 @@ pub mod files;
 pub mod filters;
 pub mod host;
 pub mod oauth_server;
+pub mod pairing;
 pub mod permissions;
 pub mod project_storages;
 pub mod projects;

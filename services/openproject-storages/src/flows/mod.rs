@@ -25,6 +25,7 @@ pub mod memberships;
 pub mod notifications;
 pub mod oauth_resources;
 pub mod oauth_server;
+pub mod pairing;
 pub mod project_storages;
 pub mod projects;
 pub mod screens;

@@ -10,6 +10,7 @@ mod oauth;
 mod oauth_clients;
 mod oauth_resources;
 mod pages;
+mod pairing;
 mod priorities;
 mod project_storages;
 mod projects;
@@ -24,7 +25,10 @@ mod work_packages;
 
 use actix_web::{http::StatusCode, web, HttpResponse};
 use serde::Serialize;
-use storage_protocol::openproject::{HAL_JSON, SERVICE_DESC_LINK};
+use storage_protocol::{
+    openproject::{HAL_JSON, SERVICE_DESC_LINK},
+    pairing::JWKS_PATH,
+};
 use utoipa_actix_web::{scope, service_config::ServiceConfig, AppExt};
 
 use crate::error::ApiError;
@@ -51,6 +55,7 @@ fn api(cfg: &mut ServiceConfig) {
         .service(storages::set_client_credentials)
         .service(storages::replace_application)
         .service(storages::health)
+        .service(storages::pairing_code)
         .service(storages::disconnect)
         .service(oauth_resources::application)
         .service(oauth_resources::client_credentials)
@@ -117,6 +122,7 @@ pub fn pages(cfg: &mut web::ServiceConfig) {
             "/oauth_clients/{client_id}/callback",
             web::get().to(oauth_clients::callback),
         )
+        .route(JWKS_PATH, web::get().to(pairing::jwks))
         .route("/assets/{name}", web::get().to(screens::asset))
         .route("/admin", web::get().to(screens::administration))
         .route("/admin/settings/storages", web::get().to(screens::storages))

@@ -3,9 +3,11 @@
 
 use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpResponse};
 use futures_util::future::join_all;
+use service_kit::time::{iso8601_millis, now_millis};
 use storage_protocol::{
     hal::Collection,
     lenient::read_write_body,
+    pairing::PairingCodeAnswer,
     storages::{nextcloud_urls, OAuthClientCredentialsWrite},
 };
 
@@ -251,4 +253,22 @@ pub async fn health(
     let storage = administered(&state, &caller, &id).await?;
     let report = flows::storages::health(&state, &caller, storage).await?;
     Ok(hal(StatusCode::OK, &report))
+}
+
+/// POST /api/v3/storages/{id}/pairing_code (Extension): a code that pairs the storage with the
+/// Nextcloud it is pasted into, valid ten minutes and once; shown once.
+#[utoipa::path(responses((status = 201, description = "PairingCode"), (status = 403, description = "Not an admin"), (status = 404, description = "Not visible")))]
+#[post("/storages/{id}/pairing_code")]
+pub async fn pairing_code(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let storage = administered(&state, &caller, &id).await?;
+    let issued = flows::pairing::issue_code(&state, storage.id, now_millis()).await?;
+    tracing::info!(storage = storage.id, "pairing code issued");
+    Ok(hal(
+        StatusCode::CREATED,
+        &PairingCodeAnswer::new(issued.code, iso8601_millis(issued.expires_at)),
+    ))
 }

@@ -9,6 +9,7 @@ mod helpers;
 mod oauth_clients;
 mod oauth_server;
 mod pages;
+mod pairing;
 mod projects;
 mod real_clients;
 mod root;

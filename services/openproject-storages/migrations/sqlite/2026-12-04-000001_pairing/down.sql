@@ -1,0 +1,2 @@
+DROP TABLE pairing_codes;
+DROP TABLE pairing_keys;
