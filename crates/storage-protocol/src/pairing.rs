@@ -47,10 +47,17 @@ pub enum Refusal {
     BadSignature,
     #[error("The pairing code has expired. Create a new one in OpenProject.")]
     Expired,
+    #[error("The pairing code was used already. Create a new one in OpenProject.")]
+    Used,
     #[error("The pairing code was issued by {claimed}, not by {expected}.")]
     WrongIssuer { claimed: String, expected: String },
     #[error("The message's timestamp is too far from this server's clock.")]
     StaleTimestamp,
+}
+
+/// The exchange names another Nextcloud than the storage's host.
+pub fn other_host_message(storage_host: &str) -> String {
+    format!("The pairing code is for the storage at {storage_host}.")
 }
 
 /// An Ed25519 key of a service: its seed (kept encrypted at rest by the service), its public

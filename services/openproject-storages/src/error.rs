@@ -219,6 +219,16 @@ impl From<crate::domain::pairing::PairingError> for ApiError {
         use crate::domain::pairing::PairingError;
         match e {
             PairingError::Db(e) => e.into(),
+            PairingError::Refused(refusal) => {
+                ApiError::hal(HalError::new(ErrorId::Unauthenticated, refusal.to_string()))
+            }
+            PairingError::OtherHost { storage_host } => {
+                ApiError::validation(vec![HalError::violation(
+                    "nextcloudUrl",
+                    storage_protocol::pairing::other_host_message(&storage_host),
+                )])
+            }
+            PairingError::Storage(e) => e.into(),
             PairingError::SealedKey(_) | PairingError::Signing(_) => {
                 ApiError::Unexpected(anyhow::Error::new(e))
             }

@@ -300,8 +300,18 @@ diesel::table! {
     pairing_codes (nonce_digest) {
         nonce_digest -> Text,
         storage_id -> BigInt,
+        issued_by -> Nullable<BigInt>,
         created_at -> BigInt,
         expires_at -> BigInt,
         consumed_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    pairing_peers (storage_id) {
+        storage_id -> BigInt,
+        nextcloud_url -> Text,
+        public_key -> Text,
+        paired_at -> BigInt,
     }
 }

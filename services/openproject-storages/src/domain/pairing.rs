@@ -1,15 +1,26 @@
 //! Pairing by one code (Extension, issue 20), OpenProject's half: the instance's signing key,
-//! created on first use and kept sealed, and the codes, whose nonces are stored as digests for
-//! the exchange to use up.
+//! created on first use and kept sealed; the codes, whose nonces are stored as digests; and the
+//! exchange that uses a code up.
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use service_kit::{
     crypto::{digest, random_alphanumeric, random_bytes, random_urlsafe, SecretBox},
     db::serialized_transaction,
 };
-use storage_protocol::pairing::{JwkSet, PairingCode, SigningError, SigningKey, CODE_TTL_SECS};
+use storage_protocol::{
+    pairing::{
+        JwkSet, PairingCode, PairingExchange, PairingExchangeAnswer, Refusal, SigningError,
+        SigningKey, CODE_TTL_SECS,
+    },
+    storages::{normalize_host, OAuthClientCredentialsWrite},
+};
 
-use crate::db::{pairing, Conn};
+use super::storages::{self, StorageError};
+use crate::db::{
+    pairing::{self, NewCode},
+    storages::Storage,
+    Conn,
+};
 
 /// Creating the first key runs once across replicas ("PAIR").
 const PAIRING_KEY_LOCK: i64 = 0x5041_4952;
@@ -23,6 +34,15 @@ pub enum PairingError {
     SealedKey(String),
     #[error(transparent)]
     Signing(#[from] SigningError),
+    /// The code does not authenticate the exchange.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The code is for a storage at another host than the Nextcloud that redeems it.
+    #[error("the pairing code is for the storage at {storage_host}")]
+    OtherHost { storage_host: String },
+    /// Nextcloud's values break a rule of the manual path's step 4.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 /// A pairing code and when it stops working (unix ms).
@@ -64,18 +84,23 @@ fn signing_key(
 }
 
 /// A code pairing `storage_id` with the Nextcloud that redeems it, from OpenProject at
-/// `issuer`, issued at `now` (unix ms).
+/// `issuer`, issued by the admin `admin_id` at `now` (unix ms).
 pub fn issue_code(
     conn: &mut Conn,
     secret_box: &SecretBox,
     issuer: &str,
-    storage_id: i64,
+    (storage_id, admin_id): (i64, i64),
     now: i64,
 ) -> Result<IssuedCode, PairingError> {
     let key = signing_key(conn, secret_box, now)?;
     let nonce = random_urlsafe(32);
     let expires_at = now + CODE_TTL_SECS * 1000;
-    pairing::insert_code(conn, &digest(&nonce), storage_id, now, expires_at)?;
+    let code = NewCode {
+        nonce_digest: &digest(&nonce),
+        storage_id,
+        issued_by: admin_id,
+    };
+    pairing::insert_code(conn, &code, now, expires_at)?;
     let code = PairingCode::issue(&key, issuer, storage_id, &nonce, now / 1000)?;
     Ok(IssuedCode { code, expires_at })
 }
@@ -87,4 +112,41 @@ pub fn public_keys(conn: &mut Conn, secret_box: &SecretBox) -> Result<JwkSet, Pa
         .map(|row| open_key(secret_box, row).map(|key| key.public_jwk()))
         .collect::<Result<_, _>>()?;
     Ok(JwkSet { keys })
+}
+
+/// Nextcloud's half of the exchange, at `now` (unix ms): the code must verify against this
+/// instance's keys as issued by `issuer` and be unused; then, in one transaction, the code is
+/// used up, Nextcloud's OAuth values are stored as step 4 would store them, a new OAuth
+/// application replaces the storage's (step 2's values, answered once) and Nextcloud's key is
+/// kept for its later messages.
+pub fn exchange(
+    conn: &mut Conn,
+    secret_box: &SecretBox,
+    issuer: &str,
+    request: &PairingExchange,
+    now: i64,
+) -> Result<PairingExchangeAnswer, PairingError> {
+    let keys = public_keys(conn, secret_box)?;
+    let claims = PairingCode(request.code.clone()).verify(&keys, issuer, now / 1000)?;
+    let public_key = serde_json::to_string(&request.nextcloud_key)
+        .map_err(|_| PairingError::Refused(Refusal::Malformed))?;
+    service_kit::db::write_transaction(conn, |conn| {
+        let issued_by = pairing::consume_code(conn, &digest(&claims.jti), claims.storage_id, now)?
+            .ok_or(Refusal::Used)?;
+        let storage = Storage::find(conn, claims.storage_id)?.ok_or(Refusal::Used)?;
+        let storage_host = storage.host.clone().unwrap_or_default();
+        if normalize_host(&request.nextcloud_url).as_deref() != Some(storage_host.as_str()) {
+            return Err(PairingError::OtherHost { storage_host });
+        }
+        let values = OAuthClientCredentialsWrite::new(&request.client_id, &request.client_secret);
+        storages::set_client_credentials(conn, secret_box, storage.id, &values, now)?;
+        let owner = issued_by.or(storage.creator_id).unwrap_or_default();
+        let issued = storages::replace_application(conn, &storage, owner, now)?;
+        pairing::upsert_peer(conn, storage.id, &request.nextcloud_url, &public_key, now)?;
+        Ok(PairingExchangeAnswer {
+            storage_id: storage.id,
+            client_id: issued.application.client_id.clone(),
+            client_secret: issued.client_secret.expose().to_string(),
+        })
+    })
 }

@@ -56,6 +56,7 @@ fn api(cfg: &mut ServiceConfig) {
         .service(storages::replace_application)
         .service(storages::health)
         .service(storages::pairing_code)
+        .service(storages::exchange_pairing)
         .service(storages::disconnect)
         .service(oauth_resources::application)
         .service(oauth_resources::client_credentials)

@@ -5,16 +5,16 @@ use actix_web::{delete, get, http::StatusCode, patch, post, web, HttpResponse};
 use futures_util::future::join_all;
 use service_kit::time::{iso8601_millis, now_millis};
 use storage_protocol::{
-    hal::Collection,
+    hal::{messages::bad_request, Collection, ErrorId, HalError},
     lenient::read_write_body,
-    pairing::PairingCodeAnswer,
-    storages::{nextcloud_urls, OAuthClientCredentialsWrite},
+    pairing::{PairingCodeAnswer, PairingExchange},
+    storages::{nextcloud_urls, upload::REQUEST_BODY_MALFORMED, OAuthClientCredentialsWrite},
 };
 
 use super::hal;
 use crate::{
     auth::Caller,
-    body::{parse_id, JsonBody},
+    body::{parse_id, JsonBody, ParsedBody},
     db::storages::Storage,
     domain::storages::{StorageDetails, StorageInput},
     error::ApiError,
@@ -265,10 +265,32 @@ pub async fn pairing_code(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let storage = administered(&state, &caller, &id).await?;
-    let issued = flows::pairing::issue_code(&state, storage.id, now_millis()).await?;
+    let issued =
+        flows::pairing::issue_code(&state, storage.id, caller.user.id, now_millis()).await?;
     tracing::info!(storage = storage.id, "pairing code issued");
     Ok(hal(
         StatusCode::CREATED,
         &PairingCodeAnswer::new(issued.code, iso8601_millis(issued.expires_at)),
     ))
+}
+
+/// POST /api/v3/storages/pairing (Extension): Nextcloud's half of the exchange, authenticated by
+/// the pairing code alone; answers OpenProject's new OAuth values once.
+#[utoipa::path(responses((status = 200, description = "PairingExchangeAnswer"), (status = 400, description = "Request body malformed"), (status = 401, description = "The code does not verify, expired or was used"), (status = 422, description = "Nextcloud's values are invalid, or it is not the storage's host")))]
+#[post("/storages/pairing")]
+pub async fn exchange_pairing(state: State, body: ParsedBody) -> Result<HttpResponse, ApiError> {
+    let request = body
+        .0
+        .ok()
+        .and_then(|value| serde_json::from_value::<PairingExchange>(value).ok())
+        .ok_or_else(|| {
+            ApiError::hal(HalError::new(
+                ErrorId::BadRequest,
+                bad_request(REQUEST_BODY_MALFORMED),
+            ))
+        })?;
+    let nextcloud = request.nextcloud_url.clone();
+    let answer = flows::pairing::exchange(&state, request, now_millis()).await?;
+    tracing::info!(storage = answer.storage_id, %nextcloud, "paired with Nextcloud");
+    Ok(hal(StatusCode::OK, &answer))
 }

@@ -1,2 +1,3 @@
+DROP TABLE pairing_peers;
 DROP TABLE pairing_codes;
 DROP TABLE pairing_keys;
