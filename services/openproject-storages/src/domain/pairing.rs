@@ -140,7 +140,8 @@ pub fn exchange(
         }
         let values = OAuthClientCredentialsWrite::new(&request.client_id, &request.client_secret);
         storages::set_client_credentials(conn, secret_box, storage.id, &values, now)?;
-        let owner = issued_by.or(storage.creator_id).unwrap_or_default();
+        // Owned by the admin who issued the code; if they are gone, by the storage's creator.
+        let owner = issued_by.or(storage.creator_id);
         let issued = storages::replace_application(conn, &storage, owner, now)?;
         pairing::upsert_peer(conn, storage.id, &request.nextcloud_url, &public_key, now)?;
         Ok(PairingExchangeAnswer {

@@ -598,12 +598,12 @@ pub fn delete(conn: &mut Conn, storage_id: i64) -> Result<(), StorageError> {
 pub fn replace_application(
     conn: &mut Conn,
     storage: &Storage,
-    owner_id: i64,
+    owner_id: Option<i64>,
     now: i64,
 ) -> Result<IssuedApplication, StorageError> {
     serialized_transaction(conn, STORAGES_LOCK, |conn| {
         OAuthApplication::delete_for_storage(conn, storage.id)?;
-        Ok(issue_application(conn, storage, Some(owner_id), now)?)
+        Ok(issue_application(conn, storage, owner_id, now)?)
     })
 }
 

@@ -192,7 +192,7 @@ pub async fn replace_application(
     let (for_replace, now) = (storage.clone(), now_millis());
     Ok(state
         .db
-        .run(move |conn| domain::replace_application(conn, &for_replace, owner_id, now))
+        .run(move |conn| domain::replace_application(conn, &for_replace, Some(owner_id), now))
         .await?)
 }
 
