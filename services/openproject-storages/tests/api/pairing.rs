@@ -35,13 +35,26 @@ async fn pairing_code(app: &TestApp, storage_id: i64) -> reqwest::Response {
     .await
 }
 
-#[tokio::test]
-async fn an_admin_gets_a_code_that_the_published_keys_verify() {
-    let app = spawn_app().await;
+/// A storage at a healthy Nextcloud (the host check passes), as created.
+async fn storage_at_nextcloud(app: &TestApp) -> (FakeNextcloud, Value) {
     let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
         app_password: String::new(),
     });
     let storage = app.create_storage("Cloud", &nextcloud.url).await;
+    (nextcloud, storage)
+}
+
+/// A new code for the storage, as the admin copies it.
+async fn issued_code(app: &TestApp, storage_id: i64) -> String {
+    let response = pairing_code(app, storage_id).await;
+    assert_eq!(response.status(), 201);
+    body(response).await["code"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn an_admin_gets_a_code_that_the_published_keys_verify() {
+    let app = spawn_app().await;
+    let (_nextcloud, storage) = storage_at_nextcloud(&app).await;
     let storage_id = storage["id"].as_i64().unwrap();
     // No code yet: nothing to publish.
     assert!(jwks(&app).await.keys.is_empty());
@@ -69,12 +82,7 @@ async fn an_admin_gets_a_code_that_the_published_keys_verify() {
     );
 
     // A second code: another nonce, the same key; the key's seed is sealed at rest.
-    let second = PairingCode(
-        body(pairing_code(&app, storage_id).await).await["code"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    );
+    let second = PairingCode(issued_code(&app, storage_id).await);
     let second_claims = second
         .verify(&jwks(&app).await, &app.base, started)
         .unwrap();
@@ -91,12 +99,8 @@ async fn an_admin_gets_a_code_that_the_published_keys_verify() {
 #[tokio::test]
 async fn only_admins_get_codes_and_only_for_storages_that_exist() {
     let app = spawn_app().await;
-    let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
-        app_password: String::new(),
-    });
-    let storage_id = app.create_storage("Cloud", &nextcloud.url).await["id"]
-        .as_i64()
-        .unwrap();
+    let (_nextcloud, storage) = storage_at_nextcloud(&app).await;
+    let storage_id = storage["id"].as_i64().unwrap();
     app.create_user("bo").await;
     let as_member = app
         .client
@@ -151,16 +155,10 @@ async fn storage(app: &TestApp, id: i64) -> Value {
 #[tokio::test]
 async fn the_exchange_configures_both_halves_once_and_only_for_the_storages_host() {
     let app = spawn_app().await;
-    let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
-        app_password: String::new(),
-    });
-    let created = app.create_storage("Cloud", &nextcloud.url).await;
+    let (nextcloud, created) = storage_at_nextcloud(&app).await;
     let storage_id = created["id"].as_i64().unwrap();
     let first_client_id = created["_embedded"]["oauthApplication"]["clientId"].clone();
-    let code = body(pairing_code(&app, storage_id).await).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let code = issued_code(&app, storage_id).await;
 
     // Another Nextcloud than the storage's: refused, and the code stays usable.
     let elsewhere =
@@ -204,16 +202,9 @@ async fn the_exchange_configures_both_halves_once_and_only_for_the_storages_host
 #[tokio::test]
 async fn codes_that_do_not_verify_and_malformed_exchanges_are_refused() {
     let app = spawn_app().await;
-    let nextcloud = FakeNextcloud::start(Behaviour::Healthy {
-        app_password: String::new(),
-    });
-    let storage_id = app.create_storage("Cloud", &nextcloud.url).await["id"]
-        .as_i64()
-        .unwrap();
-    let issued = body(pairing_code(&app, storage_id).await).await["code"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (nextcloud, storage) = storage_at_nextcloud(&app).await;
+    let storage_id = storage["id"].as_i64().unwrap();
+    let issued = issued_code(&app, storage_id).await;
 
     // Signed by a key this OpenProject does not have, claiming to be it.
     let now = now_millis() / 1000;
