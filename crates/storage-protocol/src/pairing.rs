@@ -27,6 +27,16 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 /// OpenProject's endpoint for Nextcloud's half of the exchange.
 pub const EXCHANGE_PATH: &str = "/api/v3/storages/pairing";
+/// Where Nextcloud receives OpenProject's [`PeerMessage`]s.
+pub const NEXTCLOUD_MESSAGES_PATH: &str = "/index.php/apps/integration_openproject/peer-messages";
+/// The media type of a [`PeerMessage`] on the wire: its compact JWS.
+pub const MESSAGE_MEDIA_TYPE: &str = "application/jwt";
+
+/// Where OpenProject receives Nextcloud's [`PeerMessage`]s about `storage_id`.
+pub fn openproject_messages_path(storage_id: i64) -> String {
+    format!("/api/v3/storages/{storage_id}/peer_messages")
+}
+
 /// How long a pairing code is valid.
 pub const CODE_TTL_SECS: i64 = 600;
 /// The audience of a pairing code: nothing else signed with the key reads as one.

@@ -229,7 +229,7 @@ impl From<crate::domain::pairing::PairingError> for ApiError {
                 )])
             }
             PairingError::Storage(e) => e.into(),
-            PairingError::SealedKey(_) | PairingError::Signing(_) => {
+            PairingError::Key(_) | PairingError::Signing(_) => {
                 ApiError::Unexpected(anyhow::Error::new(e))
             }
         }

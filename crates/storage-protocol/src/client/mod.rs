@@ -9,9 +9,11 @@ use serde::de::DeserializeOwned;
 
 mod nextcloud;
 mod openproject;
+mod peer;
 
 pub use nextcloud::NextcloudApi;
 pub use openproject::OpenProjectApi;
+pub use peer::PeerApi;
 
 /// Why a call did not give the answer the operation promises.
 #[derive(Debug)]

@@ -29,6 +29,7 @@ pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrat
     },
     service_kit::throttle::MIGRATION,
     oauth_provider::migrations::REFRESH_RETRY,
+    peer_link::MIGRATION,
 );
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.

@@ -26,4 +26,5 @@ pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrat
     },
     service_kit::throttle::MIGRATION,
     oauth_provider::migrations::REFRESH_RETRY,
+    peer_link::MIGRATION,
 );

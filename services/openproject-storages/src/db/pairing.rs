@@ -1,37 +1,12 @@
-//! Pairing by one code (Extension): the instance's signing keys and the codes' nonces.
+//! Pairing by one code (Extension): the codes' nonces and the paired Nextclouds.
 
 use diesel::prelude::*;
 use service_kit::db::QueryOnBackend;
 
 use super::{
-    schema::{pairing_codes, pairing_keys, pairing_peers},
+    schema::{pairing_codes, pairing_peers},
     Conn,
 };
-
-#[derive(Debug, Clone, Queryable)]
-pub struct PairingKeyRow {
-    pub kid: String,
-    pub seed_sealed: String,
-    pub created_at: i64,
-}
-
-/// Every signing key, oldest first (the first is the one that signs).
-pub fn keys(conn: &mut Conn) -> QueryResult<Vec<PairingKeyRow>> {
-    pairing_keys::table
-        .order((pairing_keys::created_at, pairing_keys::kid))
-        .load_on(conn)
-}
-
-pub fn insert_key(conn: &mut Conn, kid: &str, seed_sealed: &str, now: i64) -> QueryResult<()> {
-    diesel::insert_into(pairing_keys::table)
-        .values((
-            pairing_keys::kid.eq(kid),
-            pairing_keys::seed_sealed.eq(seed_sealed),
-            pairing_keys::created_at.eq(now),
-        ))
-        .execute_on(conn)
-        .map(drop)
-}
 
 /// A code's nonce, issued by the admin `issued_by` for `storage_id`.
 pub struct NewCode<'a> {

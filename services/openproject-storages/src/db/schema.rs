@@ -289,14 +289,6 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
-    pairing_keys (kid) {
-        kid -> Text,
-        seed_sealed -> Text,
-        created_at -> BigInt,
-    }
-}
-
-diesel::table! {
     pairing_codes (nonce_digest) {
         nonce_digest -> Text,
         storage_id -> BigInt,
@@ -313,5 +305,6 @@ diesel::table! {
         nextcloud_url -> Text,
         public_key -> Text,
         paired_at -> BigInt,
+        reset_at -> Nullable<BigInt>,
     }
 }

@@ -2,15 +2,12 @@
 //! created on first use and kept sealed; the codes, whose nonces are stored as digests; and the
 //! exchange that uses a code up.
 
-use base64::{engine::general_purpose::STANDARD, Engine};
-use service_kit::{
-    crypto::{digest, random_alphanumeric, random_bytes, random_urlsafe, SecretBox},
-    db::serialized_transaction,
-};
+use peer_link::keys::{self, KeyError};
+use service_kit::crypto::{digest, random_urlsafe, SecretBox};
 use storage_protocol::{
     pairing::{
         JwkSet, PairingCode, PairingExchange, PairingExchangeAnswer, Refusal, SigningError,
-        SigningKey, CODE_TTL_SECS,
+        CODE_TTL_SECS,
     },
     storages::{normalize_host, OAuthClientCredentialsWrite},
 };
@@ -22,16 +19,15 @@ use crate::db::{
     Conn,
 };
 
-/// Creating the first key runs once across replicas ("PAIR").
-const PAIRING_KEY_LOCK: i64 = 0x5041_4952;
+/// OpenProject's key ids: `op-<random>`.
+const KID_PREFIX: &str = "op";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PairingError {
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
-    /// The sealed seed does not open: the service's secret key changed since it was made.
-    #[error("the pairing key {0} cannot be opened with this secret key")]
-    SealedKey(String),
+    #[error(transparent)]
+    Key(#[from] KeyError),
     #[error(transparent)]
     Signing(#[from] SigningError),
     /// The code does not authenticate the exchange.
@@ -52,37 +48,6 @@ pub struct IssuedCode {
     pub expires_at: i64,
 }
 
-fn open_key(
-    secret_box: &SecretBox,
-    row: &pairing::PairingKeyRow,
-) -> Result<SigningKey, PairingError> {
-    let sealed = || PairingError::SealedKey(row.kid.clone());
-    let seed = secret_box.open(&row.seed_sealed).map_err(|_| sealed())?;
-    let seed: [u8; 32] = STANDARD
-        .decode(seed)
-        .ok()
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(sealed)?;
-    Ok(SigningKey::from_seed(&row.kid, &seed))
-}
-
-/// The key that signs: the oldest, or a new one when there is none yet.
-fn signing_key(
-    conn: &mut Conn,
-    secret_box: &SecretBox,
-    now: i64,
-) -> Result<SigningKey, PairingError> {
-    serialized_transaction(conn, PAIRING_KEY_LOCK, |conn| {
-        if let Some(row) = pairing::keys(conn)?.first() {
-            return open_key(secret_box, row);
-        }
-        let kid = format!("op-{}", random_alphanumeric(12).to_lowercase());
-        let seed: [u8; 32] = random_bytes();
-        pairing::insert_key(conn, &kid, &secret_box.seal(&STANDARD.encode(seed)), now)?;
-        Ok(SigningKey::from_seed(&kid, &seed))
-    })
-}
-
 /// A code pairing `storage_id` with the Nextcloud that redeems it, from OpenProject at
 /// `issuer`, issued by the admin `admin_id` at `now` (unix ms).
 pub fn issue_code(
@@ -92,7 +57,7 @@ pub fn issue_code(
     (storage_id, admin_id): (i64, i64),
     now: i64,
 ) -> Result<IssuedCode, PairingError> {
-    let key = signing_key(conn, secret_box, now)?;
+    let key = keys::signing_key(conn, secret_box, KID_PREFIX, now)?;
     let nonce = random_urlsafe(32);
     let expires_at = now + CODE_TTL_SECS * 1000;
     let code = NewCode {
@@ -107,11 +72,7 @@ pub fn issue_code(
 
 /// The public halves of the instance's keys (none before the first code).
 pub fn public_keys(conn: &mut Conn, secret_box: &SecretBox) -> Result<JwkSet, PairingError> {
-    let keys = pairing::keys(conn)?
-        .iter()
-        .map(|row| open_key(secret_box, row).map(|key| key.public_jwk()))
-        .collect::<Result<_, _>>()?;
-    Ok(JwkSet { keys })
+    Ok(keys::public_keys(conn, secret_box)?)
 }
 
 /// Nextcloud's half of the exchange, at `now` (unix ms): the code must verify against this

@@ -1,3 +1,2 @@
 DROP TABLE pairing_peers;
 DROP TABLE pairing_codes;
-DROP TABLE pairing_keys;

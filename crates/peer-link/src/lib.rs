@@ -1,0 +1,42 @@
+//! What two paired services keep about each other (Extension, issue 20), the same on both
+//! sides: the instance's signing key ([`keys`]), a durable outbox of signed messages to the peer
+//! ([`outbox`]), and the ids of the peer's messages already applied ([`inbox`]).
+//!
+//! Each service lists [`MIGRATION`] among its migrations; the tables are defined once, here.
+
+pub mod keys;
+mod schema;
+
+use service_kit::db::SharedMigration;
+
+/// `pairing_keys`, `peer_outbox` and `peer_inbox`.
+pub const MIGRATION: SharedMigration = SharedMigration {
+    name: "2026-12-04-000001_pairing",
+    up: |_| include_str!("../migrations/pairing.sql").to_string(),
+    down: |_| include_str!("../migrations/pairing.down.sql").to_string(),
+};
+
+#[cfg(test)]
+mod tests {
+    use diesel::connection::SimpleConnection;
+    use service_kit::{
+        db::{Db, Dialect},
+        testing::TestDatabase,
+    };
+
+    /// A database (SQLite, or PostgreSQL with `TEST_DATABASE=postgres`) with this crate's tables.
+    pub fn test_db() -> (TestDatabase, Db) {
+        let database = TestDatabase::create("peer_link");
+        let db = Db::connect(&database.url).expect("connects");
+        let dialect = if db.is_sqlite() {
+            Dialect::Sqlite
+        } else {
+            Dialect::Postgres
+        };
+        db.get()
+            .unwrap()
+            .batch_execute(&(super::MIGRATION.up)(dialect))
+            .expect("tables");
+        (database, db)
+    }
+}

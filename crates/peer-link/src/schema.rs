@@ -1,0 +1,7 @@
+diesel::table! {
+    pairing_keys (kid) {
+        kid -> Text,
+        seed_sealed -> Text,
+        created_at -> BigInt,
+    }
+}
