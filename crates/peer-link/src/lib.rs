@@ -7,14 +7,23 @@
 pub mod keys;
 mod schema;
 
-use service_kit::db::SharedMigration;
+use service_kit::db::{Dialect, SharedMigration};
 
 /// `pairing_keys`, `peer_outbox` and `peer_inbox`.
 pub const MIGRATION: SharedMigration = SharedMigration {
     name: "2026-12-04-000001_pairing",
-    up: |_| include_str!("../migrations/pairing.sql").to_string(),
+    up: tables,
     down: |_| include_str!("../migrations/pairing.down.sql").to_string(),
 };
+
+/// The tables in `dialect`: only the outbox's auto-increment key differs.
+fn tables(dialect: Dialect) -> String {
+    let id = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+        Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+    };
+    include_str!("../migrations/pairing.sql").replace("{id}", id)
+}
 
 #[cfg(test)]
 mod tests {
