@@ -5,6 +5,7 @@
 //! Each service lists [`MIGRATION`] among its migrations; the tables are defined once, here.
 
 pub mod keys;
+pub mod outbox;
 mod schema;
 
 use service_kit::db::{Dialect, SharedMigration};
