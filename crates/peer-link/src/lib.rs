@@ -4,6 +4,7 @@
 //!
 //! Each service lists [`MIGRATION`] among its migrations; the tables are defined once, here.
 
+pub mod inbox;
 pub mod keys;
 pub mod outbox;
 mod schema;
