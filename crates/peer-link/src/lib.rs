@@ -1,9 +1,15 @@
 //! What two paired services keep about each other (Extension, issue 20), the same on both
 //! sides: the instance's signing key ([`keys`]), a durable outbox of signed messages to the peer
-//! ([`outbox`]), and the ids of the peer's messages already applied ([`inbox`]).
+//! ([`outbox`]), the worker that delivers it ([`delivery`]), and the ids of the peer's messages
+//! already applied ([`inbox`]).
+//!
+//! A change that the peer must hear about enqueues its message in the change's own transaction;
+//! every replica runs a [`delivery::Courier`], which sends each message once at a time, in order
+//! per peer, retrying until the peer answers; the receiver applies each message id once.
 //!
 //! Each service lists [`MIGRATION`] among its migrations; the tables are defined once, here.
 
+pub mod delivery;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;

@@ -76,7 +76,6 @@ impl Policy {
 }
 
 /// A message claimed for delivery, its event opened.
-#[derive(Clone)]
 pub struct Due {
     pub id: i64,
     pub message_id: String,
