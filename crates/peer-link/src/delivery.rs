@@ -7,8 +7,11 @@ use std::{sync::Arc, time::Duration};
 
 use reqwest::StatusCode;
 use service_kit::{
+    application::CoreState,
+    config::CommonSettings,
     crypto::SecretBox,
     db::{Db, DbError},
+    http_client::{self, Destinations},
     time::now_millis,
 };
 use storage_protocol::{
@@ -21,6 +24,9 @@ use crate::{
     keys,
     outbox::{self, Due, Policy},
 };
+
+/// How long a peer may take to accept a connection.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// How much of a peer's answer a refusal or failure keeps (characters).
 const MAX_REASON_CHARS: usize = 500;
@@ -62,6 +68,35 @@ impl Courier {
             policy,
             wake: Arc::new(Notify::new()),
         }
+    }
+
+    /// The courier of a service: its database, secret box and public URL, calls to the peers
+    /// allowed to reach `destinations`, and waits between attempts up to the configured maximum
+    /// (`*_PEER_RETRY_MAX_SECS`).
+    pub fn of_service(
+        core: &CoreState,
+        settings: &CommonSettings,
+        kid_prefix: &'static str,
+        destinations: Destinations,
+    ) -> Self {
+        let policy = Policy {
+            max_retry_ms: i64::try_from(settings.peer_retry_max.as_millis()).unwrap_or(i64::MAX),
+            ..Policy::default()
+        };
+        let timeout = Duration::from_millis(policy.lease_ms as u64 / 2);
+        Self::new(
+            core.db.clone(),
+            core.secret_box.clone(),
+            &core.public_url,
+            kid_prefix,
+            http_client::build(destinations, CONNECT_TIMEOUT, timeout),
+            policy,
+        )
+    }
+
+    /// How delivery is paced: what the status lines judge "stuck" by.
+    pub fn policy(&self) -> Policy {
+        self.policy
     }
 
     /// Starts a pass now instead of at the next tick: call it after a request committed a

@@ -27,6 +27,16 @@ pub fn accept(
     Ok(inserted == 1)
 }
 
+/// Whether message `message_id` from `peer` was accepted before.
+pub fn seen(conn: &mut AnyConnection, peer: &str, message_id: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        peer_inbox::table
+            .filter(peer_inbox::peer.eq(peer))
+            .filter(peer_inbox::message_id.eq(message_id)),
+    ))
+    .first_on(conn)
+}
+
 /// Forgets the ids received before `before` (housekeeping). A message older than the clock skew
 /// [`PeerMessage::verify`](storage_protocol::pairing::PeerMessage::verify) allows is refused
 /// anyway, so keeping a day is plenty. Returns how many were forgotten.

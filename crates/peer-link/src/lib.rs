@@ -17,6 +17,14 @@ mod schema;
 
 use service_kit::db::{Dialect, SharedMigration};
 
+/// How long housekeeping keeps sent (delivered or refused) messages: the last one is what the
+/// status lines show.
+pub const KEEP_SENT_MS: i64 = 30 * 24 * 3600 * 1000;
+/// How long housekeeping keeps the ids of applied messages: longer than a message's timestamp
+/// is accepted ([`storage_protocol::pairing::MESSAGE_MAX_SKEW_SECS`]), after which a replay is
+/// refused anyway.
+pub const KEEP_RECEIVED_MS: i64 = 24 * 3600 * 1000;
+
 /// `pairing_keys`, `peer_outbox` and `peer_inbox`.
 pub const MIGRATION: SharedMigration = SharedMigration {
     name: "2026-12-04-000001_pairing",
