@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use service_kit::{crypto::SecretKey, db::Db, time::now_millis};
 use storage_protocol::{
-    client::ClientError,
+    client::{ClientError, NextcloudApi},
     integration_app::CheckAdminConfig,
     pairing::{
         messages, PairingClaims, PairingCode, PeerEvent, PeerMessage, Refusal, SigningKey,
@@ -42,6 +42,16 @@ fn nextcloud_error(error: ClientError) -> String {
         }
         other => panic!("an error answer, not {other}"),
     }
+}
+
+/// Why Nextcloud refused to pair with `code` confirming `openproject_url`.
+async fn pairing_refused(nextcloud: &NextcloudApi, code: &str, openproject_url: &str) -> String {
+    nextcloud_error(
+        nextcloud
+            .pair_with_openproject(code, openproject_url)
+            .await
+            .unwrap_err(),
+    )
 }
 
 async fn nextcloud_configured(pair: &Pair) -> bool {
@@ -177,12 +187,7 @@ async fn expired_reused_altered_and_misdirected_codes_are_refused_with_clear_mes
     );
     let altered = format!("{}.{payload}.{}", parts[0], parts[2]);
     assert_eq!(
-        nextcloud_error(
-            nextcloud
-                .pair_with_openproject(&altered, op)
-                .await
-                .unwrap_err()
-        ),
+        pairing_refused(&nextcloud, &altered, op).await,
         Refusal::BadSignature.to_string()
     );
 
@@ -197,20 +202,10 @@ async fn expired_reused_altered_and_misdirected_codes_are_refused_with_clear_mes
     let found = nextcloud.inspect_pairing_code(&misdirected).await.unwrap();
     assert_eq!(found.openproject_url, elsewhere);
     assert_eq!(
-        nextcloud_error(
-            nextcloud
-                .pair_with_openproject(&misdirected, op)
-                .await
-                .unwrap_err()
-        ),
+        pairing_refused(&nextcloud, &misdirected, op).await,
         messages::not_confirmed(elsewhere, op)
     );
-    let unreachable = nextcloud_error(
-        nextcloud
-            .pair_with_openproject(&misdirected, elsewhere)
-            .await
-            .unwrap_err(),
-    );
+    let unreachable = pairing_refused(&nextcloud, &misdirected, elsewhere).await;
     assert!(
         unreachable.starts_with(&format!("OpenProject at {elsewhere} could not be reached")),
         "{unreachable}"
@@ -236,28 +231,18 @@ async fn expired_reused_altered_and_misdirected_codes_are_refused_with_clear_mes
     // OpenProject when another Nextcloud tries it.
     nextcloud.pair_with_openproject(&code, op).await.unwrap();
     assert_eq!(
-        nextcloud_error(
-            nextcloud
-                .pair_with_openproject(&code, op)
-                .await
-                .unwrap_err()
-        ),
+        pairing_refused(&nextcloud, &code, op).await,
         Refusal::Used.to_string()
     );
     let other = integration_tests::spawn_nextcloud();
-    let other_admin = storage_protocol::client::NextcloudApi::new(
+    let other_admin = NextcloudApi::new(
         pair.client.clone(),
         &other.url,
         integration_tests::ADMIN,
         integration_tests::NCOA_ADMIN_PASSWORD,
     );
     assert_eq!(
-        nextcloud_error(
-            other_admin
-                .pair_with_openproject(&code, op)
-                .await
-                .unwrap_err()
-        ),
+        pairing_refused(&other_admin, &code, op).await,
         messages::refused_by_openproject(&Refusal::Used.to_string())
     );
 }

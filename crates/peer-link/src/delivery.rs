@@ -72,8 +72,19 @@ impl Courier {
 
     /// The courier of a service: its database, secret box and public URL, calls to the peers
     /// allowed to reach `destinations`, and waits between attempts up to the configured maximum
-    /// (`*_PEER_RETRY_MAX_SECS`).
-    pub fn of_service(
+    /// (`*_PEER_RETRY_MAX_SECS`). It runs from now on; the clone returned wakes it.
+    pub fn start(
+        core: &CoreState,
+        settings: &CommonSettings,
+        kid_prefix: &'static str,
+        destinations: Destinations,
+    ) -> Self {
+        let courier = Self::of_service(core, settings, kid_prefix, destinations);
+        tokio::spawn(courier.clone().run());
+        courier
+    }
+
+    fn of_service(
         core: &CoreState,
         settings: &CommonSettings,
         kid_prefix: &'static str,

@@ -62,13 +62,12 @@ impl Service for NextcloudOpenProjectApp {
             move |conn, now| crate::housekeeping::purge(conn, &store, &policy, now),
         ));
         let destinations = Destinations::allowing_local(settings.allow_local_remote_servers);
-        let courier = Courier::of_service(
+        let courier = Courier::start(
             &core,
             &settings.common,
             domain::pairing::KID_PREFIX,
             destinations,
         );
-        tokio::spawn(courier.clone().run());
         let state = AppState {
             core,
             files,

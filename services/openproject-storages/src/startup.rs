@@ -36,13 +36,12 @@ impl Service for OpenProjectStorages {
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
         let destinations = Destinations::allowing_local(settings.allow_local_remote_servers);
-        let courier = Courier::of_service(
+        let courier = Courier::start(
             &core,
             &settings.common,
             domain::pairing::KID_PREFIX,
             destinations,
         );
-        tokio::spawn(courier.clone().run());
         let state = Arc::new(AppState {
             core,
             nextcloud: NextcloudClient::new(
