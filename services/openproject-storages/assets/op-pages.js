@@ -289,15 +289,24 @@
   // The answer to POST …/pairing_code in words: the code to copy, when it expires, where it goes.
   function pairingCodeView(answer) {
     const expires = new Date(answer.expiresAt);
+    const expiry = el(
+      "p",
+      { class: "pairing-expiry" },
+      "Valid until ",
+      el("time", { datetime: answer.expiresAt }, expires.toLocaleString()),
+      ", and only once. A code expires 10 minutes after it is made."
+    );
+    // Said once the code is dead, unless another code replaced this one.
+    setTimeout(() => {
+      if (expiry.isConnected) {
+        expiry.className = "notice notice-warning";
+        expiry.setAttribute("role", "status");
+        expiry.textContent = "This code has expired: create another one to pair.";
+      }
+    }, Math.max(0, expires.getTime() - Date.now()));
     return [
       copyField("Pairing code", answer.code),
-      el(
-        "p",
-        { class: "pairing-expiry" },
-        "Valid until ",
-        el("time", { datetime: answer.expiresAt }, expires.toLocaleString()),
-        ", and only once. A code expires 10 minutes after it is made."
-      ),
+      expiry,
       el(
         "p",
         {},
@@ -347,7 +356,8 @@
     const timer = setInterval(async () => {
       const result = await api("GET", "/api/v3/storages/" + storage.id);
       if (!result.ok) {
-        if (result.status === 404) {
+        // A network hiccup is retried; a storage that is gone or a session that ended is not.
+        if ([401, 403, 404].includes(result.status)) {
           clearInterval(timer);
           line.replaceWith(failure(result, "This storage"));
         }
