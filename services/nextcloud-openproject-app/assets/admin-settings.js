@@ -117,6 +117,7 @@
       inspected = { code: value, openprojectUrl: answer.body.openprojectUrl };
       byId("pairing-url").textContent = inspected.openprojectUrl;
       confirmButton.textContent = "Pair with " + inspected.openprojectUrl;
+      byId("pairing-expiry").textContent = answer.body.expiresAt ? "The code is valid until " + when(answer.body.expiresAt) + "." : "";
       pairingForm.hidden = true;
       confirmBox.hidden = false;
       byId("pairing-confirm-title").focus();
