@@ -93,6 +93,8 @@ pub fn base_env(prefix: &str, db: &TestDatabase, admin_password: &str) -> Vec<(S
             SecretKey::generate().to_base64(),
         ),
         (format!("{prefix}_LOG"), "warn".into()),
+        // A peer back from an outage hears within a second or two, not minutes.
+        (format!("{prefix}_PEER_RETRY_MAX_SECS"), "1".into()),
     ]
 }
 
@@ -152,6 +154,37 @@ impl Service {
             .ok()
     }
 
+    /// The value of the environment variable `name` the process was started with.
+    pub fn env_var(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find_map(|(key, value)| (key == name).then_some(value.as_str()))
+    }
+
+    /// Stops the process (SIGKILL) and starts it again on the same address, database and
+    /// secret key: a peer that went down and came back.
+    pub fn restart(&mut self) {
+        self.kill();
+        let address = self.url.trim_start_matches("http://").to_string();
+        let listen = self
+            .env
+            .iter()
+            .position(|(key, _)| key.ends_with("_LISTEN"))
+            .expect("a service started by this harness has a listen address");
+        self.env[listen].1 = address;
+        let (url, child) = spawn_process(&self.binary_name, &self.env, self.log.as_deref());
+        assert_eq!(url, self.url, "the service came back on its address");
+        self.child = Some(child);
+    }
+
+    /// Stops the process (SIGKILL) until [`Service::restart`].
+    pub fn kill(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// The database this service created (a replica has none of its own).
     pub fn database(&self) -> &TestDatabase {
         self.db
@@ -161,13 +194,25 @@ impl Service {
 
     /// Another process of the same service on the same database and secret key, on its own
     /// port: a second replica behind a load balancer.
+    /// Its public URL is the first process's, as behind a load balancer: what it signs and
+    /// redirects to names the service, not the replica.
     pub fn replica(&self) -> Service {
-        let (url, child) = spawn_process(&self.binary_name, &self.env, self.log.as_deref());
+        let prefix = self
+            .env
+            .iter()
+            .find_map(|(key, _)| key.strip_suffix("_LISTEN"))
+            .expect("a service started by this harness has a listen address");
+        let mut env = self.env.clone();
+        let public_url = format!("{prefix}_PUBLIC_URL");
+        if !env.iter().any(|(key, _)| *key == public_url) {
+            env.push((public_url, self.url.clone()));
+        }
+        let (url, child) = spawn_process(&self.binary_name, &env, self.log.as_deref());
         Service {
             url,
             child: Some(child),
             binary_name: self.binary_name.clone(),
-            env: self.env.clone(),
+            env,
             log: self.log.clone(),
             db: None,
         }
@@ -613,6 +658,61 @@ impl Pair {
             openproject_client_secret: application.client_secret.unwrap_or_default(),
             nextcloud_client_id: setup.nextcloud_client_id,
             nextcloud_client_secret: setup.nextcloud_client_secret,
+        }
+    }
+}
+
+impl Pair {
+    /// Pairing by one code (Extension): a storage at OpenProject, its code, and Nextcloud's
+    /// "Pair with OpenProject" with the URL the code names confirmed. Secrets stay between the
+    /// services, so the integration carries none.
+    pub async fn pair_by_code(&self) -> Integration {
+        use storage_protocol::storages::StorageWrite;
+        let openproject = self.openproject_admin();
+        let storage = openproject
+            .create_storage(&StorageWrite::nextcloud(STORAGE_NAME, &self.nextcloud.url))
+            .await
+            .expect("the storage is created");
+        let code = openproject
+            .pairing_code(storage.id)
+            .await
+            .expect("a pairing code")
+            .code;
+        let nextcloud = self.nextcloud_admin();
+        let found = nextcloud
+            .inspect_pairing_code(&code)
+            .await
+            .expect("Nextcloud reads the code");
+        assert_eq!(found.openproject_url, self.openproject.url);
+        assert_eq!(found.storage_id, storage.id);
+        let paired = nextcloud
+            .pair_with_openproject(&code, &found.openproject_url)
+            .await
+            .expect("Nextcloud pairs");
+        assert!(paired.status);
+        self.integration_of(storage.id).await
+    }
+
+    /// What a paired storage's setup produced, as far as OpenProject shows it.
+    pub async fn integration_of(&self, storage_id: i64) -> Integration {
+        let storage = self
+            .openproject_admin()
+            .storage(storage_id)
+            .await
+            .expect("the storage");
+        let embedded = storage.embedded.expect("the storage's OAuth details");
+        Integration {
+            storage_id,
+            openproject_client_id: embedded
+                .oauth_application
+                .map(|application| application.client_id)
+                .unwrap_or_default(),
+            openproject_client_secret: String::new(),
+            nextcloud_client_id: embedded
+                .oauth_client_credentials
+                .map(|credentials| credentials.client_id)
+                .unwrap_or_default(),
+            nextcloud_client_secret: String::new(),
         }
     }
 }

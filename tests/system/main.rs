@@ -8,6 +8,7 @@ mod is_valid_op_instance;
 mod malformed_input;
 mod oauth_flows;
 mod operations;
+mod pairing;
 mod processes;
 mod real_clients;
 mod replicas;

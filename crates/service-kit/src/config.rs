@@ -166,6 +166,9 @@ pub struct CommonSettings {
     pub throttle: crate::auth::ThrottlePolicy,
     /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`); empty by default.
     pub trusted_proxies: crate::client_address::TrustedProxies,
+    /// The longest wait between two attempts to deliver a message to the paired service
+    /// (`PEER_RETRY_MAX_SECS`, default 300); the waits double up to it.
+    pub peer_retry_max: std::time::Duration,
 }
 
 impl fmt::Debug for CommonSettings {
@@ -185,9 +188,10 @@ pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl CommonSettings {
     /// Reads `LISTEN`, `PUBLIC_URL`, `DATABASE_URL`, `ADMIN_USERNAME`, `ADMIN_PASSWORD`,
-    /// `SECRET_KEY`, `LOG`, `LOG_FORMAT`, `MAX_BODY_BYTES` and `TRUSTED_PROXIES` (networks in
+    /// `SECRET_KEY`, `LOG`, `LOG_FORMAT`, `MAX_BODY_BYTES`, `TRUSTED_PROXIES` (networks in
     /// CIDR notation or single addresses, separated by commas or spaces, whose
-    /// `X-Forwarded-For` is believed; default none) under the source's prefix.
+    /// `X-Forwarded-For` is believed; default none) and `PEER_RETRY_MAX_SECS` under the source's
+    /// prefix.
     pub fn from_source(
         source: &Source,
         default_listen: &str,
@@ -234,9 +238,18 @@ impl CommonSettings {
                     crate::client_address::TrustedProxies::parse,
                 )?
                 .unwrap_or_default(),
+            peer_retry_max: std::time::Duration::from_secs(
+                source
+                    .parse("peer_retry_max_secs", parse_u64)?
+                    .filter(|secs| *secs > 0)
+                    .unwrap_or(DEFAULT_PEER_RETRY_MAX_SECS),
+            ),
         })
     }
 }
+
+/// Five minutes between attempts at most: a peer back from an outage hears within that.
+pub const DEFAULT_PEER_RETRY_MAX_SECS: u64 = 300;
 
 #[cfg(test)]
 mod tests {

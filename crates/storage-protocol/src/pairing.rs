@@ -65,6 +65,53 @@ pub enum Refusal {
     StaleTimestamp,
 }
 
+impl Refusal {
+    /// Why a peer message (rather than a pairing code) is refused, for the sender's status line
+    /// and the receiver's log.
+    pub fn of_message(&self) -> String {
+        match self {
+            Self::Malformed => "This is not a signed message.".into(),
+            Self::UnknownKey(sender) => {
+                format!("The message was signed by a key that {sender} does not use.")
+            }
+            Self::BadSignature => "The message's signature does not verify.".into(),
+            Self::WrongIssuer { claimed, expected } => {
+                format!("The message comes from {claimed}, not from {expected}.")
+            }
+            Self::Expired | Self::Used | Self::StaleTimestamp => self.to_string(),
+        }
+    }
+}
+
+/// What Nextcloud's pairing screen and routes say when they cannot go on.
+pub mod messages {
+    pub fn not_an_openproject_url(url: &str) -> String {
+        format!("The pairing code names {url}, which is not an OpenProject URL.")
+    }
+
+    pub fn local_address(url: &str) -> String {
+        format!(
+            "{url} is on a local network address, which this Nextcloud does not call. \
+             An administrator can allow it (NCOA_ALLOW_LOCAL_REMOTE_SERVERS)."
+        )
+    }
+
+    pub fn unreachable(url: &str, reason: &str) -> String {
+        format!("OpenProject at {url} could not be reached: {reason}")
+    }
+
+    pub fn not_confirmed(claimed: &str, confirmed: &str) -> String {
+        format!("The pairing code is from {claimed}, not from {confirmed}.")
+    }
+
+    pub fn refused_by_openproject(message: &str) -> String {
+        format!("OpenProject refused the pairing: {message}")
+    }
+
+    pub const NOT_PAIRED: &str = "This Nextcloud is not paired with OpenProject.";
+    pub const STORAGE_NOT_PAIRED: &str = "This storage is not paired with Nextcloud.";
+}
+
 /// The exchange names another Nextcloud than the storage's host.
 pub fn other_host_message(storage_host: &str) -> String {
     format!("The pairing code is for the storage at {storage_host}.")
@@ -181,7 +228,12 @@ impl PairingCode {
     /// The URL the code says it comes from, before anything is verified: what Nextcloud shows
     /// the admin, and whose JWKS it fetches once they confirm.
     pub fn claimed_issuer(&self) -> Result<String, Refusal> {
-        Ok(unverified_claims::<PairingClaims>(self.0.trim())?.iss)
+        Ok(self.unverified_claims()?.iss)
+    }
+
+    /// What the code says, before anything is verified.
+    pub fn unverified_claims(&self) -> Result<PairingClaims, Refusal> {
+        unverified_claims(self.0.trim())
     }
 
     /// The claims, when the code was signed by a key of `jwks`, comes from `expected_issuer`
@@ -256,6 +308,86 @@ pub struct PairingExchangeAnswer {
     pub client_secret: String,
 }
 
+/// `POST APP/pairing/inspect` (Extension, Nextcloud admins): what a pasted code says, before
+/// Nextcloud trusts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PairingCodeInspection {
+    pub code: String,
+}
+
+/// The answer to [`PairingCodeInspection`]: the OpenProject the code names, for the admin to
+/// confirm.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingCodeFound {
+    pub openproject_url: String,
+    pub storage_id: i64,
+    /// ISO 8601.
+    pub expires_at: String,
+}
+
+/// `POST APP/pairing` (Extension, Nextcloud admins): pair with the OpenProject the admin
+/// confirmed, which must be the one the code names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PairWithOpenProject {
+    pub code: String,
+    pub openproject_url: String,
+}
+
+/// The answer to [`PairWithOpenProject`]: both sides are configured.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairedWithOpenProject {
+    pub status: bool,
+    pub openproject_url: String,
+    pub storage_id: i64,
+}
+
+/// The last message a service sent its peer, as its admin pages and health report show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LastExchange {
+    /// The [`PeerEvent`]'s type.
+    pub event: String,
+    /// `delivered`, `pending`, `stuck` (pending after several failed attempts) or `refused`.
+    pub state: String,
+    /// ISO 8601: when it was delivered or refused, else when it was last tried (or written).
+    pub at: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+/// `GET APP/pairing` (Extension, Nextcloud admins): with which OpenProject this Nextcloud is
+/// paired, and the last message it sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextcloudPairing {
+    pub paired: bool,
+    pub openproject_url: Option<String>,
+    pub storage_id: Option<i64>,
+    /// ISO 8601.
+    pub paired_at: Option<String>,
+    pub last_exchange: Option<LastExchange>,
+}
+
+/// `GET /api/v3/storages/{id}/pairing` (Extension, admins): with which Nextcloud the storage is
+/// paired, whether that Nextcloud reset the integration since, and the last message sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoragePairing {
+    #[serde(rename = "_type")]
+    pub type_: String,
+    pub paired: bool,
+    pub nextcloud_url: Option<String>,
+    /// ISO 8601.
+    pub paired_at: Option<String>,
+    /// ISO 8601: Nextcloud reset the integration; the storage needs setup again.
+    pub reset_at: Option<String>,
+    pub last_exchange: Option<LastExchange>,
+}
+
 /// What a paired service tells the other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -283,6 +415,17 @@ pub struct PeerMessage {
     /// When it was sent (unix seconds).
     pub iat: i64,
     pub event: PeerEvent,
+}
+
+impl PeerEvent {
+    /// The `type` tag on the wire.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Self::OAuthValuesReplaced { .. } => "oauth_values_replaced",
+            Self::StorageDeleted => "storage_deleted",
+            Self::IntegrationReset => "integration_reset",
+        }
+    }
 }
 
 impl PeerMessage {
@@ -485,6 +628,30 @@ mod tests {
         assert_round_trip::<PeerMessage>("peer_message_oauth_values_replaced");
         assert_round_trip::<PeerMessage>("peer_message_storage_deleted");
         assert_round_trip::<JwkSet>("jwks");
+        assert_round_trip::<PeerMessage>("peer_message_integration_reset");
+        assert_round_trip::<PairingCodeInspection>("nc_pairing_inspect_request");
+        assert_round_trip::<PairingCodeFound>("nc_pairing_inspect_response");
+        assert_round_trip::<PairWithOpenProject>("nc_pairing_request");
+        assert_round_trip::<PairedWithOpenProject>("nc_pairing_response");
+        assert_round_trip::<NextcloudPairing>("nc_pairing_state");
+        assert_round_trip::<StoragePairing>("op_storage_pairing");
+    }
+
+    #[test]
+    fn event_type_names_are_the_wire_tags() {
+        for event in [
+            PeerEvent::OAuthValuesReplaced {
+                client_id: "i".into(),
+                client_secret: "s".into(),
+            },
+            PeerEvent::StorageDeleted,
+            PeerEvent::IntegrationReset,
+        ] {
+            assert_eq!(
+                serde_json::to_value(&event).unwrap()["type"],
+                event.type_name()
+            );
+        }
     }
 
     #[test]

@@ -442,6 +442,14 @@ pub struct StorageHealthLinks {
 /// Codes and messages of the health checks (§13). The two messages the contract fixes are
 /// OpenProject's; the others name what to fix.
 pub mod health {
+    /// A failure of `peer_paired` (Extension): the paired Nextcloud reset the integration at `at`.
+    pub fn integration_reset(at: &str) -> (&'static str, String) {
+        ("nc_integration_reset", format!("Nextcloud reset the integration at {at}. Pair again with a new pairing code, or enter Nextcloud's new OAuth values."))
+    }
+    /// A failure of `peer_messages` (Extension): a message to the paired Nextcloud is stuck.
+    pub fn message_stuck(event: &str, attempts: i64, error: &str) -> (&'static str, String) {
+        ("peer_message_stuck", format!("A message to Nextcloud ({event}) is stuck after {attempts} attempts: {error}. It is sent again until Nextcloud accepts it."))
+    }
     pub const NOT_CONFIGURED: (&str, &str) = ("not_configured", "The storage is not fully configured: it needs a host, OpenProject's OAuth application and Nextcloud's OAuth client credentials.");
     /// A failure of `storage_configured` (Extension code): a sealed secret of the storage cannot
     /// be decrypted.

@@ -24,6 +24,7 @@ use storage_protocol::{
     },
     nextcloud::{messages, AppError, SecurityError},
     ocs::{self, OcsEnvelope, OcsVersion, CODE_NOT_FOUND, CODE_NOT_LOGGED_IN},
+    pairing::messages as pairing_messages,
 };
 
 use crate::domain::{
@@ -33,6 +34,7 @@ use crate::domain::{
         FileError,
     },
     openproject_connection::ConnectionError,
+    pairing::PairingError,
     preferences::PreferenceError,
     setup::SetupError,
     team_folder::TeamFolderError,
@@ -121,6 +123,18 @@ impl From<SetupError> for ApiError {
                 message: app_messages::SAVING_SETTINGS_FAILED,
                 cause: anyhow::Error::new(e),
             },
+        }
+    }
+}
+
+impl From<PairingError> for ApiError {
+    fn from(e: PairingError) -> Self {
+        match e {
+            PairingError::Refused(refusal) => Self::BadRequest(refusal.to_string()),
+            PairingError::NotPaired => Self::Missing(pairing_messages::NOT_PAIRED.into()),
+            PairingError::NotForNextcloud(_) => Self::BadRequest(e.to_string()),
+            PairingError::Setup(e) => e.into(),
+            PairingError::Database(e) => e.into(),
         }
     }
 }

@@ -48,6 +48,14 @@ pub fn purge(
             "throttle rows",
             throttle::purge_expired(conn, throttle_policy, now)?,
         ),
+        (
+            "peer messages sent",
+            peer_link::outbox::purge(conn, now - peer_link::KEEP_SENT_MS)?,
+        ),
+        (
+            "peer message ids",
+            peer_link::inbox::purge(conn, now - peer_link::KEEP_RECEIVED_MS)?,
+        ),
     ])
 }
 

@@ -9,6 +9,7 @@ use actix_web::{
     web, App, HttpServer,
 };
 use anyhow::Context;
+use peer_link::delivery::Courier;
 use service_kit::{
     application::{BootstrapAdmin, CoreState, Service},
     db::Migrations,
@@ -20,7 +21,7 @@ use storage_protocol::nextcloud::messages;
 use crate::{
     config::Settings,
     db::MIGRATIONS,
-    domain::{files::store::ContentStore, users::bootstrap_admin},
+    domain::{self, files::store::ContentStore, users::bootstrap_admin},
     error::{render_errors, ApiError},
     routes,
     state::AppState,
@@ -60,15 +61,24 @@ impl Service for NextcloudOpenProjectApp {
             core.db.clone(),
             move |conn, now| crate::housekeeping::purge(conn, &store, &policy, now),
         ));
+        let destinations = Destinations::allowing_local(settings.allow_local_remote_servers);
+        let courier = Courier::of_service(
+            &core,
+            &settings.common,
+            domain::pairing::KID_PREFIX,
+            destinations,
+        );
+        tokio::spawn(courier.clone().run());
         let state = AppState {
             core,
             files,
             openproject_cache: Default::default(),
             http: service_kit::http_client::build(
-                Destinations::allowing_local(settings.allow_local_remote_servers),
+                destinations,
                 OPENPROJECT_CONNECT_TIMEOUT,
                 OPENPROJECT_TIMEOUT,
             ),
+            courier,
             settings,
         };
         Ok(serve(listener, web::Data::new(state))?)

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 
+use peer_link::delivery::Courier;
 use service_kit::application::CoreState;
 
 use crate::{
@@ -19,6 +20,9 @@ pub struct AppState {
     pub settings: Settings,
     /// Outbound requests to OpenProject: timeouts, no redirects.
     pub http: reqwest::Client,
+    /// Delivers the messages to a paired OpenProject (Extension); woken after a request queued
+    /// one.
+    pub courier: Courier,
 }
 
 impl Deref for AppState {

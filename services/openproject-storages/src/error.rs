@@ -229,6 +229,14 @@ impl From<crate::domain::pairing::PairingError> for ApiError {
                 )])
             }
             PairingError::Storage(e) => e.into(),
+            PairingError::NotPaired => ApiError::hal(HalError::new(
+                ErrorId::NotFound,
+                storage_protocol::pairing::messages::STORAGE_NOT_PAIRED,
+            )),
+            PairingError::NotForOpenProject(_) => ApiError::hal(HalError::new(
+                ErrorId::BadRequest,
+                messages::bad_request(&e.to_string()),
+            )),
             PairingError::Key(_) | PairingError::Signing(_) => {
                 ApiError::Unexpected(anyhow::Error::new(e))
             }

@@ -13,6 +13,7 @@ use utoipa_actix_web::AppExt;
 use crate::{
     config::Settings, db::MIGRATIONS, domain, peer::NextcloudClient, routes, state::AppState,
 };
+use peer_link::delivery::Courier;
 
 /// The OpenProject side, as a [`Service`].
 pub struct OpenProjectStorages;
@@ -34,13 +35,22 @@ impl Service for OpenProjectStorages {
         core: CoreState,
         listener: TcpListener,
     ) -> anyhow::Result<Server> {
+        let destinations = Destinations::allowing_local(settings.allow_local_remote_servers);
+        let courier = Courier::of_service(
+            &core,
+            &settings.common,
+            domain::pairing::KID_PREFIX,
+            destinations,
+        );
+        tokio::spawn(courier.clone().run());
         let state = Arc::new(AppState {
             core,
             nextcloud: NextcloudClient::new(
-                Destinations::allowing_local(settings.allow_local_remote_servers),
+                destinations,
                 std::time::Duration::from_secs(3),
                 settings.nextcloud_read_timeout,
             ),
+            courier,
             settings,
         });
         let policy = state.throttle;

@@ -2,6 +2,7 @@
 
 use std::ops::Deref;
 
+use peer_link::delivery::Courier;
 use service_kit::application::CoreState;
 
 use crate::{config::Settings, peer::NextcloudClient};
@@ -11,6 +12,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Outbound calls to the storages' Nextcloud hosts.
     pub nextcloud: NextcloudClient,
+    /// Delivers the messages to paired Nextclouds (Extension); woken after a request queued one.
+    pub courier: Courier,
 }
 
 impl Deref for AppState {

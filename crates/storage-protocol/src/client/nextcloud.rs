@@ -7,10 +7,14 @@ use super::{call, expect_status, ClientError, Endpoint};
 use crate::{
     integration_app::{
         AdminConfigResponse, IsValidOpInstanceRequest, IsValidOpInstanceResponse, NcOauthResponse,
-        SettingsRequest, SetupPostResponse,
+        SettingsRequest, SetupDeleteResponse, SetupPostResponse,
     },
     nextcloud::{ProvisionUser, ProvisionedUser, APP_PATH},
     ocs::OcsEnvelope,
+    pairing::{
+        NextcloudPairing, PairWithOpenProject, PairedWithOpenProject, PairingCodeFound,
+        PairingCodeInspection,
+    },
     storages::nextcloud_urls,
 };
 
@@ -59,6 +63,15 @@ impl NextcloudApi {
         call(request, StatusCode::OK).await
     }
 
+    /// `DELETE APP/setup`: the integration reset.
+    pub async fn reset(&self) -> Result<SetupDeleteResponse, ClientError> {
+        call(
+            self.request(Method::DELETE, &app_path("setup")),
+            StatusCode::OK,
+        )
+        .await
+    }
+
     /// `POST APP/is-valid-op-instance`: whether `url` is an OpenProject this Nextcloud can use.
     pub async fn is_valid_op_instance(
         &self,
@@ -76,6 +89,41 @@ impl NextcloudApi {
     pub async fn create_oauth_client(&self) -> Result<NcOauthResponse, ClientError> {
         call(
             self.request(Method::POST, &app_path("nc-oauth")),
+            StatusCode::OK,
+        )
+        .await
+    }
+
+    /// `POST APP/pairing/inspect` (Extension): the OpenProject a pairing code names.
+    pub async fn inspect_pairing_code(&self, code: &str) -> Result<PairingCodeFound, ClientError> {
+        let request = self
+            .request(Method::POST, &app_path("pairing/inspect"))
+            .json(&PairingCodeInspection {
+                code: code.to_string(),
+            });
+        call(request, StatusCode::OK).await
+    }
+
+    /// `POST APP/pairing` (Extension): pairs with the OpenProject at `openproject_url`, which the
+    /// code must name.
+    pub async fn pair_with_openproject(
+        &self,
+        code: &str,
+        openproject_url: &str,
+    ) -> Result<PairedWithOpenProject, ClientError> {
+        let request = self
+            .request(Method::POST, &app_path("pairing"))
+            .json(&PairWithOpenProject {
+                code: code.to_string(),
+                openproject_url: openproject_url.to_string(),
+            });
+        call(request, StatusCode::OK).await
+    }
+
+    /// `GET APP/pairing` (Extension): the pairing and the last message sent to OpenProject.
+    pub async fn pairing(&self) -> Result<NextcloudPairing, ClientError> {
+        call(
+            self.request(Method::GET, &app_path("pairing")),
             StatusCode::OK,
         )
         .await

@@ -2,11 +2,12 @@
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 
-use super::{call, ClientError, Endpoint};
+use super::{call, expect_status, ClientError, Endpoint};
 use crate::{
     file_links::{file_links_of, FileLink, FileLinksWrite},
     hal::Collection,
     openproject::{User, UserWrite, API_BASE},
+    pairing::{PairingCodeAnswer, StoragePairing},
     projects::{
         project_href, Membership, MembershipWrite, Project, ProjectModules, ProjectStorage,
         ProjectStorageWrite, ProjectWrite, Role,
@@ -161,6 +162,38 @@ impl OpenProjectApi {
 
     /// A request of the API: HAL answers; `X-Requested-With` as OpenProject's own front end sends
     /// it (the API refuses session-authenticated calls without it, and it is harmless with Basic).
+    /// `POST /api/v3/storages/{id}/pairing_code` (Extension): a pairing code for the storage.
+    pub async fn pairing_code(&self, storage_id: i64) -> Result<PairingCodeAnswer, ClientError> {
+        let path = format!("{}/pairing_code", storage_href(storage_id));
+        call(self.request(Method::POST, &path), StatusCode::CREATED).await
+    }
+
+    /// `GET /api/v3/storages/{id}/pairing` (Extension): the storage's pairing and the last
+    /// message sent to Nextcloud.
+    pub async fn storage_pairing(&self, storage_id: i64) -> Result<StoragePairing, ClientError> {
+        let path = format!("{}/pairing", storage_href(storage_id));
+        call(self.request(Method::GET, &path), StatusCode::OK).await
+    }
+
+    /// `DELETE /api/v3/storages/{id}`.
+    pub async fn delete_storage(&self, storage_id: i64) -> Result<(), ClientError> {
+        let response = self
+            .request(Method::DELETE, &storage_href(storage_id))
+            .send()
+            .await?;
+        let status = response.status();
+        expect_status(status, StatusCode::NO_CONTENT, response.text().await?).map(drop)
+    }
+
+    /// `GET /api/v3/storages/{id}`.
+    pub async fn storage(&self, storage_id: i64) -> Result<Storage, ClientError> {
+        call(
+            self.request(Method::GET, &storage_href(storage_id)),
+            StatusCode::OK,
+        )
+        .await
+    }
+
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
         self.endpoint
             .request(method, path)

@@ -72,7 +72,7 @@ mod tests {
         )
         .unwrap();
         setup::admin_config(conn, &secret_box, &changes).unwrap();
-        let issued = setup::rotate_client(conn, &secret_box).unwrap();
+        let issued = setup::rotate_client(conn, &secret_box, 1).unwrap();
         let shown = load(conn, &secret_box).unwrap();
         assert_eq!(shown.openproject_instance_url, "https://op.example");
         assert_eq!(shown.openproject_client_id, "id");

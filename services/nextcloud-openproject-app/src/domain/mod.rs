@@ -10,6 +10,7 @@ pub mod oauth_server;
 pub mod op_instance;
 pub mod openproject_api;
 pub mod openproject_connection;
+pub mod pairing;
 pub mod preferences;
 pub mod provisioning;
 pub mod search;

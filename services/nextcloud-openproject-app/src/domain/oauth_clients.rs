@@ -57,6 +57,23 @@ pub fn current(conn: &mut AnyConnection) -> diesel::QueryResult<Option<Client>> 
     }
 }
 
+/// A new client's id and secret before it is stored: pairing sends them to OpenProject first
+/// and stores the client only once OpenProject has answered.
+#[derive(Debug, Clone)]
+pub struct NewCredentials {
+    pub client_id: String,
+    pub secret: SecretString,
+}
+
+impl NewCredentials {
+    pub fn generate() -> Self {
+        Self {
+            client_id: crypto::random_alphanumeric(CLIENT_ID_LEN),
+            secret: SecretString::new(crypto::random_alphanumeric(CLIENT_SECRET_LEN)),
+        }
+    }
+}
+
 /// Deletes any client (with everything it issued) and creates a new one for `openproject_url`.
 /// Run inside the caller's transaction.
 pub fn replace(
@@ -64,9 +81,22 @@ pub fn replace(
     secret_box: &SecretBox,
     openproject_url: &str,
 ) -> diesel::QueryResult<IssuedClient> {
+    replace_with(
+        conn,
+        secret_box,
+        openproject_url,
+        NewCredentials::generate(),
+    )
+}
+
+/// [`replace`] with credentials made beforehand.
+pub fn replace_with(
+    conn: &mut AnyConnection,
+    secret_box: &SecretBox,
+    openproject_url: &str,
+    NewCredentials { client_id, secret }: NewCredentials,
+) -> diesel::QueryResult<IssuedClient> {
     delete(conn)?;
-    let client_id = crypto::random_alphanumeric(CLIENT_ID_LEN);
-    let secret = SecretString::new(crypto::random_alphanumeric(CLIENT_SECRET_LEN));
     let redirect_uri = openproject_oauth_callback(openproject_url, &client_id);
     let id = oauth_clients::insert(
         conn,

@@ -139,6 +139,11 @@ impl Changes {
         Self(Key::ALL.into_iter().map(|k| (k, Scalar::Null)).collect())
     }
 
+    /// Settings a service-side flow (pairing, a peer's message) applies, as given.
+    pub fn of(values: impl IntoIterator<Item = (Key, Scalar)>) -> Self {
+        Self(values.into_iter().collect())
+    }
+
     pub fn get(&self, key: Key) -> Option<&Scalar> {
         self.0.iter().find_map(|(k, v)| (*k == key).then_some(v))
     }

@@ -8,6 +8,7 @@ use service_kit::{
 
 use super::{
     oauth_clients::{self, Client, IssuedClient},
+    pairing,
     preferences::{self, Whose},
     settings::{self, AdminSettings, Changes, Key, Scalar},
     team_folder::{self, TeamFolderError},
@@ -66,11 +67,13 @@ pub struct ConfigCheck {
     pub project_folder_setup_status: bool,
 }
 
-/// `POST /setup`: steps a–e, the Nextcloud client always rotated.
+/// `POST /setup`: steps a–e, the Nextcloud client always rotated (and the new one sent to a
+/// paired OpenProject), at `now` (unix ms).
 pub fn post(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
     changes: &Changes,
+    now: i64,
 ) -> Result<PostOutcome, SetupError> {
     let password_hash = user_password_hash(changes);
     serialized_transaction(conn, SETTINGS_LOCK, |conn| {
@@ -78,6 +81,7 @@ pub fn post(
         apply_settings(conn, secret_box, changes)?;
         let url = AdminSettings::load(conn, secret_box)?.openproject_instance_url;
         let client = oauth_clients::replace(conn, secret_box, &url)?;
+        pairing::client_replaced(conn, secret_box, &client, now)?;
         mark_team_folder_decision(conn, changes)?;
         Ok(PostOutcome {
             status: config_status(conn, secret_box)?,
@@ -118,27 +122,35 @@ pub fn patch(
     })
 }
 
-/// `DELETE /setup`: every setting emptied (so the client and its tokens go), every user's
-/// OpenProject connection cleared, the setup fresh again. The `OpenProject` user, groups, team
-/// folder and app password stay. Nothing is sent to OpenProject.
+/// `DELETE /setup`: the integration reset ([`reset_settings`]) at `now` (unix ms). A paired
+/// OpenProject is told (Extension); an unpaired one is not, as in the product.
 pub fn reset(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
     admin_uid: &str,
+    now: i64,
 ) -> Result<(), SetupError> {
     serialized_transaction(conn, SETTINGS_LOCK, |conn| {
-        apply_settings(conn, secret_box, &Changes::reset())?;
-        // Also when the URL was already empty: no client may outlive a reset.
-        oauth_clients::delete(conn)?;
-        preferences::clear_openproject_connection(conn, Whose::Everyone)?;
-        settings::set_fresh_project_folder_setup(conn, true)?;
-        Ok::<_, SetupError>(())
+        pairing::integration_reset(conn, secret_box, now)?;
+        reset_settings(conn, secret_box)
     })?;
     tracing::info!(
         target: "audit",
         admin = admin_uid,
         "OpenProject integration reset: settings emptied, Nextcloud OAuth client deleted, all users' OpenProject connections cleared"
     );
+    Ok(())
+}
+
+/// Every setting emptied (so the client and its tokens go), every user's OpenProject connection
+/// cleared, the setup fresh again. The `OpenProject` user, groups, team folder and app password
+/// stay. Run inside the caller's transaction.
+pub fn reset_settings(conn: &mut AnyConnection, secret_box: &SecretBox) -> Result<(), SetupError> {
+    apply_settings(conn, secret_box, &Changes::reset())?;
+    // Also when the URL was already empty: no client may outlive a reset.
+    oauth_clients::delete(conn)?;
+    preferences::clear_openproject_connection(conn, Whose::Everyone)?;
+    settings::set_fresh_project_folder_setup(conn, true)?;
     Ok(())
 }
 
@@ -169,17 +181,21 @@ pub fn admin_config(
     })
 }
 
-/// `POST /nc-oauth`: a new Nextcloud client replaces the old one (and its tokens).
+/// `POST /nc-oauth`: a new Nextcloud client replaces the old one (and its tokens), and is sent to
+/// a paired OpenProject, at `now` (unix ms).
 pub fn rotate_client(
     conn: &mut AnyConnection,
     secret_box: &SecretBox,
+    now: i64,
 ) -> Result<IssuedClient, SetupError> {
     serialized_transaction(conn, SETTINGS_LOCK, |conn| {
         let url = AdminSettings::load(conn, secret_box)?.openproject_instance_url;
         if url.is_empty() {
             return Err(SetupError::AdminConfigNotValid);
         }
-        Ok(oauth_clients::replace(conn, secret_box, &url)?)
+        let client = oauth_clients::replace(conn, secret_box, &url)?;
+        pairing::client_replaced(conn, secret_box, &client, now)?;
+        Ok(client)
     })
 }
 
@@ -344,7 +360,7 @@ mod tests {
         let secret_box = SecretKey::generate().secret_box();
         connected_user(conn, &secret_box, "ann");
 
-        let posted = post(conn, &secret_box, &changes(SetupMethod::Post, full())).unwrap();
+        let posted = post(conn, &secret_box, &changes(SetupMethod::Post, full()), 1).unwrap();
         assert!(posted.status);
         assert_eq!(posted.app_password, None);
         assert_eq!(
@@ -400,7 +416,7 @@ mod tests {
         assert_eq!(connection_rows(conn, "ben"), 0);
 
         connected_user(conn, &secret_box, "cy");
-        reset(conn, &secret_box, "admin").unwrap();
+        reset(conn, &secret_box, "admin", 1).unwrap();
         assert_eq!(connection_rows(conn, "cy"), 0);
         assert_eq!(oauth_clients::current(conn).unwrap(), None);
         let settings = AdminSettings::load(conn, &secret_box).unwrap();
@@ -441,11 +457,12 @@ mod tests {
             conn,
             &secret_box,
             &changes(SetupMethod::Post, values.clone()),
+            1,
         )
         .unwrap();
         assert!(first.app_password.is_some());
         values["openproject_instance_url"] = json!("http://elsewhere.example");
-        let refused = post(conn, &secret_box, &changes(SetupMethod::Post, values));
+        let refused = post(conn, &secret_box, &changes(SetupMethod::Post, values), 1);
         assert!(matches!(
             refused,
             Err(SetupError::TeamFolder(TeamFolderError::Conflict(_)))
@@ -468,7 +485,7 @@ mod tests {
         let conn = &mut db.get().unwrap();
         let secret_box = SecretKey::generate().secret_box();
         assert!(matches!(
-            rotate_client(conn, &secret_box),
+            rotate_client(conn, &secret_box, 1),
             Err(SetupError::AdminConfigNotValid)
         ));
         let body = |v: serde_json::Value| {
@@ -486,7 +503,7 @@ mod tests {
                 .unwrap()
                 .fresh_project_folder_setup
         );
-        let issued = rotate_client(conn, &secret_box).unwrap();
+        let issued = rotate_client(conn, &secret_box, 1).unwrap();
         assert_eq!(oauth_clients::current(conn).unwrap(), Some(issued.client));
         admin_config(
             conn,
@@ -537,10 +554,10 @@ mod tests {
         let (_database, db) = crate::db::test_db();
         let conn = &mut db.get().unwrap();
         let secret_box = SecretKey::generate().secret_box();
-        let posted = post(conn, &secret_box, &changes(SetupMethod::Post, full())).unwrap();
+        let posted = post(conn, &secret_box, &changes(SetupMethod::Post, full()), 1).unwrap();
         let log = Arc::new(Mutex::new(String::new()));
         tracing::subscriber::with_default(Capture(log.clone()), || {
-            reset(conn, &secret_box, "root").unwrap();
+            reset(conn, &secret_box, "root", 1).unwrap();
         });
         let log = log.lock().unwrap().clone();
         assert!(log.starts_with("audit "), "{log}");

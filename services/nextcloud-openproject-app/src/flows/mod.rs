@@ -30,6 +30,7 @@ pub mod op_instance;
 pub mod openproject_api;
 pub mod openproject_connection;
 pub mod pages;
+pub mod pairing;
 pub mod search;
 pub mod sessions;
 pub mod setup;

@@ -21,6 +21,7 @@ pub mod oauth2;
 pub mod openproject_api;
 pub mod openproject_connection;
 pub mod pages;
+pub mod pairing;
 pub mod search;
 pub mod setup;
 pub mod status;
@@ -159,6 +160,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(&app("setup"), web::delete().to(setup::delete))
         .route(&app("admin-config"), web::put().to(admin::put_admin_config))
         .route(&app("nc-oauth"), web::post().to(admin::post_nc_oauth))
+        .route(&app("pairing"), web::get().to(pairing::status))
+        .route(&app("pairing"), web::post().to(pairing::pair))
+        .route(&app("pairing/inspect"), web::post().to(pairing::inspect))
+        .route(&app("peer-messages"), web::post().to(pairing::receive))
         .route(
             &app("check-admin-config"),
             web::get().to(admin::check_admin_config),

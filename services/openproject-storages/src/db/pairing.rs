@@ -81,7 +81,35 @@ pub fn upsert_peer(
             pairing_peers::nextcloud_url.eq(nextcloud_url),
             pairing_peers::public_key.eq(public_key),
             pairing_peers::paired_at.eq(now),
+            pairing_peers::reset_at.eq(None::<i64>),
         ))
+        .execute_on(conn)
+        .map(drop)
+}
+
+/// The Nextcloud a storage is paired with.
+#[derive(Debug, Clone, Queryable)]
+pub struct PeerRow {
+    pub storage_id: i64,
+    pub nextcloud_url: String,
+    /// Its public key, a JWK.
+    pub public_key: String,
+    pub paired_at: i64,
+    /// When it reset the integration (no message goes to it since).
+    pub reset_at: Option<i64>,
+}
+
+pub fn find_peer(conn: &mut Conn, storage_id: i64) -> QueryResult<Option<PeerRow>> {
+    pairing_peers::table
+        .find(storage_id)
+        .first_on(conn)
+        .optional()
+}
+
+/// Nextcloud reset the integration at `now`.
+pub fn mark_reset(conn: &mut Conn, storage_id: i64, now: i64) -> QueryResult<()> {
+    diesel::update(pairing_peers::table.find(storage_id))
+        .set(pairing_peers::reset_at.eq(now))
         .execute_on(conn)
         .map(drop)
 }

@@ -27,6 +27,40 @@ pub struct HealthInput {
     pub user_request: UserRequest,
     /// The application password, when automatic management is on.
     pub application_password: Option<String>,
+    /// The pairing with Nextcloud, when the storage was paired by a code (Extension).
+    pub pairing: Option<PairingInput>,
+}
+
+/// What the `pairing` group looks at.
+pub struct PairingInput {
+    /// When Nextcloud reset the integration (ISO 8601).
+    pub reset_at: Option<String>,
+    /// The oldest message to Nextcloud when it is stuck: its event, attempts and last error.
+    pub stuck: Option<(String, i64, String)>,
+}
+
+/// The `pairing` group (Extension): Nextcloud still paired, and no message to it stuck.
+pub fn pairing(input: &PairingInput) -> HealthGroup {
+    let mut group = Group::new("pairing");
+    match &input.reset_at {
+        Some(at) => {
+            let (code, message) = health::integration_reset(at);
+            group.failure("peer_paired", (code, &message));
+        }
+        None => group.success("peer_paired"),
+    }
+    if group.active() {
+        match &input.stuck {
+            Some((event, attempts, error)) => {
+                let (code, message) = health::message_stuck(event, *attempts, error);
+                group.failure("peer_messages", (code, &message));
+            }
+            None => group.success("peer_messages"),
+        }
+    } else {
+        group.skipped("peer_messages");
+    }
+    group.finish()
 }
 
 /// What a user-bound request with the calling admin's token came to.
@@ -173,6 +207,52 @@ mod tests {
         assert!(!version_at_least(Some("2.10.9"), MIN_APP_VERSION));
         assert!(!version_at_least(Some("junk"), MIN_APP_VERSION));
         assert!(!version_at_least(None, MIN_APP_VERSION));
+    }
+
+    #[test]
+    fn a_reset_or_a_stuck_message_fails_the_pairing_group_with_its_reason() {
+        let states = |group: &HealthGroup| -> Vec<(String, CheckState)> {
+            group
+                .checks
+                .iter()
+                .map(|c| (c.key.clone(), c.state))
+                .collect()
+        };
+        let healthy = pairing(&PairingInput {
+            reset_at: None,
+            stuck: None,
+        });
+        assert_eq!(
+            states(&healthy),
+            [
+                ("peer_paired".into(), CheckState::Success),
+                ("peer_messages".into(), CheckState::Success)
+            ]
+        );
+        let stuck = pairing(&PairingInput {
+            reset_at: None,
+            stuck: Some((
+                "oauth_values_replaced".into(),
+                4,
+                "connection refused".into(),
+            )),
+        });
+        assert_eq!(stuck.checks[1].state, CheckState::Failure);
+        let message = stuck.checks[1].message.as_deref().unwrap();
+        assert!(
+            message.contains("oauth_values_replaced") && message.contains("connection refused")
+        );
+        let reset = pairing(&PairingInput {
+            reset_at: Some("2026-12-04T10:00:00.000Z".into()),
+            stuck: None,
+        });
+        assert_eq!(
+            states(&reset),
+            [
+                ("peer_paired".into(), CheckState::Failure),
+                ("peer_messages".into(), CheckState::Skipped)
+            ]
+        );
     }
 
     #[test]

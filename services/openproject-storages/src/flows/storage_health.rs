@@ -7,8 +7,8 @@ use storage_protocol::storages::{health, HealthGroup, StorageHealth, OPENPROJECT
 
 use crate::{
     domain::storage_health::{
-        authentication, is_project_folder_name, report, version_at_least, Group, HealthInput,
-        MIN_APP_VERSION, MIN_GROUPFOLDER_VERSION,
+        authentication, is_project_folder_name, pairing, report, version_at_least, Group,
+        HealthInput, MIN_APP_VERSION, MIN_GROUPFOLDER_VERSION,
     },
     peer::{NextcloudClient, Probe},
 };
@@ -22,6 +22,9 @@ pub async fn check(
     let (base, app) = base_configuration(nextcloud, &input).await;
     let base_healthy = base.active();
     let mut groups = vec![base.finish(), authentication(input.user_request)];
+    if let Some(paired) = &input.pairing {
+        groups.push(pairing(paired));
+    }
     if let Some(password) = input.application_password.as_deref() {
         groups.push(
             team_folder_checks(nextcloud, &input, password, app.as_ref(), base_healthy).await,
@@ -203,6 +206,7 @@ mod tests {
                 secret_key_changed: false,
                 user_request: UserRequest::NoToken,
                 application_password: None,
+                pairing: None,
             },
             "2026-11-27T10:10:00.000Z".into(),
         )

@@ -17,6 +17,7 @@ use crate::{
     db::{oauth_client_credentials::OAuthClientCredentials, storages::Storage, users::User},
     domain::{
         connections::{self, Remote, UserBound},
+        pairing,
         storage_health::{HealthInput, UserRequest},
         storages::{self as domain, Checked, IssuedApplication, StorageDetails, StorageInput},
         uploads,
@@ -162,11 +163,15 @@ pub async fn update(
 }
 
 /// The storage and everything hanging off it, in one transaction.
+/// A paired Nextcloud is told (Extension).
 pub async fn delete(state: &AppState, storage_id: i64) -> Result<(), ApiError> {
-    Ok(state
+    let (secret_box, now) = (state.secret_box.clone(), now_millis());
+    state
         .db
-        .run(move |conn| domain::delete(conn, storage_id))
-        .await?)
+        .run(move |conn| pairing::delete_storage(conn, &secret_box, storage_id, now))
+        .await?;
+    state.courier.wake();
+    Ok(())
 }
 
 /// Nextcloud's client id and secret; every user's Nextcloud tokens for the storage are dropped.
@@ -183,17 +188,21 @@ pub async fn set_client_credentials(
 }
 
 /// A new OAuth application with new credentials; every grant and token of the old one stops
-/// working.
+/// working. A paired Nextcloud is sent the new values (Extension).
 pub async fn replace_application(
     state: &AppState,
     storage: &Storage,
     owner_id: i64,
 ) -> Result<IssuedApplication, ApiError> {
-    let (for_replace, now) = (storage.clone(), now_millis());
-    Ok(state
+    let (for_replace, secret_box, now) = (storage.clone(), state.secret_box.clone(), now_millis());
+    let issued = state
         .db
-        .run(move |conn| domain::replace_application(conn, &for_replace, Some(owner_id), now))
-        .await?)
+        .run(move |conn| {
+            pairing::replace_application(conn, &secret_box, &for_replace, owner_id, now)
+        })
+        .await?;
+    state.courier.wake();
+    Ok(issued)
 }
 
 /// The caller disconnects from the storage's Nextcloud.
@@ -240,7 +249,9 @@ pub async fn health(
     let details = one_detail(state, storage).await?;
     let user_request = admin_request(state, caller, &details).await;
     let (application_password, secret_key_changed) = details.stored_secrets(&state.secret_box);
+    let pairing = super::pairing::health(state, details.storage.id).await?;
     let input = HealthInput {
+        pairing,
         storage_id: details.storage.id,
         host: details.storage.host.clone(),
         configured: details.configured(),

@@ -57,6 +57,8 @@ fn api(cfg: &mut ServiceConfig) {
         .service(storages::health)
         .service(storages::pairing_code)
         .service(storages::exchange_pairing)
+        .service(storages::pairing)
+        .service(storages::peer_message)
         .service(storages::disconnect)
         .service(oauth_resources::application)
         .service(oauth_resources::client_credentials)

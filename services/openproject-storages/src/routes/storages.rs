@@ -294,3 +294,46 @@ pub async fn exchange_pairing(state: State, body: ParsedBody) -> Result<HttpResp
     tracing::info!(storage = answer.storage_id, %nextcloud, "paired with Nextcloud");
     Ok(hal(StatusCode::OK, &answer))
 }
+
+/// GET /api/v3/storages/{id}/pairing (Extension): with which Nextcloud the storage is paired and
+/// the last message sent there.
+#[utoipa::path(responses((status = 200, description = "StoragePairing"), (status = 403, description = "Not an admin"), (status = 404, description = "Not visible")))]
+#[get("/storages/{id}/pairing")]
+pub async fn pairing(
+    state: State,
+    caller: Caller,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let storage = administered(&state, &caller, &id).await?;
+    let pairing = flows::pairing::status(&state, storage.id).await?;
+    Ok(hal(StatusCode::OK, &pairing))
+}
+
+/// A signed message is a few hundred bytes; anything much larger is not one.
+const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// POST /api/v3/storages/{id}/peer_messages (Extension): a signed message from the paired
+/// Nextcloud (`application/jwt`), authenticated by its signature; 204 once it is applied, now or
+/// before.
+#[utoipa::path(responses((status = 204, description = "Applied"), (status = 401, description = "The signature, sender or timestamp does not verify"), (status = 404, description = "Not paired")))]
+#[post("/storages/{id}/peer_messages")]
+pub async fn peer_message(
+    state: State,
+    id: web::Path<String>,
+    req: actix_web::HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let storage_id = parse_id(&id)?;
+    let malformed = || {
+        ApiError::hal(HalError::new(
+            ErrorId::BadRequest,
+            bad_request(&storage_protocol::pairing::Refusal::Malformed.to_string()),
+        ))
+    };
+    let body = service_kit::input::read_limited(&req, payload, MAX_MESSAGE_BYTES)
+        .await
+        .map_err(|_| malformed())?;
+    let signed = String::from_utf8(body.to_vec()).map_err(|_| malformed())?;
+    flows::pairing::receive(&state, storage_id, signed.trim().to_string(), now_millis()).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
