@@ -453,7 +453,7 @@
 
   // Pairing by one code: the state (GET …/pairing) and a new code on demand.
   function pairingSection(storage) {
-    const state = el("div", { "aria-live": "polite" }, loading("Reading the pairing state…"));
+    const state = el("div", { class: "pairing-state", "aria-live": "polite" }, loading("Reading the pairing state…"));
     const area = el("div", { class: "pairing-code" });
     const create = el("button", { type: "button", class: "button" }, "Create a pairing code");
     const configured = !!(storage._embedded && storage._embedded.oauthClientCredentials);
@@ -475,7 +475,7 @@
       const pairing = result.body;
       const parts = [];
       if (pairing.paired) parts.push(el("p", {}, badge("Paired", "success"), " with Nextcloud at ", el("strong", {}, pairing.nextcloudUrl), " since ", when(pairing.pairedAt), "."));
-      else parts.push(el("p", {}, badge("Not paired", "neutral"), " This storage was not set up with a pairing code."));
+      else parts.push(el("p", {}, badge("Not paired", "neutral"), " No Nextcloud is paired with this storage by a code."));
       if (pairing.resetAt) {
         parts.push(
           el(
