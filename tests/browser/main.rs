@@ -5,4 +5,5 @@
 mod harness;
 mod nextcloud_ui;
 mod openproject_ui;
+mod pairing;
 mod whole_guide;

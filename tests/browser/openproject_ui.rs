@@ -9,7 +9,7 @@ use integration_tests::{
     flows::file_link_names,
     json_of, spawn_pair,
     webdriver::{
-        keys::{ENTER, ESCAPE, TAB},
+        keys::{ARROW_DOWN, ENTER, ESCAPE, TAB},
         tab_to, Chrome,
     },
     Pair, ADMIN, APP, NCOA_ADMIN_PASSWORD, OPS_ADMIN_PASSWORD,
@@ -129,6 +129,7 @@ async fn an_admin_sets_up_replaces_and_deletes_a_storage_with_clicks() {
     );
     assert_eq!(chrome.labelled_value("Name").await, "Nextcloud");
     chrome.assert_accessible("new storage").await;
+    crate::whole_guide::enter_values_by_hand(&chrome).await;
     // The host check's message appears at the field.
     chrome.fill_labelled("Host URL", "http://127.0.0.1:9").await;
     chrome.click_text("Save and continue setup").await;
@@ -547,6 +548,11 @@ async fn the_new_storage_wizard_is_completed_with_the_keyboard_alone() {
     chrome.press(TAB).await;
     assert_eq!(chrome.focused().await, "Host URL");
     chrome.press(&pair.nextcloud.url).await;
+    // The way to connect: the arrow keys move from "Pair with a code" to the guide's path.
+    chrome.press(TAB).await;
+    assert_eq!(chrome.focused().await, "Pair with a code");
+    chrome.press(ARROW_DOWN).await;
+    assert_eq!(chrome.focused().await, "Enter OAuth values by hand");
     chrome.press(TAB).await;
     assert_eq!(chrome.focused().await, "Save and continue setup");
     chrome.press(ENTER).await;

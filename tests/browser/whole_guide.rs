@@ -50,6 +50,7 @@ async fn an_administrator_follows_the_whole_guide_in_both_uis_then_resets_and_de
     chrome.click_text("Administration").await;
     chrome.click_text("+ Storage").await;
     chrome.fill_labelled("Host URL", &nc).await;
+    enter_values_by_hand(&chrome).await;
     chrome.click_text("Save and continue setup").await;
     chrome.wait_for_text("OAuth application details").await;
     let op_client_id = chrome.labelled_value("Client ID").await;
@@ -122,13 +123,7 @@ async fn an_administrator_follows_the_whole_guide_in_both_uis_then_resets_and_de
 
     // The administrator connects to Nextcloud as a user (already signed in there, in the
     // other tab, so Nextcloud only asks to grant access).
-    chrome.goto(&format!("{op}/my/file_storages")).await;
-    chrome.click("a[aria-label='Connect to Nextcloud']").await;
-    chrome.click("#grant").await;
-    chrome
-        .wait_for_url(|url| url.ends_with("/my/file_storages"))
-        .await;
-    chrome.wait_for_text("Connected").await;
+    connect_at_openproject(&chrome, &op).await;
     let (_, storage) = json_of(pair.op(Method::GET, "/api/v3/storages/1")).await;
     assert_eq!(
         storage["_links"]["authorizationState"]["href"],
@@ -174,4 +169,25 @@ async fn an_administrator_follows_the_whole_guide_in_both_uis_then_resets_and_de
         .await;
     let (_, listed) = json_of(pair.op(Method::GET, "/api/v3/storages")).await;
     assert_eq!(listed["total"], 0, "{listed}");
+}
+
+/// In OpenProject's new storage wizard: the guide's path, "Enter OAuth values by hand", instead
+/// of the default "Pair with a code".
+pub(crate) async fn enter_values_by_hand(chrome: &Chrome) {
+    let manual = chrome
+        .labelled_control_id("Enter OAuth values by hand")
+        .await;
+    chrome.click(&format!("[id=\"{manual}\"]")).await;
+}
+
+/// At OpenProject (`op`), My account → File storages: the signed-in user connects to Nextcloud,
+/// where they are signed in too, so Nextcloud only asks to grant access.
+pub(crate) async fn connect_at_openproject(chrome: &Chrome, op: &str) {
+    chrome.goto(&format!("{op}/my/file_storages")).await;
+    chrome.click("a[aria-label='Connect to Nextcloud']").await;
+    chrome.click("#grant").await;
+    chrome
+        .wait_for_url(|url| url.ends_with("/my/file_storages"))
+        .await;
+    chrome.wait_for_text("Connected").await;
 }

@@ -321,7 +321,14 @@ impl Chrome {
         self.click_element(&element).await;
     }
 
+    /// Clicks `element` after scrolling it to the middle of the window, where no sticky
+    /// header covers it (WebDriver scrolls only elements outside the window).
     pub async fn click_element(&self, element: &Element) {
+        self.execute(
+            "arguments[0].scrollIntoView({block: 'center', inline: 'nearest'})",
+            json!([{ ELEMENT_KEY: element.id }]),
+        )
+        .await;
         self.call("POST", &format!("/element/{}/click", element.id), json!({}))
             .await;
     }
@@ -628,6 +635,9 @@ pub mod keys {
     /// Shift and Tab, for [`Chrome::press_together`].
     pub const SHIFT_TAB: &str = "\u{E008}\u{E004}";
     pub const ENTER: &str = "\u{E007}";
+    pub const SPACE: &str = "\u{E00D}";
+    /// Control and A, for [`Chrome::press_together`]: selects a field's whole text.
+    pub const SELECT_ALL: &str = "\u{E009}a";
     pub const ESCAPE: &str = "\u{E00C}";
     pub const ARROW_DOWN: &str = "\u{E015}";
 }

@@ -55,6 +55,106 @@
     refreshStatus();
   }
 
+  // --- Pair with OpenProject: one code from OpenProject instead of steps 1–3 -----------------
+  const FLASH_KEY = "nc-admin-flash";
+  const EVENTS = { oauth_values_replaced: "OAuth values replaced", storage_deleted: "Storage deleted", integration_reset: "Integration reset" };
+  const EXCHANGE_STATES = { delivered: "Delivered", pending: "Waiting to be delivered", stuck: "Stuck", refused: "Refused" };
+  const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+  const pairingSection = byId("pairing-section");
+  const pairingForm = byId("pairing-form");
+  const code = byId("pairing-code");
+  const continueButton = byId("pairing-continue");
+  const confirmBox = byId("pairing-confirm");
+  const confirmButton = byId("pairing-confirm-button");
+  let inspected = null;
+
+  // The last message between the two sides, in words; stuck or refused ones as a warning with
+  // their reason.
+  function lastExchange(exchange) {
+    const event = EVENTS[exchange.event] || exchange.event;
+    const state = EXCHANGE_STATES[exchange.state] || exchange.state;
+    const line = "Last exchange with OpenProject: " + event + ". " + state + " (" + when(exchange.at) + ")" +
+      (exchange.attempts > 1 ? ", after " + exchange.attempts + " attempts." : ".");
+    if (exchange.state === "stuck" || exchange.state === "refused") {
+      return UI.el("p", { class: "notice notice-warning exchange" }, line, exchange.lastError ? " Reason: " + exchange.lastError : "");
+    }
+    return UI.el("p", { class: "hint exchange" }, line);
+  }
+
+  async function refreshPairingState() {
+    const box = byId("pairing-state");
+    const answer = await NC.app("GET", "/pairing");
+    if (!answer.ok || !answer.body) {
+      box.replaceChildren(UI.el("p", { class: "hint" }, NC.explain(answer, "Reading the pairing state")));
+      return;
+    }
+    const state = answer.body;
+    const parts = [];
+    if (state.paired) {
+      parts.push(UI.el("p", { class: "status-line status-ok" }, "Paired with " + state.openprojectUrl + " since " + when(state.pairedAt) + "."));
+    } else {
+      parts.push(UI.el("p", { class: "hint" }, "Not paired by a code."));
+    }
+    if (state.lastExchange) parts.push(lastExchange(state.lastExchange));
+    box.replaceChildren(...parts);
+  }
+
+  function pairingFailed(message) {
+    UI.showError(code, message);
+    code.focus();
+  }
+
+  pairingForm.addEventListener("submit", (event) => {
+    event.preventDefault();
+    UI.busy(continueButton, async () => {
+      UI.clearErrors(pairingSection);
+      const value = code.value.trim();
+      if (!value) return pairingFailed("Please paste the pairing code that OpenProject shows.");
+      const answer = await NC.app("POST", "/pairing/inspect", { code: value });
+      if (!answer.ok || !answer.body) {
+        return pairingFailed(answer.status === 400 && answer.body && answer.body.error ? answer.body.error : NC.explain(answer, "Reading the code"));
+      }
+      inspected = { code: value, openprojectUrl: answer.body.openprojectUrl };
+      byId("pairing-url").textContent = inspected.openprojectUrl;
+      confirmButton.textContent = "Pair with " + inspected.openprojectUrl;
+      byId("pairing-expiry").textContent = answer.body.expiresAt ? "The code is valid until " + when(answer.body.expiresAt) + "." : "";
+      pairingForm.hidden = true;
+      confirmBox.hidden = false;
+      byId("pairing-confirm-title").focus();
+    });
+  });
+
+  function backToCode() {
+    inspected = null;
+    UI.clearErrors(pairingSection);
+    confirmBox.hidden = true;
+    pairingForm.hidden = false;
+    code.focus();
+  }
+  byId("pairing-cancel").addEventListener("click", backToCode);
+
+  confirmButton.addEventListener("click", () => UI.busy(confirmButton, async () => {
+    if (!inspected) return;
+    UI.clearErrors(pairingSection);
+    const answer = await NC.app("POST", "/pairing", inspected);
+    if (!answer.ok || !answer.body || !answer.body.status) {
+      const message = answer.status === 400 && answer.body && answer.body.error ? answer.body.error : NC.explain(answer, "Pairing");
+      confirmBox.hidden = true;
+      pairingForm.hidden = false;
+      pairingFailed(message);
+      return;
+    }
+    sessionStorage.setItem(FLASH_KEY, "Paired with " + answer.body.openprojectUrl + ": the OpenProject integration is set up.");
+    window.location.reload();
+  }));
+
+  function showFlash() {
+    const message = sessionStorage.getItem(FLASH_KEY);
+    if (!message) return;
+    sessionStorage.removeItem(FLASH_KEY);
+    byId("pairing-title").after(UI.notice(pairingSection, message, "success"));
+  }
+
   // --- 1. OpenProject server: validated live with is-valid-op-instance ---------------------
   const host = byId("openproject-host");
   const hostMessage = byId("host-validation");
@@ -289,6 +389,8 @@
     window.location.reload();
   }));
 
+  showFlash();
   refreshStatus();
   refreshProjectFolderStatus();
+  refreshPairingState();
 })();

@@ -228,6 +228,7 @@
     const host = textInput("host", "", { type: "url", placeholder: "https://nextcloud.example.com", inputmode: "url" });
     const submit = el("button", { type: "submit", class: "button primary" }, "Save and continue setup");
     const progress = el("p", { class: "hint", role: "status" });
+    const method = connectionChoice();
     const form = el(
       "form",
       { class: "op-form", novalidate: true },
@@ -235,6 +236,7 @@
       field("Provider type", provider),
       field("Name", name, "The name users see, e.g. in a work package's Files tab."),
       field("Host URL", host, "The address of your Nextcloud, e.g. https://nextcloud.example.com. OpenProject checks it right away."),
+      method.fieldset,
       el("div", { class: "actions" }, submit, el("a", { class: "button", href: "/admin/settings/storages" }, "Cancel")),
       progress
     );
@@ -251,11 +253,123 @@
         progress.textContent = "";
         if (!result.ok) return showProblems(result, { name, host, providerType: provider }, submit);
         history.replaceState(null, "", "/admin/settings/storages/" + result.body.id + "/edit");
-        showApplicationStep(result.body);
+        if (method.pairing()) showPairingStep(result.body);
+        else showApplicationStep(result.body);
       });
     });
     main.append(form);
     name.focus();
+  }
+
+  // How the wizard connects Nextcloud: one pairing code (the default), or the guide's four
+  // copied values.
+  function connectionChoice() {
+    const option = (value, label, hint, checked) => {
+      const input = el("input", { type: "radio", name: "connect", value, id: nextId("connect"), checked });
+      const hintId = input.id + "-hint";
+      input.setAttribute("aria-describedby", hintId);
+      return {
+        input,
+        row: el("div", { class: "choice" }, input, el("div", {}, el("label", { for: input.id }, label), el("p", { class: "hint", id: hintId }, hint))),
+      };
+    };
+    const pairing = option(
+      "pairing",
+      "Pair with a code",
+      "OpenProject shows one code; you paste it in Nextcloud, and both sides exchange their OAuth values themselves.",
+      true
+    );
+    const manual = option("manual", "Enter OAuth values by hand", "Copy the client ID and secret from each side into the other, as in the setup guide.", false);
+    return {
+      fieldset: el("fieldset", { class: "choices" }, el("legend", {}, "How to connect Nextcloud"), pairing.row, manual.row),
+      pairing: () => pairing.input.checked,
+    };
+  }
+
+  // The answer to POST …/pairing_code in words: the code to copy, when it expires, where it goes.
+  function pairingCodeView(answer) {
+    const expires = new Date(answer.expiresAt);
+    const expiry = el(
+      "p",
+      { class: "pairing-expiry" },
+      "Valid until ",
+      el("time", { datetime: answer.expiresAt }, expires.toLocaleString()),
+      ", and only once. A code expires 10 minutes after it is made."
+    );
+    // Said once the code is dead, unless another code replaced this one.
+    setTimeout(() => {
+      if (expiry.isConnected) {
+        expiry.className = "notice notice-warning";
+        expiry.setAttribute("role", "status");
+        expiry.textContent = "This code has expired: create another one to pair.";
+      }
+    }, Math.max(0, expires.getTime() - Date.now()));
+    return [
+      copyField("Pairing code", answer.code),
+      expiry,
+      el(
+        "p",
+        {},
+        "In Nextcloud, open Administration settings → OpenProject integration → ",
+        el("strong", {}, "Pair with OpenProject"),
+        " and paste the code. Nextcloud shows this OpenProject's address for you to confirm, then both sides are set up."
+      ),
+    ];
+  }
+
+  // A fresh code for `storage`, shown in `area` (or why there is none next to `button`).
+  async function issuePairingCode(storage, area, button) {
+    clearErrors(area.parentNode);
+    const result = await api("POST", "/api/v3/storages/" + storage.id + "/pairing_code");
+    if (!result.ok) {
+      showProblems(result, {}, button, "This storage");
+      return false;
+    }
+    area.replaceChildren(...pairingCodeView(result.body));
+    return true;
+  }
+
+  // Wizard step with "Pair with a code": the code, a way to get another, and a wait for
+  // Nextcloud to redeem it (the storage then has Nextcloud's OAuth values).
+  async function showPairingStep(storage) {
+    main.querySelectorAll(":scope > :not(h1)").forEach((node) => node.remove());
+    setTitle(storage.name);
+    const area = el("div", { class: "pairing-code" });
+    const again = el("button", { type: "button", class: "button" }, "Create a new code");
+    const waiting = el("p", { class: "pairing-wait", role: "status" }, "Waiting for Nextcloud to use the code…");
+    const step = section("Pairing code", el("p", {}, "Storage saved. Pair it with Nextcloud with this code."), area, el("div", { class: "actions" }, again), waiting);
+    main.append(step);
+    const title = step.querySelector("h2");
+    title.setAttribute("tabindex", "-1");
+    title.focus();
+    again.addEventListener("click", () =>
+      busy(again, async () => {
+        if (await issuePairingCode(storage, area, again)) area.querySelector("input").focus();
+      })
+    );
+    await busy(again, () => issuePairingCode(storage, area, again));
+    waitForPairing(storage, waiting);
+  }
+
+  // Asks every 2 s whether Nextcloud has redeemed a code; then goes to the storage page.
+  function waitForPairing(storage, line) {
+    const timer = setInterval(async () => {
+      const result = await api("GET", "/api/v3/storages/" + storage.id);
+      if (!result.ok) {
+        // A network hiccup is retried; a storage that is gone or a session that ended is not.
+        if ([401, 403, 404].includes(result.status)) {
+          clearInterval(timer);
+          line.replaceWith(failure(result, "This storage"));
+        }
+        return;
+      }
+      if (result.body._embedded && result.body._embedded.oauthClientCredentials) {
+        clearInterval(timer);
+        line.textContent = "Paired: the storage is set up.";
+        flashNext("Paired and set up: the storage " + storage.name + " is ready. Enable it in a project under Project settings → File storages.");
+        location.assign("/admin/settings/storages/" + storage.id + "/edit");
+      }
+    }, 2000);
   }
 
   // Wizard step: OpenProject's values for Nextcloud, then Nextcloud's values for OpenProject.
@@ -294,7 +408,7 @@
     const storage = result.body;
     setTitle(storage.name);
     main.append(el("p", {}, setupState(storage)));
-    main.append(generalSection(storage), healthSection(storage), applicationSection(storage), clientSection(storage), deleteSection(storage));
+    main.append(generalSection(storage), pairingSection(storage), healthSection(storage), applicationSection(storage), clientSection(storage), deleteSection(storage));
   }
 
   function generalSection(storage) {
@@ -317,6 +431,72 @@
       });
     });
     return section("General information", form);
+  }
+
+  const EVENTS = { oauth_values_replaced: "OAuth values replaced", storage_deleted: "Storage deleted", integration_reset: "Integration reset" };
+  const EXCHANGE_STATES = { delivered: "Delivered", pending: "Waiting to be delivered", stuck: "Stuck", refused: "Refused" };
+  const when = (iso) => el("time", { datetime: iso }, new Date(iso).toLocaleString());
+
+  // The last message between the two sides, in words; stuck or refused ones as a warning with
+  // their reason.
+  function lastExchange(exchange) {
+    const event = EVENTS[exchange.event] || exchange.event;
+    const state = EXCHANGE_STATES[exchange.state] || exchange.state;
+    const parts = ["Last exchange with Nextcloud: " + event + ". ", badge(state, exchange.state === "delivered" ? "success" : exchange.state === "pending" ? "neutral" : "warning"), " (", when(exchange.at), ")"];
+    if (exchange.attempts > 1) parts.push(", after " + exchange.attempts + " attempts");
+    parts.push(".");
+    if (exchange.state === "stuck" || exchange.state === "refused") {
+      return el("p", { class: "notice notice-warning" }, ...parts, exchange.lastError ? " Reason: " + exchange.lastError : "");
+    }
+    return el("p", {}, ...parts);
+  }
+
+  // Pairing by one code: the state (GET …/pairing) and a new code on demand.
+  function pairingSection(storage) {
+    const state = el("div", { class: "pairing-state", "aria-live": "polite" }, loading("Reading the pairing state…"));
+    const area = el("div", { class: "pairing-code" });
+    const create = el("button", { type: "button", class: "button" }, "Create a pairing code");
+    const configured = !!(storage._embedded && storage._embedded.oauthClientCredentials);
+    let waiting = null;
+    create.addEventListener("click", () =>
+      busy(create, async () => {
+        if (!(await issuePairingCode(storage, area, create))) return;
+        area.querySelector("input").focus();
+        if (!configured && !waiting) {
+          waiting = el("p", { class: "pairing-wait", role: "status" }, "Waiting for Nextcloud to use the code…");
+          area.after(waiting);
+          waitForPairing(storage, waiting);
+        }
+      })
+    );
+    (async () => {
+      const result = await api("GET", "/api/v3/storages/" + storage.id + "/pairing");
+      if (!result.ok) return state.replaceChildren(failure(result, "This storage"));
+      const pairing = result.body;
+      const parts = [];
+      if (pairing.paired) parts.push(el("p", {}, badge("Paired", "success"), " with Nextcloud at ", el("strong", {}, pairing.nextcloudUrl), " since ", when(pairing.pairedAt), "."));
+      else parts.push(el("p", {}, badge("Not paired", "neutral"), " No Nextcloud is paired with this storage by a code."));
+      if (pairing.resetAt) {
+        parts.push(
+          el(
+            "p",
+            { class: "notice notice-warning" },
+            "This storage needs setup: Nextcloud reset the integration (",
+            when(pairing.resetAt),
+            "). Pair again with a new code (“Create a pairing code”), or enter the OAuth values by hand under OpenProject OAuth and Nextcloud OAuth."
+          )
+        );
+      }
+      if (pairing.lastExchange) parts.push(lastExchange(pairing.lastExchange));
+      state.replaceChildren(...parts);
+    })();
+    return section(
+      "Pairing",
+      el("p", {}, "Pairing sets up both sides with one code: paste it in Nextcloud under Administration settings → OpenProject integration → Pair with OpenProject."),
+      state,
+      area,
+      el("div", { class: "actions" }, create)
+    );
   }
 
   const CHECK_NAMES = {
