@@ -20,7 +20,10 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::prelude::*;
 use service_kit::db::{QueryOnBackend, SelectColumns};
 use service_kit::{
-    crypto::{constant_time_eq, digest, random_hex, SecretBox, SecretString},
+    crypto::{
+        constant_time_eq, digest, random_alphanumeric, random_hex, random_urlsafe, SecretBox,
+        SecretString,
+    },
     db::AnyConnection as Conn,
     time::now_millis,
 };
@@ -74,10 +77,80 @@ pub struct Policy {
     /// commit and response.
     pub retry_window_secs: i64,
     pub pkce_methods: &'static [PkceMethod],
-    /// Generators of the opaque values handed out, each from a CSPRNG.
+    /// Generator of the codes handed out, from a CSPRNG.
     pub new_code: fn() -> String,
-    pub new_access_token: fn() -> String,
-    pub new_refresh_token: fn() -> String,
+    /// What the tokens look like on the wire.
+    pub access_token: TokenShape,
+    pub refresh_token: TokenShape,
+}
+
+/// The width of a token's selector in characters: 8 bytes in base64url, or an `i64` in base 62.
+const SELECTOR_LEN: usize = 11;
+
+/// What a service's tokens look like. Each is its pair's id (the selector, fixed width) followed
+/// by a random verifier from a CSPRNG. A token is found by the selector, the primary key, and
+/// checked against the stored digest of its verifier in constant time, so a pair is stored
+/// without any index on random values; the selector says nothing but the order of issue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenShape {
+    /// 43 characters of base64url, like 32 random bytes (OpenProject): the id's 8 bytes
+    /// big-endian in 11 characters, then 24 random bytes in 32.
+    Base64Url43,
+    /// This many characters `[A-Za-z0-9]` (Nextcloud): the id in base 62 in 11 characters, then
+    /// random ones.
+    Alphanumeric(usize),
+}
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+impl TokenShape {
+    /// A new verifier for a token of this shape.
+    fn new_verifier(self) -> String {
+        match self {
+            Self::Base64Url43 => random_urlsafe(24),
+            Self::Alphanumeric(len) => random_alphanumeric(len - SELECTOR_LEN),
+        }
+    }
+
+    /// The token of pair `id` with `verifier`.
+    fn token(self, id: i64, verifier: &str) -> String {
+        let selector = match self {
+            Self::Base64Url43 => URL_SAFE_NO_PAD.encode(id.to_be_bytes()),
+            Self::Alphanumeric(_) => {
+                let mut digits = [b'0'; SELECTOR_LEN];
+                let mut rest = id.unsigned_abs();
+                for digit in digits.iter_mut().rev() {
+                    *digit = BASE62[(rest % 62) as usize];
+                    rest /= 62;
+                }
+                String::from_utf8(digits.to_vec()).expect("base 62 digits are ASCII")
+            }
+        };
+        format!("{selector}{verifier}")
+    }
+
+    /// The pair id and the verifier of a token of this shape; `None` for anything else.
+    fn split(self, token: &str) -> Option<(i64, &str)> {
+        let expected_len = match self {
+            Self::Base64Url43 => 43,
+            Self::Alphanumeric(len) => len,
+        };
+        if token.len() != expected_len || !token.is_ascii() {
+            return None;
+        }
+        let (selector, verifier) = token.split_at(SELECTOR_LEN);
+        let id = match self {
+            Self::Base64Url43 => {
+                let bytes: [u8; 8] = URL_SAFE_NO_PAD.decode(selector).ok()?.try_into().ok()?;
+                i64::from_be_bytes(bytes)
+            }
+            Self::Alphanumeric(_) => selector.bytes().try_fold(0i64, |id, byte| {
+                let digit = BASE62.iter().position(|&d| d == byte)? as i64;
+                id.checked_mul(62)?.checked_add(digit)
+            })?,
+        };
+        (id > 0).then_some((id, verifier))
+    }
 }
 
 /// What the user approved at the authorization endpoint.
@@ -239,7 +312,8 @@ pub fn issue_code(
             oauth_codes::code_challenge.eq(authorization.code_challenge),
             oauth_codes::code_challenge_method
                 .eq(authorization.code_challenge_method.map(PkceMethod::as_str)),
-            oauth_codes::family_id.eq(random_hex(16)),
+            // In order of issue, so that the family index is appended to, not scattered.
+            oauth_codes::family_id.eq(format!("{now:013x}{}", random_hex(8))),
             oauth_codes::created_at.eq(now),
             oauth_codes::expires_at.eq(now + policy.code_ttl_secs * 1000),
         ))
@@ -362,24 +436,25 @@ fn insert_pair(
         scope,
         previous_id,
     } = new;
-    let access_token = (policy.new_access_token)();
-    let refresh_token = (policy.new_refresh_token)();
-    diesel::insert_into(oauth_tokens::table)
+    let access_verifier = policy.access_token.new_verifier();
+    let refresh_verifier = policy.refresh_token.new_verifier();
+    let id: i64 = diesel::insert_into(oauth_tokens::table)
         .values((
             oauth_tokens::client_pk.eq(client_pk),
             oauth_tokens::subject.eq(subject),
             oauth_tokens::family_id.eq(family_id),
             oauth_tokens::scope.eq(scope),
-            oauth_tokens::access_digest.eq(digest(&access_token)),
-            oauth_tokens::refresh_digest.eq(digest(&refresh_token)),
+            oauth_tokens::access_digest.eq(digest(&access_verifier)),
+            oauth_tokens::refresh_digest.eq(digest(&refresh_verifier)),
             oauth_tokens::access_expires_at.eq(now + policy.access_ttl_secs * 1000),
             oauth_tokens::previous_id.eq(previous_id),
             oauth_tokens::created_at.eq(now),
         ))
-        .execute_on(conn)?;
+        .returning(oauth_tokens::id)
+        .get_result_on(conn)?;
     Ok(TokenPair {
-        access_token: SecretString::new(access_token),
-        refresh_token: SecretString::new(refresh_token),
+        access_token: SecretString::new(policy.access_token.token(id, &access_verifier)),
+        refresh_token: SecretString::new(policy.refresh_token.token(id, &refresh_verifier)),
         expires_in: policy.access_ttl_secs,
         scope: scope.to_string(),
         subject: subject.to_string(),
@@ -390,13 +465,13 @@ fn insert_pair(
 /// Looks a presented refresh token up. A revoked one presented again is reuse: its whole family
 /// is revoked, unless it was revoked by its own rotation moments ago and its successor is
 /// still unused (then [`rotate`] hands out that successor again).
-pub fn find_refresh(conn: &mut Conn, refresh_token: &str, now: i64) -> QueryResult<RefreshState> {
-    let Some(row) = oauth_tokens::table
-        .filter(oauth_tokens::refresh_digest.eq(digest(refresh_token)))
-        .select(TokenRow::columns())
-        .first_on::<TokenRow>(conn)
-        .optional()?
-    else {
+pub fn find_refresh(
+    conn: &mut Conn,
+    policy: &Policy,
+    refresh_token: &str,
+    now: i64,
+) -> QueryResult<RefreshState> {
+    let Some(row) = pair_holding(conn, policy, Held::Refresh, refresh_token)? else {
         return Ok(RefreshState::Unknown);
     };
     if row.revoked_at.is_some() && !retry_pending(conn, row.id, now)? {
@@ -448,7 +523,8 @@ pub fn rotate(
         .set(oauth_tokens::rotated_at.eq(now))
         .execute_on(conn)?;
         if claimed == 0 {
-            return same_successor(conn, secret_box, row.id, now)?.ok_or(GrantError::Replayed);
+            return same_successor(conn, policy, secret_box, row.id, now)?
+                .ok_or(GrantError::Replayed);
         }
         retire_predecessor(conn, row, now)?;
         let pair = insert_pair(
@@ -495,6 +571,7 @@ pub fn rotate(
 /// The successor sealed on pair `id`, if it is within its window and still live and unused.
 fn same_successor(
     conn: &mut Conn,
+    policy: &Policy,
     secret_box: &SecretBox,
     id: i64,
     now: i64,
@@ -518,13 +595,8 @@ fn same_successor(
     let Some((access_token, refresh_token)) = opened.expose().split_once(' ') else {
         return Ok(None);
     };
-    let successor = oauth_tokens::table
-        .filter(oauth_tokens::access_digest.eq(digest(access_token)))
-        .filter(oauth_tokens::previous_id.eq(id))
-        .filter(oauth_tokens::revoked_at.is_null())
-        .select(TokenRow::columns())
-        .first_on::<TokenRow>(conn)
-        .optional()?;
+    let successor = pair_holding(conn, policy, Held::Access, access_token)?
+        .filter(|successor| successor.previous_id == Some(id) && successor.revoked_at.is_none());
     Ok(successor.map(|successor| TokenPair {
         access_token: SecretString::new(access_token),
         refresh_token: SecretString::new(refresh_token),
@@ -623,16 +695,12 @@ fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
 /// replaced.
 pub fn authenticate_access(
     conn: &mut Conn,
+    policy: &Policy,
     access_token: &str,
     now: i64,
 ) -> QueryResult<Option<TokenRow>> {
-    let Some(row) = oauth_tokens::table
-        .filter(oauth_tokens::access_digest.eq(digest(access_token)))
-        .filter(oauth_tokens::revoked_at.is_null())
-        .filter(oauth_tokens::access_expires_at.gt(now))
-        .select(TokenRow::columns())
-        .first_on::<TokenRow>(conn)
-        .optional()?
+    let Some(row) = pair_holding(conn, policy, Held::Access, access_token)?
+        .filter(|row| row.revoked_at.is_none() && row.access_expires_at > now)
     else {
         return Ok(None);
     };
@@ -642,24 +710,77 @@ pub fn authenticate_access(
     Ok(Some(row))
 }
 
-/// Finds the pair holding `token` as its access or refresh token.
-fn find_pair(conn: &mut Conn, token: &str) -> QueryResult<Option<TokenRow>> {
+/// Which token of its pair a presented token is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Held {
+    Access,
+    Refresh,
+}
+
+/// The pair holding `token` as its `held` token: found by the selector and checked against the
+/// verifier's digest in constant time; or, for a pair issued before tokens had selectors, found
+/// by the whole token's digest (in an index of those pairs only).
+fn pair_holding(
+    conn: &mut Conn,
+    policy: &Policy,
+    held: Held,
+    token: &str,
+) -> QueryResult<Option<TokenRow>> {
+    let shape = match held {
+        Held::Access => policy.access_token,
+        Held::Refresh => policy.refresh_token,
+    };
+    if let Some((id, verifier)) = shape.split(token) {
+        let row = oauth_tokens::table
+            .find(id)
+            .filter(diesel::dsl::not(oauth_tokens::legacy))
+            .select(TokenRow::columns())
+            .first_on::<TokenRow>(conn)
+            .optional()?;
+        if let Some(row) = row {
+            let stored = match held {
+                Held::Access => Some(&row.access_digest),
+                Held::Refresh => row.refresh_digest.as_ref(),
+            };
+            if stored.is_some_and(|stored| constant_time_eq(stored, &digest(verifier))) {
+                return Ok(Some(row));
+            }
+            return Ok(None);
+        }
+    }
+    // `WHERE legacy` literally, so that the partial indexes serve it.
+    let legacy = oauth_tokens::table
+        .filter(oauth_tokens::legacy)
+        .select(TokenRow::columns());
     let token_digest = digest(token);
-    oauth_tokens::table
-        .filter(
-            oauth_tokens::access_digest
-                .eq(&token_digest)
-                .or(oauth_tokens::refresh_digest.eq(&token_digest)),
-        )
-        .select(TokenRow::columns())
-        .first_on::<TokenRow>(conn)
-        .optional()
+    match held {
+        Held::Access => legacy
+            .filter(oauth_tokens::access_digest.eq(token_digest))
+            .first_on::<TokenRow>(conn),
+        Held::Refresh => legacy
+            .filter(oauth_tokens::refresh_digest.eq(token_digest))
+            .first_on::<TokenRow>(conn),
+    }
+    .optional()
+}
+
+/// Finds the pair holding `token` as its access or refresh token.
+fn find_pair(conn: &mut Conn, policy: &Policy, token: &str) -> QueryResult<Option<TokenRow>> {
+    match pair_holding(conn, policy, Held::Access, token)? {
+        Some(row) => Ok(Some(row)),
+        None => pair_holding(conn, policy, Held::Refresh, token),
+    }
 }
 
 /// Revokes the pair holding `token` (access or refresh: both stop working) if `client_pk` was
 /// issued it.
-pub fn revoke(conn: &mut Conn, client_pk: i64, token: &str) -> QueryResult<RevokeOutcome> {
-    let Some(row) = find_pair(conn, token)? else {
+pub fn revoke(
+    conn: &mut Conn,
+    policy: &Policy,
+    client_pk: i64,
+    token: &str,
+) -> QueryResult<RevokeOutcome> {
+    let Some(row) = find_pair(conn, policy, token)? else {
         return Ok(RevokeOutcome::Unknown);
     };
     if row.client_pk != client_pk {
@@ -672,10 +793,11 @@ pub fn revoke(conn: &mut Conn, client_pk: i64, token: &str) -> QueryResult<Revok
 /// Revokes the whole family of the pair holding `token`, if `client_pk` was issued it.
 pub fn revoke_family_of(
     conn: &mut Conn,
+    policy: &Policy,
     client_pk: i64,
     token: &str,
 ) -> QueryResult<RevokeOutcome> {
-    let Some(row) = find_pair(conn, token)? else {
+    let Some(row) = find_pair(conn, policy, token)? else {
         return Ok(RevokeOutcome::Unknown);
     };
     if row.client_pk != client_pk {
@@ -741,18 +863,15 @@ pub fn has_live_grant(
 /// Introspection (RFC 7662) as the calling client sees it: its own live access tokens only.
 pub fn introspect(
     conn: &mut Conn,
+    policy: &Policy,
     client_pk: i64,
     token: &str,
     now: i64,
 ) -> QueryResult<Option<TokenRow>> {
-    let row = oauth_tokens::table
-        .filter(oauth_tokens::access_digest.eq(digest(token)))
-        .filter(oauth_tokens::revoked_at.is_null())
-        .filter(oauth_tokens::access_expires_at.gt(now))
-        .select(TokenRow::columns())
-        .first_on::<TokenRow>(conn)
-        .optional()?;
-    Ok(row.filter(|r| r.client_pk == client_pk))
+    let row = pair_holding(conn, policy, Held::Access, token)?;
+    Ok(row.filter(|r| {
+        r.client_pk == client_pk && r.revoked_at.is_none() && r.access_expires_at > now
+    }))
 }
 
 #[cfg(test)]

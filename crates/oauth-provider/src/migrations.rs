@@ -22,3 +22,18 @@ pub const REFRESH_RETRY: SharedMigration = SharedMigration {
     up: |_| include_str!("../migrations/refresh_retry.sql").to_string(),
     down: |_| include_str!("../migrations/refresh_retry.down.sql").to_string(),
 };
+
+/// Tokens found by the selector they carry, no unique index on their digests; the pairs issued
+/// before are `legacy` (see the SQL). SQLite rebuilds the table, so it needs the client table's
+/// name, `{clients}`, as [`tables`] does.
+pub fn token_selectors(dialect: Dialect, clients: &str) -> String {
+    let ddl = match dialect {
+        Dialect::Sqlite => include_str!("../migrations/token_selectors.sqlite.sql"),
+        Dialect::Postgres => include_str!("../migrations/token_selectors.postgres.sql"),
+    };
+    ddl.replace("{clients}", clients)
+}
+
+pub fn drop_token_selectors(_: Dialect) -> String {
+    include_str!("../migrations/token_selectors.down.sql").to_string()
+}

@@ -36,6 +36,7 @@ diesel::table! {
         revoked_at -> Nullable<BigInt>,
         successor_sealed -> Nullable<Text>,
         retry_until -> Nullable<BigInt>,
+        legacy -> Bool,
     }
 }
 

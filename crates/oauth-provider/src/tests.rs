@@ -44,6 +44,8 @@ fn fixture() -> Fixture {
         .expect("tables");
     conn.batch_execute(&(migrations::REFRESH_RETRY.up)(dialect))
         .expect("retry columns");
+    conn.batch_execute(&migrations::token_selectors(dialect, "clients"))
+        .expect("token selectors");
     conn.batch_execute("INSERT INTO clients (name) VALUES ('one'), ('two');")
         .expect("clients");
     Fixture {
@@ -59,8 +61,8 @@ const GRACE: Policy = Policy {
     retry_window_secs: 600,
     pkce_methods: &[PkceMethod::S256, PkceMethod::Plain],
     new_code: || random_urlsafe(32),
-    new_access_token: || random_urlsafe(32),
-    new_refresh_token: || random_urlsafe(32),
+    access_token: TokenShape::Base64Url43,
+    refresh_token: TokenShape::Base64Url43,
 };
 
 const IMMEDIATE: Policy = Policy {
@@ -70,8 +72,8 @@ const IMMEDIATE: Policy = Policy {
     retry_window_secs: 120,
     pkce_methods: &[PkceMethod::S256],
     new_code: || random_alphanumeric(128),
-    new_access_token: || random_alphanumeric(72),
-    new_refresh_token: || random_alphanumeric(128),
+    access_token: TokenShape::Alphanumeric(72),
+    refresh_token: TokenShape::Alphanumeric(128),
 };
 
 fn authorization<'a>(challenge: Option<&'a str>, method: Option<PkceMethod>) -> Authorization<'a> {
@@ -112,16 +114,26 @@ fn refresh_at(
     refresh_token: &SecretString,
     now: i64,
 ) -> Result<TokenPair, String> {
-    match find_refresh(conn, refresh_token.expose(), now).unwrap() {
+    match find_refresh(conn, policy, refresh_token.expose(), now).unwrap() {
         RefreshState::Usable(row) => rotate(conn, policy, &sealer(), &row, &row.scope.clone(), now)
             .map_err(|e| format!("{e:?}")),
         other => Err(format!("{other:?}")),
     }
 }
 
+/// The policy whose shape `token` has: the tests issue GRACE's in base64url, IMMEDIATE's in
+/// alphanumerics.
+fn policy_of(token: &str) -> &'static Policy {
+    if token.len() == 43 {
+        &GRACE
+    } else {
+        &IMMEDIATE
+    }
+}
+
 /// Whether `token` authenticates at `NOW`.
 fn works(conn: &mut Conn, token: &SecretString) -> bool {
-    authenticate_access(conn, token.expose(), NOW)
+    authenticate_access(conn, policy_of(token.expose()), token.expose(), NOW)
         .unwrap()
         .is_some()
 }
@@ -144,7 +156,7 @@ fn a_code_is_exchanged_once_and_a_replay_revokes_what_it_produced() {
     ));
     assert!(!works(conn, &pair.access_token), "revoked by the replay");
     assert!(matches!(
-        find_refresh(conn, pair.refresh_token.expose(), NOW).unwrap(),
+        find_refresh(conn, &GRACE, pair.refresh_token.expose(), NOW).unwrap(),
         RefreshState::Reused
     ));
     // Racing a second redeem of the same row also loses.
@@ -319,11 +331,11 @@ fn revocation_introspection_and_deleting_a_client() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let pair = first_pair(conn, &GRACE);
-    assert!(introspect(conn, 1, pair.access_token.expose(), NOW)
+    assert!(introspect(conn, &GRACE, 1, pair.access_token.expose(), NOW)
         .unwrap()
         .is_some());
     assert!(
-        introspect(conn, 2, pair.access_token.expose(), NOW)
+        introspect(conn, &GRACE, 2, pair.access_token.expose(), NOW)
             .unwrap()
             .is_none(),
         "another client's token"
@@ -332,22 +344,25 @@ fn revocation_introspection_and_deleting_a_client() {
     assert!(!has_live_grant(conn, 1, "bob", "api_v3").unwrap());
 
     assert_eq!(
-        revoke(conn, 2, pair.refresh_token.expose()).unwrap(),
+        revoke(conn, &GRACE, 2, pair.refresh_token.expose()).unwrap(),
         RevokeOutcome::OtherClient
     );
     assert!(works(conn, &pair.access_token));
     assert_eq!(
-        revoke(conn, 1, pair.refresh_token.expose()).unwrap(),
+        revoke(conn, &GRACE, 1, pair.refresh_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
     assert!(!works(conn, &pair.access_token), "both tokens of the pair");
-    assert_eq!(revoke(conn, 1, "unknown").unwrap(), RevokeOutcome::Unknown);
+    assert_eq!(
+        revoke(conn, &GRACE, 1, "unknown").unwrap(),
+        RevokeOutcome::Unknown
+    );
     assert!(!has_live_grant(conn, 1, "alice", "api_v3").unwrap());
 
     let pair = first_pair(conn, &GRACE);
     let next = refresh(conn, &GRACE, &pair.refresh_token).unwrap();
     assert_eq!(
-        revoke_family_of(conn, 1, pair.access_token.expose()).unwrap(),
+        revoke_family_of(conn, &GRACE, 1, pair.access_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
     assert!(!works(conn, &next.access_token));
@@ -367,7 +382,7 @@ fn revocation_introspection_and_deleting_a_client() {
         CodeState::Unknown
     ));
     assert!(matches!(
-        find_refresh(conn, pair.refresh_token.expose(), NOW).unwrap(),
+        find_refresh(conn, &GRACE, pair.refresh_token.expose(), NOW).unwrap(),
         RefreshState::Unknown
     ));
 }
@@ -412,7 +427,7 @@ fn expiry_follows_the_clock_passed_in() {
     ));
     let pair = first_pair(conn, &GRACE);
     let at = |conn: &mut Conn, now| {
-        authenticate_access(conn, pair.access_token.expose(), now)
+        authenticate_access(conn, &GRACE, pair.access_token.expose(), now)
             .unwrap()
             .is_some()
     };
@@ -526,7 +541,7 @@ fn a_replay_of_a_revoked_successor_revokes_the_family() {
     let first = first_pair(conn, &IMMEDIATE);
     let second = refresh(conn, &IMMEDIATE, &first.refresh_token).unwrap();
     assert_eq!(
-        revoke(conn, 1, second.refresh_token.expose()).unwrap(),
+        revoke(conn, &IMMEDIATE, 1, second.refresh_token.expose()).unwrap(),
         RevokeOutcome::Revoked
     );
     assert!(refresh(conn, &IMMEDIATE, &first.refresh_token).is_err());
@@ -538,7 +553,8 @@ fn a_successor_sealed_under_another_key_is_not_handed_out() {
     let conn = &mut f.db.get().unwrap();
     let first = first_pair(conn, &GRACE);
     let second = refresh(conn, &GRACE, &first.refresh_token).unwrap();
-    let RefreshState::Usable(row) = find_refresh(conn, first.refresh_token.expose(), NOW).unwrap()
+    let RefreshState::Usable(row) =
+        find_refresh(conn, &GRACE, first.refresh_token.expose(), NOW).unwrap()
     else {
         panic!("within the window")
     };
@@ -568,4 +584,107 @@ fn token_pairs_never_print_their_tokens() {
     let printed = format!("{pair:?}");
     assert!(!printed.contains(pair.access_token.expose()));
     assert!(!printed.contains(pair.refresh_token.expose()));
+}
+
+#[test]
+fn tokens_carry_their_pair_id_in_the_services_shapes() {
+    for (shape, len) in [
+        (TokenShape::Base64Url43, 43),
+        (TokenShape::Alphanumeric(72), 72),
+        (TokenShape::Alphanumeric(128), 128),
+    ] {
+        for id in [1, 61, 62, 4_000_000_007, i64::MAX] {
+            let verifier = shape.new_verifier();
+            let token = shape.token(id, &verifier);
+            assert_eq!(token.len(), len, "{shape:?} {id}");
+            let base64url = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+            match shape {
+                TokenShape::Base64Url43 => assert!(token.bytes().all(base64url), "{token}"),
+                TokenShape::Alphanumeric(_) => {
+                    assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}")
+                }
+            }
+            assert_eq!(shape.split(&token), Some((id, verifier.as_str())));
+        }
+        // Anything else is no token of this shape.
+        assert_eq!(shape.split(""), None);
+        assert_eq!(shape.split(&"é".repeat(len / 2)), None);
+        assert_eq!(shape.split(&shape.token(1, "short")), None);
+        assert_eq!(shape.split(&"0".repeat(len)), None, "id 0 is never issued");
+    }
+}
+
+#[test]
+fn only_the_verifiers_digests_are_stored_and_a_wrong_verifier_authenticates_nobody() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    for policy in [&GRACE, &IMMEDIATE] {
+        let pair = first_pair(conn, policy);
+        let (id, verifier) = policy
+            .access_token
+            .split(pair.access_token.expose())
+            .unwrap();
+        let (stored_access, stored_refresh): (String, Option<String>) = oauth_tokens::table
+            .find(id)
+            .select((oauth_tokens::access_digest, oauth_tokens::refresh_digest))
+            .first_on(conn)
+            .unwrap();
+        assert_eq!(stored_access, digest(verifier));
+        let (_, refresh_verifier) = policy
+            .refresh_token
+            .split(pair.refresh_token.expose())
+            .unwrap();
+        assert_eq!(stored_refresh, Some(digest(refresh_verifier)));
+
+        // The pair's selector with another verifier, or the refresh token as an access token.
+        let forged = policy
+            .access_token
+            .token(id, &policy.access_token.new_verifier());
+        assert!(authenticate_access(conn, policy, &forged, NOW)
+            .unwrap()
+            .is_none());
+        let refresh = pair.refresh_token.expose();
+        if refresh.len() == pair.access_token.expose().len() {
+            assert!(authenticate_access(conn, policy, refresh, NOW)
+                .unwrap()
+                .is_none());
+        }
+        assert!(works(conn, &pair.access_token));
+    }
+}
+
+#[test]
+fn pairs_issued_before_selectors_keep_working_until_rotated() {
+    let f = fixture();
+    let conn = &mut f.db.get().unwrap();
+    // A pair as the engine stored it before: whole-token digests, then marked by the migration.
+    let (access, refresh_token) = (random_urlsafe(32), random_urlsafe(32));
+    diesel::insert_into(oauth_tokens::table)
+        .values((
+            oauth_tokens::client_pk.eq(1),
+            oauth_tokens::subject.eq("alice"),
+            oauth_tokens::family_id.eq("legacy-family"),
+            oauth_tokens::scope.eq("api_v3"),
+            oauth_tokens::access_digest.eq(digest(&access)),
+            oauth_tokens::refresh_digest.eq(digest(&refresh_token)),
+            oauth_tokens::access_expires_at.eq(NOW + 3_600_000),
+            oauth_tokens::created_at.eq(NOW),
+            oauth_tokens::legacy.eq(true),
+        ))
+        .execute_on(conn)
+        .unwrap();
+    let (access, legacy_refresh) = (SecretString::new(access), SecretString::new(refresh_token));
+    assert!(works(conn, &access));
+    assert_eq!(
+        introspect(conn, &GRACE, 1, access.expose(), NOW)
+            .unwrap()
+            .map(|row| row.subject),
+        Some("alice".to_string())
+    );
+    let next = refresh(conn, &GRACE, &legacy_refresh).unwrap();
+    assert!(works(conn, &next.access_token));
+    assert!(!works(conn, &access), "retired once its successor is used");
+    // Reusing the rotated legacy refresh token after the window revokes the family.
+    assert!(refresh_at(conn, &GRACE, &legacy_refresh, NOW + 600_001).is_err());
+    assert!(!works(conn, &next.access_token));
 }

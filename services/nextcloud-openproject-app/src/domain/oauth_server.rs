@@ -6,7 +6,7 @@
 
 use oauth_provider::{
     Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy, RefreshState, Rotation,
-    TokenPair,
+    TokenPair, TokenShape,
 };
 use service_kit::{
     auth::limits,
@@ -33,8 +33,8 @@ pub const POLICY: Policy = Policy {
     retry_window_secs: 120,
     pkce_methods: &[PkceMethod::S256],
     new_code: || crypto::random_alphanumeric(wire::CODE_LEN),
-    new_access_token: || crypto::random_alphanumeric(wire::ACCESS_TOKEN_LEN),
-    new_refresh_token: || crypto::random_alphanumeric(wire::REFRESH_TOKEN_LEN),
+    access_token: TokenShape::Alphanumeric(wire::ACCESS_TOKEN_LEN),
+    refresh_token: TokenShape::Alphanumeric(wire::REFRESH_TOKEN_LEN),
 };
 
 /// How long a request waits for the user's consent.
@@ -373,7 +373,7 @@ fn refresh(
         .unwrap_or_default();
     // Row 2: a rotated-out token presented again revokes its whole family (unless it is a retry
     // within the window: then the same successor is handed out again).
-    let row = match oauth_provider::find_refresh(conn, presented, now)? {
+    let row = match oauth_provider::find_refresh(conn, &POLICY, presented, now)? {
         RefreshState::Usable(row) => row,
         RefreshState::Reused | RefreshState::Unknown => {
             return Ok(Err(TokenErrorCode::InvalidRequest))

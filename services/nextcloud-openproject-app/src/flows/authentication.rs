@@ -58,8 +58,12 @@ async fn authenticate_bearer(
     state
         .db
         .run(move |conn| {
-            let Some(row) =
-                oauth_provider::authenticate_access(conn, token.expose(), now_millis())?
+            let Some(row) = oauth_provider::authenticate_access(
+                conn,
+                &crate::domain::oauth_server::POLICY,
+                token.expose(),
+                now_millis(),
+            )?
             else {
                 return Ok(None);
             };

@@ -27,4 +27,9 @@ pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrat
     service_kit::throttle::MIGRATION,
     oauth_provider::migrations::REFRESH_RETRY,
     peer_link::MIGRATION,
+    service_kit::db::SharedMigration {
+        name: "2026-12-05-000001_token_selectors",
+        up: |dialect| oauth_provider::migrations::token_selectors(dialect, "oauth_applications"),
+        down: oauth_provider::migrations::drop_token_selectors,
+    },
 );

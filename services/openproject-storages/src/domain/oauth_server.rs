@@ -4,7 +4,7 @@
 
 use oauth_provider::{
     self as engine, Authorization, CodeState, GrantError, PkceError, PkceMethod, Policy,
-    RefreshState, Rotation, TokenPair, TokenRow,
+    RefreshState, Rotation, TokenPair, TokenRow, TokenShape,
 };
 use serde::Deserialize;
 use service_kit::{
@@ -23,7 +23,8 @@ use crate::db::{oauth_applications::OAuthApplication, users::User, Conn};
 
 /// OpenProject's rules: codes 10 min, access tokens 2 h, refresh rotation with a grace until the
 /// new pair is used (a retry of the old refresh token within 10 minutes gets the same new pair),
-/// PKCE optional with `S256` only; every value 32 random bytes, base64url.
+/// PKCE optional with `S256` only; every value 43 characters of base64url (codes 32 random
+/// bytes, tokens their pair's id and 24 random bytes).
 pub const POLICY: Policy = Policy {
     code_ttl_secs: 600,
     access_ttl_secs: 7200,
@@ -31,8 +32,8 @@ pub const POLICY: Policy = Policy {
     retry_window_secs: 600,
     pkce_methods: &[PkceMethod::S256],
     new_code: || random_urlsafe(32),
-    new_access_token: || random_urlsafe(32),
-    new_refresh_token: || random_urlsafe(32),
+    access_token: TokenShape::Base64Url43,
+    refresh_token: TokenShape::Base64Url43,
 };
 
 /// The parameters of `GET`/`POST /oauth/authorize`.
@@ -494,7 +495,7 @@ pub fn token(
             )?;
             let application =
                 authenticate_client(conn, credentials)?.ok_or(TokenError::InvalidClient)?;
-            let row = match engine::find_refresh(conn, refresh_token, now)? {
+            let row = match engine::find_refresh(conn, &POLICY, refresh_token, now)? {
                 RefreshState::Usable(row) => row,
                 RefreshState::Reused | RefreshState::Unknown => {
                     return Err(TokenError::InvalidGrant.into())
@@ -529,7 +530,7 @@ pub fn bearer_user(
     access_token: &str,
     now: i64,
 ) -> diesel::QueryResult<Option<(TokenRow, User)>> {
-    let Some(row) = engine::authenticate_access(conn, access_token, now)? else {
+    let Some(row) = engine::authenticate_access(conn, &POLICY, access_token, now)? else {
         return Ok(None);
     };
     let Ok(user_id) = row.subject.parse::<i64>() else {
@@ -546,7 +547,7 @@ pub fn revoke(
     application: &OAuthApplication,
     token: &str,
 ) -> diesel::QueryResult<engine::RevokeOutcome> {
-    engine::revoke(conn, application.id, token)
+    engine::revoke(conn, &POLICY, application.id, token)
 }
 
 /// What `POST /oauth/introspect` (§2.5) reports to `application`: its own live access tokens.
@@ -556,7 +557,7 @@ pub fn introspect(
     token: &str,
     now: i64,
 ) -> diesel::QueryResult<Option<TokenRow>> {
-    engine::introspect(conn, application.id, token, now)
+    engine::introspect(conn, &POLICY, application.id, token, now)
 }
 
 /// The application a live access token was issued to (Bearer-authenticated introspection).
@@ -565,7 +566,7 @@ pub fn application_of_bearer(
     access_token: &str,
     now: i64,
 ) -> diesel::QueryResult<Option<(TokenRow, OAuthApplication)>> {
-    let Some(row) = engine::authenticate_access(conn, access_token, now)? else {
+    let Some(row) = engine::authenticate_access(conn, &POLICY, access_token, now)? else {
         return Ok(None);
     };
     Ok(OAuthApplication::find(conn, row.client_pk)?.map(|application| (row, application)))

@@ -298,8 +298,9 @@ async fn a_user_authorizes_nextcloud_and_the_token_works_on_the_api() {
     assert_eq!(response.status(), 302, "consent remembered");
     assert!(query(&location(&response), "code").is_some());
 
-    // Only digests are stored.
-    let token_digest = digest(&access);
+    // Only digests are stored: of the token's verifier, after its 11-character selector (the
+    // pair's id, by which it is found).
+    let token_digest = digest(&access[11..]);
     let count = app
         .db
         .query(move |conn| {
