@@ -407,16 +407,21 @@ impl Chrome {
     }
 
     /// The current value of the control labelled `label`.
+    /// A page that re-renders the control between finding it and reading it is asked again.
     pub async fn labelled_value(&self, label: &str) -> String {
-        let id = self.labelled_control_id(label).await;
-        self.execute(
-            "return document.getElementById(arguments[0]).value",
-            json!([id]),
-        )
-        .await
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
+        loop {
+            let id = self.labelled_control_id(label).await;
+            let value = self
+                .execute(
+                    "const control = document.getElementById(arguments[0]);
+                     return control ? control.value : null;",
+                    json!([id]),
+                )
+                .await;
+            if let Some(value) = value.as_str() {
+                return value.to_string();
+            }
+        }
     }
 
     /// Sends keystrokes to whatever has focus (WebDriver key codes, e.g. `"\u{E004}"` for Tab,
