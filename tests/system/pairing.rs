@@ -73,6 +73,16 @@ async fn nextcloud_uses_openproject_client(pair: &Pair) -> String {
         .unwrap()
 }
 
+/// Whether the last message OpenProject sent for `storage_id` was delivered.
+async fn openproject_delivered(pair: &Pair, storage_id: i64) -> bool {
+    pair.openproject_admin()
+        .storage_pairing(storage_id)
+        .await
+        .unwrap()
+        .last_exchange
+        .is_some_and(|exchange| exchange.state == "delivered")
+}
+
 /// Waits until `done` holds (the outboxes deliver within a second or two in tests).
 async fn eventually<F, Fut>(what: &str, mut done: F)
 where
@@ -346,13 +356,8 @@ async fn replicas_deliver_each_message_once() {
             .unwrap()
             .client_id;
     }
-    eventually("every message is delivered", || async {
-        pair.openproject_admin()
-            .storage_pairing(integration.storage_id)
-            .await
-            .unwrap()
-            .last_exchange
-            .is_some_and(|exchange| exchange.state == "delivered")
+    eventually("every message is delivered", || {
+        openproject_delivered(&pair, integration.storage_id)
     })
     .await;
     assert_eq!(nextcloud_uses_openproject_client(&pair).await, last);
@@ -395,13 +400,8 @@ async fn a_peer_stopped_during_a_replace_gets_the_new_values_when_it_comes_back(
     .await;
 
     pair.nextcloud.restart();
-    eventually("the message reaches Nextcloud once it is back", || async {
-        openproject
-            .storage_pairing(integration.storage_id)
-            .await
-            .unwrap()
-            .last_exchange
-            .is_some_and(|exchange| exchange.state == "delivered")
+    eventually("the message reaches Nextcloud once it is back", || {
+        openproject_delivered(&pair, integration.storage_id)
     })
     .await;
     assert_eq!(

@@ -44,6 +44,19 @@ pub struct Exchange {
     pub last_error: Option<String>,
 }
 
+/// The exchange as both services' admin pages and APIs show it.
+impl From<Exchange> for storage_protocol::pairing::LastExchange {
+    fn from(exchange: Exchange) -> Self {
+        Self {
+            event: exchange.event_type,
+            state: exchange.state.as_str().to_string(),
+            at: service_kit::time::iso8601_millis(exchange.at),
+            attempts: exchange.attempts,
+            last_error: exchange.last_error,
+        }
+    }
+}
+
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = peer_outbox)]
 #[diesel(check_for_backend(diesel::sqlite::Sqlite, diesel::pg::Pg))]

@@ -16,8 +16,8 @@ use storage_protocol::{
     client::{ClientError, PeerApi},
     hal::HalError,
     pairing::{
-        messages, LastExchange, NextcloudPairing, PairWithOpenProject, PairedWithOpenProject,
-        PairingCode, PairingCodeFound, PairingExchange, PeerMessage, Refusal,
+        messages, NextcloudPairing, PairWithOpenProject, PairedWithOpenProject, PairingCode,
+        PairingCodeFound, PairingExchange, PeerMessage, Refusal,
     },
 };
 
@@ -142,19 +142,8 @@ pub async fn status(state: &AppState) -> Result<NextcloudPairing, ApiError> {
         openproject_url: peer.as_ref().map(|p| p.openproject_url.clone()),
         storage_id: peer.as_ref().map(|p| p.storage_id),
         paired_at: peer.as_ref().map(|p| iso8601_millis(p.paired_at)),
-        last_exchange: exchange.map(last_exchange),
+        last_exchange: exchange.map(Into::into),
     })
-}
-
-/// The outbox's view of a message, on the wire.
-pub fn last_exchange(exchange: peer_link::outbox::Exchange) -> LastExchange {
-    LastExchange {
-        event: exchange.event_type,
-        state: exchange.state.as_str().to_string(),
-        at: iso8601_millis(exchange.at),
-        attempts: exchange.attempts,
-        last_error: exchange.last_error,
-    }
 }
 
 /// A signed message from the paired OpenProject, at `now` (unix ms): applied once, whatever

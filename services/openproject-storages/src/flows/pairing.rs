@@ -5,8 +5,7 @@ use peer_link::outbox::ExchangeState;
 use service_kit::time::iso8601_millis;
 use storage_protocol::hal::{ErrorId, HalError};
 use storage_protocol::pairing::{
-    JwkSet, LastExchange, PairingExchange, PairingExchangeAnswer, PeerMessage, Refusal,
-    StoragePairing,
+    JwkSet, PairingExchange, PairingExchangeAnswer, PeerMessage, Refusal, StoragePairing,
 };
 
 use crate::{
@@ -44,13 +43,12 @@ pub async fn exchange(
 ) -> Result<PairingExchangeAnswer, ApiError> {
     let secret_box = state.secret_box.clone();
     let issuer = state.public_url.clone();
-    let answer = state
+    state
         .db
         .run(move |conn| {
             domain::exchange(conn, &secret_box, &issuer, &request, now).map_err(ApiError::from)
         })
-        .await?;
-    Ok(answer)
+        .await
 }
 
 /// With which Nextcloud the storage is paired, and the last message sent there.
@@ -71,13 +69,7 @@ pub async fn status(state: &AppState, storage_id: i64) -> Result<StoragePairing,
         nextcloud_url: peer.as_ref().map(|p| p.nextcloud_url.clone()),
         paired_at: peer.as_ref().map(|p| iso8601_millis(p.paired_at)),
         reset_at: peer.as_ref().and_then(|p| p.reset_at).map(iso8601_millis),
-        last_exchange: exchange.map(|exchange| LastExchange {
-            event: exchange.event_type,
-            state: exchange.state.as_str().to_string(),
-            at: iso8601_millis(exchange.at),
-            attempts: exchange.attempts,
-            last_error: exchange.last_error,
-        }),
+        last_exchange: exchange.map(Into::into),
     })
 }
 
