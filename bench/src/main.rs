@@ -122,6 +122,14 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
             Err(reason) => eprintln!("peer reference skipped: {reason}"),
         }
     }
+    const DURABLE_PEER: &str =
+        "Peer: node oidc-provider POST /token (refresh_token grant, rotation, SQLite store)";
+    if selected(DURABLE_PEER) {
+        match peer::refresh_load(RUNS).await {
+            Ok(figures) => rows.push((DURABLE_PEER.into(), figures)),
+            Err(reason) => eprintln!("durable peer reference skipped: {reason}"),
+        }
+    }
 
     for read in reads::prepare(&pair, &integration).await {
         if !selected(&read.name) {

@@ -18,6 +18,16 @@ pub struct Chain {
     refresh_token: String,
 }
 
+impl Chain {
+    pub fn new(client_id: &str, client_secret: &str, refresh_token: String) -> Self {
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+            refresh_token,
+        }
+    }
+}
+
 /// `n` token families of OpenProject's application for the storage, all of the admin.
 pub async fn openproject_refresh_chains(
     pair: &Pair,
