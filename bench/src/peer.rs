@@ -55,7 +55,8 @@ fn install(dir: &std::path::Path) -> Result<(), String> {
         return Ok(());
     }
     let mut npm = Command::new("npm");
-    npm.args(["install", "--no-audit", "--no-fund"]).current_dir(dir);
+    npm.args(["install", "--no-audit", "--no-fund"])
+        .current_dir(dir);
     if std::path::Path::new("/usr/include/node/node_version.h").exists() {
         npm.env("npm_config_nodedir", "/usr");
     }

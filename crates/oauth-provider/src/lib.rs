@@ -8,8 +8,9 @@
 //!
 //! Codes and tokens are stored only as SHA-256 digests; every lookup goes to the database, so a
 //! revocation is seen at once by every replica. The one exception is a rotated pair's successor,
-//! kept sealed (encrypted under the service's key) on the rotated row for the retry window only,
-//! so that a retry after a lost response gets the same successor instead of a second chain.
+//! kept sealed (encrypted under the service's key) on the rotated row for the retry window (then
+//! forgotten at the successor's first use, or by [`purge`]), so that a retry after a lost
+//! response gets the same successor instead of a second chain.
 //!
 //! Every step that depends on time takes `now` (unix milliseconds), so tests need no clock.
 
@@ -18,7 +19,7 @@ pub mod schema;
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use diesel::prelude::*;
-use service_kit::db::{QueryOnBackend, SelectColumns};
+use service_kit::db::{Fixed, FixedSql, Param, QueryOnBackend, SelectColumns};
 use service_kit::{
     crypto::{
         constant_time_eq, digest, random_alphanumeric, random_hex, random_urlsafe, SecretBox,
@@ -512,21 +513,9 @@ pub fn rotate(
     scope: &str,
     now: i64,
 ) -> Result<TokenPair, GrantError> {
-    let result = conn.transaction(|conn| {
-        drop_expired_successors(conn, now)?;
-        let claimed = diesel::update(
-            oauth_tokens::table
-                .find(row.id)
-                .filter(oauth_tokens::rotated_at.is_null())
-                .filter(oauth_tokens::revoked_at.is_null()),
-        )
-        .set(oauth_tokens::rotated_at.eq(now))
-        .execute_on(conn)?;
-        if claimed == 0 {
-            return same_successor(conn, policy, secret_box, row.id, now)?
-                .ok_or(GrantError::Replayed);
-        }
-        retire_predecessor(conn, row, now)?;
+    // The successor is inserted first, so that claiming the rotated pair and keeping the sealed
+    // successor on it are one statement; a claim lost to a replay undoes the insert.
+    let issued = conn.transaction(|conn| {
         let pair = insert_pair(
             conn,
             policy,
@@ -544,28 +533,53 @@ pub fn rotate(
             pair.access_token.expose(),
             pair.refresh_token.expose()
         ));
-        let keep = (
-            oauth_tokens::successor_sealed.eq(Some(sealed)),
-            oauth_tokens::retry_until.eq(Some(now + policy.retry_window_secs * 1000)),
-        );
-        let rotated = oauth_tokens::table.find(row.id);
-        match policy.rotation {
-            Rotation::Immediate => diesel::update(rotated)
-                .set((keep, oauth_tokens::revoked_at.eq(now)))
-                .execute_on(conn)?,
-            Rotation::GraceUntilSuccessorUsed => {
-                diesel::update(rotated).set(keep).execute_on(conn)?
-            }
+        let revoked_at = match policy.rotation {
+            Rotation::Immediate => Some(now),
+            Rotation::GraceUntilSuccessorUsed => None,
         };
+        let claimed = Fixed::<ClaimForRotation>::new(vec![
+            Param::BigInt(Some(now)),
+            Param::Text(Some(&sealed)),
+            Param::BigInt(Some(now + policy.retry_window_secs * 1000)),
+            Param::BigInt(revoked_at),
+            Param::BigInt(Some(row.id)),
+        ])
+        .execute_on(conn)?;
+        if claimed == 0 {
+            return Err(GrantError::Replayed);
+        }
+        if let Some(previous) = row.previous_id {
+            revoke_pair(conn, previous, now)?;
+        }
         Ok(pair)
     });
-    match result {
-        Err(GrantError::Replayed) => {
-            revoke_family(conn, &row.family_id)?;
-            Err(GrantError::Replayed)
-        }
+    match issued {
+        Err(GrantError::Replayed) => match same_successor(conn, policy, secret_box, row.id, now)? {
+            Some(pair) => Ok(pair),
+            None => {
+                revoke_family(conn, &row.family_id)?;
+                Err(GrantError::Replayed)
+            }
+        },
         other => other,
     }
+}
+
+/// Claims pair `id` for its one rotation, unless it was rotated or revoked before: rotated now,
+/// its predecessor forgotten (retired in the same transaction), its successor kept sealed until
+/// the retry window closes, and (under [`Rotation::Immediate`]) revoked. Parameters: now, the
+/// sealed successor, the end of the window, the revocation time or NULL, the id.
+struct ClaimForRotation;
+
+impl FixedSql for ClaimForRotation {
+    const PIECES: &'static [&'static str] = &[
+        "UPDATE oauth_tokens SET rotated_at = ",
+        ", previous_id = NULL, successor_sealed = ",
+        ", retry_until = ",
+        ", revoked_at = ",
+        " WHERE id = ",
+        " AND rotated_at IS NULL AND revoked_at IS NULL",
+    ];
 }
 
 /// The successor sealed on pair `id`, if it is within its window and still live and unused.
@@ -616,12 +630,16 @@ pub const RETENTION_MILLIS: i64 = 7 * 24 * 3600 * 1000;
 pub struct Purged {
     pub codes: usize,
     pub tokens: usize,
+    /// Sealed successors forgotten after their retry window.
+    pub sealed_successors: usize,
 }
 
 /// Deletes codes expired, and tokens revoked, rotated away or (access-only) expired, more than
-/// [`RETENTION_MILLIS`] before `now`. A live refresh token is never deleted, however old.
-/// Idempotent, so every replica may run it.
+/// [`RETENTION_MILLIS`] before `now`. A live refresh token is never deleted, however old. Forgets
+/// the sealed successors whose retry window has passed (no grant does: a grant is one insert and
+/// two updates by primary key). Idempotent, so every replica may run it.
 pub fn purge(conn: &mut Conn, now: i64) -> QueryResult<Purged> {
+    let sealed_successors = drop_expired_successors(conn, now)?;
     let cutoff = now - RETENTION_MILLIS;
     let codes = diesel::delete(oauth_codes::table.filter(oauth_codes::expires_at.lt(cutoff)))
         .execute_on(conn)?;
@@ -640,11 +658,16 @@ pub fn purge(conn: &mut Conn, now: i64) -> QueryResult<Purged> {
         ),
     )
     .execute_on(conn)?;
-    Ok(Purged { codes, tokens })
+    Ok(Purged {
+        codes,
+        tokens,
+        sealed_successors,
+    })
 }
 
-/// Forgets every sealed successor whose retry window has passed.
-pub fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
+/// Forgets every sealed successor whose retry window has passed. (A rotated pair's
+/// `retry_until` is set exactly while it holds one: its index holds those pairs only.)
+fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
     diesel::update(
         oauth_tokens::table
             .filter(oauth_tokens::retry_until.le(now))
@@ -657,38 +680,43 @@ pub fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> 
     .execute_on(conn)
 }
 
-/// The first use of a pair (its access token, or its refresh token) retires the pair it
-/// replaced: revoked, its sealed copy of this pair dropped, so the retry window closes.
+/// The first use of a pair's access token retires the pair it replaced: revoked, its sealed
+/// copy of this pair dropped, so the retry window closes. (Its refresh token does the same in
+/// [`rotate`].)
 fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
     let Some(previous) = row.previous_id else {
         return Ok(());
     };
     revoke_pair(conn, previous, now)?;
-    diesel::update(oauth_tokens::table.find(row.id))
-        .set(oauth_tokens::previous_id.eq(None::<i64>))
+    Fixed::<ForgetPredecessor>::new(vec![Param::BigInt(Some(row.id))]).execute_on(conn)?;
+    Ok(())
+}
+
+/// Parameter: the id.
+struct ForgetPredecessor;
+
+impl FixedSql for ForgetPredecessor {
+    const PIECES: &'static [&'static str] =
+        &["UPDATE oauth_tokens SET previous_id = NULL WHERE id = ", ""];
+}
+
+/// Revokes the pair `id` unless it is revoked already, and forgets any successor sealed on it.
+fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<()> {
+    Fixed::<RevokePair>::new(vec![Param::BigInt(Some(now)), Param::BigInt(Some(id))])
         .execute_on(conn)?;
     Ok(())
 }
 
-/// Revokes the pair `id` unless it is revoked already, and forgets any successor sealed on it.
-fn revoke_pair(conn: &mut Conn, id: i64, now: i64) -> QueryResult<usize> {
-    diesel::update(
-        oauth_tokens::table
-            .find(id)
-            .filter(oauth_tokens::successor_sealed.is_not_null()),
-    )
-    .set((
-        oauth_tokens::successor_sealed.eq(None::<String>),
-        oauth_tokens::retry_until.eq(None::<i64>),
-    ))
-    .execute_on(conn)?;
-    diesel::update(
-        oauth_tokens::table
-            .find(id)
-            .filter(oauth_tokens::revoked_at.is_null()),
-    )
-    .set(oauth_tokens::revoked_at.eq(now))
-    .execute_on(conn)
+/// Parameters: now, the id.
+struct RevokePair;
+
+impl FixedSql for RevokePair {
+    const PIECES: &'static [&'static str] = &[
+        "UPDATE oauth_tokens SET successor_sealed = NULL, retry_until = NULL, \
+         revoked_at = COALESCE(revoked_at, ",
+        ") WHERE id = ",
+        "",
+    ];
 }
 
 /// The live, unexpired access token `access_token`, if any. Its first use retires the pair it

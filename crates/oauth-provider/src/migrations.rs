@@ -23,6 +23,13 @@ pub const REFRESH_RETRY: SharedMigration = SharedMigration {
     down: |_| include_str!("../migrations/refresh_retry.down.sql").to_string(),
 };
 
+/// The index of pairs holding a sealed successor holds no other pair.
+pub const SEALED_SUCCESSORS_INDEX: SharedMigration = SharedMigration {
+    name: "2026-12-06-000001_sealed_successors_index",
+    up: |_| include_str!("../migrations/sealed_successors_index.sql").to_string(),
+    down: |_| include_str!("../migrations/sealed_successors_index.down.sql").to_string(),
+};
+
 /// Tokens found by the selector they carry, no unique index on their digests; the pairs issued
 /// before are `legacy` (see the SQL). SQLite rebuilds the table, so it needs the client table's
 /// name, `{clients}`, as [`tables`] does.

@@ -191,7 +191,8 @@ fn dead_codes_and_tokens_are_purged_after_the_retention_and_live_ones_never() {
         purged,
         Purged {
             codes: 2,
-            tokens: 1
+            tokens: 1,
+            sealed_successors: 0,
         }
     );
     // The live refresh token, whose access token expired long ago, still rotates.
@@ -567,13 +568,18 @@ fn a_successor_sealed_under_another_key_is_not_handed_out() {
 }
 
 #[test]
-fn expired_sealed_successors_are_dropped() {
+fn expired_sealed_successors_are_dropped_by_housekeeping() {
     let f = fixture();
     let conn = &mut f.db.get().unwrap();
     let first = first_pair(conn, &GRACE);
     refresh(conn, &GRACE, &first.refresh_token).unwrap();
-    assert_eq!(drop_expired_successors(conn, NOW + 599_999).unwrap(), 0);
-    assert_eq!(drop_expired_successors(conn, NOW + 600_000).unwrap(), 1);
+    assert_eq!(purge(conn, NOW + 599_999).unwrap().sealed_successors, 0);
+    assert_eq!(purge(conn, NOW + 600_000).unwrap().sealed_successors, 1);
+    // Past the window, the rotated token is a replay like any other.
+    assert_eq!(
+        refresh_at(conn, &GRACE, &first.refresh_token, NOW + 600_000).unwrap_err(),
+        "Replayed"
+    );
 }
 
 #[test]

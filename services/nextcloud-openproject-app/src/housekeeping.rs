@@ -31,6 +31,7 @@ pub fn purge(
         ("chunks of abandoned uploads", chunks.len()),
         ("OAuth codes", tokens.codes),
         ("OAuth tokens", tokens.tokens),
+        ("sealed token successors", tokens.sealed_successors),
         ("sessions", sessions::delete_expired(conn, now)?),
         (
             "pending authorizations",

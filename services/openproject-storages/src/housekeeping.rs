@@ -20,6 +20,7 @@ pub fn purge(
     Ok(vec![
         ("OAuth codes", tokens.codes),
         ("OAuth tokens", tokens.tokens),
+        ("sealed token successors", tokens.sealed_successors),
         ("sessions", sessions::delete_expired(conn, now)?),
         ("pairing codes", pairing::delete_expired_codes(conn, now)?),
         (

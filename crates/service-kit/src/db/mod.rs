@@ -8,6 +8,7 @@ use diesel::{
     PgConnection, SqliteConnection,
 };
 
+mod fixed;
 mod group_commit;
 mod id_list;
 mod migrations;
@@ -16,6 +17,7 @@ mod pool;
 mod transactions;
 mod url;
 
+pub use fixed::{Fixed, FixedSql, Param};
 use group_commit::GroupCommit;
 pub use id_list::{id_in, IdIn, IntegerKey};
 pub use migrations::{Dialect, Migrations, SharedMigration};

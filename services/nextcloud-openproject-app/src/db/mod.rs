@@ -35,6 +35,7 @@ pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrat
         up: |dialect| oauth_provider::migrations::token_selectors(dialect, "oauth_clients"),
         down: oauth_provider::migrations::drop_token_selectors,
     },
+    oauth_provider::migrations::SEALED_SUCCESSORS_INDEX,
 );
 
 /// A migrated database on the test run's backend, for unit tests of queries and domain logic.

@@ -32,4 +32,5 @@ pub const MIGRATIONS: service_kit::db::Migrations = service_kit::embedded_migrat
         up: |dialect| oauth_provider::migrations::token_selectors(dialect, "oauth_applications"),
         down: oauth_provider::migrations::drop_token_selectors,
     },
+    oauth_provider::migrations::SEALED_SUCCESSORS_INDEX,
 );
