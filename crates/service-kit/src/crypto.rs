@@ -6,7 +6,7 @@
 //!   (XChaCha20-Poly1305) under a key derived from the service's secret key;
 //! - human passwords are hashed with argon2id.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use argon2::{
     password_hash::{
@@ -23,11 +23,7 @@ use chacha20poly1305::{
     XChaCha20Poly1305, XNonce,
 };
 use hmac::{Hmac, Mac};
-use rand::{
-    distributions::Alphanumeric,
-    rngs::{OsRng, StdRng},
-    Rng, RngCore, SeedableRng,
-};
+use rand::{distributions::Alphanumeric, rngs::OsRng, thread_rng, Rng, RngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -165,8 +161,7 @@ impl SecretBox {
 
     /// `v1.` + base64url(nonce ‖ ciphertext).
     pub fn seal(&self, plaintext: &str) -> String {
-        let mut nonce = [0u8; 24];
-        OsRng.fill_bytes(&mut nonce);
+        let nonce: [u8; 24] = random_bytes();
         let ciphertext = self
             .cipher
             .encrypt(XNonce::from_slice(&nonce), plaintext.as_bytes())
@@ -191,45 +186,48 @@ impl SecretBox {
     }
 }
 
-/// `len` characters of `[A-Za-z0-9]` from a CSPRNG seeded from the OS's for this one value.
-/// (Sampled from the OS source directly, each character was a system call of its own: a quarter
-/// of the CPU of a Nextcloud token grant.)
+// Random values come from `rand`'s thread-local CSPRNG (ChaCha12, seeded from the OS and
+// reseeded from it every 64 KiB of output): the OS source directly was a system call per value,
+// four per token grant.
+
+/// `len` characters of `[A-Za-z0-9]`.
 pub fn random_alphanumeric(len: usize) -> String {
-    StdRng::from_seed(random_bytes())
+    thread_rng()
         .sample_iter(&Alphanumeric)
         .take(len)
         .map(char::from)
         .collect()
 }
 
-/// `N` bytes from the OS CSPRNG.
+/// `N` random bytes.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
-    OsRng.fill_bytes(&mut bytes);
+    thread_rng().fill_bytes(&mut bytes);
     bytes
 }
 
 /// `bytes` random bytes as lowercase hex.
 pub fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buf);
+    thread_rng().fill_bytes(&mut buf);
     lower_hex(&buf)
 }
 
 /// Bytes as lowercase hex.
 pub fn lower_hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut out, b| {
-            let _ = write!(out, "{b:02x}");
-            out
-        })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 0x0f)]);
+    }
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 /// `bytes` random bytes as base64url without padding (32 bytes → 43 characters).
 pub fn random_urlsafe(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buf);
+    thread_rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)
 }
 
