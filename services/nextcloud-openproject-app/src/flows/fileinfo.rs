@@ -1,4 +1,5 @@
-//! What OpenProject learns about linked files with a user's token (spec §5).
+//! What OpenProject learns about linked files with a user's token (spec §5), each request read
+//! in one snapshot.
 
 use storage_protocol::files::{FileInfoRecord, FilesInfo};
 
@@ -8,19 +9,19 @@ use crate::{
     state::AppState,
 };
 
-use super::run;
-
 /// The record of one file id as `uid` sees it.
 pub async fn record(
     state: &AppState,
     uid: String,
     file_id: String,
 ) -> Result<FileInfoRecord, ApiError> {
-    run(state, move |conn| {
-        let viewer = Viewer::load(conn, &uid)?;
-        info::record(conn, &viewer, &file_id, &mut Memo::default())
-    })
-    .await
+    state
+        .db
+        .read(move |conn| {
+            let viewer = Viewer::load(conn, &uid)?;
+            Ok::<_, ApiError>(info::record(conn, &viewer, &file_id, &mut Memo::default())?)
+        })
+        .await
 }
 
 /// One record per distinct id, in request order.
@@ -29,9 +30,11 @@ pub async fn records(
     uid: String,
     ids: Vec<String>,
 ) -> Result<FilesInfo, ApiError> {
-    run(state, move |conn| {
-        let viewer = Viewer::load(conn, &uid)?;
-        Ok::<_, ApiError>(FilesInfo(info::records(conn, &viewer, ids)?))
-    })
-    .await
+    state
+        .db
+        .read(move |conn| {
+            let viewer = Viewer::load(conn, &uid)?;
+            Ok::<_, ApiError>(FilesInfo(info::records(conn, &viewer, ids)?))
+        })
+        .await
 }
