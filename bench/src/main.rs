@@ -13,6 +13,7 @@ mod reference;
 mod resources;
 mod setup;
 mod transfer;
+mod wal;
 
 use std::{fmt::Write as _, path::PathBuf};
 
@@ -78,6 +79,10 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     let pair = pinned_pair();
     let servers = [pair.openproject.pid(), pair.nextcloud.pid()];
     let integration = pair.set_up_integration().await;
+    let logs = wal::LogWatch::start(&[
+        (&pair.openproject, "OPS_DATABASE_URL"),
+        (&pair.nextcloud, "NCOA_DATABASE_URL"),
+    ]);
     let mut rows: Vec<(String, Figures)> = Vec::new();
     let ceiling = reference::ceiling(RUNS).await;
     rows.push((
@@ -144,6 +149,7 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     }
 
     let loaded = [pair.openproject.rss_kib(), pair.nextcloud.rss_kib()];
+    let log_peaks = logs.peaks();
     // Large files last, on a service of their own: they need the disk, not the load generator.
     const TRANSFER: &str = "WebDAV 1 GiB upload and download";
     let transfers = if selected(TRANSFER) {
@@ -155,14 +161,17 @@ async fn load_scenarios(services: Vec<ColdStart>, cores: String) {
     if let Some(transfers) = &transfers {
         report.push_str(&transfer::render(transfers));
     }
-    report.push_str("\n| Service | start to ready (empty database) | idle RSS | RSS after the load above |\n|---|---:|---:|---:|\n");
-    for ((binary, ready_after, idle), loaded) in services.iter().zip(loaded) {
+    report.push_str("\n| Service | start to ready (empty database) | idle RSS | RSS after the load above | peak SQLite log in the load above |\n|---|---:|---:|---:|---:|\n");
+    for (((binary, ready_after, idle), loaded), log_peak) in
+        services.iter().zip(loaded).zip(log_peaks)
+    {
         let _ = writeln!(
             report,
-            "| {binary} | {:.0} ms | {} | {} |",
+            "| {binary} | {:.0} ms | {} | {} | {:.1} MiB |",
             ready_after.as_secs_f64() * 1000.0,
             resources::mebibytes(*idle),
-            resources::mebibytes(loaded)
+            resources::mebibytes(loaded),
+            log_peak as f64 / (1024.0 * 1024.0)
         );
     }
     let _ = writeln!(report, "\nCores: {cores}.");
