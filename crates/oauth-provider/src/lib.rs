@@ -682,8 +682,8 @@ fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
 
 /// The first use of a pair's access token retires the pair it replaced: revoked, its sealed
 /// copy of this pair dropped, so the retry window closes. (Its refresh token does the same in
-/// [`rotate`].)
-fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
+/// [`rotate`].) Nothing to do when the row has no `previous_id`.
+pub fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
     let Some(previous) = row.previous_id else {
         return Ok(());
     };
@@ -727,15 +727,24 @@ pub fn authenticate_access(
     access_token: &str,
     now: i64,
 ) -> QueryResult<Option<TokenRow>> {
-    let Some(row) = pair_holding(conn, policy, Held::Access, access_token)?
-        .filter(|row| row.revoked_at.is_none() && row.access_expires_at > now)
-    else {
+    let Some(row) = find_access(conn, policy, access_token, now)? else {
         return Ok(None);
     };
-    if row.previous_id.is_some() {
-        retire_predecessor(conn, &row, now)?;
-    }
+    retire_predecessor(conn, &row, now)?;
     Ok(Some(row))
+}
+
+/// [`authenticate_access`] without its write: the live, unexpired access token, found by its
+/// selector in one point query. A caller that reads here must call [`retire_predecessor`] when
+/// the row has a `previous_id` (the pair's first use).
+pub fn find_access(
+    conn: &mut Conn,
+    policy: &Policy,
+    access_token: &str,
+    now: i64,
+) -> QueryResult<Option<TokenRow>> {
+    Ok(pair_holding(conn, policy, Held::Access, access_token)?
+        .filter(|row| row.revoked_at.is_none() && row.access_expires_at > now))
 }
 
 /// Which token of its pair a presented token is.

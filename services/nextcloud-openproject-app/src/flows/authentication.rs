@@ -49,30 +49,47 @@ pub async fn authenticate(
     }
 }
 
-/// Looks the token's digest up on every request, so a revoked or deleted token fails at once on
-/// every replica.
+/// Looks the token up on every request, so a revoked or deleted token fails at once on every
+/// replica: a read on the request's thread, and a write only at the token's first use (which
+/// retires the pair it replaced).
 async fn authenticate_bearer(
     state: &AppState,
     token: SecretString,
 ) -> Result<Option<AuthenticatedUser>, ApiError> {
-    state
+    let found = state
         .db
-        .run(move |conn| {
-            let Some(row) = oauth_provider::authenticate_access(
+        .read(move |conn| {
+            let Some(row) = oauth_provider::find_access(
                 conn,
                 &crate::domain::oauth_server::POLICY,
                 token.expose(),
                 now_millis(),
             )?
             else {
-                return Ok(None);
+                return Ok::<_, ApiError>(None);
             };
             match users::find(conn, &row.subject)?.filter(|u| u.enabled) {
-                Some(user) => Ok(Some(load(conn, user, AuthMethod::Bearer)?)),
+                Some(user) => Ok(Some((row, load(conn, user, AuthMethod::Bearer)?))),
                 None => Ok(None),
             }
         })
-        .await
+        .await?;
+    let Some((row, user)) = found else {
+        return Ok(None);
+    };
+    if row.previous_id.is_some() {
+        state
+            .db
+            .write(move |conn| {
+                Ok::<_, ApiError>(oauth_provider::retire_predecessor(
+                    conn,
+                    &row,
+                    now_millis(),
+                )?)
+            })
+            .await?;
+    }
+    Ok(Some(user))
 }
 
 async fn authenticate_session(

@@ -524,13 +524,15 @@ pub fn token(
     }
 }
 
-/// A live access token and its active user: what a Bearer request authenticates as.
+/// A live access token and its active user: what a Bearer request authenticates as. Only reads:
+/// the caller retires the token's predecessor at its first use
+/// ([`engine::retire_predecessor`]).
 pub fn bearer_user(
     conn: &mut Conn,
     access_token: &str,
     now: i64,
 ) -> diesel::QueryResult<Option<(TokenRow, User)>> {
-    let Some(row) = engine::authenticate_access(conn, &POLICY, access_token, now)? else {
+    let Some(row) = engine::find_access(conn, &POLICY, access_token, now)? else {
         return Ok(None);
     };
     let Ok(user_id) = row.subject.parse::<i64>() else {

@@ -139,12 +139,31 @@ async fn api_key(state: &AppState, token: &str, address: &str) -> Result<Caller,
 }
 
 /// Every use reads the token's row, so a revoked token is refused at once on every replica.
+/// A read on the request's thread, and a write only at the token's first use (which retires the
+/// pair it replaced).
 async fn bearer(state: &AppState, token: String) -> Result<Option<Caller>, AuthError> {
     let found = state
         .db
-        .run(move |conn| Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token, now_millis())?))
+        .read(move |conn| {
+            Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token, now_millis())?)
+        })
         .await?;
-    Ok(found.map(|(_, user)| Caller {
+    let Some((row, user)) = found else {
+        return Ok(None);
+    };
+    if row.previous_id.is_some() {
+        state
+            .db
+            .write(move |conn| {
+                Ok::<_, AuthError>(oauth_provider::retire_predecessor(
+                    conn,
+                    &row,
+                    now_millis(),
+                )?)
+            })
+            .await?;
+    }
+    Ok(Some(Caller {
         user,
         method: AuthMethod::Bearer,
     }))
