@@ -136,6 +136,16 @@ impl Db {
         }
     }
 
+    /// [`Db::read`] for work that fails only with a database error.
+    pub async fn read_query<T, F>(&self, work: F) -> Result<T, DbError>
+    where
+        F: FnOnce(&mut AnyConnection) -> diesel::QueryResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.read(move |conn| work(conn).map_err(DbError::from))
+            .await
+    }
+
     /// [`Db::run`] for hot work that writes (token grants). On SQLite it joins the group commit
     /// ([`GroupCommit`]): it runs inside a transaction shared with the writes queued beside it,
     /// so a `transaction` it opens is a savepoint, and statements outside one are undone only if

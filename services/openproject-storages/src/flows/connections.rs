@@ -65,7 +65,7 @@ where
     let credentials_id = remote.credentials.id;
     let token = match out
         .db
-        .query(move |conn| OAuthClientToken::find(conn, user_id, credentials_id))
+        .read_query(move |conn| OAuthClientToken::find(conn, user_id, credentials_id))
         .await
     {
         Ok(Some(token)) => token,

@@ -69,7 +69,7 @@ pub async fn of_work_package(
     let user = caller.user.clone();
     let mut links = state
         .db
-        .run(move |conn| domain::of_work_package(conn, &user, wp_id, storage_filter))
+        .read(move |conn| domain::of_work_package(conn, &user, wp_id, storage_filter))
         .await?;
     if skip_live || links.is_empty() {
         let statuses = vec![None; links.len()];
@@ -111,7 +111,7 @@ pub async fn find_visible(state: &AppState, caller: &Caller, id: i64) -> Result<
     let user = caller.user.clone();
     Ok(state
         .db
-        .run(move |conn| domain::find_visible(conn, &user, id))
+        .read(move |conn| domain::find_visible(conn, &user, id))
         .await?)
 }
 

@@ -57,7 +57,7 @@ pub async fn find_details(
     let user = caller.user.clone();
     state
         .db
-        .query(move |conn| match domain::find_visible(conn, &user, id)? {
+        .read_query(move |conn| match domain::find_visible(conn, &user, id)? {
             Some(storage) => Ok(domain::details(conn, vec![storage])?.pop()),
             None => Ok(None),
         })
@@ -71,7 +71,7 @@ async fn details(
 ) -> Result<Vec<StorageDetails>, ApiError> {
     Ok(state
         .db
-        .query(move |conn| domain::details(conn, storages))
+        .read_query(move |conn| domain::details(conn, storages))
         .await?)
 }
 
@@ -90,7 +90,7 @@ pub async fn upload_projects(
     let user = caller.user.clone();
     Ok(state
         .db
-        .query(move |conn| uploads::upload_projects(conn, &user))
+        .read_query(move |conn| uploads::upload_projects(conn, &user))
         .await?)
 }
 
