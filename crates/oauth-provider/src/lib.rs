@@ -25,7 +25,7 @@ use service_kit::{
         constant_time_eq, digest, random_alphanumeric, random_hex, random_urlsafe, SecretBox,
         SecretString,
     },
-    db::AnyConnection as Conn,
+    db::{AnyConnection as Conn, Db, DbError},
     time::now_millis,
 };
 use sha2::{Digest, Sha256};
@@ -732,6 +732,39 @@ pub fn authenticate_access(
     };
     retire_predecessor(conn, &row, now)?;
     Ok(Some(row))
+}
+
+/// A Bearer request's access token, looked up on every request so that a revocation is seen at
+/// once by every replica: one short read ([`Db::read`]) finds the live token and, in the same
+/// snapshot, what `holder` says it authenticates (the service's user); a write follows only at
+/// the token's first use, which retires the pair it replaced.
+pub async fn authenticate_bearer<T, E, F>(
+    db: &Db,
+    policy: &'static Policy,
+    access_token: SecretString,
+    holder: F,
+) -> Result<Option<T>, E>
+where
+    F: FnOnce(&mut Conn, &TokenRow) -> Result<Option<T>, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + From<diesel::result::Error> + Send + 'static,
+{
+    let found = db
+        .read(move |conn| {
+            let Some(row) = find_access(conn, policy, access_token.expose(), now_millis())? else {
+                return Ok::<_, E>(None);
+            };
+            Ok(holder(conn, &row)?.map(|held| (row, held)))
+        })
+        .await?;
+    let Some((row, held)) = found else {
+        return Ok(None);
+    };
+    if row.previous_id.is_some() {
+        db.write(move |conn| Ok::<_, E>(retire_predecessor(conn, &row, now_millis())?))
+            .await?;
+    }
+    Ok(Some(held))
 }
 
 /// [`authenticate_access`] without its write: the live, unexpired access token, found by its

@@ -49,47 +49,21 @@ pub async fn authenticate(
     }
 }
 
-/// Looks the token up on every request, so a revoked or deleted token fails at once on every
-/// replica: a read on the request's thread, and a write only at the token's first use (which
-/// retires the pair it replaced).
+/// The token's enabled user ([`oauth_provider::authenticate_bearer`]).
 async fn authenticate_bearer(
     state: &AppState,
     token: SecretString,
 ) -> Result<Option<AuthenticatedUser>, ApiError> {
-    let found = state
-        .db
-        .read(move |conn| {
-            let Some(row) = oauth_provider::find_access(
-                conn,
-                &crate::domain::oauth_server::POLICY,
-                token.expose(),
-                now_millis(),
-            )?
-            else {
-                return Ok::<_, ApiError>(None);
-            };
-            match users::find(conn, &row.subject)?.filter(|u| u.enabled) {
-                Some(user) => Ok(Some((row, load(conn, user, AuthMethod::Bearer)?))),
-                None => Ok(None),
-            }
-        })
-        .await?;
-    let Some((row, user)) = found else {
-        return Ok(None);
-    };
-    if row.previous_id.is_some() {
-        state
-            .db
-            .write(move |conn| {
-                Ok::<_, ApiError>(oauth_provider::retire_predecessor(
-                    conn,
-                    &row,
-                    now_millis(),
-                )?)
-            })
-            .await?;
-    }
-    Ok(Some(user))
+    oauth_provider::authenticate_bearer(
+        &state.db,
+        &crate::domain::oauth_server::POLICY,
+        token,
+        |conn, row| match users::find(conn, &row.subject)?.filter(|u| u.enabled) {
+            Some(user) => Ok::<_, ApiError>(Some(load(conn, user, AuthMethod::Bearer)?)),
+            None => Ok(None),
+        },
+    )
+    .await
 }
 
 async fn authenticate_session(

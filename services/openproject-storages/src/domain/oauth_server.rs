@@ -524,23 +524,12 @@ pub fn token(
     }
 }
 
-/// A live access token and its active user: what a Bearer request authenticates as. Only reads:
-/// the caller retires the token's predecessor at its first use
-/// ([`engine::retire_predecessor`]).
-pub fn bearer_user(
-    conn: &mut Conn,
-    access_token: &str,
-    now: i64,
-) -> diesel::QueryResult<Option<(TokenRow, User)>> {
-    let Some(row) = engine::find_access(conn, &POLICY, access_token, now)? else {
-        return Ok(None);
-    };
+/// The active user a live access token was issued for: what a Bearer request authenticates as.
+pub fn bearer_user(conn: &mut Conn, row: &TokenRow) -> diesel::QueryResult<Option<User>> {
     let Ok(user_id) = row.subject.parse::<i64>() else {
         return Ok(None);
     };
-    Ok(User::find(conn, user_id)?
-        .filter(User::is_active)
-        .map(|user| (row, user)))
+    Ok(User::find(conn, user_id)?.filter(User::is_active))
 }
 
 /// `POST /oauth/revoke` (§2.4) for an authenticated client: both tokens of the pair die.

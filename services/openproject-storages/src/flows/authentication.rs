@@ -4,7 +4,7 @@
 
 use service_kit::{
     auth::{limits, parse_authorization, Credentials, ThrottleDecision},
-    crypto::{self, digest},
+    crypto::{self, digest, SecretString},
     throttle,
     time::now_millis,
 };
@@ -138,32 +138,17 @@ async fn api_key(state: &AppState, token: &str, address: &str) -> Result<Caller,
     }
 }
 
-/// Every use reads the token's row, so a revoked token is refused at once on every replica.
-/// A read on the request's thread, and a write only at the token's first use (which retires the
-/// pair it replaced).
+/// The token's active user ([`oauth_provider::authenticate_bearer`]): a revoked token is refused
+/// at once on every replica.
 async fn bearer(state: &AppState, token: String) -> Result<Option<Caller>, AuthError> {
-    let found = state
-        .db
-        .read(move |conn| {
-            Ok::<_, AuthError>(oauth_server::bearer_user(conn, &token, now_millis())?)
-        })
-        .await?;
-    let Some((row, user)) = found else {
-        return Ok(None);
-    };
-    if row.previous_id.is_some() {
-        state
-            .db
-            .write(move |conn| {
-                Ok::<_, AuthError>(oauth_provider::retire_predecessor(
-                    conn,
-                    &row,
-                    now_millis(),
-                )?)
-            })
-            .await?;
-    }
-    Ok(Some(Caller {
+    let user = oauth_provider::authenticate_bearer(
+        &state.db,
+        &oauth_server::POLICY,
+        SecretString::new(token),
+        |conn, row| Ok::<_, AuthError>(oauth_server::bearer_user(conn, row)?),
+    )
+    .await?;
+    Ok(user.map(|user| Caller {
         user,
         method: AuthMethod::Bearer,
     }))
