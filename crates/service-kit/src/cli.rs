@@ -35,6 +35,7 @@ enum Command {
 /// The whole `main` of a service binary.
 pub fn main<S: Service>() -> ExitCode {
     crate::allocator::configure();
+    crate::db::configure_sqlite();
     let matches = Cli::command().name(S::NAME).about(S::ABOUT).get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -302,6 +302,32 @@ mod tests {
         fs::remove_dir_all(dir).unwrap();
     }
 
+    #[tokio::test]
+    async fn a_write_waits_for_another_connections_write_lock() {
+        let (dir, db) = sqlite_db("locked");
+        let (locked, lock_taken) = std::sync::mpsc::channel();
+        let holder = {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let mut conn = db.get().unwrap();
+                conn.batch_execute("BEGIN IMMEDIATE; INSERT INTO t VALUES ('first');")
+                    .unwrap();
+                locked.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(300));
+                conn.batch_execute("COMMIT").unwrap();
+            })
+        };
+        lock_taken.recv().unwrap();
+        let written: Result<usize, DbError> = db
+            .write(|conn| insert(conn, "second").map_err(DbError::from))
+            .await;
+        assert_eq!(written.unwrap(), 1);
+        holder.join().unwrap();
+        assert_eq!(values(&db), ["first", "second"]);
+        drop(db);
+        fs::remove_dir_all(dir).unwrap();
+    }
+
     async fn futures_join<T>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {
         let mut out = Vec::new();
         for handle in handles {

@@ -22,7 +22,7 @@ use group_commit::GroupCommit;
 pub use id_list::{id_in, IdIn, IntegerKey};
 pub use migrations::{Dialect, Migrations, SharedMigration};
 pub use on_backend::{QueryOnBackend, SelectColumns};
-pub use pool::{establish_postgres, Connector};
+pub use pool::{configure_sqlite, establish_postgres, Connector};
 pub use transactions::{is_unique_violation, serialized_transaction, write_transaction};
 pub(crate) use url::beside;
 pub use url::DatabaseUrl;
