@@ -61,8 +61,7 @@ impl ManageConnection for Connector {
 pub fn configure_sqlite() {
     // SAFETY: called once, at the start of `main`, before any other thread exists and before
     // any SQLite connection is opened, as `sqlite3_config` requires.
-    let code =
-        unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
+    let code = unsafe { libsqlite3_sys::sqlite3_config(libsqlite3_sys::SQLITE_CONFIG_MULTITHREAD) };
     if code != libsqlite3_sys::SQLITE_OK {
         eprintln!("SQLite stays in serialized mode (sqlite3_config returned {code})");
     }
