@@ -80,8 +80,10 @@ fn run(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<Server> {
             .app_data(web::FormConfig::default().limit(max_body))
             .service(routes::api_scope())
             .into_app()
-            .configure(routes::pages)
+            // The token endpoint before the pages: routing tries each route in turn, and the
+            // pages' dynamic paths are regular expressions, the token endpoint's a string.
             .configure(routes::oauth_server)
+            .configure(routes::pages)
             .configure(|cfg| service_kit::operations::configure(cfg, probes.clone()))
             .default_service(web::to(routes::page_not_found))
             .wrap(from_fn(

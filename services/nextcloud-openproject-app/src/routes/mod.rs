@@ -38,30 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // One scope for the OCS API: its dynamic prefix is matched once, and its routes are then
         // mostly plain strings. As separate routes each was a regular expression tried in turn
         // (a tenth of a `filesinfo`'s CPU, and of every request routed after them).
-        .service(web::scope(OCS_PREFIX).configure(ocs_routes))
-        .route("/assets/{name}", web::get().to(pages::asset))
-        .route(
-            "/remote.php/direct/{token}",
-            web::get().to(direct::by_token),
-        )
-        .route("/remote.php/dav", web::route().to(webdav::dav_root))
-        .route("/remote.php/dav/", web::route().to(webdav::dav_root))
-        .route(
-            "/remote.php/dav/files/{tail:.*}",
-            web::route().to(webdav::handle),
-        )
-        .route(
-            "/remote.php/dav/uploads/{tail:.*}",
-            web::route().to(webdav::uploads),
-        )
-        .route("/remote.php/webdav", web::route().to(webdav::handle))
-        .route(
-            "/remote.php/webdav/{tail:.*}",
-            web::route().to(webdav::handle),
-        )
-        .route("/", web::get().to(home::root))
-        .route("/index.php", web::get().to(home::root))
-        .route("/index.php/", web::get().to(home::root));
+        .service(web::scope(OCS_PREFIX).configure(ocs_routes));
     // Nextcloud serves its pages with and without the front controller in the path.
     for front in ["/index.php", ""] {
         cfg.route(&format!("{front}/apps/files"), web::get().to(home::files))
@@ -168,6 +145,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::method(actix_web::http::Method::OPTIONS).to(direct_upload::preflight),
         );
     }
+    // The routes with dynamic paths last: the pages, the token endpoint and the app's routes
+    // above are mostly plain strings, compared before any regular expression here is tried.
+    cfg.route("/assets/{name}", web::get().to(pages::asset))
+        .route(
+            "/remote.php/direct/{token}",
+            web::get().to(direct::by_token),
+        )
+        .route("/remote.php/dav", web::route().to(webdav::dav_root))
+        .route("/remote.php/dav/", web::route().to(webdav::dav_root))
+        .route(
+            "/remote.php/dav/files/{tail:.*}",
+            web::route().to(webdav::handle),
+        )
+        .route(
+            "/remote.php/dav/uploads/{tail:.*}",
+            web::route().to(webdav::uploads),
+        )
+        .route("/remote.php/webdav", web::route().to(webdav::handle))
+        .route(
+            "/remote.php/webdav/{tail:.*}",
+            web::route().to(webdav::handle),
+        )
+        .route("/", web::get().to(home::root))
+        .route("/index.php", web::get().to(home::root))
+        .route("/index.php/", web::get().to(home::root));
 }
 
 /// The OCS API's prefix: `/ocs/v1.php` (XML by default) and `/ocs/v2.php` (contract README §4).
