@@ -59,10 +59,14 @@ pub async fn place(
     overwrite: Option<bool>,
     staged: Staged,
 ) -> Result<Placed, ApiError> {
-    let checksum = checksum::to_store(None, &staged.sha1_hex()).map_err(|e| {
-        state.files.discard(&staged);
-        ApiError::from(FileError::from(e))
-    })?;
+    let checksum = staged
+        .sha1_hex()
+        .map_err(FileError::from)
+        .and_then(|sha1| checksum::to_store(None, &sha1).map_err(FileError::from))
+        .map_err(|e| {
+            state.files.discard(&staged);
+            ApiError::from(e)
+        })?;
     let mime = mime_for(&name);
     let folder_id = grant.folder_id;
     let placed = record_staged_as(state, grant.uid, staged, move |conn, viewer, staged| {

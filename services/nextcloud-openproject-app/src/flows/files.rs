@@ -15,7 +15,7 @@ use crate::{
         authentication::AuthenticatedUser,
         files::{
             self,
-            store::{ContentStore, Staged},
+            store::{ContentStore, Staged, Staging},
             FileError, Viewer, FILES_LOCK,
         },
     },
@@ -149,15 +149,16 @@ pub fn read_stream(
     })
 }
 
-/// Writes a stream of bytes (a body, a multipart field) to a staging file in pieces of
+/// Writes a stream of bytes (a body, a multipart field) as `what` to a staging file in pieces of
 /// [`WRITE_CHUNK`], refusing it past `limit` ([`ApiError::PayloadTooLarge`]); a stream that
 /// breaks off leaves nothing behind.
 pub async fn stage_stream<E: std::fmt::Display>(
     mut payload: impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
     store: &ContentStore,
     limit: u64,
+    what: Staging,
 ) -> Result<Staged, ApiError> {
-    let (file, staged) = store.begin().map_err(FileError::from)?;
+    let (file, staged) = store.begin(what).map_err(FileError::from)?;
     let mut slot = Some((file, staged));
     let mut buffer = web::BytesMut::new();
     let result: Result<(), ApiError> = async {

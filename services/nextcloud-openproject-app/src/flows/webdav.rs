@@ -158,11 +158,14 @@ async fn record_content<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<(PutOutcome, T), ApiError> {
-    let checksum = match checksum::to_store(claims.checksum.as_deref(), &staged.sha1_hex()) {
+    let checksum = staged.sha1_hex().map_err(FileError::from).and_then(|sha1| {
+        checksum::to_store(claims.checksum.as_deref(), &sha1).map_err(FileError::from)
+    });
+    let checksum = match checksum {
         Ok(checksum) => checksum,
         Err(e) => {
             state.files.discard(&staged);
-            return Err(FileError::from(e).into());
+            return Err(e.into());
         }
     };
     let mime = mime_for(segments.last().map_or("", String::as_str));

@@ -17,7 +17,7 @@ use crate::{
     body,
     domain::files::{
         direct_upload::{self, DirectUploadError},
-        store::{ContentStore, Staged},
+        store::{ContentStore, Staged, Staging},
     },
     error::ApiError,
     flows::{self, files::stage_stream},
@@ -164,13 +164,12 @@ async fn read_form(
                         .map(str::to_string)
                         .ok_or(DirectUploadError::InvalidFileName)?;
                     direct_upload::check_name(&name)?;
-                    let staged =
-                        stage_stream(&mut field, store, limit)
-                            .await
-                            .map_err(|e| match e {
-                                ApiError::PayloadTooLarge => ApiError::UploadTooLarge { limit },
-                                other => other,
-                            })?;
+                    let staged = stage_stream(&mut field, store, limit, Staging::Content)
+                        .await
+                        .map_err(|e| match e {
+                            ApiError::PayloadTooLarge => ApiError::UploadTooLarge { limit },
+                            other => other,
+                        })?;
                     file = Some((name, staged));
                 }
                 _ => {

@@ -249,6 +249,7 @@ mod tests {
     use super::*;
     use crate::{
         db::{test_db, users},
+        domain::files::store::Staging,
         domain::files::{ops::mkcol, store::ContentStore},
     };
 
@@ -298,7 +299,7 @@ mod tests {
     }
 
     fn staged(store: &ContentStore, content: &[u8]) -> crate::domain::files::store::Staged {
-        let (mut file, mut staged) = store.begin().unwrap();
+        let (mut file, mut staged) = store.begin(Staging::Content).unwrap();
         ContentStore::write(&mut file, &mut staged, content).unwrap();
         file.flush().unwrap();
         staged

@@ -456,7 +456,10 @@ mod tests {
     use std::io::Write;
 
     use super::*;
-    use crate::db::{test_db, users};
+    use crate::{
+        db::{test_db, users},
+        domain::files::store::Staging,
+    };
 
     fn user(conn: &mut AnyConnection, uid: &str) -> Viewer {
         users::insert_for_tests(conn, uid);
@@ -474,10 +477,10 @@ mod tests {
         at: &str,
         content: &[u8],
     ) -> PutOutcome {
-        let (mut file, mut staged) = store.begin().unwrap();
+        let (mut file, mut staged) = store.begin(Staging::Content).unwrap();
         ContentStore::write(&mut file, &mut staged, content).unwrap();
         file.flush().unwrap();
-        let checksum = format!("SHA1:{}", staged.sha1_hex());
+        let checksum = format!("SHA1:{}", staged.sha1_hex().unwrap());
         let content = NewContent {
             staged: &staged,
             mime_type: "text/plain",

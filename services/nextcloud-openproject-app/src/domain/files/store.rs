@@ -23,20 +23,35 @@ pub struct ContentStore {
     dir: PathBuf,
 }
 
+/// What a staging file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staging {
+    /// A whole content, hashed as it is written.
+    Content,
+    /// A chunk of an upload: not hashed, since the assembled content is (hashing each chunk too
+    /// was a second pass over every chunked upload).
+    Chunk,
+}
+
 /// An upload written to the staging area, not yet in place.
 #[derive(Debug)]
 pub struct Staged {
     path: PathBuf,
     pub key: String,
     pub size: i64,
-    /// The SHA-1 of what was written so far.
-    hasher: Sha1,
+    /// The SHA-1 of what was written so far; none for a chunk of an upload, which is hashed
+    /// when the chunks are assembled.
+    hasher: Option<Sha1>,
 }
 
 impl Staged {
-    /// The content's SHA-1 as lowercase hex.
-    pub fn sha1_hex(&self) -> String {
-        crypto::lower_hex(&self.hasher.clone().finalize())
+    /// The content's SHA-1 as lowercase hex (an error for a chunk, which is staged without).
+    pub fn sha1_hex(&self) -> io::Result<String> {
+        let hasher = self
+            .hasher
+            .as_ref()
+            .ok_or_else(|| io::Error::other("a chunk has no SHA-1 of its own"))?;
+        Ok(crypto::lower_hex(&hasher.clone().finalize()))
     }
 }
 
@@ -78,8 +93,12 @@ impl ContentStore {
         }
     }
 
-    /// A new staging file to write an upload to.
-    pub fn begin(&self) -> io::Result<(File, Staged)> {
+    /// A new staging file to write `what` to.
+    pub fn begin(&self, what: Staging) -> io::Result<(File, Staged)> {
+        let hasher = match what {
+            Staging::Content => Some(Sha1::new()),
+            Staging::Chunk => None,
+        };
         let key = crypto::random_alphanumeric(KEY_LEN);
         let path = self.dir.join(STAGING).join(&key);
         let file = File::create(&path)?;
@@ -89,7 +108,7 @@ impl ContentStore {
                 path,
                 key,
                 size: 0,
-                hasher: Sha1::new(),
+                hasher,
             },
         ))
     }
@@ -97,7 +116,9 @@ impl ContentStore {
     /// Appends a chunk to a staging file.
     pub fn write(file: &mut File, staged: &mut Staged, chunk: &[u8]) -> io::Result<()> {
         file.write_all(chunk)?;
-        staged.hasher.update(chunk);
+        if let Some(hasher) = &mut staged.hasher {
+            hasher.update(chunk);
+        }
         staged.size += chunk.len() as i64;
         Ok(())
     }
@@ -106,7 +127,7 @@ impl ContentStore {
     /// Blocking; on failure nothing is left behind. The bytes are copied by the kernel
     /// (`copy_file_range`) while this thread hashes them, so the assembly costs about one pass.
     pub fn assemble(&self, keys: &[String]) -> io::Result<Staged> {
-        let (mut file, mut staged) = self.begin()?;
+        let (mut file, mut staged) = self.begin(Staging::Content)?;
         let result = std::thread::scope(|scope| {
             let copier = scope.spawn(|| -> io::Result<u64> {
                 let mut copied = 0;
@@ -117,6 +138,7 @@ impl ContentStore {
                 Ok(copied)
             });
             let mut buffer = vec![0u8; COPY_BUFFER];
+            let mut hasher = Sha1::new();
             let mut hashed = 0u64;
             for key in keys {
                 let mut chunk = self.read(key)?;
@@ -125,7 +147,7 @@ impl ContentStore {
                     if n == 0 {
                         break;
                     }
-                    staged.hasher.update(&buffer[..n]);
+                    hasher.update(&buffer[..n]);
                     hashed += n as u64;
                 }
             }
@@ -136,6 +158,7 @@ impl ContentStore {
                 return Err(io::Error::other("a chunk changed while it was assembled"));
             }
             staged.size = copied as i64;
+            staged.hasher = Some(hasher);
             Ok(())
         });
         match result {
@@ -199,7 +222,7 @@ mod tests {
     fn staged_uploads_become_readable_once_committed() {
         let dir = std::env::temp_dir().join(format!("ncoa-store-{}", uuid::Uuid::new_v4()));
         let store = ContentStore::open(&dir).unwrap();
-        let (mut file, mut staged) = store.begin().unwrap();
+        let (mut file, mut staged) = store.begin(Staging::Content).unwrap();
         ContentStore::write(&mut file, &mut staged, b"abc").unwrap();
         drop(file);
         assert_eq!(staged.size, 3);
@@ -222,10 +245,10 @@ mod tests {
     fn stale_staging_files_are_removed_on_open() {
         let dir = std::env::temp_dir().join(format!("ncoa-store-{}", uuid::Uuid::new_v4()));
         let store = ContentStore::open(&dir).unwrap();
-        let (old, old_staged) = store.begin().unwrap();
+        let (old, old_staged) = store.begin(Staging::Content).unwrap();
         old.set_modified(std::time::SystemTime::now() - 2 * STALE_STAGING)
             .unwrap();
-        let (_young, young_staged) = store.begin().unwrap();
+        let (_young, young_staged) = store.begin(Staging::Content).unwrap();
         ContentStore::open(&dir).unwrap();
         assert!(!old_staged.path.exists());
         assert!(young_staged.path.exists());

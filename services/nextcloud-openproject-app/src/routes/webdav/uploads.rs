@@ -12,7 +12,10 @@ use super::{
 };
 use crate::{
     auth::{check_csrf, MaybeUser},
-    domain::{authentication::AuthenticatedUser, files::uploads::UploadEntry},
+    domain::{
+        authentication::AuthenticatedUser,
+        files::{store::Staging, uploads::UploadEntry},
+    },
     error::ApiError,
     flows,
     state::AppState,
@@ -115,7 +118,14 @@ async fn put_chunk(
         let segments: Vec<String> = destination.split('/').map(str::to_string).collect();
         flows::webdav::check_room(state, user, &segments, total).await?;
     }
-    let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
+    let staged = stage(
+        req,
+        payload,
+        &state.files,
+        state.settings.max_upload_bytes,
+        Staging::Chunk,
+    )
+    .await?;
     let created = flows::webdav::put_chunk(state, user, name, chunk, staged).await?;
     Ok(if created {
         HttpResponse::Created().finish()

@@ -10,7 +10,7 @@ use super::{client_mtime, header_str, header_u64, oc_id, preconditions, stage, D
 use crate::{
     domain::{
         authentication::AuthenticatedUser,
-        files::{uploads::LegacyChunk, valid_name, FileError, Located},
+        files::{store::Staging, uploads::LegacyChunk, valid_name, FileError, Located},
     },
     error::ApiError,
     flows::{self, webdav::ContentClaims},
@@ -81,7 +81,14 @@ pub(super) async fn put(
     }
     let length = header_u64(req, header::CONTENT_LENGTH.as_str());
     flows::webdav::check_room(state, user, &target.segments, length).await?;
-    let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
+    let staged = stage(
+        req,
+        payload,
+        &state.files,
+        state.settings.max_upload_bytes,
+        Staging::Content,
+    )
+    .await?;
     let claims = content_claims(req);
     let mtime = claims.mtime;
     let outcome = flows::webdav::put(state, user, target.segments.clone(), staged, claims)
@@ -119,7 +126,14 @@ async fn put_legacy_chunk(
         header_u64(req, "OC-Total-Length"),
     )
     .await?;
-    let staged = stage(req, payload, &state.files, state.settings.max_upload_bytes).await?;
+    let staged = stage(
+        req,
+        payload,
+        &state.files,
+        state.settings.max_upload_bytes,
+        Staging::Chunk,
+    )
+    .await?;
     let path = destination.segments.join("/");
     let assembly = flows::webdav::add_legacy_chunk_for(state, user, chunk, path, staged).await?;
     let Some(assembly) = assembly else {
