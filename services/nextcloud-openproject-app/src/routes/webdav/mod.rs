@@ -26,7 +26,7 @@ use crate::{
         authentication::AuthenticatedUser,
         files::{
             preconditions::{EtagList, Preconditions},
-            store::{ContentStore, Staged, Staging},
+            store::{Staged, Staging},
             valid_name,
         },
     },
@@ -264,19 +264,19 @@ fn client_mtime(req: &HttpRequest) -> Option<i64> {
         .filter(|t| *t > 0)
 }
 
-/// Writes the body as `what` to a staging file, refusing it past `limit`; a body that breaks off
-/// leaves nothing behind.
+/// Writes the body as `what` to a staging file, refusing it past the upload limit; a body that
+/// breaks off leaves nothing behind.
 async fn stage(
     req: &HttpRequest,
     payload: web::Payload,
-    store: &ContentStore,
-    limit: u64,
+    state: &AppState,
     what: Staging,
 ) -> Result<Staged, ApiError> {
+    let limit = state.settings.max_upload_bytes;
     if header_u64(req, header::CONTENT_LENGTH.as_str()).is_some_and(|len| len > limit) {
         return Err(ApiError::PayloadTooLarge);
     }
-    stage_stream(payload, store, limit, what).await
+    stage_stream(payload, &state.files, limit, what).await
 }
 
 /// A finished `207 Multi-Status` document as the response.

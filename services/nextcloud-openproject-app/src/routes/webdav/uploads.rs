@@ -118,14 +118,7 @@ async fn put_chunk(
         let segments: Vec<String> = destination.split('/').map(str::to_string).collect();
         flows::webdav::check_room(state, user, &segments, total).await?;
     }
-    let staged = stage(
-        req,
-        payload,
-        &state.files,
-        state.settings.max_upload_bytes,
-        Staging::Chunk,
-    )
-    .await?;
+    let staged = stage(req, payload, state, Staging::Chunk).await?;
     let created = flows::webdav::put_chunk(state, user, name, chunk, staged).await?;
     Ok(if created {
         HttpResponse::Created().finish()

@@ -81,14 +81,7 @@ pub(super) async fn put(
     }
     let length = header_u64(req, header::CONTENT_LENGTH.as_str());
     flows::webdav::check_room(state, user, &target.segments, length).await?;
-    let staged = stage(
-        req,
-        payload,
-        &state.files,
-        state.settings.max_upload_bytes,
-        Staging::Content,
-    )
-    .await?;
+    let staged = stage(req, payload, state, Staging::Content).await?;
     let claims = content_claims(req);
     let mtime = claims.mtime;
     let outcome = flows::webdav::put(state, user, target.segments.clone(), staged, claims)
@@ -126,14 +119,7 @@ async fn put_legacy_chunk(
         header_u64(req, "OC-Total-Length"),
     )
     .await?;
-    let staged = stage(
-        req,
-        payload,
-        &state.files,
-        state.settings.max_upload_bytes,
-        Staging::Chunk,
-    )
-    .await?;
+    let staged = stage(req, payload, state, Staging::Chunk).await?;
     let path = destination.segments.join("/");
     let assembly = flows::webdav::add_legacy_chunk_for(state, user, chunk, path, staged).await?;
     let Some(assembly) = assembly else {
