@@ -683,7 +683,7 @@ fn drop_expired_successors(conn: &mut Conn, now: i64) -> QueryResult<usize> {
 /// The first use of a pair's access token retires the pair it replaced: revoked, its sealed
 /// copy of this pair dropped, so the retry window closes. (Its refresh token does the same in
 /// [`rotate`].) Nothing to do when the row has no `previous_id`.
-pub fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
+fn retire_predecessor(conn: &mut Conn, row: &TokenRow, now: i64) -> QueryResult<()> {
     let Some(previous) = row.previous_id else {
         return Ok(());
     };
@@ -770,7 +770,7 @@ where
 /// [`authenticate_access`] without its write: the live, unexpired access token, found by its
 /// selector in one point query. A caller that reads here must call [`retire_predecessor`] when
 /// the row has a `previous_id` (the pair's first use).
-pub fn find_access(
+fn find_access(
     conn: &mut Conn,
     policy: &Policy,
     access_token: &str,

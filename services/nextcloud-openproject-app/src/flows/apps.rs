@@ -1,17 +1,12 @@
 //! The integration app's enabled state.
 
-use service_kit::db::DbError;
-
 use crate::{domain::apps, error::ApiError, state::AppState};
 
 use super::run;
 
 /// Whether the integration is enabled.
 pub async fn is_enabled(state: &AppState) -> Result<bool, ApiError> {
-    Ok(state
-        .db
-        .read(|conn| Ok::<_, DbError>(apps::is_enabled(conn)?))
-        .await?)
+    Ok(state.db.read_query(apps::is_enabled).await?)
 }
 
 /// Enables or disables the integration.

@@ -7,7 +7,7 @@ use crate::{
         mime_for, now_secs,
         ops::NewContent,
         store::Staged,
-        FileError, Viewer,
+        Viewer,
     },
     error::ApiError,
     state::AppState,
@@ -59,14 +59,10 @@ pub async fn place(
     overwrite: Option<bool>,
     staged: Staged,
 ) -> Result<Placed, ApiError> {
-    let checksum = staged
-        .sha1_hex()
-        .map_err(FileError::from)
-        .and_then(|sha1| checksum::to_store(None, &sha1).map_err(FileError::from))
-        .map_err(|e| {
-            state.files.discard(&staged);
-            ApiError::from(e)
-        })?;
+    let checksum = checksum::of_staged(None, &staged).map_err(|e| {
+        state.files.discard(&staged);
+        ApiError::from(e)
+    })?;
     let mime = mime_for(&name);
     let folder_id = grant.folder_id;
     let placed = record_staged_as(state, grant.uid, staged, move |conn, viewer, staged| {

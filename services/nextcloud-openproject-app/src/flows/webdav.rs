@@ -158,10 +158,7 @@ async fn record_content<T: Send + 'static>(
         + Send
         + 'static,
 ) -> Result<(PutOutcome, T), ApiError> {
-    let checksum = staged.sha1_hex().map_err(FileError::from).and_then(|sha1| {
-        checksum::to_store(claims.checksum.as_deref(), &sha1).map_err(FileError::from)
-    });
-    let checksum = match checksum {
+    let checksum = match checksum::of_staged(claims.checksum.as_deref(), &staged) {
         Ok(checksum) => checksum,
         Err(e) => {
             state.files.discard(&staged);

@@ -2,6 +2,8 @@
 //! and the stored list (`SHA1:… MD5:…`) in `oc:checksums`. SHA-1 is computed for every upload,
 //! so clients can compare contents (`rclone check`) even when they sent none.
 
+use super::{store::Staged, FileError};
+
 /// The types the desktop client and rclone send.
 const KNOWN_TYPES: [&str; 3] = ["SHA1", "MD5", "ADLER32"];
 
@@ -42,6 +44,12 @@ pub fn to_store(client: Option<&str>, sha1_hex: &str) -> Result<String, Checksum
         }
     }
     Ok(stored)
+}
+
+/// [`to_store`] for a staged content, with the SHA-1 computed as it was written (a chunk, staged
+/// without one, is an error).
+pub fn of_staged(client: Option<&str>, staged: &Staged) -> Result<String, FileError> {
+    Ok(to_store(client, &staged.sha1_hex()?)?)
 }
 
 #[cfg(test)]
